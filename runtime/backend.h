@@ -1,0 +1,63 @@
+/* backend.h — the seam between the graph and the code that runs it.
+ *
+ * A backend is a table of functions (ref: plain C, the truth in tests; cpu: oneDNN;
+ * cuda: a later issue). The caller asks `unsupported` for every node before it creates
+ * a backend, so an op a backend cannot run is a clear load-time answer, never a crash.
+ * `create` does all allocation, weight reordering and warm-up; `run` allocates nothing,
+ * does no I/O and may be called forever. */
+#ifndef MNEMO_BACKEND_H
+#define MNEMO_BACKEND_H
+
+#include "error.h"
+#include "graph.h"
+
+enum precision { PRECISION_FP32, PRECISION_BF16, PRECISION_COUNT };
+extern const char *const precision_names[PRECISION_COUNT];
+
+struct backend_options {
+    enum precision precision;
+    int threads; /* 0 = all cores */
+};
+
+struct backend;
+
+struct backend_ops {
+    const char *name;
+    /* NULL when this backend runs the node as it is; otherwise a short reason
+     * ("ConvTranspose with group 2"). Must not allocate. */
+    const char *(*unsupported)(const struct graph *g, const struct node *n,
+                               const struct backend_options *opt);
+    /* Everything a run needs, allocated and prepared once. The graph must outlive the
+     * backend. Returns NULL with err set. */
+    struct backend *(*create)(const struct graph *g, const struct backend_options *opt,
+                              struct error *err);
+    /* input: the graph input, NCHW float32; output: the graph output, NCHW float32.
+     * Neither may alias the backend's memory. No allocation, no I/O. */
+    int (*run)(struct backend *b, const float *input, float *output, struct error *err);
+    void (*destroy)(struct backend *b);
+};
+
+/* Every backend struct starts with this. */
+struct backend {
+    const struct backend_ops *ops;
+};
+
+extern const struct backend_ops backend_ref_ops;
+#ifdef MNEMO_HAVE_DNNL
+extern const struct backend_ops backend_cpu_ops;
+#endif
+
+/* "ref", "cpu" (NULL when built without oneDNN), "auto" (the fastest one built). */
+const struct backend_ops *backend_find(const char *name);
+
+/* Creates the named backend for g after checking that it supports every node. The error
+ * names the first unsupported node, its ONNX op and the reason. */
+struct backend *backend_open(const struct graph *g, const char *name,
+                             const struct backend_options *opt, struct error *err);
+static inline int backend_run(struct backend *b, const float *in, float *out, struct error *err)
+{
+    return b->ops->run(b, in, out, err);
+}
+void backend_close(struct backend *b);
+
+#endif

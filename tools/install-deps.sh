@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mnemo needs, only those missing. Idempotent.
+#   tools/install-deps.sh           build + test + run dependencies
+#   tools/install-deps.sh --tools   also what tools/ needs (fixtures, training, benchmarks)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git clang-format
+  protobuf-c-compiler libprotobuf-c-dev   # ONNX reader
+  libpng-dev                              # PNG in/out
+  libdnnl-dev                             # the fast cpu backend (oneDNN)
+)
+if [[ "${1:-}" == "--tools" ]]; then
+  packages+=(python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "mnemo: installing missing Debian packages: ${missing[*]}"
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo)
+else
+  echo "mnemo: these packages are missing and installing them needs root:" >&2
+  echo "  sudo apt-get install ${missing[*]}" >&2
+  echo "  (or run tools/install-deps.sh as root)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
