@@ -86,9 +86,12 @@ void graph_free(struct graph *g)
         free(g->meta[i].key);
         free(g->meta[i].value);
     }
+    for (int32_t i = 0; i < g->n_onnx_ops; i++)
+        free(g->onnx_ops[i].onnx_op);
     free(g->values);
     free(g->nodes);
     free(g->meta);
+    free(g->onnx_ops);
     free(g->source_path);
     free(g->producer);
     graph_init(g);
@@ -192,5 +195,26 @@ int graph_add_meta(struct graph *g, const char *key, const char *value, struct e
         return error_set(err, "out of memory");
     }
     g->n_meta++;
+    return 0;
+}
+
+int graph_count_onnx_op(struct graph *g, const char *onnx_op, bool folded, struct error *err)
+{
+    int32_t i = 0;
+    while (i < g->n_onnx_ops && strcmp(g->onnx_ops[i].onnx_op, onnx_op) != 0)
+        i++;
+    if (i == g->n_onnx_ops) {
+        struct graph_op_count *c = realloc(g->onnx_ops, (size_t)(i + 1) * sizeof *c);
+        if (!c)
+            return error_set(err, "out of memory");
+        g->onnx_ops = c;
+        c[i] = (struct graph_op_count){.onnx_op = strdup(onnx_op)};
+        if (!c[i].onnx_op)
+            return error_set(err, "out of memory");
+        g->n_onnx_ops++;
+    }
+    g->onnx_ops[i].count++;
+    if (folded)
+        g->onnx_ops[i].folded++;
     return 0;
 }

@@ -185,6 +185,14 @@ struct graph_meta {
     char *value;
 };
 
+/* How many nodes of one ONNX op type the file had, and how many of them were evaluated
+ * at load (constant subgraphs) or removed (Identity, Dropout) instead of run. */
+struct graph_op_count {
+    char *onnx_op;
+    int32_t count;
+    int32_t folded;
+};
+
 struct graph {
     struct value *values;
     int32_t n_values, cap_values;
@@ -199,6 +207,8 @@ struct graph {
     char *producer;
     struct graph_meta *meta;
     int32_t n_meta;
+    struct graph_op_count *onnx_ops;
+    int32_t n_onnx_ops;
 };
 
 void graph_init(struct graph *g);
@@ -218,8 +228,10 @@ int32_t graph_find_value(const struct graph *g, const char *name);
 struct node *graph_add_node(struct graph *g, enum op op, const char *name, const char *onnx_op,
                             struct error *err);
 
-/* Computes the output shape of `n` from its inputs and parameters and stores it in its
- * output value. Checks ranks, channel counts, kernel sizes; errors name the node. */
+/* Computes the output shape of `n` from its inputs and parameters, stores it in its
+ * output value and records `n` as that value's producer. Checks ranks, channel counts,
+ * kernel sizes; errors name the node. The caller has set n->input[], n->n_inputs,
+ * n->output (a VALUE_COMPUTED value) and n->p. */
 int graph_infer_shape(struct graph *g, struct node *n, struct error *err);
 
 /* Load-time passes, then the memory plan. After this the graph is read-only. */
@@ -237,5 +249,7 @@ int64_t graph_parameter_count(const struct graph *g);
 
 /* Adds a metadata key/value pair (copied). */
 int graph_add_meta(struct graph *g, const char *key, const char *value, struct error *err);
+/* Counts one ONNX node of type onnx_op for inspect; `folded` when it will not run. */
+int graph_count_onnx_op(struct graph *g, const char *onnx_op, bool folded, struct error *err);
 
 #endif

@@ -1,0 +1,25 @@
+/* onnx.h — reads an ONNX model file into the internal graph.
+ *
+ * Owns: parsing (protobuf-c, our subset of onnx.proto), initializers inline or as external
+ * data next to the file, the op set of DESIGN.md at opsets 11-17, and constant folding of
+ * the small subgraphs exporters emit (e.g. the `pads` of a ReflectionPad2d). Everything
+ * that cannot run is a load-time error naming the file, the node and its op. */
+#ifndef MNEMO_ONNX_H
+#define MNEMO_ONNX_H
+
+#include "error.h"
+#include "graph.h"
+
+struct onnx_options {
+    /* Input height and width to use. 0 = take them from the file; required when the
+     * file declares them dynamic, and an error when they contradict a fixed size. */
+    int64_t height;
+    int64_t width;
+};
+
+/* Loads `path` into g (initialised here) and finalises it (graph_finalize). On failure g
+ * is left empty (graph_free'd) and err says what and where. */
+int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt,
+              struct error *err);
+
+#endif
