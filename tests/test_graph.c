@@ -443,6 +443,18 @@ static void test_shape_resize(void)
     CHECK(z >= 0 && shape_is4(shape_of(&g, z), 1, 2, 4, 7));
     CHECK(resize_add(&g, "Resize_3", x, 0) < 0);
     CHECK(err_has("'Resize_3'") && err_has("scale"));
+    /* An output size the importer knows (ONNX `sizes`) is kept when the scale agrees with
+     * it: 3 -> 7 has scale 7/3, whose float times 3 may land just under 7. */
+    struct shape preset = shape_make4(1, 2, 7, 11);
+    int32_t out = graph_add_value(&g, "sized", VALUE_COMPUTED, &preset, &err);
+    struct node *n = graph_add_node(&g, OP_RESIZE, "Resize_4", NULL, &err);
+    n->n_inputs = 1;
+    n->input[0] = x;
+    n->output = out;
+    n->p.resize = (struct resize_params){
+        RESIZE_LINEAR, RESIZE_COORD_HALF_PIXEL, RESIZE_NEAREST_FLOOR, {7.0f / 3, 11.0f / 5}};
+    CHECK_MSG(graph_infer_shape(&g, n, &err) == 0, "%s", err.msg);
+    CHECK(shape_is4(shape_of(&g, out), 1, 2, 7, 11));
     graph_free(&g);
 }
 
@@ -832,6 +844,17 @@ static void test_graph_without_nodes(void)
     graph_free(&g);
     graph_init(&g);
     CHECK(graph_finalize(&g, &err) != 0 && err_has("no input"));
+    graph_free(&g);
+    /* A node added but never shape-inferred is named, not run. */
+    graph_init(&g);
+    int32_t in = input_add(&g, shape_make4(1, 1, 2, 2));
+    g.output = graph_add_value(&g, "y", VALUE_COMPUTED, NULL, &err);
+    struct node *n = graph_add_node(&g, OP_ACTIVATION, "Relu_9", "Relu", &err);
+    n->n_inputs = 1;
+    n->input[0] = in;
+    n->output = g.output;
+    CHECK(graph_finalize(&g, &err) != 0);
+    CHECK(err_has("'y'") || err_has("Relu_9"));
     graph_free(&g);
 }
 
