@@ -13,17 +13,19 @@ static double conv_point(const struct conv_params *p, const struct ref_io *io, i
                          int64_t oh, int64_t ow)
 {
     const struct shape *xs = io->in_shape[0], *ws = io->in_shape[1];
+    int64_t ih0 = oh * p->stride[0] - p->pad[0], iw0 = ow * p->stride[1] - p->pad[1];
     double acc = io->in[2] ? io->in[2][o] : 0.0;
     for (int64_t i = 0; i < xs->dim[1]; i++)
         for (int64_t kh = 0; kh < ws->dim[2]; kh++) {
-            int64_t ih = oh * p->stride[0] - p->pad[0] + kh * p->dilation[0];
+            int64_t ih = ih0 + kh * p->dilation[0];
             if (ih < 0 || ih >= xs->dim[2])
                 continue;
+            const float *x_row = io->in[0] + at4(xs, n, i, ih, 0);
+            const float *w_row = io->in[1] + at4(ws, o, i, kh, 0);
             for (int64_t kw = 0; kw < ws->dim[3]; kw++) {
-                int64_t iw = ow * p->stride[1] - p->pad[1] + kw * p->dilation[1];
-                if (iw < 0 || iw >= xs->dim[3])
-                    continue;
-                acc += (double)io->in[0][at4(xs, n, i, ih, iw)] * io->in[1][at4(ws, o, i, kh, kw)];
+                int64_t iw = iw0 + kw * p->dilation[1];
+                if (iw >= 0 && iw < xs->dim[3])
+                    acc += (double)x_row[iw] * w_row[kw];
             }
         }
     return acc;
