@@ -321,112 +321,122 @@ static int graph_remove_unused(struct graph *g, struct error *err)
 
 #define PLAN_ALIGN_FLOATS 16 /* 64 bytes */
 
-struct block {
-    int64_t offset, size; /* floats */
+/* One run-time value to place: alive from the node that makes it (-1 for the graph input)
+ * to the last node that reads it (n_nodes for the graph output). */
+struct plan_item {
     int32_t value;
+    int32_t first, last;
+    int64_t size; /* floats, rounded up to the alignment */
+    int64_t offset;
 };
 
-struct arena_plan {
-    struct block *live; /* sorted by offset */
-    int32_t n_live;
-    int64_t high_water;
-};
-
-/* Best fit: the smallest gap between live blocks that holds `size`, else past the end. */
-static int64_t plan_place(struct arena_plan *a, int64_t size, int32_t *slot)
+static bool plan_alive_together(const struct plan_item *a, const struct plan_item *b)
 {
-    int64_t best = -1, best_gap = 0, cursor = 0;
-    int32_t best_slot = a->n_live;
-    for (int32_t i = 0; i <= a->n_live; i++) {
-        int64_t next = i < a->n_live ? a->live[i].offset : INT64_MAX;
-        int64_t gap = next - cursor;
-        if (gap >= size && (best < 0 || gap < best_gap)) {
-            best = cursor;
-            best_gap = gap;
-            best_slot = i;
-        }
-        if (i < a->n_live)
-            cursor = a->live[i].offset + a->live[i].size;
+    return a->first <= b->last && b->first <= a->last;
+}
+
+/* Largest first; ties by birth so that the plan does not depend on qsort's whims. */
+static int plan_item_compare(const void *pa, const void *pb)
+{
+    const struct plan_item *a = pa, *b = pb;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return a->first != b->first ? (a->first < b->first ? -1 : 1) : (a->value < b->value ? -1 : 1);
+}
+
+static int plan_offset_compare(const void *pa, const void *pb)
+{
+    const struct plan_item *a = *(const struct plan_item *const *)pa;
+    const struct plan_item *b = *(const struct plan_item *const *)pb;
+    return a->offset < b->offset ? -1 : (a->offset > b->offset ? 1 : 0);
+}
+
+/* Lowest offset where `item` overlaps no placed item alive at the same time. `placed` holds
+ * items[0..n_placed); `scratch` has room for n_placed pointers. */
+static int64_t plan_lowest_fit(const struct plan_item *item, struct plan_item *placed,
+                               int32_t n_placed, struct plan_item **scratch)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < n_placed; i++)
+        if (plan_alive_together(item, &placed[i]))
+            scratch[n++] = &placed[i];
+    qsort(scratch, (size_t)n, sizeof *scratch, plan_offset_compare);
+    int64_t offset = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (scratch[i]->offset >= offset + item->size)
+            break; /* the gap before this one is big enough */
+        int64_t end = scratch[i]->offset + scratch[i]->size;
+        offset = end > offset ? end : offset;
     }
-    *slot = best_slot;
-    return best;
+    return offset;
 }
 
-static void plan_alloc(struct arena_plan *a, struct value *v, int32_t id)
+/* The values to place with their lifetimes over the node order; a residual read counts. */
+static struct plan_item *plan_items_collect(const struct graph *g, int32_t *count,
+                                            struct error *err)
 {
-    int64_t size =
-        (shape_count(&v->shape) + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS * PLAN_ALIGN_FLOATS;
-    if (size == 0)
-        size = PLAN_ALIGN_FLOATS;
-    int32_t slot;
-    int64_t offset = plan_place(a, size, &slot);
-    memmove(&a->live[slot + 1], &a->live[slot], (size_t)(a->n_live - slot) * sizeof *a->live);
-    a->live[slot] = (struct block){.offset = offset, .size = size, .value = id};
-    a->n_live++;
-    if (offset + size > a->high_water)
-        a->high_water = offset + size;
-    v->offset = offset;
-}
-
-/* Frees every live block whose value's last read is before node `step`. */
-static void plan_release(struct arena_plan *a, const int32_t *last_use, int32_t step)
-{
-    int32_t kept = 0;
-    for (int32_t i = 0; i < a->n_live; i++)
-        if (last_use[a->live[i].value] >= step)
-            a->live[kept++] = a->live[i];
-    a->n_live = kept;
-}
-
-/* Index of the last node reading each value; the graph output lives to the end. */
-static int32_t *plan_last_uses(const struct graph *g, struct error *err)
-{
-    int32_t *last = malloc((size_t)(g->n_values > 0 ? g->n_values : 1) * sizeof *last);
-    if (!last) {
+    int32_t *slot = malloc((size_t)(g->n_values > 0 ? g->n_values : 1) * sizeof *slot);
+    struct plan_item *items = malloc((size_t)(g->n_nodes + 1) * sizeof *items);
+    if (!slot || !items) {
+        free(slot);
+        free(items);
         error_set(err, "out of memory planning memory");
         return NULL;
     }
-    for (int32_t v = 0; v < g->n_values; v++)
-        last[v] = g->values[v].producer; /* an unread value dies right after it is made */
-    if (g->input >= 0)
-        last[g->input] = -1;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct node *n = &g->nodes[i];
-        for (int32_t k = 0; k < n->n_inputs; k++)
-            if (n->input[k] >= 0)
-                last[n->input[k]] = i;
-        if (n->residual >= 0)
-            last[n->residual] = i;
+    int32_t n = 0;
+    for (int32_t v = 0; v < g->n_values; v++) {
+        const struct value *val = &g->values[v];
+        bool planned = v == g->input || (val->kind == VALUE_COMPUTED && val->producer >= 0);
+        slot[v] = planned ? n : -1;
+        if (!planned)
+            continue;
+        int64_t size = (shape_count(&val->shape) + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS *
+                       PLAN_ALIGN_FLOATS;
+        int32_t first = v == g->input ? -1 : val->producer;
+        items[n++] = (struct plan_item){.value = v,
+                                        .first = first,
+                                        .last = v == g->output ? g->n_nodes : first,
+                                        .size = size > 0 ? size : PLAN_ALIGN_FLOATS};
     }
-    if (g->output >= 0)
-        last[g->output] = g->n_nodes;
-    return last;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct node *nd = &g->nodes[i];
+        for (int32_t k = 0; k < nd->n_inputs; k++)
+            if (nd->input[k] >= 0 && slot[nd->input[k]] >= 0)
+                items[slot[nd->input[k]]].last = i;
+        if (nd->residual >= 0 && slot[nd->residual] >= 0)
+            items[slot[nd->residual]].last = i;
+    }
+    free(slot);
+    *count = n;
+    return items;
 }
 
-/* Liveness over the topological order: before node i allocates its output, values last
- * read before i are released; values node i reads are still live, so an output never
- * overlaps its own inputs or residual. */
+/* Greedy by size over known lifetimes: the largest values are placed first, each at the
+ * lowest offset clear of every placed value alive at the same time. A node's inputs and
+ * residual are alive while it runs, so its output never overlaps them. */
 int graph_plan_memory(struct graph *g, struct error *err)
 {
-    int32_t *last = plan_last_uses(g, err);
-    struct arena_plan a = {.live = malloc((size_t)(g->n_nodes + 2) * sizeof *a.live)};
-    if (!last || !a.live) {
-        free(last);
-        free(a.live);
+    int32_t n = 0;
+    struct plan_item *items = plan_items_collect(g, &n, err);
+    struct plan_item **scratch = malloc((size_t)(n > 0 ? n : 1) * sizeof *scratch);
+    if (!items || !scratch) {
+        free(items);
+        free(scratch);
         return error_set(err, "out of memory planning memory");
     }
+    qsort(items, (size_t)n, sizeof *items, plan_item_compare);
     for (int32_t v = 0; v < g->n_values; v++)
         if (g->values[v].kind != VALUE_CONST)
             g->values[v].offset = -1;
-    if (g->input >= 0)
-        plan_alloc(&a, &g->values[g->input], g->input);
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        plan_release(&a, last, i);
-        plan_alloc(&a, &g->values[g->nodes[i].output], g->nodes[i].output);
+    g->arena_floats = 0;
+    for (int32_t i = 0; i < n; i++) {
+        items[i].offset = plan_lowest_fit(&items[i], items, i, scratch);
+        g->values[items[i].value].offset = items[i].offset;
+        if (items[i].offset + items[i].size > g->arena_floats)
+            g->arena_floats = items[i].offset + items[i].size;
     }
-    g->arena_floats = a.high_water;
-    free(last);
-    free(a.live);
+    free(items);
+    free(scratch);
     return 0;
 }
 
