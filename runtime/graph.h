@@ -112,10 +112,10 @@ enum resize_nearest {
 };
 
 struct conv_params {
-    int32_t kernel[2];   /* kh, kw */
-    int32_t stride[2];   /* sh, sw */
-    int32_t dilation[2]; /* dh, dw */
-    int32_t pad[4];      /* top, left, bottom, right (ONNX order: begins then ends) */
+    int32_t kernel[2];         /* kh, kw */
+    int32_t stride[2];         /* sh, sw */
+    int32_t dilation[2];       /* dh, dw */
+    int32_t pad[4];            /* top, left, bottom, right (ONNX order: begins then ends) */
     int32_t output_padding[2]; /* ConvTranspose only */
     int32_t group;             /* only 1 is run today; importer rejects others */
 };
@@ -198,8 +198,8 @@ struct graph {
     int32_t n_values, cap_values;
     struct node *nodes; /* topological order */
     int32_t n_nodes, cap_nodes;
-    int32_t input;  /* value id of the one graph input */
-    int32_t output; /* value id of the one graph output */
+    int32_t input;        /* value id of the one graph input */
+    int32_t output;       /* value id of the one graph output */
     int64_t arena_floats; /* size of the memory plan, set by graph_finalize */
     /* From the model file, for inspect: */
     char *source_path;

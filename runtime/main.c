@@ -1,5 +1,45 @@
-/* placeholder until the CLI lands */
-int main(void)
+/* main.c — the mnemo command: picks a subcommand and hands it the rest of the line. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
 {
-    return 0;
+    fputs("mnemo " MNEMO_VERSION " - a real-time generative installation runtime\n"
+          "\n"
+          "usage:\n"
+          "  mnemo infer   --model M.onnx --input IN.(png|npy) --output OUT.(png|npy)\n"
+          "                [--backend auto|cpu|ref] [--precision fp32|bf16] [--threads N]\n"
+          "                [--size HxW] [--bench N]\n"
+          "  mnemo inspect M.onnx [--size HxW] [--chain OTHER.onnx]\n"
+          "  mnemo --version | --help\n"
+          "\n"
+          "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "infer") == 0)
+        return cli_infer(argc - 2, argv + 2);
+    if (strcmp(command, "inspect") == 0)
+        return cli_inspect(argc - 2, argv + 2);
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(command, "--version") == 0) {
+        printf("mnemo %s\n", MNEMO_VERSION);
+        return CLI_OK;
+    }
+    fprintf(stderr, "mnemo: unknown command '%s'\n\n", command);
+    usage(stderr);
+    return CLI_USAGE;
 }

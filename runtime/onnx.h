@@ -19,7 +19,6 @@ struct onnx_options {
 
 /* Loads `path` into g (initialised here) and finalises it (graph_finalize). On failure g
  * is left empty (graph_free'd) and err says what and where. */
-int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt,
-              struct error *err);
+int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt, struct error *err);
 
 #endif
