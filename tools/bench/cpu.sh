@@ -46,7 +46,8 @@ export OMP_NUM_THREADS=$THREADS
 say() { echo "bench: $*" >&2; }
 # JSON string from text: quotes, backslashes and control characters escaped.
 jstr() { printf '%s' "$1" | tr '\n\t' '  ' | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; }
-record_na() { # model size tool reason
+record_na() { # model size tool reason (file paths shortened to their names)
+  set -- "$1" "$2" "$3" "${4//$MODEL_DIR\//}"
   echo "{\"kind\":\"time\",\"model\":\"$1\",\"size\":$2,\"tool\":\"$3\",\"na\":$(jstr "$4")}" >>"$JSONL"
   say "$1 $2: $3: n/a: $4"
 }

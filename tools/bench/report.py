@@ -85,7 +85,10 @@ def main():
         if "na" in r:
             return "n/a¹" if tool == "mnemo ref" and r["na"].startswith("skipped") else "n/a"
         g = gmacs.get(key)
-        pct = f" ({100 * 2 * g / (r['median_ms'] / 1e3) / peak:.0f}%)" if g else ""
+        pct = ""
+        if g:
+            p = 100 * 2 * g / (r["median_ms"] / 1e3) / peak
+            pct = f" ({p:.0f}%)" if p >= 10 else f" ({p:.1f}%)" if p >= 0.1 else " (<0.1%)"
         return f"{fmt_ms(r['median_ms'])} / {fmt_ms(r['min_ms'])}{pct}"
 
     out = []
