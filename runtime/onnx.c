@@ -129,8 +129,8 @@ static int model_parse(struct loader *L, struct error *err)
                          "that the file is complete and was written by an ONNX exporter",
                          L->path, size ? "" : ": the file is empty");
     const Onnx__GraphProto *gp = L->model->graph;
-    const char *missing = !gp             ? "a graph"
-                          : !gp->n_node   ? "any nodes"
+    const char *missing = !gp             ? "graph"
+                          : !gp->n_node   ? "nodes"
                           : !gp->n_input  ? "inputs"
                           : !gp->n_output ? "outputs"
                                           : NULL;
@@ -365,7 +365,7 @@ static int initializers_read(struct loader *L, struct error *err)
         if (!t->name || !t->name[0])
             return error_set(err, "initializer %zu has no name", j);
         if (known_add_tensor(L, t, t->name, err))
-            return error_prefix(err, "initializer '%s'", t->name);
+            return -1;
     }
     return 0;
 }
@@ -864,37 +864,49 @@ static int build_pad(struct loader *L, const struct node_ctx *c, struct error *e
 }
 
 /* Resize/Upsample modes; opsets before 11 had only asymmetric coordinates and floor. */
+/* Index of `text` in names[count], or -1. */
+static int name_index(const char *text, const char *const *names, int count)
+{
+    for (int j = 0; j < count; j++)
+        if (strcmp(text, names[j]) == 0)
+            return j;
+    return -1;
+}
+
 static int resize_modes(const struct loader *L, const struct node_ctx *c, struct resize_params *p,
                         struct error *err)
 {
+    static const char *const modes[] = {"nearest", "linear", "bilinear"};
     static const char *const coords[RESIZE_COORD_COUNT] = {"half_pixel", "pytorch_half_pixel",
                                                            "align_corners", "asymmetric"};
     static const char *const nearest[RESIZE_NEAREST_COUNT] = {"round_prefer_floor",
                                                               "round_prefer_ceil", "floor", "ceil"};
     bool old = L->opset < 11 || strcmp(c->n->op_type, "Upsample") == 0;
-    char mode[32], coord[32], near[32];
+    char mode[32], coord[32], near[32], policy[32];
     attr_string(c->n, "mode", "nearest", mode, sizeof mode);
     attr_string(c->n, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel", coord,
                 sizeof coord);
     attr_string(c->n, "nearest_mode", old ? "floor" : "round_prefer_floor", near, sizeof near);
-    int found = 0;
-    p->mode = strcmp(mode, "nearest") == 0 ? RESIZE_NEAREST : RESIZE_LINEAR;
-    found += strcmp(mode, "nearest") == 0 || strcmp(mode, "linear") == 0 ||
-             strcmp(mode, "bilinear") == 0;
-    for (int j = 0; j < RESIZE_COORD_COUNT; j++)
-        if (strcmp(coord, coords[j]) == 0 && ++found)
-            p->coord = (enum resize_coord)j;
-    for (int j = 0; j < RESIZE_NEAREST_COUNT; j++)
-        if (strcmp(near, nearest[j]) == 0 && ++found)
-            p->nearest = (enum resize_nearest)j;
-    if (found != 3 || attr_int(c->n, "exclude_outside", 0) != 0 ||
-        attr_int(c->n, "antialias", 0) != 0 || attr_find(c->n, "axes"))
+    attr_string(c->n, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
+    int m = name_index(mode, modes, 3), k = name_index(coord, coords, RESIZE_COORD_COUNT);
+    int r = name_index(near, nearest, RESIZE_NEAREST_COUNT);
+    const char *bad = m < 0                                  ? "mode"
+                      : k < 0                                ? "coordinate_transformation_mode"
+                      : r < 0                                ? "nearest_mode"
+                      : attr_int(c->n, "exclude_outside", 0) ? "exclude_outside"
+                      : attr_int(c->n, "antialias", 0)       ? "antialias"
+                      : attr_find(c->n, "axes")              ? "axes"
+                      : strcmp(policy, "stretch") != 0       ? "keep_aspect_ratio_policy"
+                                                             : NULL;
+    if (bad)
         return error_set(err,
-                         "node '%s' (%s): mode '%s', coordinate mode '%s', nearest mode "
-                         "'%s' (or antialias/axes/exclude_outside) is not supported; mnemo "
-                         "runs nearest/linear with half_pixel, pytorch_half_pixel, "
-                         "align_corners or asymmetric",
-                         c->name, c->n->op_type, mode, coord, near);
+                         "node '%s' (%s): this %s is not supported (mode '%s', coordinates "
+                         "'%s', nearest '%s'); mnemo runs nearest or linear with half_pixel, "
+                         "pytorch_half_pixel, align_corners or asymmetric coordinates",
+                         c->name, c->n->op_type, bad, mode, coord, near);
+    p->mode = m == 0 ? RESIZE_NEAREST : RESIZE_LINEAR;
+    p->coord = (enum resize_coord)k;
+    p->nearest = (enum resize_nearest)r;
     return 0;
 }
 
