@@ -1,5 +1,6 @@
-/* onnx_internal.h — what onnx.c (file, tensors, run-time ops) and onnx_fold.c (constant
- * folding) share. Private to the importer: nothing outside runtime/onnx*.c includes it.
+/* onnx_internal.h — what the importer's files share: onnx.c (file, input, output, the
+ * whole load), onnx_tensor.c (TensorProtos), onnx_ops.c (nodes onto the graph) and
+ * onnx_fold.c (constant folding). Private to the importer: nothing outside runtime/onnx*.c includes it.
  *
  * The importer keeps two name spaces while it walks the nodes:
  *   - known constants: tensors whose contents are known at load (initializers, Constant
@@ -77,6 +78,17 @@ bool fold_supports(const char *op_type);
  * its outputs to the known table. Errors name the node. */
 int fold_node(struct loader *L, const Onnx__NodeProto *n, const char *node_name, struct error *err);
 
+/* ---- tensors from the file (onnx_tensor.c) ---- */
+/* Every initializer into the known table. */
+int initializers_read(struct loader *L, struct error *err);
+/* Reads a TensorProto (inline or external data) into a new known entry called `name`. */
+int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
+                     struct error *err);
+
+/* ---- nodes (onnx_ops.c) ---- */
+/* Every node in file order: folded, aliased or added to the graph. */
+int nodes_import(struct loader *L, struct error *err);
+
 /* ---- shared helpers (onnx.c) ---- */
 const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *n, const char *name);
 int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t fallback);
@@ -86,9 +98,6 @@ const char *attr_string(const Onnx__NodeProto *n, const char *name, const char *
                         size_t size);
 /* Input i's name, or NULL when absent or empty (an omitted optional input). */
 const char *node_input(const Onnx__NodeProto *n, size_t i);
-/* Reads a TensorProto (inline data only) into a new known entry called `name`. */
-int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
-                     struct error *err);
 /* The graph value id an ONNX name stands for (graph value or alias), or -1. */
 int32_t loader_find_value(const struct loader *L, const char *name);
 
