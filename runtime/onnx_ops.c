@@ -1,0 +1,622 @@
+/* onnx_ops.c — maps each ONNX node onto the graph: a run-time node (Conv, norms,
+ * activations, binary ops, Concat, Pad, Resize), an alias (Identity, Dropout), or a
+ * load-time evaluation (onnx_fold.c).
+ *
+ * Owns the table of ONNX ops mnemo reads and their attributes. Must never guess: an op,
+ * attribute or mode it does not run is an error naming the node and the op. */
+#include "onnx_internal.h"
+
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct node_ctx {
+    const Onnx__NodeProto *n;
+    const char *name; /* the node's name, or "<OpType>_<index>" */
+};
+
+/* The graph value for input i, copying a known float constant into the graph on first
+ * use. */
+static int32_t input_value(struct loader *L, const struct node_ctx *c, size_t i, struct error *err)
+{
+    const char *name = node_input(c->n, i);
+    if (!name)
+        return -1;
+    int32_t id = loader_find_value(L, name);
+    if (id >= 0)
+        return id;
+    const struct known *k = known_find(&L->known, name);
+    if (!k)
+        return error_set(err,
+                         "node '%s' (%s) reads '%s', which no earlier node produces "
+                         "(the graph must be in topological order)",
+                         c->name, c->n->op_type, name);
+    if (k->dtype != DT_FLOAT)
+        return error_set(err,
+                         "node '%s' (%s) reads the %s constant '%s'; mnemo runs float32 "
+                         "tensors only",
+                         c->name, c->n->op_type, dtype_name(k->dtype), name);
+    return graph_add_const(L->g, name, &k->shape, k->f, err);
+}
+
+/* Adds a graph node of `op` whose first `n_tensors` ONNX inputs are graph values and whose
+ * first output is a new computed value. Parameters are the caller's to fill. */
+static struct node *node_begin(struct loader *L, const struct node_ctx *c, enum op op,
+                               size_t n_tensors, struct error *err)
+{
+    int32_t inputs[NODE_MAX_INPUTS];
+    size_t count = c->n->n_input < n_tensors ? c->n->n_input : n_tensors;
+    if (count > NODE_MAX_INPUTS || !node_input(c->n, 0)) {
+        error_set(err, "node '%s' (%s) has %zu inputs; mnemo handles 1 to %d", c->name,
+                  c->n->op_type, c->n->n_input, NODE_MAX_INPUTS);
+        return NULL;
+    }
+    for (size_t j = 0; j < count; j++) {
+        inputs[j] = input_value(L, c, j, err);
+        if (inputs[j] < 0 && node_input(c->n, j))
+            return NULL;
+    }
+    int32_t out = graph_add_value(L->g, c->n->output[0], VALUE_COMPUTED, NULL, err);
+    struct node *node = out < 0 ? NULL : graph_add_node(L->g, op, c->name, c->n->op_type, err);
+    if (!node)
+        return NULL;
+    node->n_inputs = (int32_t)count;
+    memcpy(node->input, inputs, count * sizeof inputs[0]);
+    node->output = out;
+    return node;
+}
+
+static const struct shape *input_shape(const struct loader *L, const struct node *node, int i)
+{
+    return &L->g->values[node->input[i]].shape;
+}
+
+static int ints_to_i32(const Onnx__AttributeProto *a, int32_t *dst, size_t want, int64_t lo,
+                       const struct node_ctx *c, struct error *err)
+{
+    if (!a)
+        return 0;
+    if (a->n_ints != want)
+        return error_set(err, "node '%s' (%s): attribute '%s' has %zu values, expected %zu",
+                         c->name, c->n->op_type, a->name, a->n_ints, want);
+    for (size_t j = 0; j < want; j++) {
+        if (a->ints[j] < lo || a->ints[j] > (1 << 20))
+            return error_set(err, "node '%s' (%s): attribute '%s' value %lld is out of range",
+                             c->name, c->n->op_type, a->name, (long long)a->ints[j]);
+        dst[j] = (int32_t)a->ints[j];
+    }
+    return 0;
+}
+
+/* Splits a total padding between begin and end as ONNX's auto_pad says. */
+static void pad_split(int64_t total, bool upper, int32_t *begin, int32_t *end)
+{
+    *begin = (int32_t)(upper ? total / 2 : total - total / 2);
+    *end = (int32_t)(total - *begin);
+}
+
+static int conv_common(struct loader *L, const struct node_ctx *c, struct node *node,
+                       struct error *err)
+{
+    struct conv_params *p = &node->p.conv;
+    const struct shape *w = input_shape(L, node, 1);
+    if (node->input[1] < 0 || w->rank != 4)
+        return error_set(err, "node '%s' (%s): weights must be a 4-D constant", c->name,
+                         c->n->op_type);
+    p->kernel[0] = (int32_t)w->dim[2];
+    p->kernel[1] = (int32_t)w->dim[3];
+    p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
+    p->group = (int32_t)attr_int(c->n, "group", 1);
+    if (p->group != 1)
+        return error_set(err,
+                         "node '%s' (%s) has group %d; mnemo runs only group 1 "
+                         "(no grouped or depthwise convolutions)",
+                         c->name, c->n->op_type, p->group);
+    int32_t kernel[2] = {p->kernel[0], p->kernel[1]};
+    if (ints_to_i32(attr_find(c->n, "kernel_shape"), kernel, 2, 1, c, err) ||
+        ints_to_i32(attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
+        ints_to_i32(attr_find(c->n, "dilations"), p->dilation, 2, 1, c, err) ||
+        ints_to_i32(attr_find(c->n, "pads"), p->pad, 4, 0, c, err) ||
+        ints_to_i32(attr_find(c->n, "output_padding"), p->output_padding, 2, 0, c, err))
+        return -1;
+    if (kernel[0] != p->kernel[0] || kernel[1] != p->kernel[1])
+        return error_set(err, "node '%s' (%s): kernel_shape %dx%d does not match the weights",
+                         c->name, c->n->op_type, kernel[0], kernel[1]);
+    return 0;
+}
+
+/* auto_pad for Conv: SAME_* keeps ceil(in / stride) outputs. */
+static int conv_auto_pad(const struct loader *L, const struct node_ctx *c, struct node *node,
+                         struct error *err)
+{
+    char mode[32];
+    attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    struct conv_params *p = &node->p.conv;
+    bool same_upper = strcmp(mode, "SAME_UPPER") == 0;
+    if (strcmp(mode, "NOTSET") == 0)
+        return 0;
+    if (strcmp(mode, "VALID") == 0) {
+        memset(p->pad, 0, sizeof p->pad);
+        return 0;
+    }
+    if (!same_upper && strcmp(mode, "SAME_LOWER") != 0)
+        return error_set(err, "node '%s' (%s): auto_pad '%s' is not an ONNX mode", c->name,
+                         c->n->op_type, mode);
+    const struct shape *x = input_shape(L, node, 0);
+    for (int d = 0; d < 2; d++) {
+        int64_t in = x->dim[2 + d], s = p->stride[d];
+        int64_t out = node->op == OP_CONV ? (in + s - 1) / s : in * s;
+        int64_t span = (int64_t)(p->kernel[d] - 1) * p->dilation[d] + 1;
+        int64_t total = node->op == OP_CONV ? (out - 1) * s + span - in
+                                            : s * (in - 1) + p->output_padding[d] + span - out;
+        pad_split(total > 0 ? total : 0, same_upper, &p->pad[d], &p->pad[2 + d]);
+    }
+    return 0;
+}
+
+/* ConvTranspose output_shape: the pads follow from the wanted spatial size. */
+static int conv_transpose_output_shape(const struct loader *L, const struct node_ctx *c,
+                                       struct node *node, struct error *err)
+{
+    const Onnx__AttributeProto *a = attr_find(c->n, "output_shape");
+    if (!a)
+        return 0;
+    if (a->n_ints != 2 && a->n_ints != 4)
+        return error_set(err, "node '%s' (ConvTranspose): output_shape needs 2 values", c->name);
+    char mode[32];
+    attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    struct conv_params *p = &node->p.conv;
+    const struct shape *x = input_shape(L, node, 0);
+    for (int d = 0; d < 2; d++) {
+        int64_t want = a->ints[a->n_ints - 2 + d];
+        int64_t span = (int64_t)(p->kernel[d] - 1) * p->dilation[d] + 1;
+        int64_t total = p->stride[d] * (x->dim[2 + d] - 1) + p->output_padding[d] + span - want;
+        if (total < 0)
+            return error_set(err,
+                             "node '%s' (ConvTranspose): output_shape %lld is larger "
+                             "than the layer makes; mnemo cannot pad it",
+                             c->name, (long long)want);
+        pad_split(total, strcmp(mode, "SAME_UPPER") == 0, &p->pad[d], &p->pad[2 + d]);
+    }
+    return 0;
+}
+
+static int node_finish(struct loader *L, struct node *node, struct error *err)
+{
+    return graph_infer_shape(L->g, node, err);
+}
+
+static int build_conv(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    bool transpose = strcmp(c->n->op_type, "ConvTranspose") == 0;
+    struct node *node = node_begin(L, c, transpose ? OP_CONV_TRANSPOSE : OP_CONV, 3, err);
+    if (!node || conv_common(L, c, node, err))
+        return -1;
+    if (transpose && attr_find(c->n, "output_shape"))
+        return conv_transpose_output_shape(L, c, node, err) || node_finish(L, node, err);
+    return conv_auto_pad(L, c, node, err) || node_finish(L, node, err);
+}
+
+static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    if (attr_int(c->n, "training_mode", 0) != 0 || attr_int(c->n, "spatial", 1) != 1)
+        return error_set(err,
+                         "node '%s' (BatchNormalization) is in training mode or not "
+                         "spatial; mnemo runs inference-mode spatial BatchNorm only "
+                         "(export with model.eval())",
+                         c->name);
+    struct node *node = node_begin(L, c, OP_BATCH_NORM, 5, err);
+    if (!node)
+        return -1;
+    node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
+    return node_finish(L, node, err);
+}
+
+static int build_instance_norm(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_INSTANCE_NORM, 3, err);
+    if (!node)
+        return -1;
+    node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
+    return node_finish(L, node, err);
+}
+
+/* A scalar float constant from input i (Clip min/max, Pad constant_value). */
+static int scalar_input(struct loader *L, const struct node_ctx *c, size_t i, float *value,
+                        struct error *err)
+{
+    const char *name = node_input(c->n, i);
+    if (!name)
+        return 0;
+    const struct known *k = known_find(&L->known, name);
+    if (!k || shape_count(&k->shape) != 1)
+        return error_set(err,
+                         "node '%s' (%s): input '%s' must be a one-value constant; mnemo "
+                         "does not compute it at run time",
+                         c->name, c->n->op_type, name);
+    *value = (float)known_get_f(k, 0);
+    return 0;
+}
+
+static int build_activation(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *op = c->n->op_type;
+    struct act a = {.kind = ACT_RELU};
+    if (strcmp(op, "LeakyRelu") == 0)
+        a = (struct act){.kind = ACT_LEAKY_RELU, .alpha = attr_float(c->n, "alpha", 0.01f)};
+    else if (strcmp(op, "Tanh") == 0)
+        a.kind = ACT_TANH;
+    else if (strcmp(op, "Sigmoid") == 0)
+        a.kind = ACT_SIGMOID;
+    else if (strcmp(op, "Clip") == 0) {
+        a = (struct act){.kind = ACT_CLIP, .alpha = -FLT_MAX, .beta = FLT_MAX};
+        if (L->opset < 11) {
+            a.alpha = attr_float(c->n, "min", -FLT_MAX);
+            a.beta = attr_float(c->n, "max", FLT_MAX);
+        } else if (scalar_input(L, c, 1, &a.alpha, err) || scalar_input(L, c, 2, &a.beta, err)) {
+            return -1;
+        }
+    }
+    struct node *node = node_begin(L, c, OP_ACTIVATION, 1, err);
+    if (!node)
+        return -1;
+    node->act = a;
+    return node_finish(L, node, err);
+}
+
+static int build_binary(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    static const char *const kinds[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
+    struct node *node = node_begin(L, c, OP_BINARY, 2, err);
+    if (!node)
+        return -1;
+    for (int k = 0; k < BINARY_COUNT; k++)
+        if (strcmp(kinds[k], c->n->op_type) == 0)
+            node->p.binary.kind = (enum binary_kind)k;
+    return node_finish(L, node, err);
+}
+
+static int build_concat(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_CONCAT, NODE_MAX_INPUTS, err);
+    if (!node)
+        return -1;
+    if (c->n->n_input > NODE_MAX_INPUTS)
+        return error_set(err, "node '%s' (Concat) joins %zu tensors; mnemo handles up to %d",
+                         c->name, c->n->n_input, NODE_MAX_INPUTS);
+    int32_t rank = input_shape(L, node, 0)->rank;
+    int64_t axis = attr_int(c->n, "axis", 1);
+    if (axis < -rank || axis >= rank)
+        return error_set(err, "node '%s' (Concat): axis %lld is out of range for rank %d", c->name,
+                         (long long)axis, rank);
+    node->p.concat.axis = (int32_t)(axis < 0 ? axis + rank : axis);
+    return node_finish(L, node, err);
+}
+
+static int pad_mode_parse(const struct node_ctx *c, enum pad_mode *mode, struct error *err)
+{
+    char text[32];
+    attr_string(c->n, "mode", "constant", text, sizeof text);
+    static const char *const names[PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
+    for (int m = 0; m < PAD_MODE_COUNT; m++)
+        if (strcmp(text, names[m]) == 0) {
+            *mode = (enum pad_mode)m;
+            return 0;
+        }
+    return error_set(err,
+                     "node '%s' (Pad): mode '%s' is not supported (constant, reflect, "
+                     "edge)",
+                     c->name, text);
+}
+
+/* Pads from the attribute (opset < 11) or from the constant input 1 (with the optional
+ * axes input of opset 18), into ONNX order for a tensor of `rank`. */
+static int pad_amounts(struct loader *L, const struct node_ctx *c, int32_t rank, int64_t *pads,
+                       struct error *err)
+{
+    const Onnx__AttributeProto *a = L->opset < 11 ? attr_find(c->n, "pads") : NULL;
+    const char *name = L->opset < 11 ? NULL : node_input(c->n, 1);
+    const struct known *k = name ? known_find(&L->known, name) : NULL;
+    if (!a && !k)
+        return error_set(err,
+                         "node '%s' (Pad): pads%s%s%s is not a constant; mnemo needs pads "
+                         "known at load",
+                         c->name, name ? " '" : "", name ? name : "", name ? "'" : "");
+    int64_t count = a ? (int64_t)a->n_ints : shape_count(&k->shape);
+    const char *axes_name = L->opset < 11 ? NULL : node_input(c->n, 3);
+    if (axes_name)
+        return error_set(err, "node '%s' (Pad): the 'axes' input is not supported", c->name);
+    if (count != 2 * rank || (k && !dtype_is_integer(k->dtype)))
+        return error_set(err,
+                         "node '%s' (Pad): pads has %lld values for a rank-%d input "
+                         "(expected %d integers)",
+                         c->name, (long long)count, rank, 2 * rank);
+    for (int64_t j = 0; j < count; j++) {
+        pads[j] = a ? a->ints[j] : k->i[j];
+        if (pads[j] < 0)
+            return error_set(err, "node '%s' (Pad): negative pads (cropping) are not supported",
+                             c->name);
+    }
+    return 0;
+}
+
+static int build_pad(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_PAD, 1, err);
+    if (!node)
+        return -1;
+    struct pad_params *p = &node->p.pad;
+    if (pad_mode_parse(c, &p->mode, err) ||
+        pad_amounts(L, c, input_shape(L, node, 0)->rank, p->pads, err))
+        return -1;
+    p->value = attr_float(c->n, "value", 0.0f);
+    if (L->opset >= 11 && scalar_input(L, c, 2, &p->value, err))
+        return -1;
+    return node_finish(L, node, err);
+}
+
+/* Resize/Upsample modes; opsets before 11 had only asymmetric coordinates and floor. */
+/* Index of `text` in names[count], or -1. */
+static int name_index(const char *text, const char *const *names, int count)
+{
+    for (int j = 0; j < count; j++)
+        if (strcmp(text, names[j]) == 0)
+            return j;
+    return -1;
+}
+
+static int resize_modes(const struct loader *L, const struct node_ctx *c, struct resize_params *p,
+                        struct error *err)
+{
+    static const char *const modes[] = {"nearest", "linear", "bilinear"};
+    static const char *const coords[RESIZE_COORD_COUNT] = {"half_pixel", "pytorch_half_pixel",
+                                                           "align_corners", "asymmetric"};
+    static const char *const nearest[RESIZE_NEAREST_COUNT] = {"round_prefer_floor",
+                                                              "round_prefer_ceil", "floor", "ceil"};
+    bool old = L->opset < 11 || strcmp(c->n->op_type, "Upsample") == 0;
+    char mode[32], coord[32], near[32], policy[32];
+    attr_string(c->n, "mode", "nearest", mode, sizeof mode);
+    attr_string(c->n, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel", coord,
+                sizeof coord);
+    attr_string(c->n, "nearest_mode", old ? "floor" : "round_prefer_floor", near, sizeof near);
+    attr_string(c->n, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
+    int m = name_index(mode, modes, 3), k = name_index(coord, coords, RESIZE_COORD_COUNT);
+    int r = name_index(near, nearest, RESIZE_NEAREST_COUNT);
+    const char *bad = m < 0                                  ? "mode"
+                      : k < 0                                ? "coordinate_transformation_mode"
+                      : r < 0                                ? "nearest_mode"
+                      : attr_int(c->n, "exclude_outside", 0) ? "exclude_outside"
+                      : attr_int(c->n, "antialias", 0)       ? "antialias"
+                      : attr_find(c->n, "axes")              ? "axes"
+                      : strcmp(policy, "stretch") != 0       ? "keep_aspect_ratio_policy"
+                                                             : NULL;
+    if (bad)
+        return error_set(err,
+                         "node '%s' (%s): this %s is not supported (mode '%s', coordinates "
+                         "'%s', nearest '%s'); mnemo runs nearest or linear with half_pixel, "
+                         "pytorch_half_pixel, align_corners or asymmetric coordinates",
+                         c->name, c->n->op_type, bad, mode, coord, near);
+    p->mode = m == 0 ? RESIZE_NEAREST : RESIZE_LINEAR;
+    p->coord = (enum resize_coord)k;
+    p->nearest = (enum resize_nearest)r;
+    return 0;
+}
+
+/* Where the scales or sizes are: input index by op and opset, or the Upsample attribute. */
+static int resize_factors(struct loader *L, const struct node_ctx *c, double *scale, int64_t *sizes,
+                          bool *by_size, struct error *err)
+{
+    bool upsample = strcmp(c->n->op_type, "Upsample") == 0;
+    const Onnx__AttributeProto *a = upsample ? attr_find(c->n, "scales") : NULL;
+    if (a && a->n_floats == 4) {
+        for (int d = 0; d < 4; d++)
+            scale[d] = a->floats[d];
+        return 0;
+    }
+    size_t scales_at = (upsample || L->opset < 11) ? 1 : 2;
+    const char *names[2] = {node_input(c->n, scales_at), upsample ? NULL : node_input(c->n, 3)};
+    for (int j = 0; j < 2; j++) {
+        const struct known *k = names[j] ? known_find(&L->known, names[j]) : NULL;
+        if (names[j] && !k)
+            return error_set(err,
+                             "node '%s' (%s): %s '%s' is not a constant; mnemo needs it "
+                             "known at load",
+                             c->name, c->n->op_type, j ? "sizes" : "scales", names[j]);
+        if (!k || shape_count(&k->shape) == 0)
+            continue; /* an empty tensor stands for "not given" */
+        if (shape_count(&k->shape) != 4)
+            return error_set(err, "node '%s' (%s): %s needs 4 values (N, C, H, W)", c->name,
+                             c->n->op_type, j ? "sizes" : "scales");
+        for (int d = 0; d < 4; d++) {
+            scale[d] = known_get_f(k, d);
+            sizes[d] = known_get_i(k, d);
+        }
+        *by_size = j == 1;
+        return 0;
+    }
+    return error_set(err, "node '%s' (%s) gives neither scales nor sizes", c->name, c->n->op_type);
+}
+
+static int build_resize(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_RESIZE, 1, err);
+    double scale[4] = {1, 1, 1, 1};
+    int64_t sizes[4] = {0};
+    bool by_size = false;
+    if (!node || resize_modes(L, c, &node->p.resize, err) ||
+        resize_factors(L, c, scale, sizes, &by_size, err))
+        return -1;
+    const struct shape *x = input_shape(L, node, 0);
+    if (x->rank != 4)
+        return error_set(err, "node '%s' (%s): input must be NCHW", c->name, c->n->op_type);
+    for (int d = 0; by_size && d < 4; d++)
+        scale[d] = x->dim[d] ? (double)sizes[d] / (double)x->dim[d] : 0.0;
+    if (scale[0] != 1.0 || scale[1] != 1.0 || !(scale[2] > 0.0) || !(scale[3] > 0.0))
+        return error_set(err, "node '%s' (%s): only H and W may be resized (scales %gx%gx%gx%g)",
+                         c->name, c->n->op_type, scale[0], scale[1], scale[2], scale[3]);
+    node->p.resize.scale[0] = (float)scale[2];
+    node->p.resize.scale[1] = (float)scale[3];
+    if (node_finish(L, node, err))
+        return -1;
+    /* Sizes are exact; a float scale times the input size may round one pixel short. */
+    if (by_size) {
+        L->g->values[node->output].shape.dim[2] = sizes[2];
+        L->g->values[node->output].shape.dim[3] = sizes[3];
+    }
+    return 0;
+}
+
+/* Identity and Dropout at run time: the output name stands for the input value. */
+static int build_alias(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    int32_t id = input_value(L, c, 0, err);
+    if (id < 0)
+        return -1;
+    struct alias *a = realloc(L->aliases, (size_t)(L->n_aliases + 1) * sizeof *a);
+    if (!a)
+        return error_set(err, "out of memory");
+    L->aliases = a;
+    a[L->n_aliases].name = strdup(c->n->output[0]);
+    a[L->n_aliases].value = id;
+    if (!a[L->n_aliases].name)
+        return error_set(err, "out of memory");
+    L->n_aliases++;
+    return 0;
+}
+
+typedef int (*build_fn)(struct loader *L, const struct node_ctx *c, struct error *err);
+
+/* Every op mnemo reads: its attributes (any other is an error, since ignoring it could
+ * change the result) and how it runs. build NULL: evaluated at load only. */
+static const struct op_entry {
+    const char *op_type;
+    build_fn build;
+    const char *attrs[10];
+} op_table[] = {
+    {"Conv", build_conv, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
+    {"ConvTranspose",
+     build_conv,
+     {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", "output_padding",
+      "output_shape"}},
+    {"BatchNormalization", build_batch_norm, {"epsilon", "momentum", "spatial", "training_mode"}},
+    {"InstanceNormalization", build_instance_norm, {"epsilon"}},
+    {"Relu", build_activation, {0}},
+    {"LeakyRelu", build_activation, {"alpha"}},
+    {"Tanh", build_activation, {0}},
+    {"Sigmoid", build_activation, {0}},
+    {"Clip", build_activation, {"min", "max"}},
+    {"Add", build_binary, {0}},
+    {"Sub", build_binary, {0}},
+    {"Mul", build_binary, {0}},
+    {"Div", build_binary, {0}},
+    {"Concat", build_concat, {"axis"}},
+    {"Pad", build_pad, {"mode", "pads", "value"}},
+    {"Resize",
+     build_resize,
+     {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
+      "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy"}},
+    {"Upsample", build_resize, {"mode", "scales"}},
+    {"Identity", build_alias, {0}},
+    {"Dropout", build_alias, {"ratio", "seed", "is_test"}},
+    {"Constant", NULL, {"value", "value_float", "value_floats", "value_int", "value_ints"}},
+    {"ConstantOfShape", NULL, {"value"}},
+    {"Shape", NULL, {"start", "end"}},
+    {"Gather", NULL, {"axis"}},
+    {"Reshape", NULL, {"allowzero"}},
+    {"Slice", NULL, {"starts", "ends", "axes"}},
+    {"Transpose", NULL, {"perm"}},
+    {"Cast", NULL, {"to"}},
+    {"Unsqueeze", NULL, {"axes"}},
+    {"Squeeze", NULL, {"axes"}},
+    {"Range", NULL, {0}},
+};
+
+static const struct op_entry *op_entry_find(const Onnx__NodeProto *n)
+{
+    bool default_domain = !n->domain || !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
+    for (size_t j = 0; default_domain && j < sizeof op_table / sizeof op_table[0]; j++)
+        if (strcmp(op_table[j].op_type, n->op_type) == 0)
+            return &op_table[j];
+    return NULL;
+}
+
+static int op_unsupported(const struct node_ctx *c, struct error *err)
+{
+    char list[600] = "";
+    size_t used = 0;
+    for (size_t j = 0; j < sizeof op_table / sizeof op_table[0] && used < sizeof list; j++) {
+        int n =
+            snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", op_table[j].op_type);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    bool domain = c->n->domain && c->n->domain[0];
+    return error_set(err,
+                     "node '%s' uses op '%s%s%s', which mnemo does not support "
+                     "(supported: %s; the shape ops only on constants)",
+                     c->name, domain ? c->n->domain : "", domain ? "." : "", c->n->op_type, list);
+}
+
+static int attrs_check(const struct op_entry *e, const struct node_ctx *c, struct error *err)
+{
+    for (size_t j = 0; j < c->n->n_attribute; j++) {
+        const char *name = c->n->attribute[j]->name ? c->n->attribute[j]->name : "";
+        bool known = false;
+        for (size_t k = 0; k < sizeof e->attrs / sizeof e->attrs[0] && e->attrs[k]; k++)
+            known = known || strcmp(e->attrs[k], name) == 0;
+        if (!known)
+            return error_set(err,
+                             "node '%s' (%s) has attribute '%s', which mnemo does not "
+                             "implement; refusing rather than computing something else",
+                             c->name, c->n->op_type, name);
+    }
+    return 0;
+}
+
+/* Foldable when every present input is a known constant; a Shape needs only a shape. */
+static bool inputs_all_known(const struct loader *L, const Onnx__NodeProto *n)
+{
+    for (size_t j = 0; j < n->n_input; j++) {
+        const char *name = node_input(n, j);
+        if (!name || known_find(&L->known, name))
+            continue;
+        if (strcmp(n->op_type, "Shape") == 0 && loader_find_value(L, name) >= 0)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index, struct error *err)
+{
+    char fallback[96];
+    snprintf(fallback, sizeof fallback, "%s_%zu", n->op_type ? n->op_type : "node", index);
+    struct node_ctx c = {.n = n, .name = n->name && n->name[0] ? n->name : fallback};
+    if (!n->op_type || !n->op_type[0] || n->n_output < 1 || !n->output[0][0])
+        return error_set(err, "node '%s' has no op type or no output", c.name);
+    const struct op_entry *e = op_entry_find(n);
+    if (!e)
+        return op_unsupported(&c, err);
+    if (attrs_check(e, &c, err))
+        return -1;
+    bool fold = fold_supports(n->op_type) && inputs_all_known(L, n);
+    if (fold && fold_node(L, n, c.name, err))
+        return -1;
+    if (!fold && !e->build)
+        return error_set(err,
+                         "node '%s' (%s) works on a tensor computed at run time; mnemo "
+                         "evaluates %s only on constants at load",
+                         c.name, n->op_type, n->op_type);
+    if (!fold && e->build(L, &c, err))
+        return -1;
+    return graph_count_onnx_op(L->g, n->op_type, fold || e->build == build_alias, err);
+}
+
+int nodes_import(struct loader *L, struct error *err)
+{
+    const Onnx__GraphProto *gp = L->model->graph;
+    for (size_t j = 0; j < gp->n_node; j++)
+        if (node_import(L, gp->node[j], j, err))
+            return -1;
+    return 0;
+}
