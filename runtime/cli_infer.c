@@ -193,7 +193,7 @@ static int infer_with_graph(const struct graph *g, const struct infer_args *a, s
     float *input = malloc((size_t)in_count * sizeof *input);
     float *output = malloc((size_t)out_count * sizeof *output);
     struct backend *b = NULL;
-    struct fit_box box;
+    struct fit_box box = {0, 0, 0, 0};
     int rc = (!input || !output) ? error_set(err, "out of memory") : 0;
     if (!rc)
         rc = infer_read_input(g, a->input, input, &box, err);

@@ -1,6 +1,7 @@
 /* onnx_internal.h — what the importer's files share: onnx.c (file, input, output, the
  * whole load), onnx_tensor.c (TensorProtos), onnx_ops.c (nodes onto the graph) and
- * onnx_fold.c (constant folding). Private to the importer: nothing outside runtime/onnx*.c includes it.
+ * onnx_fold.c (constant folding). Private to the importer: nothing outside runtime/onnx*.c includes
+ * it.
  *
  * The importer keeps two name spaces while it walks the nodes:
  *   - known constants: tensors whose contents are known at load (initializers, Constant
