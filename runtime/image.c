@@ -50,11 +50,21 @@ int image_write_png(const struct image *img, const char *path, struct error *err
     png.width = (png_uint_32)img->width;
     png.height = (png_uint_32)img->height;
     png.format = img->channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    if (!png_image_write_to_file(&png, path, 0, img->pixels, 0, NULL)) {
-        /* libpng leaves a partial file behind on failure: remove it so nothing corrupt
-         * stays. */
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return error_set(err, "cannot write '%s': %s", path, strerror(errno));
+    errno = 0;
+    bool ok = png_image_write_to_stdio(&png, f, 0, img->pixels, 0, NULL);
+    int saved = errno;
+    /* A full disk often shows only at the flush in fclose. */
+    if (fclose(f) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        /* Leave nothing half-written behind. */
         remove(path);
-        return error_set(err, "cannot write '%s': %s", path, errno ? strerror(errno) : png.message);
+        return error_set(err, "cannot write '%s': %s", path, saved ? strerror(saved) : png.message);
     }
     return 0;
 }
@@ -183,10 +193,12 @@ int tensor_write_npy(const struct tensor *t, const char *path, struct error *err
 {
     char dict[256];
     int used = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    /* Python's tuple syntax, as numpy writes it: "(2,)", "(1, 3, 64, 64)". */
     for (int32_t i = 0; i < t->shape.rank; i++)
-        used +=
-            snprintf(dict + used, sizeof dict - (size_t)used, "%lld, ", (long long)t->shape.dim[i]);
-    used += snprintf(dict + used, sizeof dict - (size_t)used, "), }");
+        used += snprintf(dict + used, sizeof dict - (size_t)used, "%s%lld", i ? ", " : "",
+                         (long long)t->shape.dim[i]);
+    used +=
+        snprintf(dict + used, sizeof dict - (size_t)used, "%s), }", t->shape.rank == 1 ? "," : "");
     /* Version 1.0: magic(6) + version(2) + length(2) + dict, padded with spaces to a
      * multiple of 64 and ended by a newline, as numpy writes it. */
     size_t total = 10 + (size_t)used + 1;

@@ -14,9 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int check_failures_in_test;
-static int check_tests_failed, check_tests_passed, check_tests_skipped;
-static int check_skipping;
+#define CHECK_UNUSED __attribute__((unused))
+static int check_failures_in_test CHECK_UNUSED;
+static int check_tests_failed CHECK_UNUSED, check_tests_passed CHECK_UNUSED;
+static int check_tests_skipped CHECK_UNUSED, check_skipping CHECK_UNUSED;
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

@@ -1,7 +1,7 @@
 # Shared by the shell tests that drive the mnemo binary.
 #   source cli_lib.sh; expect_fail "substring" mnemo args...; ...; finish
 # Every failing command must exit 1 (not crash, not 2 unless a usage error is meant),
-# print exactly one "mnemo: ..." error line, and name what the test expects.
+# print exactly one "mnemo: ..." (or "mnemo <command>: ...") error line (warnings aside), and name what the test expects.
 set -u
 MNEMO=$1
 DATA=$2
@@ -22,7 +22,7 @@ expect_fail() {
   "$@" >"$TMP/out" 2>"$TMP/err"
   local code=$?
   local errors
-  errors=$(grep -c '^mnemo: ' "$TMP/err")
+  errors=$(grep -E '^mnemo( [a-z]+)?: ' "$TMP/err" | grep -vc '^mnemo: warning:')
   if [ "$code" -ne "$want_code" ]; then
     fail "$* exited $code, want $want_code; stderr: $(cat "$TMP/err")"
   elif [ "$errors" -ne 1 ]; then
@@ -30,7 +30,7 @@ expect_fail() {
   elif ! grep -qF -- "$want" "$TMP/err"; then
     fail "$*: error does not mention '$want': $(cat "$TMP/err")"
   else
-    echo "ok   $(grep '^mnemo: ' "$TMP/err")"
+    echo "ok   $(grep -E '^mnemo( [a-z]+)?: ' "$TMP/err" | grep -v '^mnemo: warning')"
     passed=$((passed + 1))
   fi
 }
