@@ -161,6 +161,21 @@ static void test_conv_transpose_channels_bias(void)
     check_all_near(y, (const float[]){17.5f, 0.5f, 0.5f, 0.5f}, 4, 1e-5);
 }
 
+static void test_conv_transpose_dilation(void)
+{
+    /* 2x2 ones kernel, dilation 2, stride 1: input (i, j) lands on (i + 2a, j + 2b) for
+     * a, b in {0, 1}, so the 2x2 input tiles a 4x4 output (by hand). */
+    float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, 1}, y[16];
+    struct shape xs = {4, {1, 1, 2, 2}}, ws = {4, {1, 1, 2, 2}}, ys = {4, {1, 1, 4, 4}};
+    struct node n = node_make(OP_CONV_TRANSPOSE);
+    n.p.conv = conv_params_make(2, 1, 0);
+    n.p.conv.dilation[0] = n.p.conv.dilation[1] = 2;
+    struct ref_io io = {.in = {x, w}, .in_shape = {&xs, &ws}, .out = y, .out_shape = &ys};
+    ref_conv_transpose(&n, &io);
+    const float want[16] = {1, 2, 1, 2, 3, 4, 3, 4, 1, 2, 1, 2, 3, 4, 3, 4};
+    check_all_near(y, want, 16, 0);
+}
+
 static void test_batch_norm(void)
 {
     /* Channel 0: (x - 1) / sqrt(4) * 2 + 1 = x; channel 1: (x - 0) / sqrt(1) * 1 - 1. */
@@ -420,6 +435,7 @@ int main(void)
     RUN(test_conv_two_channels);
     RUN(test_conv_transpose_stride2_output_padding);
     RUN(test_conv_transpose_channels_bias);
+    RUN(test_conv_transpose_dilation);
     RUN(test_batch_norm);
     RUN(test_instance_norm);
     RUN(test_activations);
