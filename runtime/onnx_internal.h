@@ -1,6 +1,7 @@
 /* onnx_internal.h — what the importer's files share: onnx.c (file, input, output, the
  * whole load), onnx_tensor.c (TensorProtos), onnx_ops.c (nodes onto the graph) and
- * onnx_fold.c (constant folding). Private to the importer: nothing outside runtime/onnx*.c includes it.
+ * onnx_fold.c (constant folding). Private to the importer: nothing outside runtime/onnx*.c includes
+ * it.
  *
  * The importer keeps two name spaces while it walks the nodes:
  *   - known constants: tensors whose contents are known at load (initializers, Constant
@@ -68,6 +69,8 @@ const struct known *known_find(const struct known_table *t, const char *name);
  * Returns NULL with err set on failure. */
 struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
                         const struct shape *shape, struct error *err);
+/* Float to integer without undefined behaviour: saturates, NaN gives 0. */
+int64_t float_to_i64(double v);
 /* Element k as a double / an int64, whatever the dtype. */
 double known_get_f(const struct known *k, int64_t index);
 int64_t known_get_i(const struct known *k, int64_t index);
