@@ -171,14 +171,19 @@ static int infer_bench(struct backend *b, const struct infer_args *a, const floa
     return rc;
 }
 
-static void warn_non_finite(const float *data, int64_t count, const char *model)
+/* A NaN output is garbage, not a picture: refuse to write it as if it were one. */
+static int check_finite(const float *data, int64_t count, const char *model, struct error *err)
 {
     int64_t bad = 0;
     for (int64_t i = 0; i < count; i++)
         bad += !isfinite(data[i]);
     if (bad)
-        warn("'%s' produced %lld NaN/Inf values out of %lld; check its weights", model,
-             (long long)bad, (long long)count);
+        return error_set(err,
+                         "'%s' produced %lld NaN/Inf values out of %lld; nothing written. "
+                         "Check the model's weights (mnemo inspect warns about NaN/Inf "
+                         "initializers)",
+                         model, (long long)bad, (long long)count);
+    return 0;
 }
 
 static int infer_with_graph(const struct graph *g, const struct infer_args *a, struct error *err)
@@ -188,7 +193,7 @@ static int infer_with_graph(const struct graph *g, const struct infer_args *a, s
     float *input = malloc((size_t)in_count * sizeof *input);
     float *output = malloc((size_t)out_count * sizeof *output);
     struct backend *b = NULL;
-    struct fit_box box;
+    struct fit_box box = {0, 0, 0, 0};
     int rc = (!input || !output) ? error_set(err, "out of memory") : 0;
     if (!rc)
         rc = infer_read_input(g, a->input, input, &box, err);
@@ -197,10 +202,10 @@ static int infer_with_graph(const struct graph *g, const struct infer_args *a, s
     if (!rc)
         rc = a->bench_runs ? infer_bench(b, a, input, output, err)
                            : backend_run(b, input, output, err);
-    if (!rc) {
-        warn_non_finite(output, out_count, a->model);
+    if (!rc)
+        rc = check_finite(output, out_count, a->model, err);
+    if (!rc)
         rc = infer_write_output(g, a->output, output, box, err);
-    }
     if (b)
         backend_close(b);
     free(input);

@@ -18,60 +18,60 @@ static int check_failures_in_test;
 static int check_tests_failed, check_tests_passed, check_tests_skipped;
 static int check_skipping;
 
-#define CHECK(cond)                                                                             \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);            \
-            check_failures_in_test++;                                                           \
-        }                                                                                       \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                                    \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);            \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            check_failures_in_test++;                                                           \
-        }                                                                                       \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                   \
-    do {                                                                                        \
-        double check_a_ = (a), check_b_ = (b);                                                  \
-        if (!(fabs(check_a_ - check_b_) <= (tol))) {                                            \
-            fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %g, %s = %g (tol %g)\n", __FILE__, \
-                    __LINE__, #a, check_a_, #b, check_b_, (double)(tol));                       \
-            check_failures_in_test++;                                                           \
-        }                                                                                       \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double check_a_ = (a), check_b_ = (b);                                                     \
+        if (!(fabs(check_a_ - check_b_) <= (tol))) {                                               \
+            fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %g, %s = %g (tol %g)\n", __FILE__,     \
+                    __LINE__, #a, check_a_, #b, check_b_, (double)(tol));                          \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
 /* Ends the current test as skipped, with the reason printed. */
-#define SKIP(...)                                                                               \
-    do {                                                                                        \
-        printf("  skip: ");                                                                     \
-        printf(__VA_ARGS__);                                                                    \
-        printf("\n");                                                                           \
-        check_skipping = 1;                                                                     \
-        return;                                                                                 \
+#define SKIP(...)                                                                                  \
+    do {                                                                                           \
+        printf("  skip: ");                                                                        \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
+        check_skipping = 1;                                                                        \
+        return;                                                                                    \
     } while (0)
 
-#define RUN(test_fn)                                                                            \
-    do {                                                                                        \
-        check_failures_in_test = 0;                                                             \
-        check_skipping = 0;                                                                     \
-        test_fn();                                                                              \
-        if (check_failures_in_test) {                                                           \
-            printf("FAIL %s\n", #test_fn);                                                      \
-            check_tests_failed++;                                                               \
-        } else if (check_skipping) {                                                            \
-            printf("skip %s\n", #test_fn);                                                      \
-            check_tests_skipped++;                                                              \
-        } else {                                                                                \
-            printf("ok   %s\n", #test_fn);                                                      \
-            check_tests_passed++;                                                               \
-        }                                                                                       \
-        fflush(stdout);                                                                         \
+#define RUN(test_fn)                                                                               \
+    do {                                                                                           \
+        check_failures_in_test = 0;                                                                \
+        check_skipping = 0;                                                                        \
+        test_fn();                                                                                 \
+        if (check_failures_in_test) {                                                              \
+            printf("FAIL %s\n", #test_fn);                                                         \
+            check_tests_failed++;                                                                  \
+        } else if (check_skipping) {                                                               \
+            printf("skip %s\n", #test_fn);                                                         \
+            check_tests_skipped++;                                                                 \
+        } else {                                                                                   \
+            printf("ok   %s\n", #test_fn);                                                         \
+            check_tests_passed++;                                                                  \
+        }                                                                                          \
+        fflush(stdout);                                                                            \
     } while (0)
 
 static inline int check_report(void)

@@ -1,0 +1,26 @@
+/* table.c — the ref backend's op table and the shared epilogue. */
+#include "ref.h"
+
+const ref_kernel_fn ref_kernels[OP_COUNT] = {
+    [OP_CONV] = ref_conv,
+    [OP_CONV_TRANSPOSE] = ref_conv_transpose,
+    [OP_BATCH_NORM] = ref_batch_norm,
+    [OP_INSTANCE_NORM] = ref_instance_norm,
+    [OP_ACTIVATION] = ref_activation,
+    [OP_BINARY] = ref_binary,
+    [OP_CONCAT] = ref_concat,
+    [OP_PAD] = ref_pad,
+    [OP_RESIZE] = ref_resize,
+};
+static_assert(OP_COUNT == 9, "a new op needs a ref kernel in ref_kernels");
+
+void ref_epilogue(const struct node *n, const struct ref_io *io)
+{
+    int64_t count = shape_count(io->out_shape);
+    for (int64_t i = 0; i < count; i++) {
+        float y = io->out[i];
+        if (io->residual)
+            y += io->residual[i];
+        io->out[i] = act_apply(n->act, y);
+    }
+}

@@ -1,0 +1,74 @@
+/* backend.c — choosing and opening a backend by name.
+ *
+ * Owns the name → backend table and the support check every open does first, so an op a
+ * backend cannot run is refused at load with the node's name, never met at run time.
+ * Knows nothing of how any backend computes. */
+#include "backend.h"
+
+#include <string.h>
+
+const char *const precision_names[PRECISION_COUNT] = {
+    [PRECISION_FP32] = "fp32",
+    [PRECISION_BF16] = "bf16",
+};
+static_assert(PRECISION_COUNT == 2, "a new precision needs a row in precision_names");
+
+const struct backend_ops *backend_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (strcmp(name, "ref") == 0)
+        return &backend_ref_ops;
+#ifdef MNEMO_HAVE_DNNL
+    if (strcmp(name, "cpu") == 0 || strcmp(name, "auto") == 0)
+        return &backend_cpu_ops;
+#else
+    if (strcmp(name, "auto") == 0)
+        return &backend_ref_ops;
+#endif
+    return NULL;
+}
+
+/* Names the first node `ops` cannot run. */
+static int backend_check_support(const struct backend_ops *ops, const struct graph *g,
+                                 const struct backend_options *opt, struct error *err)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct node *n = &g->nodes[i];
+        const char *why = ops->unsupported(g, n, opt);
+        if (why)
+            return error_set(err, "backend '%s' cannot run node '%s' (%s): %s", ops->name, n->name,
+                             n->onnx_op, why);
+    }
+    return 0;
+}
+
+struct backend *backend_open(const struct graph *g, const char *name,
+                             const struct backend_options *opt, struct error *err)
+{
+    const struct backend_ops *ops = backend_find(name);
+    if (!ops) {
+#ifdef MNEMO_HAVE_DNNL
+        error_set(err, "unknown backend '%s' (this build has: auto, cpu, ref)",
+                  name ? name : "(null)");
+#else
+        error_set(err,
+                  "unknown backend '%s' (this build has: auto, ref; 'cpu' needs oneDNN: "
+                  "install libdnnl-dev and rebuild)",
+                  name ? name : "(null)");
+#endif
+        return NULL;
+    }
+    struct backend_options defaults = {.precision = PRECISION_FP32, .threads = 0};
+    if (!opt)
+        opt = &defaults;
+    if (backend_check_support(ops, g, opt, err))
+        return NULL;
+    return ops->create(g, opt, err);
+}
+
+void backend_close(struct backend *b)
+{
+    if (b)
+        b->ops->destroy(b);
+}

@@ -1,0 +1,365 @@
+/* graph_shape.c — output shapes of every op, checked against its inputs and parameters.
+ *
+ * Owns graph_infer_shape: it fills the node's output value's shape and records the node as
+ * that value's producer. It reads values and parameters and may fill unset conv defaults
+ * (kernel from the weight, stride/dilation/group 0 → 1); it never touches data, never
+ * allocates and never reorders nodes. Every error names the node and its ONNX op. */
+#include "graph.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Sets "node 'NAME' (OnnxOp): <message>". Returns -1. */
+static int node_error(struct error *err, const struct node *n, const char *fmt, ...)
+    MNEMO_PRINTF(3, 4);
+static int node_error(struct error *err, const struct node *n, const char *fmt, ...)
+{
+    char msg[ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return error_set(err, "node '%s' (%s): %s", n->name, n->onnx_op, msg);
+}
+
+/* Input slot i as a value, or NULL (err set) when absent or out of range. */
+static const struct value *input_value(const struct graph *g, const struct node *n, int i,
+                                       const char *role, struct error *err)
+{
+    int32_t id = i < n->n_inputs ? n->input[i] : -1;
+    if (id < 0 || id >= g->n_values) {
+        node_error(err, n, "the %s (input %d) is missing", role, i);
+        return NULL;
+    }
+    const struct value *v = &g->values[id];
+    if (v->kind == VALUE_COMPUTED && v->producer < 0) {
+        node_error(err, n,
+                   "reads '%s' before any node produces it (nodes must be added in "
+                   "topological order)",
+                   v->name);
+        return NULL;
+    }
+    return v;
+}
+
+static int require_rank(const struct node *n, const struct value *v, const char *role, int32_t rank,
+                        struct error *err)
+{
+    if (v->shape.rank == rank)
+        return 0;
+    char buf[96];
+    return node_error(err, n, "the %s '%s' must have rank %d but has shape %s", role, v->name, rank,
+                      shape_str(&v->shape, buf, sizeof buf));
+}
+
+/* A per-channel parameter (BatchNorm/InstanceNorm scale, bias, mean, var; conv bias). */
+static int require_vector(const struct node *n, const struct value *v, const char *role,
+                          int64_t length, struct error *err)
+{
+    if (v->shape.rank == 1 && v->shape.dim[0] == length)
+        return 0;
+    char buf[96];
+    return node_error(err, n,
+                      "the %s '%s' has shape %s but must be a vector of %lld (one per "
+                      "channel)",
+                      role, v->name, shape_str(&v->shape, buf, sizeof buf), (long long)length);
+}
+
+/* Fills parameters a hand-built node may leave at zero, then checks them. */
+static int conv_params_check(struct node *n, const struct shape *w, struct error *err)
+{
+    struct conv_params *p = &n->p.conv;
+    for (int i = 0; i < 2; i++) {
+        if (p->kernel[i] == 0)
+            p->kernel[i] = (int32_t)w->dim[2 + i];
+        if (p->stride[i] == 0)
+            p->stride[i] = 1;
+        if (p->dilation[i] == 0)
+            p->dilation[i] = 1;
+    }
+    if (p->group == 0)
+        p->group = 1;
+    if (p->group != 1)
+        return node_error(err, n,
+                          "group %d is not supported (only group 1); re-export the "
+                          "model without grouped or depthwise convolutions",
+                          p->group);
+    if (p->kernel[0] != w->dim[2] || p->kernel[1] != w->dim[3])
+        return node_error(err, n, "kernel_shape %dx%d disagrees with the weight's %lldx%lld",
+                          p->kernel[0], p->kernel[1], (long long)w->dim[2], (long long)w->dim[3]);
+    for (int i = 0; i < 2; i++) {
+        if (p->stride[i] < 1 || p->dilation[i] < 1)
+            return node_error(err, n, "strides and dilations must be >= 1 (got %d, %d)",
+                              p->stride[i], p->dilation[i]);
+        if (p->pad[i] < 0 || p->pad[i + 2] < 0)
+            return node_error(err, n, "pads must be >= 0");
+        if (p->output_padding[i] < 0)
+            return node_error(err, n, "output_padding must be >= 0");
+    }
+    return 0;
+}
+
+/* Conv and ConvTranspose: X (N C H W), W, optional bias of length Cout. */
+static int infer_conv(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    bool transpose = n->op == OP_CONV_TRANSPOSE;
+    const struct value *x = input_value(g, n, 0, "input", err);
+    const struct value *w = x ? input_value(g, n, 1, "weight", err) : NULL;
+    if (!w || require_rank(n, x, "input", 4, err) || require_rank(n, w, "weight", 4, err))
+        return -1;
+    if (conv_params_check(n, &w->shape, err))
+        return -1;
+    const struct conv_params *p = &n->p.conv;
+    int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1];
+    int64_t cout = transpose ? w->shape.dim[1] : w->shape.dim[0];
+    if (w_cin != x->shape.dim[1])
+        return node_error(err, n, "weight has %lld input channels but the input has %lld",
+                          (long long)w_cin, (long long)x->shape.dim[1]);
+    if (n->n_inputs > 2 && n->input[2] >= 0) {
+        const struct value *b = input_value(g, n, 2, "bias", err);
+        if (!b || require_vector(n, b, "bias", cout, err))
+            return -1;
+    }
+    *out = shape_make4(x->shape.dim[0], cout, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        int64_t in = x->shape.dim[2 + i];
+        int64_t span = (int64_t)p->dilation[i] * (p->kernel[i] - 1) + 1;
+        int64_t pads = (int64_t)p->pad[i] + p->pad[i + 2];
+        int64_t size;
+        if (transpose) {
+            if (p->output_padding[i] >= p->stride[i] && p->output_padding[i] >= p->dilation[i])
+                return node_error(err, n,
+                                  "output_padding %d must be smaller than the stride "
+                                  "%d or the dilation %d",
+                                  p->output_padding[i], p->stride[i], p->dilation[i]);
+            size = p->stride[i] * (in - 1) + p->output_padding[i] + span - pads;
+        } else {
+            size = in + pads < span ? 0 : (in + pads - span) / p->stride[i] + 1;
+        }
+        if (size < 1)
+            return node_error(err, n,
+                              "the %s output would be empty (input %lld, kernel %d, "
+                              "pads %d+%d); the input image is too small",
+                              i == 0 ? "height" : "width", (long long)in, p->kernel[i], p->pad[i],
+                              p->pad[i + 2]);
+        out->dim[2 + i] = size;
+    }
+    return 0;
+}
+
+/* BatchNormalization (X, scale, bias, mean, var) and InstanceNormalization (X, scale,
+ * bias): every parameter is one value per channel (dim 1). */
+static int infer_norm(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    static const char *const roles[] = {"input", "scale", "bias", "mean", "var"};
+    int n_params = n->op == OP_BATCH_NORM ? 5 : 3;
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    int32_t min_rank = n->op == OP_BATCH_NORM ? 2 : 3;
+    if (x->shape.rank < min_rank) {
+        char buf[96];
+        return node_error(err, n, "the input must have rank >= %d (N, C, ...) but has shape %s",
+                          min_rank, shape_str(&x->shape, buf, sizeof buf));
+    }
+    for (int i = 1; i < n_params; i++) {
+        const struct value *v = input_value(g, n, i, roles[i], err);
+        if (!v || require_vector(n, v, roles[i], x->shape.dim[1], err))
+            return -1;
+    }
+    if (!(n->p.norm.epsilon >= 0.0f))
+        return node_error(err, n, "epsilon must be >= 0");
+    *out = x->shape;
+    return 0;
+}
+
+static int infer_same_shape(const struct graph *g, struct node *n, struct shape *out,
+                            struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    *out = x->shape;
+    return 0;
+}
+
+/* Numpy broadcasting: shapes align at the right; each pair of dims is equal or one is 1. */
+static int infer_binary(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    const struct value *a = input_value(g, n, 0, "first operand", err);
+    const struct value *b = a ? input_value(g, n, 1, "second operand", err) : NULL;
+    if (!b)
+        return -1;
+    if ((unsigned)n->p.binary.kind >= BINARY_COUNT)
+        return node_error(err, n, "unknown binary kind %d", (int)n->p.binary.kind);
+    const struct shape *sa = &a->shape, *sb = &b->shape;
+    out->rank = sa->rank > sb->rank ? sa->rank : sb->rank;
+    for (int32_t i = 0; i < out->rank; i++) {
+        int32_t ia = i - (out->rank - sa->rank), ib = i - (out->rank - sb->rank);
+        int64_t da = ia >= 0 ? sa->dim[ia] : 1, db = ib >= 0 ? sb->dim[ib] : 1;
+        if (da != db && da != 1 && db != 1) {
+            char bufa[96], bufb[96];
+            return node_error(err, n,
+                              "shapes %s ('%s') and %s ('%s') cannot be broadcast "
+                              "together",
+                              shape_str(sa, bufa, sizeof bufa), a->name,
+                              shape_str(sb, bufb, sizeof bufb), b->name);
+        }
+        out->dim[i] = da == 1 ? db : da;
+    }
+    return 0;
+}
+
+static int infer_concat(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    if (n->n_inputs < 1 || n->n_inputs > NODE_MAX_INPUTS)
+        return node_error(err, n, "needs 1 to %d inputs, has %d", NODE_MAX_INPUTS, n->n_inputs);
+    const struct value *first = input_value(g, n, 0, "input", err);
+    if (!first)
+        return -1;
+    int32_t axis = n->p.concat.axis;
+    if (axis < 0 || axis >= first->shape.rank)
+        return node_error(err, n, "axis %d is outside the input's rank %d", axis,
+                          first->shape.rank);
+    *out = first->shape;
+    for (int i = 1; i < n->n_inputs; i++) {
+        const struct value *v = input_value(g, n, i, "input", err);
+        if (!v)
+            return -1;
+        bool same = v->shape.rank == out->rank;
+        for (int32_t d = 0; same && d < out->rank; d++)
+            same = d == axis || v->shape.dim[d] == first->shape.dim[d];
+        if (!same) {
+            char bufa[96], bufb[96];
+            return node_error(err, n,
+                              "input %d '%s' has shape %s, which does not match %s "
+                              "in every dimension but axis %d",
+                              i, v->name, shape_str(&v->shape, bufa, sizeof bufa),
+                              shape_str(&first->shape, bufb, sizeof bufb), axis);
+        }
+        out->dim[axis] += v->shape.dim[axis];
+    }
+    return 0;
+}
+
+/* Negative pads crop. Reflect needs pads smaller than the dimension (it mirrors once,
+ * excluding the edge); edge needs a non-empty dimension. */
+static int infer_pad(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    const struct pad_params *p = &n->p.pad;
+    if ((unsigned)p->mode >= PAD_MODE_COUNT)
+        return node_error(err, n, "unknown pad mode %d", (int)p->mode);
+    int32_t rank = x->shape.rank;
+    *out = x->shape;
+    for (int32_t d = 0; d < rank; d++) {
+        int64_t begin = p->pads[d], end = p->pads[d + rank], in = x->shape.dim[d];
+        out->dim[d] = in + begin + end;
+        if (out->dim[d] < 1)
+            return node_error(err, n, "pads %lld,%lld crop dimension %d (size %lld) to nothing",
+                              (long long)begin, (long long)end, d, (long long)in);
+        if (p->mode == PAD_REFLECT && (begin >= in || end >= in))
+            return node_error(err, n,
+                              "reflect pads %lld,%lld must be smaller than dimension "
+                              "%d (size %lld)",
+                              (long long)begin, (long long)end, d, (long long)in);
+    }
+    return 0;
+}
+
+/* Output = floor(input * scale) over H and W. When the importer already knows the output
+ * size (Resize with `sizes`) it may preset the output shape; that is kept if it agrees
+ * with the scale to within one pixel (float scales like 7/3 do not multiply back exactly). */
+static int infer_resize(const struct graph *g, struct node *n, const struct shape *preset,
+                        struct shape *out, struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x || require_rank(n, x, "input", 4, err))
+        return -1;
+    const struct resize_params *p = &n->p.resize;
+    if ((unsigned)p->mode >= RESIZE_MODE_COUNT || (unsigned)p->coord >= RESIZE_COORD_COUNT ||
+        (unsigned)p->nearest >= RESIZE_NEAREST_COUNT)
+        return node_error(err, n, "unknown resize mode, coordinate mode or nearest mode");
+    bool have_preset = preset->rank == 4 && preset->dim[0] == x->shape.dim[0] &&
+                       preset->dim[1] == x->shape.dim[1] && preset->dim[2] > 0 &&
+                       preset->dim[3] > 0;
+    *out = x->shape;
+    for (int i = 0; i < 2; i++) {
+        float scale = p->scale[i];
+        if (!(scale > 0.0f))
+            return node_error(err, n, "scale %g must be > 0", (double)scale);
+        double exact = (double)x->shape.dim[2 + i] * scale;
+        /* The 1e-4 absorbs float rounding of scales such as 2.0f/3 * 3. */
+        out->dim[2 + i] = (int64_t)floor(exact + 1e-4);
+        if (have_preset) {
+            if (fabs((double)preset->dim[2 + i] - exact) >= 1.0)
+                return node_error(err, n,
+                                  "output size %lld disagrees with input %lld x scale "
+                                  "%g",
+                                  (long long)preset->dim[2 + i], (long long)x->shape.dim[2 + i],
+                                  (double)scale);
+            out->dim[2 + i] = preset->dim[2 + i];
+        }
+        if (out->dim[2 + i] < 1)
+            return node_error(err, n, "scale %g makes an empty output", (double)scale);
+    }
+    return 0;
+}
+
+static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
+                       struct shape *out, struct error *err)
+{
+    switch (n->op) {
+    case OP_CONV:
+    case OP_CONV_TRANSPOSE:
+        return infer_conv(g, n, out, err);
+    case OP_BATCH_NORM:
+    case OP_INSTANCE_NORM:
+        return infer_norm(g, n, out, err);
+    case OP_ACTIVATION:
+        if ((unsigned)n->act.kind >= ACT_COUNT)
+            return node_error(err, n, "unknown activation %d", (int)n->act.kind);
+        return infer_same_shape(g, n, out, err);
+    case OP_BINARY:
+        return infer_binary(g, n, out, err);
+    case OP_CONCAT:
+        return infer_concat(g, n, out, err);
+    case OP_PAD:
+        return infer_pad(g, n, out, err);
+    case OP_RESIZE:
+        return infer_resize(g, n, preset, out, err);
+    case OP_COUNT:
+        break;
+    }
+    return node_error(err, n, "unknown op %d", (int)n->op);
+}
+
+int graph_infer_shape(struct graph *g, struct node *n, struct error *err)
+{
+    if (n < g->nodes || n >= g->nodes + g->n_nodes)
+        return error_set(err, "graph_infer_shape: the node is not part of this graph");
+    int32_t index = (int32_t)(n - g->nodes);
+    if (n->output < 0 || n->output >= g->n_values)
+        return node_error(err, n, "has no output value");
+    struct value *y = &g->values[n->output];
+    if (y->kind != VALUE_COMPUTED)
+        return node_error(err, n, "output '%s' is an input or a constant, not a computed value",
+                          y->name);
+    if (y->producer >= 0 && y->producer != index)
+        return node_error(err, n, "output '%s' is already produced by node '%s'", y->name,
+                          g->nodes[y->producer].name);
+    if (n->n_inputs < 0 || n->n_inputs > NODE_MAX_INPUTS)
+        return node_error(err, n, "has %d inputs (at most %d)", n->n_inputs, NODE_MAX_INPUTS);
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (n->input[i] == n->output)
+            return node_error(err, n, "reads its own output '%s'", y->name);
+    }
+    struct shape out = {0};
+    if (infer_by_op(g, n, &y->shape, &out, err))
+        return -1;
+    y->shape = out;
+    y->producer = index;
+    return 0;
+}

@@ -1,0 +1,50 @@
+# Shared by the shell tests that drive the mnemo binary.
+#   source cli_lib.sh; expect_fail "substring" mnemo args...; ...; finish
+# Every failing command must exit 1 (not crash, not 2 unless a usage error is meant),
+# print exactly one "mnemo: ..." error line, and name what the test expects.
+set -u
+MNEMO=$1
+DATA=$2
+TMP=$(mktemp -d /tmp/mnemo-cli-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+fail() {
+  echo "FAIL: $*"
+  failed=$((failed + 1))
+}
+
+# expect_fail CODE "substring" command...
+expect_fail() {
+  local want_code=$1 want=$2
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  local code=$?
+  local errors
+  errors=$(grep -c '^mnemo: ' "$TMP/err")
+  if [ "$code" -ne "$want_code" ]; then
+    fail "$* exited $code, want $want_code; stderr: $(cat "$TMP/err")"
+  elif [ "$errors" -ne 1 ]; then
+    fail "$* printed $errors error lines, want exactly 1: $(cat "$TMP/err")"
+  elif ! grep -qF -- "$want" "$TMP/err"; then
+    fail "$*: error does not mention '$want': $(cat "$TMP/err")"
+  else
+    echo "ok   $(grep '^mnemo: ' "$TMP/err")"
+    passed=$((passed + 1))
+  fi
+}
+
+# expect_ok command...
+expect_ok() {
+  if "$@" >"$TMP/out" 2>"$TMP/err"; then
+    passed=$((passed + 1))
+  else
+    fail "$* exited $?: $(cat "$TMP/err")"
+  fi
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}

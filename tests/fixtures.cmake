@@ -1,0 +1,1 @@
+mnemo_c_test(test_fixtures test_fixtures.c unit)

@@ -1,0 +1,1 @@
+mnemo_c_test(test_parity_models test_parity_models.c parity)

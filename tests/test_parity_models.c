@@ -1,0 +1,129 @@
+/* Every fixture model on every backend against PyTorch's own output (tests/data, made by
+ * tools/make-fixtures.py): relative L2 < 1e-4 in fp32, < 1e-2 in bf16, at two sizes. The
+ * output buffer is poisoned with NaN before each run so an unwritten output fails. */
+#include "backend.h"
+#include "check.h"
+#include "image.h"
+#include "onnx.h"
+
+#include <string.h>
+
+struct fixture {
+    const char *model;
+    int64_t size; /* for the dynamic exports; 0 = the file's own size */
+    const char *input, *expected;
+};
+
+static const struct fixture fixtures[] = {
+    {"unet_bn_op13.onnx", 0, "unet_bn_in_64.npy", "unet_bn_out_64.npy"},
+    {"unet_bn_dynamic.onnx", 128, "unet_bn_in_128.npy", "unet_bn_out_128.npy"},
+    {"resnet_in_op11.onnx", 0, "resnet_in_in_64.npy", "resnet_in_out_64.npy"},
+    {"resnet_in_op13.onnx", 0, "resnet_in_in_64.npy", "resnet_in_out_64.npy"},
+    {"resnet_in_op17.onnx", 0, "resnet_in_in_64.npy", "resnet_in_out_64.npy"},
+    {"resnet_in_op13_128.onnx", 0, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
+    {"resnet_in_dynamic.onnx", 128, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
+};
+
+struct backend_case {
+    const char *backend;
+    enum precision precision;
+    double bound;
+};
+
+static const struct backend_case cases[] = {
+    {"ref", PRECISION_FP32, 1e-4},
+    {"cpu", PRECISION_FP32, 1e-4},
+    {"cpu", PRECISION_BF16, 1e-2},
+};
+
+static int load_npy(struct tensor *t, const char *name)
+{
+    char path[512];
+    struct error err;
+    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, name);
+    if (tensor_read_npy(t, path, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs one fixture on one backend; returns the relative L2 error or -1 on failure. */
+static double run_case(const struct graph *g, const struct backend_case *c, const float *input,
+                       const struct tensor *expected)
+{
+    struct backend_options opt = {.precision = c->precision};
+    struct error err;
+    struct backend *b = backend_open(g, c->backend, &opt, &err);
+    if (!b) {
+        fprintf(stderr, "%s: %s\n", c->backend, err.msg);
+        return -1;
+    }
+    int64_t n = shape_count(&expected->shape);
+    float *out = malloc((size_t)n * sizeof *out);
+    double error = -1;
+    /* Twice: the second run must not depend on state the first one left behind. */
+    for (int run = 0; run < 2; run++) {
+        for (int64_t i = 0; i < n; i++)
+            out[i] = NAN;
+        if (backend_run(b, input, out, &err)) {
+            fprintf(stderr, "%s: run failed: %s\n", c->backend, err.msg);
+            error = -1;
+            break;
+        }
+        error = rel_l2(out, expected->data, (long)n);
+        if (isnan(error))
+            break;
+    }
+    free(out);
+    backend_close(b);
+    return error;
+}
+
+static void check_fixture(const struct fixture *f)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, f->model);
+    struct onnx_options opt = {.height = f->size, .width = f->size};
+    struct graph g;
+    struct error err;
+    if (onnx_load(&g, path, &opt, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    struct tensor in, expected;
+    if (load_npy(&in, f->input) || load_npy(&expected, f->expected)) {
+        CHECK_MSG(0, "fixture tensors for %s are missing", f->model);
+        graph_free(&g);
+        return;
+    }
+    CHECK(shape_equal(&in.shape, &g.values[g.input].shape));
+    CHECK(shape_count(&expected.shape) == shape_count(&g.values[g.output].shape));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct backend_case *c = &cases[i];
+        if (!backend_find(c->backend)) {
+            printf("  skip %s on %s: backend not built\n", f->model, c->backend);
+            continue;
+        }
+        double e = run_case(&g, c, in.data, &expected);
+        printf("  %-26s %-4s %-5s rel L2 %.2e\n", f->model, c->backend,
+               precision_names[c->precision], e);
+        CHECK_MSG(e >= 0 && e < c->bound, "%s on %s %s: rel L2 %g, bound %g", f->model, c->backend,
+                  precision_names[c->precision], e, c->bound);
+    }
+    tensor_free(&in);
+    tensor_free(&expected);
+    graph_free(&g);
+}
+
+static void test_fixtures_match_pytorch(void)
+{
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
+        check_fixture(&fixtures[i]);
+}
+
+int main(void)
+{
+    RUN(test_fixtures_match_pytorch);
+    return check_report();
+}

@@ -1,0 +1,350 @@
+#!/usr/bin/python3
+"""Test fixtures for mnemo: small pix2pix / CycleGAN generators with seeded random
+weights, exported from PyTorch to ONNX, with seeded inputs and PyTorch's outputs.
+
+    /usr/bin/python3 tools/make-fixtures.py          # tests/data/ (committed)
+    /usr/bin/python3 tools/make-fixtures.py --big    # bench/models/ (git-ignored)
+    /usr/bin/python3 tools/make-fixtures.py --check  # regenerate into a temp dir, compare
+
+Deterministic: every model, input and image comes from a fixed seed, so running it again
+gives the same tensors (the .onnx bytes depend on the PyTorch version that exports them).
+Needs Debian's python3-torch, python3-onnx and python3-numpy (/usr/bin/python3). For
+speed, LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread.
+
+The generator definitions below are our own, written from the published descriptions of
+pix2pix (U-Net, BatchNorm) and CycleGAN (ResNet, InstanceNorm, reflection padding)."""
+import argparse
+import io
+import os
+import struct
+import sys
+import tempfile
+import warnings
+import zlib
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RANGE = "[-1,1]"
+FIXTURE_NOTE = "fixture: random weights, untrained"
+
+
+# ---- generators ------------------------------------------------------------------------
+
+class UNetLevel(nn.Module):
+    """One level of the U-Net: down, the inner levels, up, and the skip concat.
+
+    Outermost: conv -> inner -> relu, convT (with bias) -> tanh; no skip.
+    Innermost: lrelu, conv -> relu, convT, BN (no norm on the way down).
+    Between:   lrelu, conv, BN -> inner -> relu, convT, BN [, dropout]."""
+
+    def __init__(self, outer_ch, inner_ch, in_ch=None, out_ch=None, inner=None,
+                 outermost=False, dropout=False):
+        super().__init__()
+        self.outermost = outermost
+        in_ch = outer_ch if in_ch is None else in_ch
+        out_ch = outer_ch if out_ch is None else out_ch
+        down_conv = nn.Conv2d(in_ch, inner_ch, 4, stride=2, padding=1, bias=False)
+        if outermost:
+            down = [down_conv]
+            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch * 2, out_ch, 4, 2, 1), nn.Tanh()]
+        elif inner is None:
+            down = [nn.LeakyReLU(0.2, True), down_conv]
+            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch, out_ch, 4, 2, 1, bias=False),
+                  nn.BatchNorm2d(out_ch)]
+        else:
+            down = [nn.LeakyReLU(0.2, True), down_conv, nn.BatchNorm2d(inner_ch)]
+            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch * 2, out_ch, 4, 2, 1, bias=False),
+                  nn.BatchNorm2d(out_ch)]
+            if dropout:
+                up.append(nn.Dropout(0.5))
+        self.body = nn.Sequential(*down, *([inner] if inner is not None else []), *up)
+
+    def forward(self, x):
+        y = self.body(x)
+        return y if self.outermost else torch.cat([x, y], 1)
+
+
+def unet(in_ch, out_ch, downs, ngf):
+    """pix2pix U-Net: `downs` stride-2 levels (input side must be divisible by 2^downs);
+    channels ngf, 2ngf, 4ngf, then 8ngf for every deeper level."""
+    assert downs >= 5
+    level = UNetLevel(ngf * 8, ngf * 8)  # innermost
+    for _ in range(downs - 5):
+        level = UNetLevel(ngf * 8, ngf * 8, inner=level, dropout=True)
+    level = UNetLevel(ngf * 4, ngf * 8, inner=level)
+    level = UNetLevel(ngf * 2, ngf * 4, inner=level)
+    level = UNetLevel(ngf, ngf * 2, inner=level)
+    return UNetLevel(ngf, ngf, in_ch=in_ch, out_ch=out_ch, inner=level, outermost=True)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), nn.InstanceNorm2d(ch), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), nn.InstanceNorm2d(ch))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def resnet(in_ch, out_ch, blocks, ngf):
+    """CycleGAN ResNet generator: 7x7 stem, two stride-2 downs, `blocks` residual blocks,
+    two stride-2 transposed-conv ups, 7x7 head, tanh. InstanceNorm without affine
+    parameters or running statistics, as CycleGAN trains it."""
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_ch, ngf, 7), nn.InstanceNorm2d(ngf),
+              nn.ReLU(True)]
+    ch = ngf
+    for _ in range(2):
+        layers += [nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1), nn.InstanceNorm2d(ch * 2),
+                   nn.ReLU(True)]
+        ch *= 2
+    layers += [ResidualBlock(ch) for _ in range(blocks)]
+    for _ in range(2):
+        layers += [nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1),
+                   nn.InstanceNorm2d(ch // 2), nn.ReLU(True)]
+        ch //= 2
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_ch, 7), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def randomize_batchnorm(model, gen):
+    """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
+    runtime that ignores or mis-folds any of the four shows it."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            n = m.num_features
+            with torch.no_grad():
+                m.running_mean.copy_(torch.randn(n, generator=gen) * 0.3)
+                m.running_var.copy_(torch.rand(n, generator=gen) * 1.5 + 0.5)
+                m.weight.copy_(torch.rand(n, generator=gen) * 1.0 + 0.5)
+                m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
+
+
+# Every model we make: name -> (builder, in_ch, out_ch, role, architecture text, seed).
+MODELS = {
+    # Test fixtures (tests/data).
+    "unet_bn": (lambda: unet(1, 3, 6, 8), 1, 3, "painter",
+                "pix2pix U-Net, 6 downs, ngf 8, BatchNorm, dropout (eval)", 101),
+    "resnet_in": (lambda: resnet(3, 1, 2, 8), 3, 1, "sketcher",
+                  "CycleGAN ResNet generator, 2 blocks, ngf 8, InstanceNorm, reflect pad", 202),
+    "chain_a": (lambda: unet(1, 3, 5, 2), 1, 3, "painter",
+                "pix2pix U-Net, 5 downs, ngf 2 (chain test)", 303),
+    "chain_b_convert": (lambda: unet(1, 1, 5, 2), 1, 1, "sketcher",
+                        "pix2pix U-Net, 5 downs, ngf 2, 1 channel in (chain test)", 404),
+    "chain_b_mismatch": (lambda: unet(2, 1, 5, 2), 2, 1, "sketcher",
+                         "pix2pix U-Net, 5 downs, ngf 2, 2 channels in (chain test)", 505),
+    # Benchmark models (bench/models, --big): the sizes people actually run.
+    "unet256_ngf64": (lambda: unet(3, 3, 8, 64), 3, 3, "painter",
+                      "pix2pix U-Net 256 (8 downs), ngf 64, BatchNorm, dropout (eval)", 606),
+    "resnet9_ngf64": (lambda: resnet(3, 3, 9, 64), 3, 3, "sketcher",
+                      "CycleGAN ResNet-9, ngf 64, InstanceNorm, reflect pad", 707),
+}
+
+
+def build(name):
+    """The eval-mode model `name` with its seeded weights (the same on every call)."""
+    builder, _, _, _, _, seed = MODELS[name]
+    torch.manual_seed(seed)
+    model = builder()
+    randomize_batchnorm(model, torch.Generator().manual_seed(seed + 1))
+    return model.eval()
+
+
+def make_input(name, height, width=None):
+    """Seeded float32 NCHW input in [-1,1] for `name` at height x width."""
+    width = height if width is None else width
+    in_ch = MODELS[name][1]
+    rng = np.random.default_rng(MODELS[name][5] * 1000 + height)
+    return rng.uniform(-1.0, 1.0, size=(1, in_ch, height, width)).astype("<f4")
+
+
+def run_torch(model, x):
+    with torch.no_grad():
+        return np.ascontiguousarray(model(torch.from_numpy(x)).numpy().astype("<f4"))
+
+
+# ---- files -----------------------------------------------------------------------------
+
+def export(name, model, path, size, opset, dynamic=False):
+    """torch.onnx.export with our metadata_props added."""
+    _, in_ch, _, role, arch, seed = MODELS[name]
+    x = torch.zeros(1, in_ch, size, size)
+    buf = io.BytesIO()
+    axes = {"input": {2: "height", 3: "width"}, "output": {2: "height", 3: "width"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, x, buf, opset_version=opset, input_names=["input"],
+                          output_names=["output"], dynamic_axes=axes if dynamic else None,
+                          do_constant_folding=True)
+    m = onnx.load_from_string(buf.getvalue())
+    meta = {"role": role, "input_range": RANGE, "output_range": RANGE,
+            "architecture": arch, "seed": str(seed),
+            "description": FIXTURE_NOTE}
+    for key, value in meta.items():
+        p = m.metadata_props.add()
+        p.key, p.value = key, value
+    onnx.checker.check_model(m)
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+
+
+def save_npy(path, array):
+    """.npy v1.0, little-endian float32, C order."""
+    array = np.ascontiguousarray(array, dtype="<f4")
+    with open(path, "wb") as f:
+        np.lib.format.write_array(f, array, version=(1, 0))
+
+
+def write_png_gray(path, pixels):
+    """8-bit grayscale PNG, written by hand (no imaging library needed)."""
+    h, w = pixels.shape
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
+
+
+def face_sketch(size=256):
+    """A simple face, dark anti-aliased lines on white: outline, hair, brows, eyes with
+    pupils, nose, mouth. Built from parametric curves; distances give the line edges."""
+    s = size / 256.0
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
+    dist = np.full((size, size), 1e9)
+
+    def curve(xs, ys):
+        nonlocal dist
+        for x, y in zip(xs * s, ys * s):
+            d = np.hypot(xx - x, yy - y)
+            np.minimum(dist, d, out=dist)
+
+    def arc(cx, cy, rx, ry, t0, t1, n=200):
+        t = np.linspace(t0, t1, n)
+        curve(cx + rx * np.cos(t), cy + ry * np.sin(t))
+
+    arc(128, 134, 72, 92, 0, 2 * np.pi, 400)                  # face outline
+    arc(128, 120, 80, 86, np.pi * 1.05, np.pi * 1.95, 300)    # hair line
+    arc(128, 96, 62, 40, np.pi * 1.1, np.pi * 1.9, 200)       # fringe
+    for side in (-1, 1):
+        ex = 128 + side * 28
+        arc(ex, 118, 16, 7, 0, 2 * np.pi, 150)                # eye
+        arc(ex, 118, 4, 4, 0, 2 * np.pi, 60)                  # pupil
+        arc(ex, 108, 18, 7, np.pi * 1.15, np.pi * 1.85, 80)   # brow
+    curve(np.linspace(128, 122, 60), np.linspace(120, 160, 60))    # nose ridge
+    arc(128, 160, 8, 4, np.pi * 0.1, np.pi * 0.9, 60)              # nose base
+    arc(128, 178, 24, 10, np.pi * 0.1, np.pi * 0.9, 120)           # mouth
+    ink = np.clip(1.6 * s - dist + 0.5, 0.0, 1.0)                  # ~3 px lines
+    return np.round(255.0 * (1.0 - 0.88 * ink)).astype(np.uint8)
+
+
+# ---- what goes where -------------------------------------------------------------------
+
+def describe(name, y):
+    sat = float(np.mean(np.abs(y) > 0.99))
+    return f"{name}: out {tuple(y.shape)} mean {y.mean():+.3f} std {y.std():.3f} sat {sat:.2f}"
+
+
+def make_tests(out):
+    os.makedirs(out, exist_ok=True)
+    unet_m, res_m = build("unet_bn"), build("resnet_in")
+    # U-Net: fixed 64x64 (unet_bn.onnx, also as unet_bn_op13.onnx) and dynamic H/W.
+    export("unet_bn", unet_m, os.path.join(out, "unet_bn.onnx"), 64, 13)
+    with open(os.path.join(out, "unet_bn.onnx"), "rb") as f:
+        same = f.read()
+    with open(os.path.join(out, "unet_bn_op13.onnx"), "wb") as f:
+        f.write(same)  # the same bytes: git stores one blob for both names
+    export("unet_bn", unet_m, os.path.join(out, "unet_bn_dynamic.onnx"), 64, 13, dynamic=True)
+    # ResNet: fixed 64x64 at opsets 11, 13, 17; fixed 128x128 at 13; dynamic at 13.
+    for opset in (11, 13, 17):
+        export("resnet_in", res_m, os.path.join(out, f"resnet_in_op{opset}.onnx"), 64, opset)
+    export("resnet_in", res_m, os.path.join(out, "resnet_in_op13_128.onnx"), 128, 13)
+    export("resnet_in", res_m, os.path.join(out, "resnet_in_dynamic.onnx"), 64, 13, dynamic=True)
+    for name, model in (("unet_bn", unet_m), ("resnet_in", res_m)):
+        for size in (64, 128):
+            x = make_input(name, size)
+            y = run_torch(model, x)
+            save_npy(os.path.join(out, f"{name}_in_{size}.npy"), x)
+            save_npy(os.path.join(out, f"{name}_out_{size}.npy"), y)
+            print(describe(f"{name} {size}", y))
+    # Chain pairs: chain_a (1->3, 64x64) feeds chain_b_convert (1 ch, 32x32) only after
+    # RGB->gray and a resize; chain_b_mismatch takes 2 channels, which is no image.
+    export("chain_a", build("chain_a"), os.path.join(out, "chain_a.onnx"), 64, 13)
+    export("chain_b_convert", build("chain_b_convert"),
+           os.path.join(out, "chain_b_convert.onnx"), 32, 13)
+    export("chain_b_mismatch", build("chain_b_mismatch"),
+           os.path.join(out, "chain_b_mismatch.onnx"), 32, 13)
+    write_png_gray(os.path.join(out, "face_sketch.png"), face_sketch(256))
+
+
+BIG_SIZES = (256, 512)
+
+
+def make_big(out, names=None, sizes=BIG_SIZES):
+    """Benchmark models, one fixed-size file per size (runtimes that cannot resize a
+    model still run them): the fixture architectures and the full-size ones. Next to
+    each: its seeded input and PyTorch's output, for a correctness column."""
+    os.makedirs(out, exist_ok=True)
+    for name in names or ("unet_bn", "resnet_in", "unet256_ngf64", "resnet9_ngf64"):
+        model = build(name)
+        for size in sizes:
+            base = os.path.join(out, f"{name}_{size}")
+            if os.path.exists(base + ".onnx") and os.path.exists(base + "_out.npy"):
+                continue
+            export(name, model, base + ".onnx", size, 13)
+            x = make_input(name, size)
+            y = run_torch(model, x)
+            save_npy(base + "_in.npy", x)
+            save_npy(base + "_out.npy", y)
+            print(describe(f"{name} {size}", y), flush=True)
+
+
+def check(out):
+    """Regenerates everything into a temp dir and compares it with `out`: the tensors and
+    the image must match bit for bit; the .onnx files only with the same PyTorch."""
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        make_tests(tmp)
+        for f in sorted(os.listdir(tmp)):
+            try:
+                with open(os.path.join(tmp, f), "rb") as a, open(os.path.join(out, f), "rb") as b:
+                    ok = a.read() == b.read()
+            except OSError:
+                ok = False
+            if f.endswith(".onnx") and not ok:
+                # Only the exporter's bytes: they change with the PyTorch version.
+                print(f"DIFF {f} (its bytes depend on the PyTorch version, {torch.__version__} here)")
+                continue
+            print(("same " if ok else "DIFF ") + f)
+            bad += not ok
+    return 1 if bad else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--big", action="store_true", help="write the benchmark models")
+    ap.add_argument("--check", action="store_true", help="regenerate and compare tensors")
+    ap.add_argument("--out", help="output folder (default tests/data or bench/models)")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    if args.check:
+        return check(args.out or os.path.join(ROOT, "tests", "data"))
+    if args.big:
+        make_big(args.out or os.path.join(ROOT, "bench", "models"))
+    else:
+        make_tests(args.out or os.path.join(ROOT, "tests", "data"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
