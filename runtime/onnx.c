@@ -15,6 +15,8 @@
 
 #define OPSET_TESTED_MIN 11
 #define OPSET_TESTED_MAX 17
+/* Bigger than any image mnemo shows; keeps every size computation far from overflow. */
+#define INPUT_DIM_MAX 32768
 
 /* ---- small helpers the importer's files share ---- */
 
@@ -236,7 +238,7 @@ static int input_add(struct loader *L, struct error *err)
     const Onnx__ValueInfoProto *vi = NULL;
     if (real_input_find(L, &vi, err))
         return -1;
-    const char *name = vi->name;
+    const char *name = vi->name ? vi->name : "";
     const Onnx__TypeProto__Tensor *tt =
         vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
             ? vi->type->tensor_type
@@ -262,6 +264,13 @@ static int input_add(struct loader *L, struct error *err)
     if (input_dim_resolve(L, name, "height", dim_fixed(sp, 2), want_h, dims, &s.dim[2], err) ||
         input_dim_resolve(L, name, "width", dim_fixed(sp, 3), want_w, dims, &s.dim[3], err))
         return -1;
+    char used[96];
+    for (int d = 0; d < 4; d++)
+        if (s.dim[d] > INPUT_DIM_MAX)
+            return error_set(err,
+                             "input '%s' of '%s' would be %s; mnemo takes at most %d per "
+                             "dimension",
+                             name, L->path, shape_str(&s, used, sizeof used), INPUT_DIM_MAX);
     int32_t id = graph_add_value(L->g, name, VALUE_INPUT, &s, err);
     if (id < 0)
         return -1;

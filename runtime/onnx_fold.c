@@ -62,6 +62,30 @@ const struct known *known_find(const struct known_table *t, const char *name)
     return NULL;
 }
 
+/* Element count of s, or -1 when a dimension is negative or the product passes the limit
+ * (checked per step: dimensions come from the file and may be anything). */
+static int64_t count_checked(const struct shape *s)
+{
+    int64_t n = 1;
+    for (int32_t d = 0; d < s->rank; d++) {
+        if (s->dim[d] < 0 || (s->dim[d] > 0 && n > FOLD_MAX_ELEMENTS / s->dim[d]))
+            return -1;
+        n *= s->dim[d];
+    }
+    return n;
+}
+
+int64_t float_to_i64(double v)
+{
+    if (!(v == v))
+        return 0;
+    if (v >= 9.2e18)
+        return INT64_MAX;
+    if (v <= -9.2e18)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+
 struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
                         const struct shape *shape, struct error *err)
 {
@@ -72,10 +96,11 @@ struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
                   name, dtype);
         return NULL;
     }
-    int64_t count = shape_count(shape);
-    if (count < 0 || count > FOLD_MAX_ELEMENTS) {
-        error_set(err, "tensor '%s' would have %lld elements, more than mnemo accepts", name,
-                  (long long)count);
+    int64_t count = count_checked(shape);
+    if (count < 0) {
+        char dims[128];
+        error_set(err, "tensor '%s' would have shape %s, more elements than mnemo accepts", name,
+                  shape_str(shape, dims, sizeof dims));
         return NULL;
     }
     if (t->n == t->cap) {
@@ -116,7 +141,7 @@ double known_get_f(const struct known *k, int64_t index)
 
 int64_t known_get_i(const struct known *k, int64_t index)
 {
-    return k->f ? (int64_t)k->f[index] : k->i[index];
+    return k->f ? float_to_i64(k->f[index]) : k->i[index];
 }
 
 /* dst[di] = src[si], converting between float and integer storage. */
@@ -125,7 +150,7 @@ static void elem_copy(struct known *dst, int64_t di, const struct known *src, in
     if (dst->f)
         dst->f[di] = src->f ? src->f[si] : (float)src->i[si];
     else
-        dst->i[di] = src->i ? src->i[si] : (int64_t)src->f[si];
+        dst->i[di] = src->i ? src->i[si] : float_to_i64(src->f[si]);
 }
 
 /* ---- small shape helpers ---- */
@@ -273,7 +298,7 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
         if (k->f)
             k->f[j] = (float)fill;
         else
-            k->i[j] = (int64_t)fill;
+            k->i[j] = float_to_i64(fill);
     }
     return 0;
 }
@@ -404,6 +429,8 @@ static int fold_reshape(struct loader *L, const Onnx__NodeProto *n, const char *
         else if (dims[d] < 0)
             return error_set(err, "node '%s' (Reshape): bad target dimension %lld", node,
                              (long long)dims[d]);
+        else if (dims[d] > FOLD_MAX_ELEMENTS || known_part > FOLD_MAX_ELEMENTS)
+            return error_set(err, "node '%s' (Reshape): target shape too large", node);
         else
             known_part *= dims[d];
     }
@@ -413,7 +440,7 @@ static int fold_reshape(struct loader *L, const Onnx__NodeProto *n, const char *
     struct shape s;
     if (shape_from_list(dims, rank, &s, node, err))
         return -1;
-    if (shape_count(&s) != count)
+    if (count_checked(&s) != count)
         return error_set(err,
                          "node '%s' (Reshape): cannot reshape %lld elements into that "
                          "shape",
@@ -439,16 +466,20 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 static struct slice_axis slice_axis_make(int64_t start, int64_t end, int64_t step, int64_t dim)
 {
     struct slice_axis a = {.step = step};
+    if (dim == 0)
+        return a;
     start = start < 0 ? start + dim : start;
     end = end < 0 ? end + dim : end;
     if (step > 0) {
         start = clamp64(start, 0, dim);
         end = clamp64(end, 0, dim);
-        a.count = end > start ? (end - start + step - 1) / step : 0;
+        a.count = end > start ? (end - start - 1) / step + 1 : 0;
     } else {
         start = clamp64(start, 0, dim - 1);
         end = clamp64(end, -1, dim - 1);
-        a.count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
+        /* -(step + 1) + 1 is |step| without overflowing at INT64_MIN. */
+        uint64_t magnitude = (uint64_t)(-(step + 1)) + 1;
+        a.count = start > end ? (int64_t)((uint64_t)(start - end - 1) / magnitude) + 1 : 0;
     }
     a.start = start;
     return a;
@@ -711,9 +742,13 @@ static double binary_apply_f(char op, double x, double y)
     return op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
 }
 
+/* Integer arithmetic wraps (as the exporters' runtimes do) instead of being undefined. */
 static int64_t binary_apply_i(char op, int64_t x, int64_t y)
 {
-    return op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+    uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
+    if (op == '/')
+        return (x == INT64_MIN && y == -1) ? INT64_MIN : x / y;
+    return (int64_t)(op == '+' ? ux + uy : op == '-' ? ux - uy : ux * uy);
 }
 
 static int fold_binary(struct loader *L, const Onnx__NodeProto *n, const char *node,
@@ -762,6 +797,8 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
     if (delta == 0.0)
         return error_set(err, "node '%s' (Range): delta is 0", node);
     double steps = ceil((limit - start) / delta);
+    if (!(steps <= (double)FOLD_MAX_ELEMENTS))
+        return error_set(err, "node '%s' (Range): too many elements", node);
     struct shape s = {.rank = 1, .dim = {steps > 0 ? (int64_t)steps : 0}};
     struct known *out = output_add(L, n, in[0]->dtype, &s, err);
     if (!out)
@@ -770,7 +807,8 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
         if (out->f)
             out->f[j] = (float)(start + (double)j * delta);
         else
-            out->i[j] = known_get_i(in[0], 0) + j * known_get_i(in[2], 0);
+            out->i[j] = (int64_t)((uint64_t)known_get_i(in[0], 0) +
+                                  (uint64_t)j * (uint64_t)known_get_i(in[2], 0));
     }
     return 0;
 }

@@ -69,6 +69,8 @@ const struct known *known_find(const struct known_table *t, const char *name);
  * Returns NULL with err set on failure. */
 struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
                         const struct shape *shape, struct error *err);
+/* Float to integer without undefined behaviour: saturates, NaN gives 0. */
+int64_t float_to_i64(double v);
 /* Element k as a double / an int64, whatever the dtype. */
 double known_get_f(const struct known *k, int64_t index);
 int64_t known_get_i(const struct known *k, int64_t index);

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* No layer of an image model makes a side longer than this; bounding pads and resize
+ * factors keeps every later size computation far from overflow. */
+#define OUTPUT_DIM_MAX 65536
+
 struct node_ctx {
     const Onnx__NodeProto *n;
     const char *name; /* the node's name, or "<OpType>_<index>" */
@@ -72,6 +76,23 @@ static const struct shape *input_shape(const struct loader *L, const struct node
     return &L->g->values[node->input[i]].shape;
 }
 
+/* Inputs from `first` on (weights, norm parameters) must be constants: the backends
+ * prepare them once at load. `need` is how many inputs the op requires in all. */
+static int inputs_constant(const struct loader *L, const struct node_ctx *c,
+                           const struct node *node, int first, int need, struct error *err)
+{
+    if (node->n_inputs < need)
+        return error_set(err, "node '%s' (%s) has %d inputs; it needs %d", c->name, c->n->op_type,
+                         node->n_inputs, need);
+    for (int j = first; j < node->n_inputs; j++)
+        if (node->input[j] >= 0 && L->g->values[node->input[j]].kind != VALUE_CONST)
+            return error_set(err,
+                             "node '%s' (%s): input '%s' is computed at run time; mnemo needs "
+                             "weights and normalisation parameters to be constants",
+                             c->name, c->n->op_type, L->g->values[node->input[j]].name);
+    return 0;
+}
+
 static int ints_to_i32(const Onnx__AttributeProto *a, int32_t *dst, size_t want, int64_t lo,
                        const struct node_ctx *c, struct error *err)
 {
@@ -100,8 +121,10 @@ static int conv_common(struct loader *L, const struct node_ctx *c, struct node *
                        struct error *err)
 {
     struct conv_params *p = &node->p.conv;
+    if (inputs_constant(L, c, node, 1, 2, err))
+        return -1;
     const struct shape *w = input_shape(L, node, 1);
-    if (node->input[1] < 0 || w->rank != 4)
+    if (w->rank != 4)
         return error_set(err, "node '%s' (%s): weights must be a 4-D constant", c->name,
                          c->n->op_type);
     p->kernel[0] = (int32_t)w->dim[2];
@@ -207,7 +230,7 @@ static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct e
                          "(export with model.eval())",
                          c->name);
     struct node *node = node_begin(L, c, OP_BATCH_NORM, 5, err);
-    if (!node)
+    if (!node || inputs_constant(L, c, node, 1, 5, err))
         return -1;
     node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
     return node_finish(L, node, err);
@@ -216,7 +239,7 @@ static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct e
 static int build_instance_norm(struct loader *L, const struct node_ctx *c, struct error *err)
 {
     struct node *node = node_begin(L, c, OP_INSTANCE_NORM, 3, err);
-    if (!node)
+    if (!node || inputs_constant(L, c, node, 1, 3, err))
         return -1;
     node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
     return node_finish(L, node, err);
@@ -337,6 +360,9 @@ static int pad_amounts(struct loader *L, const struct node_ctx *c, int32_t rank,
         if (pads[j] < 0)
             return error_set(err, "node '%s' (Pad): negative pads (cropping) are not supported",
                              c->name);
+        if (pads[j] > OUTPUT_DIM_MAX)
+            return error_set(err, "node '%s' (Pad): pad %lld is larger than mnemo accepts", c->name,
+                             (long long)pads[j]);
     }
     return 0;
 }
@@ -455,6 +481,11 @@ static int build_resize(struct loader *L, const struct node_ctx *c, struct error
     if (scale[0] != 1.0 || scale[1] != 1.0 || !(scale[2] > 0.0) || !(scale[3] > 0.0))
         return error_set(err, "node '%s' (%s): only H and W may be resized (scales %gx%gx%gx%g)",
                          c->name, c->n->op_type, scale[0], scale[1], scale[2], scale[3]);
+    if (x->dim[2] * scale[2] > OUTPUT_DIM_MAX || x->dim[3] * scale[3] > OUTPUT_DIM_MAX)
+        return error_set(err,
+                         "node '%s' (%s): the resized image would be larger than %d pixels "
+                         "on a side",
+                         c->name, c->n->op_type, OUTPUT_DIM_MAX);
     node->p.resize.scale[0] = (float)scale[2];
     node->p.resize.scale[1] = (float)scale[3];
     if (node_finish(L, node, err))
