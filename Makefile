@@ -33,12 +33,16 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 # The loop and presenter come with their issues; until then `make run` shows the engine
-# working on the shipped fixture models.
+# at work on the shipped fixture models (random weights: the pictures mean nothing yet):
+# a sketch goes through the painter, the portrait through the sketcher.
 run: build
-	@$(MNEMO) inspect $(FIXTURES)/unet_bn.onnx
+	@mkdir -p out
+	@$(MNEMO) inspect $(FIXTURES)/unet_bn.onnx --chain $(FIXTURES)/resnet_in_op13.onnx
 	@$(MNEMO) infer --model $(FIXTURES)/unet_bn.onnx --input $(FIXTURES)/face_sketch.png \
-	  --output out/portrait.png --bench 5
-	@echo "mnemo: wrote out/portrait.png"
+	  --output out/portrait.png --bench 20
+	@$(MNEMO) infer --model $(FIXTURES)/resnet_in_op13.onnx --input out/portrait.png \
+	  --output out/sketch.png --bench 20
+	@echo "mnemo: wrote out/portrait.png and out/sketch.png"
 
 bench: build
 	@tools/bench/cpu.sh
