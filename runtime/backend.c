@@ -72,3 +72,11 @@ void backend_close(struct backend *b)
     if (b)
         b->ops->destroy(b);
 }
+
+const char *backend_precision_unavailable(const char *name, enum precision precision)
+{
+    const struct backend_ops *ops = backend_find(name);
+    if (!ops)
+        return "backend not built";
+    return ops->precision_unavailable ? ops->precision_unavailable(precision) : NULL;
+}

@@ -35,6 +35,9 @@ struct backend_ops {
      * Neither may alias the backend's memory. No allocation, no I/O. */
     int (*run)(struct backend *b, const float *input, float *output, struct error *err);
     void (*destroy)(struct backend *b);
+    /* NULL when this machine can run `precision` on this backend at all, else why not
+     * ("bf16 needs an AVX-512 CPU"). May itself be NULL: every precision runs. */
+    const char *(*precision_unavailable)(enum precision precision);
 };
 
 /* Every backend struct starts with this. */
@@ -59,5 +62,7 @@ static inline int backend_run(struct backend *b, const float *in, float *out, st
     return b->ops->run(b, in, out, err);
 }
 void backend_close(struct backend *b);
+/* Why the named backend cannot run `precision` on this machine, or NULL when it can. */
+const char *backend_precision_unavailable(const char *name, enum precision precision);
 
 #endif

@@ -50,37 +50,18 @@ static struct backend *ref_create(const struct graph *g, const struct backend_op
     return &b->base;
 }
 
-/* Where value `id` lives for this run: its constant data or its place in the arena. */
-static float *value_data(const struct ref_backend *b, int32_t id)
-{
-    const struct value *v = &b->g->values[id];
-    return v->kind == VALUE_CONST ? v->data : b->arena + v->offset;
-}
-
-static void node_run(const struct ref_backend *b, const struct node *n)
-{
-    struct ref_io io = {.residual = NULL};
-    for (int32_t k = 0; k < n->n_inputs; k++) {
-        if (n->input[k] < 0)
-            continue;
-        io.in[k] = value_data(b, n->input[k]);
-        io.in_shape[k] = &b->g->values[n->input[k]].shape;
-    }
-    if (n->residual >= 0)
-        io.residual = value_data(b, n->residual);
-    io.out = value_data(b, n->output);
-    io.out_shape = &b->g->values[n->output].shape;
-    ref_kernels[n->op](n, &io);
-}
-
 static int ref_run(struct backend *base, const float *input, float *output, struct error *err)
 {
     struct ref_backend *b = (struct ref_backend *)base;
     const struct graph *g = b->g;
     const struct value *in = &g->values[g->input], *out = &g->values[g->output];
     memcpy(b->arena + in->offset, input, (size_t)shape_count(&in->shape) * sizeof(float));
-    for (int32_t i = 0; i < g->n_nodes; i++)
-        node_run(b, &g->nodes[i]);
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct node *n = &g->nodes[i];
+        struct ref_io io;
+        ref_io_make(g, b->arena, n, &io);
+        ref_kernels[n->op](n, &io);
+    }
     memcpy(output, b->arena + out->offset, (size_t)shape_count(&out->shape) * sizeof(float));
     return 0;
 }

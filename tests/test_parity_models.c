@@ -101,8 +101,10 @@ static void check_fixture(const struct fixture *f)
     CHECK(shape_count(&expected.shape) == shape_count(&g.values[g.output].shape));
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct backend_case *c = &cases[i];
-        if (!backend_find(c->backend)) {
-            printf("  skip %s on %s: backend not built\n", f->model, c->backend);
+        const char *why_not = backend_precision_unavailable(c->backend, c->precision);
+        if (why_not) {
+            printf("  skip %s on %s %s: %s\n", f->model, c->backend, precision_names[c->precision],
+                   why_not);
             continue;
         }
         double e = run_case(&g, c, in.data, &expected);

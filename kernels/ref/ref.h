@@ -37,4 +37,10 @@ void ref_resize(const struct node *n, const struct ref_io *io);
 /* y = act(y + residual) over the node's whole output, in place. */
 void ref_epilogue(const struct node *n, const struct ref_io *io);
 
+/* Where value `id` lives: its constant data, or its place in `arena` (the memory plan). */
+float *ref_value_data(const struct graph *g, float *arena, int32_t id);
+/* Fills io with where node n's inputs, residual and output live for a backend whose
+ * run-time values sit in `arena`. */
+void ref_io_make(const struct graph *g, float *arena, const struct node *n, struct ref_io *io);
+
 #endif

@@ -24,3 +24,24 @@ void ref_epilogue(const struct node *n, const struct ref_io *io)
         io->out[i] = act_apply(n->act, y);
     }
 }
+
+float *ref_value_data(const struct graph *g, float *arena, int32_t id)
+{
+    const struct value *v = &g->values[id];
+    return v->kind == VALUE_CONST ? v->data : arena + v->offset;
+}
+
+void ref_io_make(const struct graph *g, float *arena, const struct node *n, struct ref_io *io)
+{
+    *io = (struct ref_io){.residual = NULL};
+    for (int32_t k = 0; k < n->n_inputs; k++) {
+        if (n->input[k] < 0)
+            continue;
+        io->in[k] = ref_value_data(g, arena, n->input[k]);
+        io->in_shape[k] = &g->values[n->input[k]].shape;
+    }
+    if (n->residual >= 0)
+        io->residual = ref_value_data(g, arena, n->residual);
+    io->out = ref_value_data(g, arena, n->output);
+    io->out_shape = &g->values[n->output].shape;
+}

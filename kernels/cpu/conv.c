@@ -1,0 +1,298 @@
+/* conv.c — Conv and ConvTranspose through oneDNN.
+ *
+ * Activations stay plain NCHW float32 (the graph's arena) so that every other op can read
+ * them directly; only the weights go to the blocked layout oneDNN picks (format `any`),
+ * reordered once at load. The node's fused epilogue y = act(conv + residual) becomes a sum
+ * post-op (dst is pre-filled with the residual) and an eltwise post-op. Scratchpad mode is
+ * "user" with a buffer allocated here at load, so a run allocates nothing of oneDNN's
+ * scratch either. In bf16 the weights and the input are bf16 (the input reordered before
+ * each run), accumulation and output stay float32. */
+#include "cpu.h"
+
+#include <string.h>
+
+static int dnnl_failed(struct error *err, const struct node *n, const char *what,
+                       dnnl_status_t status)
+{
+    const char *why = status == dnnl_unimplemented   ? "no oneDNN implementation for it on this CPU"
+                      : status == dnnl_out_of_memory ? "out of memory"
+                                                     : "oneDNN error";
+    return error_set(err, "cpu backend: node '%s' (%s): %s failed: %s (status %d)", n->name,
+                     n->onnx_op, what, why, (int)status);
+}
+
+#define DNNL_CHECK(call, what)                                                                     \
+    do {                                                                                           \
+        dnnl_status_t status_ = (call);                                                            \
+        if (status_ != dnnl_success)                                                               \
+            return dnnl_failed(err, n, what, status_);                                             \
+    } while (0)
+
+bool cpu_has_bf16(void)
+{
+    /* oneDNN 2.6 runs bf16 convolutions from avx512_core up (emulating the bf16 dot
+     * product where the CPU lacks it); below that it has none. */
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+
+const char *cpu_conv_unsupported(const struct node *n, enum precision precision)
+{
+    const struct conv_params *p = &n->p.conv;
+    if (p->group != 1)
+        return "grouped convolution (group != 1)";
+    if (n->act.kind == ACT_CLIP && n->act.alpha > n->act.beta)
+        return "fused Clip whose min is above its max";
+    /* oneDNN takes output_padding as a smaller end padding; it cannot go below zero. */
+    if (n->op == OP_CONV_TRANSPOSE &&
+        (p->output_padding[0] > p->pad[2] || p->output_padding[1] > p->pad[3]))
+        return "ConvTranspose whose output_padding exceeds its end padding";
+    if (precision == PRECISION_BF16 && !cpu_has_bf16())
+        return "bf16 convolution needs an AVX-512 CPU (oneDNN has no bf16 kernels below "
+               "it); use --precision fp32";
+    return NULL;
+}
+
+static void dims4(dnnl_dims_t d, const struct shape *s)
+{
+    for (int i = 0; i < 4; i++)
+        d[i] = s->dim[i];
+}
+
+/* The epilogue as post-ops: sum first (dst holds the residual), then the activation. */
+static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struct error *err)
+{
+    static const dnnl_alg_kind_t alg[ACT_COUNT] = {
+        [ACT_RELU] = dnnl_eltwise_relu, [ACT_LEAKY_RELU] = dnnl_eltwise_relu,
+        [ACT_TANH] = dnnl_eltwise_tanh, [ACT_SIGMOID] = dnnl_eltwise_logistic,
+        [ACT_CLIP] = dnnl_eltwise_clip,
+    };
+    dnnl_post_ops_t ops;
+    DNNL_CHECK(dnnl_post_ops_create(&ops), "post-ops");
+    dnnl_status_t status = dnnl_success;
+    if (n->residual >= 0)
+        status = dnnl_post_ops_append_sum(ops, 1.0f);
+    if (status == dnnl_success && n->act.kind != ACT_NONE) {
+        float alpha = n->act.kind == ACT_RELU ? 0.0f : n->act.alpha;
+        status = dnnl_post_ops_append_eltwise(ops, 1.0f, alg[n->act.kind], alpha, n->act.beta);
+    }
+    if (status == dnnl_success)
+        status = dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    DNNL_CHECK(status, "post-ops");
+    return 0;
+}
+
+struct conv_descs {
+    dnnl_memory_desc_t src, weights_any, weights_user, bias, dst;
+};
+
+static void conv_descs_make(struct conv_descs *d, const struct node *n, const struct ref_io *io,
+                            dnnl_data_type_t act_type)
+{
+    bool transposed = n->op == OP_CONV_TRANSPOSE;
+    dnnl_dims_t src, dst, weights;
+    dims4(src, io->in_shape[0]);
+    dims4(dst, io->out_shape);
+    dims4(weights, io->in_shape[1]);
+    if (transposed) { /* ONNX stores Cin x Cout x kh x kw: oneDNN's "iohw" */
+        weights[0] = io->in_shape[1]->dim[1];
+        weights[1] = io->in_shape[1]->dim[0];
+    }
+    dnnl_memory_desc_init_by_tag(&d->src, 4, src, act_type, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&d->weights_any, 4, weights, act_type, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&d->weights_user, 4, weights, dnnl_f32,
+                                 transposed ? dnnl_iohw : dnnl_oihw);
+    dnnl_dims_t channels = {weights[0]};
+    dnnl_memory_desc_init_by_tag(&d->bias, 1, channels, dnnl_f32, dnnl_x);
+}
+
+static int primitive_desc_make(dnnl_primitive_desc_t *pd, const struct cpu_context *ctx,
+                               const struct node *n, const struct conv_descs *d, bool has_bias,
+                               dnnl_primitive_attr_t attr, struct error *err)
+{
+    const struct conv_params *p = &n->p.conv;
+    dnnl_dims_t strides = {p->stride[0], p->stride[1]};
+    dnnl_dims_t dilates = {p->dilation[0] - 1, p->dilation[1] - 1}; /* oneDNN counts gaps */
+    dnnl_dims_t pad_l = {p->pad[0], p->pad[1]}, pad_r = {p->pad[2], p->pad[3]};
+    const dnnl_memory_desc_t *bias = has_bias ? &d->bias : NULL;
+    union {
+        dnnl_convolution_desc_t conv;
+        dnnl_deconvolution_desc_t deconv;
+    } op;
+    if (n->op == OP_CONV_TRANSPOSE) {
+        pad_r[0] -= p->output_padding[0];
+        pad_r[1] -= p->output_padding[1];
+        DNNL_CHECK(dnnl_dilated_deconvolution_forward_desc_init(
+                       &op.deconv, dnnl_forward_inference, dnnl_deconvolution_direct, &d->src,
+                       &d->weights_any, bias, &d->dst, strides, dilates, pad_l, pad_r),
+                   "transposed convolution descriptor");
+    } else {
+        DNNL_CHECK(dnnl_dilated_convolution_forward_desc_init(
+                       &op.conv, dnnl_forward_inference, dnnl_convolution_direct, &d->src,
+                       &d->weights_any, bias, &d->dst, strides, dilates, pad_l, pad_r),
+                   "convolution descriptor");
+    }
+    DNNL_CHECK(dnnl_primitive_desc_create(pd, &op, attr, ctx->engine, NULL),
+               "convolution primitive");
+    return 0;
+}
+
+/* Runs one reorder from `from` to `to` now (load time only). */
+static int reorder_now(const struct cpu_context *ctx, const struct node *n, dnnl_memory_t from,
+                       dnnl_memory_t to, struct error *err)
+{
+    const dnnl_memory_desc_t *from_md, *to_md;
+    dnnl_memory_get_memory_desc(from, &from_md);
+    dnnl_memory_get_memory_desc(to, &to_md);
+    dnnl_primitive_desc_t pd;
+    DNNL_CHECK(
+        dnnl_reorder_primitive_desc_create(&pd, from_md, ctx->engine, to_md, ctx->engine, NULL),
+        "weight reorder");
+    dnnl_primitive_t reorder;
+    dnnl_status_t status = dnnl_primitive_create(&reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_CHECK(status, "weight reorder");
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    status = dnnl_primitive_execute(reorder, ctx->stream, 2, args);
+    if (status == dnnl_success)
+        status = dnnl_stream_wait(ctx->stream);
+    dnnl_primitive_destroy(reorder);
+    DNNL_CHECK(status, "weight reorder");
+    return 0;
+}
+
+/* The weights in the layout the primitive wants, converted once. */
+static int weights_make(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                        const struct conv_descs *d, dnnl_primitive_desc_t pd, const float *weights,
+                        struct error *err)
+{
+    const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    DNNL_CHECK(dnnl_memory_create(&c->weights, want, ctx->engine, DNNL_MEMORY_ALLOCATE),
+               "weight memory");
+    dnnl_memory_t user;
+    DNNL_CHECK(dnnl_memory_create(&user, &d->weights_user, ctx->engine, (void *)weights),
+               "weight memory");
+    int rc = reorder_now(ctx, n, user, c->weights, err);
+    dnnl_memory_destroy(user);
+    return rc;
+}
+
+/* src: the arena itself in fp32; in bf16 a buffer of its own filled by a reorder. */
+static int src_make(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                    const struct conv_descs *d, const struct ref_io *io, struct error *err)
+{
+    void *arena_src = (void *)io->in[0];
+    if (d->src.data_type == dnnl_f32) {
+        DNNL_CHECK(dnnl_memory_create(&c->src, &d->src, ctx->engine, arena_src), "input memory");
+        return 0;
+    }
+    DNNL_CHECK(dnnl_memory_create(&c->src, &d->src, ctx->engine, DNNL_MEMORY_ALLOCATE),
+               "bf16 input memory");
+    dnnl_memory_desc_t f32 = d->src;
+    f32.data_type = dnnl_f32;
+    DNNL_CHECK(dnnl_memory_create(&c->src_f32, &f32, ctx->engine, arena_src), "input memory");
+    dnnl_primitive_desc_t pd;
+    DNNL_CHECK(
+        dnnl_reorder_primitive_desc_create(&pd, &f32, ctx->engine, &d->src, ctx->engine, NULL),
+        "bf16 input conversion");
+    dnnl_status_t status = dnnl_primitive_create(&c->src_to_bf16, pd);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_CHECK(status, "bf16 input conversion");
+    return 0;
+}
+
+/* Memories bound to the arena, the constants and a scratchpad of our own. */
+static int memories_make(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                         const struct conv_descs *d, dnnl_primitive_desc_t pd,
+                         const struct ref_io *io, struct error *err)
+{
+    if (src_make(c, ctx, n, d, io, err) || weights_make(c, ctx, n, d, pd, io->in[1], err))
+        return -1;
+    if (io->in[2])
+        DNNL_CHECK(dnnl_memory_create(&c->bias, &d->bias, ctx->engine, (void *)io->in[2]),
+                   "bias memory");
+    DNNL_CHECK(dnnl_memory_create(&c->dst, &d->dst, ctx->engine, io->out), "output memory");
+    const dnnl_memory_desc_t *scratch =
+        dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    DNNL_CHECK(dnnl_memory_create(&c->scratchpad, scratch, ctx->engine, DNNL_MEMORY_ALLOCATE),
+               "scratchpad memory");
+    c->dst_data = io->out;
+    c->dst_count = shape_count(io->out_shape);
+    c->residual = io->residual != io->out ? io->residual : NULL;
+    return 0;
+}
+
+static int attr_make(dnnl_primitive_attr_t *attr, const struct node *n, struct error *err)
+{
+    DNNL_CHECK(dnnl_primitive_attr_create(attr), "attributes");
+    dnnl_status_t status =
+        dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (status != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        return dnnl_failed(err, n, "scratchpad mode", status);
+    }
+    if (post_ops_make(*attr, n, err)) {
+        dnnl_primitive_attr_destroy(*attr);
+        return -1;
+    }
+    return 0;
+}
+
+int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                    const struct ref_io *io, enum precision precision, struct error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->node = n;
+    struct conv_descs d;
+    conv_descs_make(&d, n, io, precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32);
+    dnnl_primitive_attr_t attr;
+    if (attr_make(&attr, n, err))
+        return -1;
+    dnnl_primitive_desc_t pd;
+    int rc = primitive_desc_make(&pd, ctx, n, &d, io->in[2] != NULL, attr, err);
+    dnnl_primitive_attr_destroy(attr);
+    if (rc)
+        return -1;
+    rc = memories_make(c, ctx, n, &d, pd, io, err);
+    if (rc == 0) {
+        dnnl_status_t status = dnnl_primitive_create(&c->primitive, pd);
+        if (status != dnnl_success)
+            rc = dnnl_failed(err, n, "convolution primitive", status);
+    }
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct error *err)
+{
+    if (c->residual)
+        memcpy(c->dst_data, c->residual, (size_t)c->dst_count * sizeof(float));
+    if (c->src_to_bf16) {
+        dnnl_exec_arg_t convert[] = {{DNNL_ARG_FROM, c->src_f32}, {DNNL_ARG_TO, c->src}};
+        if (dnnl_primitive_execute(c->src_to_bf16, ctx->stream, 2, convert) != dnnl_success)
+            return error_set(err, "cpu backend: node '%s': converting its input to bf16 failed",
+                             c->node->name);
+    }
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->src},
+                               {DNNL_ARG_WEIGHTS, c->weights},
+                               {DNNL_ARG_DST, c->dst},
+                               {DNNL_ARG_SCRATCHPAD, c->scratchpad},
+                               {DNNL_ARG_BIAS, c->bias}};
+    if (dnnl_primitive_execute(c->primitive, ctx->stream, c->bias ? 5 : 4, args) != dnnl_success)
+        return error_set(err, "cpu backend: node '%s' (%s) failed to run", c->node->name,
+                         c->node->onnx_op);
+    return 0;
+}
+
+void cpu_conv_destroy(struct cpu_conv *c)
+{
+    dnnl_primitive_destroy(c->primitive);
+    dnnl_primitive_destroy(c->src_to_bf16);
+    dnnl_memory_t memories[] = {c->src, c->weights, c->bias, c->dst, c->scratchpad, c->src_f32};
+    for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
+        dnnl_memory_destroy(memories[i]);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,56 @@
+/* cpu.h — the fast CPU kernels behind the cpu backend (runtime/backend_cpu.c).
+ *
+ * Convolutions and transposed convolutions go to oneDNN (kernels/cpu/conv.c): one
+ * primitive per node, created at load with its weights reordered once into the layout
+ * oneDNN prefers, the fused epilogue expressed as oneDNN post-ops, and a scratchpad the
+ * backend owns, so that running one allocates nothing of ours. Activations stay NCHW
+ * float32 in the graph's arena between nodes, so the memory-bound ops (norm.c) are plain
+ * OpenMP loops over it. */
+#ifndef MNEMO_CPU_H
+#define MNEMO_CPU_H
+
+#include "backend.h"
+#include "ref/ref.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+/* One convolution node, ready to run. */
+struct cpu_conv {
+    const struct node *node; /* for messages */
+    dnnl_primitive_t primitive;
+    dnnl_memory_t src, weights, bias, dst, scratchpad;
+    /* bf16 only: the node's float input, converted into src before each run. */
+    dnnl_primitive_t src_to_bf16;
+    dnnl_memory_t src_f32;
+    /* Copied into dst before the run when the node has a residual (oneDNN's sum post-op
+     * adds what dst holds). NULL when there is none or it already lives in dst. */
+    const float *residual;
+    float *dst_data;
+    int64_t dst_count;
+};
+
+/* oneDNN objects one backend shares between its primitives. */
+struct cpu_context {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+};
+
+/* Why oneDNN cannot run this conv node with these options, or NULL. No allocation. */
+const char *cpu_conv_unsupported(const struct node *n, enum precision precision);
+/* True when this CPU has what oneDNN needs for bf16 convolutions (AVX-512 core). */
+bool cpu_has_bf16(void);
+
+/* Creates the primitive for node n whose tensors live at io's pointers (fixed for the
+ * backend's lifetime), reorders the weights once and allocates the primitive's
+ * scratchpad (oneDNN's user mode, so a run allocates none). */
+int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                    const struct ref_io *io, enum precision precision, struct error *err);
+int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct error *err);
+void cpu_conv_destroy(struct cpu_conv *c);
+
+/* Memory-bound ops, NCHW float32, OpenMP over channels; epilogue as in ref. */
+void cpu_instance_norm(const struct node *n, const struct ref_io *io);
+void cpu_batch_norm(const struct node *n, const struct ref_io *io);
+void cpu_activation(const struct node *n, const struct ref_io *io);
+
+#endif
