@@ -46,9 +46,10 @@ static bool dtype_supported(int32_t dtype)
 void known_table_free(struct known_table *t)
 {
     for (int32_t k = 0; k < t->n; k++) {
-        free(t->items[k].name);
-        free(t->items[k].f);
-        free(t->items[k].i);
+        free(t->items[k]->name);
+        free(t->items[k]->f);
+        free(t->items[k]->i);
+        free(t->items[k]);
     }
     free(t->items);
     memset(t, 0, sizeof *t);
@@ -57,8 +58,8 @@ void known_table_free(struct known_table *t)
 const struct known *known_find(const struct known_table *t, const char *name)
 {
     for (int32_t k = t->n - 1; k >= 0; k--)
-        if (strcmp(t->items[k].name, name) == 0)
-            return &t->items[k];
+        if (strcmp(t->items[k]->name, name) == 0)
+            return t->items[k];
     return NULL;
 }
 
@@ -105,7 +106,7 @@ struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
     }
     if (t->n == t->cap) {
         int32_t cap = t->cap ? 2 * t->cap : 64;
-        struct known *items = realloc(t->items, (size_t)cap * sizeof *items);
+        struct known **items = realloc(t->items, (size_t)cap * sizeof *items);
         if (!items) {
             error_set(err, "out of memory");
             return NULL;
@@ -113,8 +114,11 @@ struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
         t->items = items;
         t->cap = cap;
     }
-    struct known *k = &t->items[t->n];
-    memset(k, 0, sizeof *k);
+    struct known *k = calloc(1, sizeof *k);
+    if (!k) {
+        error_set(err, "out of memory");
+        return NULL;
+    }
     k->dtype = dtype;
     k->shape = *shape;
     k->name = strdup(name);
@@ -127,10 +131,11 @@ struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
         free(k->name);
         free(k->f);
         free(k->i);
+        free(k);
         error_set(err, "out of memory for tensor '%s'", name);
         return NULL;
     }
-    t->n++;
+    t->items[t->n++] = k;
     return k;
 }
 
@@ -285,7 +290,7 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
         /* The fill value arrives as a one-element tensor; read it through the table. */
         if (known_add_tensor(L, a->t, "<ConstantOfShape value>", err))
             return -1;
-        const struct known *v = &L->known.items[L->known.n - 1];
+        const struct known *v = L->known.items[L->known.n - 1];
         if (shape_count(&v->shape) != 1)
             return error_set(err, "node '%s' (ConstantOfShape): value must have one element", node);
         dtype = v->dtype;

@@ -36,8 +36,10 @@ struct known {
     int64_t *i;
 };
 
+/* Each entry is allocated on its own so that a pointer to one stays valid while later
+ * folds add more (a fold holds its inputs while it adds its output). */
 struct known_table {
-    struct known *items;
+    struct known **items;
     int32_t n, cap;
 };
 

@@ -203,6 +203,7 @@ int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *n
         free(k->name);
         free(k->f);
         free(k->i);
+        free(k);
         return -1;
     }
     if (k->f)

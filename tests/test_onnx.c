@@ -319,6 +319,21 @@ static void test_reflect_pad_export(void)
     graph_free(&g);
 }
 
+/* 150 folds in a chain: the known-constant table grows while folds hold their inputs. */
+static void test_constant_folding_long_chain(void)
+{
+    struct graph g;
+    if (load(&g, BAD_DIR "many_constants.onnx", 0, 0)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    const struct node *pad = node_find(&g, OP_PAD);
+    const int64_t want[8] = {0, 0, 0, 150, 0, 0, 0, 0};
+    CHECK(pad && pads_are(pad, want));
+    CHECK(shape_is(&g.values[g.output].shape, 1, 3, 8, 158));
+    graph_free(&g);
+}
+
 /* Every folded op in one subgraph (see fold_ops() in make-bad-models.py). */
 static void test_constant_folding(void)
 {
@@ -446,6 +461,7 @@ int main(void)
     RUN(test_external_data);
     RUN(test_reflect_pad_export);
     RUN(test_constant_folding);
+    RUN(test_constant_folding_long_chain);
     RUN(test_opset10_attributes);
     RUN(test_fixture_resnet_all_opsets);
     RUN(test_fixture_unet);

@@ -197,6 +197,19 @@ def fold_ops():
          "fold_ops.onnx")
 
 
+def many_constants(steps=150):
+    """A good model whose Pad's pads come from a chain of `steps` folded Adds, so the
+    importer's table of known constants grows past several reallocations while a fold
+    holds its inputs (a use-after-free once). Expected pads [0,0,0,steps,0,0,0,0]."""
+    n = helper.make_node
+    nodes = [const_node("acc_0", [0] * 8), const_node("step", [0, 0, 0, 1, 0, 0, 0, 0])]
+    for i in range(steps):
+        nodes.append(n("Add", [f"acc_{i}", "step"], [f"acc_{i + 1}"], name=f"add_{i}"))
+    nodes.append(n("Pad", ["input", f"acc_{steps}"], ["output"], mode="constant", name="pad"))
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 8, 8 + steps))], [],
+                  "many_constants"), "many_constants.onnx")
+
+
 def old_opset():
     """Opset 10: Pad and Clip take attributes, Resize takes (X, scales)."""
     n = helper.make_node
@@ -261,6 +274,7 @@ def main():
     external("external_escape.onnx", None, "../../etc/passwd", (0, 512))
     group_conv()
     fold_ops()
+    many_constants()
     old_opset()
     unknown_attr()
     cubic_resize()
