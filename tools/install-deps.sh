@@ -11,7 +11,8 @@ packages=(
   libdnnl-dev                             # the fast cpu backend (oneDNN)
 )
 if [[ "${1:-}" == "--tools" ]]; then
-  packages+=(python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread)
+  packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy
+             libopenblas0-pthread)
   # Node.js from another source (NodeSource) ships npm itself and conflicts with Debian's.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Training smoke test: 16 synthetic portraits -> sketchify -> a few pix2pix steps per
+# direction (resume included) -> ONNX export -> mnemo infer matches PyTorch.
+# Skips (77) with the reason when Debian's python3-torch and friends are missing.
+#   train_smoke.sh MNEMO_BINARY
+set -u
+MNEMO=$1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export OMP_NUM_THREADS=1  # tiny nets: threads only add sync cost, worse on a busy CI box
+if [ ! -x "$PY" ]; then
+  echo "skip: no $PY (tools/install-deps.sh --tools installs it)"
+  exit 77
+fi
+if ! missing=$($PY -c '
+import importlib.util as u
+print(" ".join(m for m in ("torch", "onnx", "numpy", "PIL", "scipy") if u.find_spec(m) is None))' 2>&1) || [ -n "$missing" ]; then
+  echo "skip: $PY lacks: ${missing:-?} (tools/install-deps.sh --tools installs python3-torch python3-onnx python3-pil python3-scipy)"
+  exit 77
+fi
+TMP=$(mktemp -d /tmp/mnemo-train-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+set -e
+T=$ROOT/tools/train
+$PY "$T/synth_faces.py" "$TMP/faces" --n 16 --size 64
+$PY "$T/sketchify.py" --sheet "$TMP/sheet.png" --sheet-size 64 "$TMP"/faces/synth_00{0,1}.png
+common=(--data "$TMP/faces" --cache "$TMP/cache" --size 64 --downs 5 --ngf 8 --max-mult 4
+        --ndf 8 --batch 4 --holdout 0.2 --log-every 1 --sample-every 2 --ckpt-every 2
+        --eval-every 0 --workers 1 --threads 1 --seed 1)
+for role in painter sketcher; do
+  run=$TMP/runs/$role
+  $PY "$T/train.py" --role $role --run "$run" "${common[@]}" --crop 32 --steps 2
+  # Resume from the checkpoint, continue on whole images.
+  $PY "$T/train.py" --role $role --run "$run" "${common[@]}" --steps 4 --resume | tee "$TMP/log"
+  grep -q "resumed .* at step 2" "$TMP/log"
+  grep -q "^step      4 " "$TMP/log"
+  test -s "$run/samples/step_000004.png"
+  $PY "$T/export.py" --ckpt "$run/ckpt.pt" --out "$TMP/$role.onnx" --size 64 --check 2 \
+      --mnemo "$MNEMO" --backend auto
+  "$MNEMO" inspect "$TMP/$role.onnx" > "$TMP/inspect"
+  grep -q "metadata:   role = $role" "$TMP/inspect"
+  grep -q "metadata:   attribution = " "$TMP/inspect"
+done
+"$MNEMO" inspect "$TMP/painter.onnx" --chain "$TMP/sketcher.onnx" >/dev/null
+echo "train smoke: ok"
