@@ -6,7 +6,7 @@
 set -u
 MNEMO=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PY=/usr/bin/python3
+PY=${MNEMO_PYTHON:-/usr/bin/python3}  # Debian python3-torch lives there
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export OMP_NUM_THREADS=1  # tiny nets: threads only add sync cost, worse on a busy CI box
 if [ ! -x "$PY" ]; then
