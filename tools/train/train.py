@@ -75,6 +75,8 @@ def parse(argv):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes for the first data prep")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--prepare-only", action="store_true",
+                    help="decode and sketch the data into the cache, then exit")
     return ap.parse_args(argv)
 
 
@@ -182,6 +184,9 @@ def main(argv=None):
     sk_params = dict(sk.DEFAULTS, density=a.density)
     cache = a.cache or os.path.join(os.path.dirname(os.path.abspath(a.run)), "cache")
     images, sketches = D.load_cached(files, a.size, sk_params, cache, a.workers, log)
+    if a.prepare_only:
+        log(f"train: data ready ({len(files)} images at {a.size}^2) in {cache}")
+        return 0
     train_idx, held = split(files, a.holdout)
     if not held:
         held = train_idx[-1:]
@@ -252,7 +257,8 @@ def main(argv=None):
         if a.jitter > 0:
             rgb = D.colour_jitter(rgb, gen, a.jitter)
         if a.role == "painter":
-            x, y = D.loop_perturb(s, gen, a.perturb_aug) if a.perturb_aug > 0 else s, rgb
+            x = D.loop_perturb(s, gen, a.perturb_aug) if a.perturb_aug > 0 else s
+            y = rgb
         else:
             x, y = D.painterly_degrade(rgb, gen, a.blur_aug), s
         x, y = x.to(device), y.to(device)
