@@ -21,26 +21,30 @@ class UNetLevel(nn.Module):
     Between:   lrelu, conv, BN -> inner -> relu, convT, BN [, dropout]."""
 
     def __init__(self, outer_ch, inner_ch, in_ch=None, out_ch=None, inner=None,
-                 outermost=False, dropout=0.0):
+                 outermost=False, dropout=0.0, up="convt"):
         super().__init__()
         self.outermost = outermost
         in_ch = outer_ch if in_ch is None else in_ch
         out_ch = outer_ch if out_ch is None else out_ch
         down_conv = nn.Conv2d(in_ch, inner_ch, 4, stride=2, padding=1, bias=False)
+
+        def upconv(cin, cout, bias):
+            if up == "resize":  # nearest x2 then 3x3 conv (ONNX Resize + Conv)
+                return [nn.Upsample(scale_factor=2, mode="nearest"),
+                        nn.Conv2d(cin, cout, 3, 1, 1, bias=bias)]
+            return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias)]
         if outermost:
             down = [down_conv]
-            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch * 2, out_ch, 4, 2, 1), nn.Tanh()]
+            up_ = [nn.ReLU(True), *upconv(inner_ch * 2, out_ch, True), nn.Tanh()]
         elif inner is None:
             down = [nn.LeakyReLU(0.2, True), down_conv]
-            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch, out_ch, 4, 2, 1, bias=False),
-                  nn.BatchNorm2d(out_ch)]
+            up_ = [nn.ReLU(True), *upconv(inner_ch, out_ch, False), nn.BatchNorm2d(out_ch)]
         else:
             down = [nn.LeakyReLU(0.2, True), down_conv, nn.BatchNorm2d(inner_ch)]
-            up = [nn.ReLU(True), nn.ConvTranspose2d(inner_ch * 2, out_ch, 4, 2, 1, bias=False),
-                  nn.BatchNorm2d(out_ch)]
+            up_ = [nn.ReLU(True), *upconv(inner_ch * 2, out_ch, False), nn.BatchNorm2d(out_ch)]
             if dropout > 0:
-                up.append(nn.Dropout(dropout))
-        self.body = nn.Sequential(*down, *([inner] if inner is not None else []), *up)
+                up_.append(nn.Dropout(dropout))
+        self.body = nn.Sequential(*down, *([inner] if inner is not None else []), *up_)
 
     def forward(self, x):
         y = self.body(x)
@@ -48,16 +52,20 @@ class UNetLevel(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, in_ch, out_ch, downs=7, ngf=16, max_mult=8, dropout=0.0):
+    def __init__(self, in_ch, out_ch, downs=7, ngf=16, max_mult=8, dropout=0.0, up="convt",
+                 resize_levels=0):
         super().__init__()
         assert downs >= 3
         mults = [min(2 ** i, max_mult) for i in range(downs)]  # channels after each down
-        level = UNetLevel(ngf * mults[-2], ngf * mults[-1])  # innermost
+        # resize_levels: the outermost N levels go up by Resize + Conv 3x3 (all if up="resize")
+        def up_at(i):
+            return "resize" if up == "resize" or i < resize_levels else "convt"
+        level = UNetLevel(ngf * mults[-2], ngf * mults[-1], up=up_at(downs - 1))  # innermost
         for i in range(downs - 2, 0, -1):
             deep = mults[i] == max_mult and i >= 4
             level = UNetLevel(ngf * mults[i - 1], ngf * mults[i], inner=level,
-                              dropout=dropout if deep else 0.0)
-        level = UNetLevel(out_ch, ngf, in_ch=in_ch, inner=level, outermost=True)
+                              dropout=dropout if deep else 0.0, up=up_at(i))
+        level = UNetLevel(out_ch, ngf, in_ch=in_ch, inner=level, outermost=True, up=up_at(0))
         self.net = level
         self.downs = downs
 
