@@ -57,6 +57,10 @@ def parse(argv):
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--l1", type=float, default=100.0, help="weight of L1 against the GAN loss")
+    ap.add_argument("--ink-weight", type=float, default=None,
+                    help="extra L1 weight on target ink pixels (target < 0): without it a "
+                         "sketcher hedges with faint grey lines that the loop's threshold "
+                         "erases (default 4 for the sketcher, 0 for the painter)")
     ap.add_argument("--shift", type=int, default=8, help="largest random shift, px")
     ap.add_argument("--jitter", type=float, default=1.0, help="colour jitter strength")
     ap.add_argument("--blur-aug", type=float, default=1.5,
@@ -168,6 +172,8 @@ def main(argv=None):
         ckpt = torch.load(ckpt_path, map_location="cpu")
         for k in ARCH_KEYS:  # architecture and data come from the checkpoint
             setattr(a, k, ckpt["config"][k])
+    if a.ink_weight is None:
+        a.ink_weight = 4.0 if a.role == "sketcher" else 0.0
     torch.set_num_threads(a.threads)
     random.seed(a.seed)
     np.random.seed(a.seed)
@@ -274,8 +280,13 @@ def main(argv=None):
         opt_g.zero_grad(set_to_none=True)
         pf = Dn(x, fake)
         loss_gan = F.mse_loss(pf, torch.ones_like(pf))
-        loss_l1 = F.l1_loss(fake, y)
-        (loss_gan + a.l1 * loss_l1).backward()
+        diff = (fake - y).abs()
+        loss_l1 = diff.mean()
+        if a.ink_weight > 0:
+            loss_rec = (diff * (1 + a.ink_weight * (y < 0).float())).mean()
+        else:
+            loss_rec = loss_l1
+        (loss_gan + a.l1 * loss_rec).backward()
         opt_g.step()
 
         step += 1
