@@ -66,7 +66,7 @@ def main(argv=None):
     for r, row in enumerate(rows):
         for k, im in enumerate(row):
             sheet.paste(Image.fromarray(im).resize((c, c), Image.LANCZOS), (k * c, r * c))
-    sheet.save(a.out, optimize=True)
+    sheet.save(a.out, optimize=True, **({"quality": 85} if a.out.lower().endswith((".jpg", ".jpeg")) else {}))
     print(f"sheet: wrote {a.out}: portrait | sketch | painter(sketch) | sketcher(portrait) | "
           f"loop portraits at iterations {a.loop}")
     return 0
