@@ -39,6 +39,9 @@ def main(argv=None):
     ap.add_argument("--loop", default="1,2,4,8,16,32")
     ap.add_argument("--cell", type=int, default=128)
     ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--threshold", type=float, default=sk.SIMPLIFY_THRESHOLD,
+                    help="the loop's simplify.threshold (in [-1,1]; lower keeps less ink)")
+    ap.add_argument("--blur", type=float, default=sk.SIMPLIFY_BLUR, help="simplify.blur")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     P, pck = E.load_generator(a.painter)
@@ -57,7 +60,8 @@ def main(argv=None):
             cur = s
             for it in range(1, max(marks) + 1):
                 portrait = P(cur)
-                cur = torch.from_numpy(sk.simplify(S(portrait)[0, 0].numpy()))[None, None]
+                cur = torch.from_numpy(sk.simplify(S(portrait)[0, 0].numpy(), a.blur,
+                                                   a.threshold))[None, None]
                 if it in marks:
                     row.append(rgb_u8(portrait))
             rows.append(row)
