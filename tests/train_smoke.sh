@@ -25,6 +25,17 @@ set -e
 T=$ROOT/tools/train
 $PY "$T/synth_faces.py" "$TMP/faces" --n 16 --size 64
 $PY "$T/sketchify.py" --sheet "$TMP/sheet.png" --sheet-size 64 "$TMP"/faces/synth_00{0,1}.png
+# Sketches: in [-1,1], some ink, and what the loop's simplify leaves (nearly) as it is.
+(cd "$T" && $PY -c '
+import glob, numpy as np, sketchify as sk
+for f in sorted(glob.glob("'"$TMP"'/faces/*.png"))[:4]:
+    s = sk.sketchify(sk.load_rgb(f))
+    ink = float((s < 0).mean())
+    changed = float((np.abs(sk.simplify(s) - s) > 0.5).mean())
+    assert s.min() >= -1 and s.max() <= 1, f
+    assert 0.005 < ink < 0.3, (f, ink)
+    assert changed < 0.01, (f, changed)
+print("sketchify: ok")')
 common=(--data "$TMP/faces" --cache "$TMP/cache" --size 64 --downs 5 --ngf 8 --max-mult 4
         --ndf 8 --batch 4 --holdout 0.2 --log-every 1 --sample-every 2 --ckpt-every 2
         --eval-every 0 --workers 1 --threads 1 --seed 1)
