@@ -315,7 +315,7 @@ static void on_png_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-static void png_write_rows(png_structp png, png_infop info, const struct capture *c,
+static void encode_rows(png_structp png, png_infop info, const struct capture *c,
                            const uint8_t *rgb)
 {
     png_set_IHDR(png, info, (png_uint_32)c->width, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB,
@@ -347,7 +347,7 @@ static int png_encode(struct capture *c, const uint8_t *rgb)
         return -1;
     }
     png_set_write_fn(png, c, on_png_write, on_png_flush);
-    png_write_rows(png, info, c, rgb);
+    encode_rows(png, info, c, rgb);
     png_destroy_write_struct(&png, &info);
     if (flush_out(c)) {
         c->io_errno = errno;
