@@ -304,9 +304,18 @@ int capture_video_close(struct capture *c, struct error *err)
     if (reap(c, &status))
         return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path,
                          strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    char last[256];
+    log_last_line(c->log_path, last, sizeof last);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !last[0]) {
         unlink(c->log_path);
         return 0;
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        /* ffmpeg 5 exits 0 even when writing the trailer failed (a full disk): at
+         * -loglevel error, any line in its log is a failure. */
+        return error_set(err,
+                         "ffmpeg could not finish '%s' (\"%s\") after %lld frames: the video is "
+                         "incomplete; ffmpeg's log: '%s'",
+                         c->path, last, (long long)c->frames, c->log_path);
     return cut_error(c, status, err);
 }
