@@ -14,7 +14,7 @@
 
 /* Level 3 is several times faster than libpng's default 6 for files ~10% larger: a
  * recording writes thousands of large frames, and the disk is cheaper than the wait. */
-#define PNG_LEVEL 3
+#define PNG_LEVEL    3
 #define OUT_BUF_SIZE (256 * 1024)
 /* zlib's deflate state (~270 KiB at libpng's settings) plus libpng's structs. */
 #define ARENA_FIXED (1024 * 1024)
@@ -111,8 +111,8 @@ int capture_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
     if (c->failed)
         return error_set(err, "%s", c->failure);
-    int rc = c->kind == CAPTURE_PNG ? capture_png_write(c, rgb, err)
-                                    : capture_video_write(c, rgb, err);
+    int rc =
+        c->kind == CAPTURE_PNG ? capture_png_write(c, rgb, err) : capture_video_write(c, rgb, err);
     if (rc) {
         c->failed = 1;
         snprintf(c->failure, sizeof c->failure, "%s", err ? err->msg : "capture failed");
@@ -178,8 +178,9 @@ static int probe_writable(struct capture *c, struct error *err)
     snprintf(c->temp_path, c->name_size, "%s/.mnemo-capture-probe", c->path);
     int fd = open(c->temp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return error_set(err, "cannot write into capture directory '%s': %s: choose a writable "
-                              "place",
+        return error_set(err,
+                         "cannot write into capture directory '%s': %s: choose a writable "
+                         "place",
                          c->path, strerror(errno));
     close(fd);
     unlink(c->temp_path);
@@ -316,7 +317,7 @@ static void on_png_warning(png_structp png, png_const_charp msg)
 }
 
 static void encode_rows(png_structp png, png_infop info, const struct capture *c,
-                           const uint8_t *rgb)
+                        const uint8_t *rgb)
 {
     png_set_IHDR(png, info, (png_uint_32)c->width, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

@@ -81,7 +81,7 @@ enum scale_filter {
 
 struct scaler_config {
     int32_t src_width, src_height;
-    int32_t src_channels;    /* 1 (gray, expanded to R=G=B) or 3 */
+    int32_t src_channels;     /* 1 (gray, expanded to R=G=B) or 3 */
     struct value_range range; /* source value that maps to black (lo) and white (hi) */
     int32_t dst_width, dst_height;
     enum scale_fit fit;

@@ -33,7 +33,7 @@ struct capture {
     uint8_t *out_buf; /* file bytes are gathered here and written in big chunks */
     size_t out_size, out_used;
     int fd;
-    int io_errno;            /* errno of the failed write, for the message */
+    int io_errno;             /* errno of the failed write, for the message */
     int64_t fault_full_after; /* MNEMO_FAULT_DISK_FULL_AFTER, or -1 */
 
     /* video */

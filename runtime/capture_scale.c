@@ -116,16 +116,15 @@ static int axis_make(struct axis *a, int32_t src_n, int32_t dst_n, int32_t conte
 
 static int config_check(const struct scaler_config *cfg, struct error *err)
 {
-    if (cfg->src_width <= 0 || cfg->src_height <= 0 || cfg->dst_width <= 0 ||
-        cfg->dst_height <= 0)
-        return error_set(err, "cannot scale %dx%d to %dx%d: sizes must be positive",
-                         cfg->src_width, cfg->src_height, cfg->dst_width, cfg->dst_height);
+    if (cfg->src_width <= 0 || cfg->src_height <= 0 || cfg->dst_width <= 0 || cfg->dst_height <= 0)
+        return error_set(err, "cannot scale %dx%d to %dx%d: sizes must be positive", cfg->src_width,
+                         cfg->src_height, cfg->dst_width, cfg->dst_height);
     if (cfg->src_channels != 1 && cfg->src_channels != 3)
         return error_set(err, "cannot scale an image of %d channels: 1 (gray) or 3 (RGB)",
                          cfg->src_channels);
     if (!(cfg->range.hi > cfg->range.lo))
-        return error_set(err, "cannot scale values in [%g,%g]: the range is empty",
-                         cfg->range.lo, cfg->range.hi);
+        return error_set(err, "cannot scale values in [%g,%g]: the range is empty", cfg->range.lo,
+                         cfg->range.hi);
     /* Shrinking more than ~10x would need kernels wider than the tap table. */
     if (cfg->src_width > 8 * cfg->dst_width || cfg->src_height > 8 * cfg->dst_height)
         return error_set(err, "cannot scale %dx%d down to %dx%d: at most 8x smaller",
@@ -167,8 +166,8 @@ struct scaler *scaler_open(const struct scaler_config *cfg, struct error *err)
     }
     if (rc || !s->rows || !s->acc) {
         scaler_close(s);
-        error_set(err, "out of memory making the capture scaler (%dx%d to %dx%d)",
-                  cfg->src_width, cfg->src_height, cfg->dst_width, cfg->dst_height);
+        error_set(err, "out of memory making the capture scaler (%dx%d to %dx%d)", cfg->src_width,
+                  cfg->src_height, cfg->dst_width, cfg->dst_height);
         return NULL;
     }
     return s;

@@ -85,9 +85,9 @@ static void build_args(struct ffmpeg_args *a, const struct capture *c, double fp
     snprintf(a->size, sizeof a->size, "%dx%d", c->width, c->height);
     snprintf(a->rate, sizeof a->rate, "%.6g", fps);
     snprintf(a->crf, sizeof a->crf, "%d", crf);
-    const char *head[] = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y",    "-f",
-                          "rawvideo", "-pix_fmt", "rgb24",  "-s",    a->size, "-r",
-                          a->rate,  "-i",       "-",        "-an",   "-c:v",  codec};
+    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-y",    "-f",
+                          "rawvideo", "-pix_fmt",     "rgb24",     "-s",    a->size, "-r",
+                          a->rate,    "-i",           "-",         "-an",   "-c:v",  codec};
     int n = 0;
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         a->argv[n++] = head[i];
@@ -302,8 +302,7 @@ int capture_video_close(struct capture *c, struct error *err)
         return 0; /* already reaped by a failed write, which reported it */
     int status = 0;
     if (reap(c, &status))
-        return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path,
-                         strerror(errno));
+        return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path, strerror(errno));
     char last[256];
     log_last_line(c->log_path, last, sizeof last);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !last[0]) {

@@ -43,8 +43,7 @@ static int frame_matches(const char *dir, int32_t n, int32_t w, int32_t h)
     }
     uint8_t *want = malloc((size_t)w * h * 3);
     make_frame(want, w, h, n);
-    int ok = img.width == w && img.height == h &&
-             memcmp(img.pixels, want, (size_t)w * h * 3) == 0;
+    int ok = img.width == w && img.height == h && memcmp(img.pixels, want, (size_t)w * h * 3) == 0;
     free(want);
     image_free(&img);
     return ok;

@@ -229,8 +229,8 @@ int main(void)
 {
     if (!mkdtemp(tmp_dir))
         return 1;
-    have_ffmpeg = system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") ==
-                  0;
+    have_ffmpeg =
+        system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") == 0;
     RUN(test_mp4_has_every_frame);
     RUN(test_mkv_and_mov);
     RUN(test_bad_video_paths);
