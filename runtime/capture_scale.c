@@ -219,23 +219,26 @@ static void column_pass_row(struct scaler *s, int32_t i)
     const int32_t *index = a->index + (size_t)i * a->taps;
     const float *weight = a->weight + (size_t)i * a->taps;
     for (int32_t c = 0; c < s->cfg.src_channels; c++) {
-        float *acc = s->acc + (size_t)c * w;
+        float *restrict acc = s->acc + (size_t)c * w;
         memset(acc, 0, (size_t)w * sizeof *acc);
         const float *plane = s->rows + (size_t)c * s->cfg.src_height * w;
         for (int32_t t = 0; t < a->taps; t++) {
-            const float *in = plane + (size_t)index[t] * w;
+            const float *restrict in = plane + (size_t)index[t] * w;
+            const float wt = weight[t];
             for (int32_t x = 0; x < w; x++)
-                acc[x] += in[x] * weight[t];
+                acc[x] += in[x] * wt;
         }
     }
 }
 
+/* Selects rather than branches, so the row vectorises (max/min instructions); a NaN
+ * fails the first comparison and becomes 0. */
 static uint8_t to_byte(float v, float lo, float scale)
 {
     float b = (v - lo) * scale + 0.5f;
-    if (!(b > 0.0f)) /* also NaN */
-        return 0;
-    return b >= 255.0f ? 255 : (uint8_t)b;
+    b = b > 0.0f ? b : 0.0f;
+    b = b < 255.0f ? b : 255.0f;
+    return (uint8_t)(int32_t)b;
 }
 
 /* s->acc as RGB24 into out (the content part of a destination row). */
