@@ -9,6 +9,7 @@ packages=(
   protobuf-c-compiler libprotobuf-c-dev   # ONNX reader
   libpng-dev                              # PNG in/out
   libdnnl-dev                             # the fast cpu backend (oneDNN)
+  ffmpeg                                  # headless capture to video (runtime/capture_video.c)
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread)
