@@ -3,7 +3,10 @@
  * Activations stay plain NCHW float32 (the graph's arena) so that every other op can read
  * them directly; only the weights go to the blocked layout oneDNN picks (format `any`),
  * reordered once at load. The node's fused epilogue y = act(conv + residual) becomes a sum
- * post-op (dst is pre-filled with the residual) and an eltwise post-op. Scratchpad mode is
+ * post-op (dst is pre-filled with the residual) and an eltwise post-op — except for
+ * ConvTranspose, where oneDNN 2.6 runs bias and post-ops in a slow scalar pass (FACTS.md):
+ * it runs bare and norm.c applies bias, residual and activation in one pass after it.
+ * Scratchpad mode is
  * "user" with a buffer allocated here at load, so a run allocates nothing of oneDNN's
  * scratch either. In bf16 the weights and the input are bf16 (the input reordered before
  * each run), accumulation and output stay float32. */
@@ -211,7 +214,7 @@ static int memories_make(struct cpu_conv *c, const struct cpu_context *ctx, cons
 {
     if (src_make(c, ctx, n, d, io, err) || weights_make(c, ctx, n, d, pd, io->in[1], err))
         return -1;
-    if (io->in[2])
+    if (io->in[2] && n->op == OP_CONV)
         DNNL_CHECK(dnnl_memory_create(&c->bias, &d->bias, ctx->engine, (void *)io->in[2]),
                    "bias memory");
     DNNL_CHECK(dnnl_memory_create(&c->dst, &d->dst, ctx->engine, io->out), "output memory");
@@ -222,6 +225,8 @@ static int memories_make(struct cpu_conv *c, const struct cpu_context *ctx, cons
     c->dst_data = io->out;
     c->dst_count = shape_count(io->out_shape);
     c->residual = io->residual != io->out ? io->residual : NULL;
+    if (c->epilogue_here) /* applied after the run, from wherever it lives */
+        c->residual = io->residual;
     return 0;
 }
 
@@ -234,7 +239,7 @@ static int attr_make(dnnl_primitive_attr_t *attr, const struct node *n, struct e
         dnnl_primitive_attr_destroy(*attr);
         return dnnl_failed(err, n, "scratchpad mode", status);
     }
-    if (post_ops_make(*attr, n, err)) {
+    if (n->op == OP_CONV && post_ops_make(*attr, n, err)) {
         dnnl_primitive_attr_destroy(*attr);
         return -1;
     }
@@ -252,7 +257,11 @@ int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const str
     if (attr_make(&attr, n, err))
         return -1;
     dnnl_primitive_desc_t pd;
-    int rc = primitive_desc_make(&pd, ctx, n, &d, io->in[2] != NULL, attr, err);
+    c->epilogue_here = n->op == OP_CONV_TRANSPOSE;
+    c->bias_data = io->in[2];
+    c->dst_shape = io->out_shape;
+    bool bias_in_onednn = io->in[2] != NULL && !c->epilogue_here;
+    int rc = primitive_desc_make(&pd, ctx, n, &d, bias_in_onednn, attr, err);
     dnnl_primitive_attr_destroy(attr);
     if (rc)
         return -1;
@@ -268,7 +277,7 @@ int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const str
 
 int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct error *err)
 {
-    if (c->residual)
+    if (c->residual && !c->epilogue_here)
         memcpy(c->dst_data, c->residual, (size_t)c->dst_count * sizeof(float));
     if (c->src_to_bf16) {
         dnnl_exec_arg_t convert[] = {{DNNL_ARG_FROM, c->src_f32}, {DNNL_ARG_TO, c->src}};
@@ -284,6 +293,8 @@ int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct
     if (dnnl_primitive_execute(c->primitive, ctx->stream, c->bias ? 5 : 4, args) != dnnl_success)
         return error_set(err, "cpu backend: node '%s' (%s) failed to run", c->node->name,
                          c->node->onnx_op);
+    if (c->epilogue_here && (c->bias_data || c->residual || c->node->act.kind != ACT_NONE))
+        cpu_bias_epilogue(c->node, c->bias_data, c->residual, c->dst_data, c->dst_shape);
     return 0;
 }
 

@@ -27,6 +27,10 @@ struct cpu_conv {
     const float *residual;
     float *dst_data;
     int64_t dst_count;
+    /* ConvTranspose only: oneDNN runs it bare and cpu_bias_epilogue applies these. */
+    bool epilogue_here;
+    const float *bias_data;
+    const struct shape *dst_shape;
 };
 
 /* oneDNN objects one backend shares between its primitives. */
@@ -52,5 +56,12 @@ void cpu_conv_destroy(struct cpu_conv *c);
 void cpu_instance_norm(const struct node *n, const struct ref_io *io);
 void cpu_batch_norm(const struct node *n, const struct ref_io *io);
 void cpu_activation(const struct node *n, const struct ref_io *io);
+/* y = act(y + bias[c] + residual) in place: the epilogue of a transposed convolution,
+ * which oneDNN 2.6 would otherwise run in a scalar reference pass. */
+void cpu_bias_epilogue(const struct node *n, const float *bias, const float *residual, float *y,
+                       const struct shape *ys);
+/* Pad of H and W of an NCHW tensor (no crops, N and C untouched). */
+bool cpu_pad_supported(const struct node *n, const struct shape *xs);
+void cpu_pad(const struct node *n, const struct ref_io *io);
 
 #endif
