@@ -8,21 +8,21 @@
 /* Each row names its field once; the macro checks at compile time that the field has the
  * C type the row's kind stores (a mismatch is a negative array size), so a float row can
  * never write into an int field. */
-#define FIELD(f, ctype)                                                                            \
-    (offsetof(struct params, f) +                                                                  \
+/* clang-format off */
+#define FIELD(f, ctype)                                                                 \
+    (offsetof(struct params, f) +                                                       \
      0 * sizeof(char[_Generic(((struct params *)0)->f, ctype: 1, default: -1)]))
 
-#define P_INT(n, f, lo, hi, d, fl, doc) {n, PARAM_INT, FIELD(f, int32_t), lo, hi, d, NULL, fl, doc}
+#define P_INT(n, f, lo, hi, d, fl, doc)   {n, PARAM_INT, FIELD(f, int32_t), lo, hi, d, NULL, fl, doc}
 #define P_FLOAT(n, f, lo, hi, d, fl, doc) {n, PARAM_FLOAT, FIELD(f, float), lo, hi, d, NULL, fl, doc}
 #define P_BOOL(n, f, d, fl, doc)          {n, PARAM_BOOL, FIELD(f, bool), 0, 1, d, NULL, fl, doc}
 #define P_STR(n, f, d, fl, doc)           {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc}
 #define P_ENUM(n, f, ch, d, fl, doc)      {n, PARAM_ENUM, FIELD(f, int32_t), 0, 0, d, ch, fl, doc}
 
-#define LIVE   PARAM_LIVE
-#define SMOOTH (PARAM_LIVE | PARAM_SMOOTH)
+#define LIVE    PARAM_LIVE
+#define SMOOTH  (PARAM_LIVE | PARAM_SMOOTH)
 #define RESTART 0u
 
-/* clang-format off */
 static const struct param_def table[] = {
     P_STR("loop.painter", loop.painter, "models/painter.onnx", RESTART,
           "painter model (sketch -> portrait), ONNX file"),
@@ -225,8 +225,8 @@ static int set_int(struct params *p, const struct param_def *def, const char *va
     if (end == value || *end != '\0')
         return error_set(err, "%s: '%s' is not an integer", def->name, value);
     if (errno == ERANGE || v < (long long)def->min || v > (long long)def->max)
-        return error_set(err, "%s: %s is out of range (%.0f .. %.0f)", def->name, value,
-                         def->min, def->max);
+        return error_set(err, "%s: %s is out of range (%.0f .. %.0f)", def->name, value, def->min,
+                         def->max);
     *(int32_t *)field(p, def) = (int32_t)v;
     return 0;
 }
@@ -281,8 +281,7 @@ static int set_enum(struct params *p, const struct param_def *def, const char *v
     return 0;
 }
 
-int param_set(struct params *p, const struct param_def *def, const char *value,
-              struct error *err)
+int param_set(struct params *p, const struct param_def *def, const char *value, struct error *err)
 {
     switch (def->type) {
     case PARAM_INT:

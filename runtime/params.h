@@ -106,8 +106,7 @@ int params_set(struct params *p, const char *name, const char *value, struct err
 /* The same for one "name=value" text (the CLI's -o and OSC). */
 int params_set_assignment(struct params *p, const char *assignment, struct error *err);
 /* Parses `value` for def and stores it (params_set once the row is known). */
-int param_set(struct params *p, const struct param_def *def, const char *value,
-              struct error *err);
+int param_set(struct params *p, const struct param_def *def, const char *value, struct error *err);
 
 /* The value as text that param_set reads back to the same value ("8", "0.05", "true",
  * "procedural", strings unquoted). Returns buf. */

@@ -12,8 +12,8 @@
 
 struct rng {
     uint64_t state;
-    uint64_t inc;  /* stream selector, always odd */
-    double spare;  /* Box-Muller's second normal, kept so save/restore is exact */
+    uint64_t inc; /* stream selector, always odd */
+    double spare; /* Box-Muller's second normal, kept so save/restore is exact */
     bool has_spare;
 };
 
