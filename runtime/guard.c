@@ -95,7 +95,7 @@ static unsigned detect(struct guard *g, const struct lo_metrics *m)
     events |= g->still_run >= c->stall_window ? BIT(GUARD_STALL) : 0;
     events |= m->variance < c->flat_variance ? BIT(GUARD_FLAT) : 0;
     events |= m->hf_ratio > c->explode_level ? BIT(GUARD_EXPLODE) : 0;
-    events |= m->extreme > c->saturate_level ? BIT(GUARD_SATURATE) : 0;
+    events |= m->saturation > c->saturate_level ? BIT(GUARD_SATURATE) : 0;
     events |= g->stats.novelty <= c->repeat_bits ? BIT(GUARD_REPEAT) : 0;
     events |= m->ink < c->ink_min ? BIT(GUARD_INKLESS) : 0;
     return events;

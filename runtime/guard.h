@@ -29,7 +29,7 @@ enum guard_event {
     GUARD_STALL,    /* change below stall_threshold for stall_window iterations */
     GUARD_FLAT,     /* portrait variance below flat_variance */
     GUARD_EXPLODE,  /* portrait hf_ratio above explode_level */
-    GUARD_SATURATE, /* share of extreme portrait pixels above saturate_level */
+    GUARD_SATURATE, /* portrait lo_saturation above saturate_level */
     GUARD_REPEAT,   /* hash within repeat_bits of one older than repeat_skip iterations */
     GUARD_INKLESS,  /* sketch ink below ink_min */
     GUARD_EVENT_COUNT

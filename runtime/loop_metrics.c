@@ -67,12 +67,16 @@ float lo_hf_ratio(const struct planar *im)
     return im->channels ? (float)(sum / im->channels) : 0;
 }
 
-float lo_extreme_fraction(const struct planar *im, float level)
+float lo_saturation(const struct planar *im, float level)
 {
-    size_t n = lo_size(im), count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += fabsf(im->data[i]) >= level;
-    return n ? (float)count / (float)n : 0;
+    size_t n = lo_size(im), high = 0, low = 0;
+    for (size_t i = 0; i < n; i++) {
+        high += im->data[i] >= level;
+        low += im->data[i] <= -level;
+    }
+    /* Both ends: a white background alone is a picture, black and white static is not. */
+    size_t fewer = high < low ? high : low;
+    return n ? 2 * (float)fewer / (float)n : 0;
 }
 
 float lo_ink_fraction(const struct planar *sketch, float threshold)
@@ -158,7 +162,7 @@ void lo_measure(const struct planar *portrait, const struct planar *prev,
     m->change = prev ? lo_mean_abs_change(portrait->data, prev->data, lo_size(portrait)) : 1;
     m->variance = lo_variance(portrait);
     m->hf_ratio = lo_hf_ratio(portrait);
-    m->extreme = lo_extreme_fraction(portrait, LO_EXTREME_LEVEL);
+    m->saturation = lo_saturation(portrait, LO_EXTREME_LEVEL);
     m->ink = sketch ? lo_ink_fraction(sketch, 0) : 1;
     m->hash = lo_phash(portrait);
 }

@@ -122,8 +122,10 @@ float lo_variance(const struct planar *im);
  * neighbours' mean, over the variance (averaged over planes). Smooth pictures ~0.01-0.1,
  * white noise ~1.25, a checkerboard 4; 0 for a flat field. Scale-free. */
 float lo_hf_ratio(const struct planar *im);
-/* Share of values with |v| >= level: a saturated, exploded picture is mostly extremes. */
-float lo_extreme_fraction(const struct planar *im, float level);
+/* Saturation: 2 x the smaller of the shares of values >= level and <= -level. An exploded
+ * network posterizes to both black and white (1 when half is each); a picture on a white
+ * background, or a sketch, has only one extreme and stays near 0. */
+float lo_saturation(const struct planar *im, float level);
 /* Share of pixels of the first plane darker than threshold: how much ink a sketch has. */
 float lo_ink_fraction(const struct planar *sketch, float threshold);
 /* 64-bit DCT perceptual hash (pHash): luma area-downscaled to 32x32, 2-D DCT-II, the 8x8
@@ -136,12 +138,12 @@ int lo_hamming(uint64_t a, uint64_t b);
 
 /* Everything the guard needs about one iteration. */
 struct lo_metrics {
-    float change;   /* lo_mean_abs_change to the previous portrait; 1 when there is none */
-    float variance; /* of the portrait */
-    float hf_ratio; /* of the portrait */
-    float extreme;  /* lo_extreme_fraction of the portrait at LO_EXTREME_LEVEL */
-    float ink;      /* lo_ink_fraction of the sketch at 0 (mid gray); 1 when no sketch */
-    uint64_t hash;  /* lo_phash of the portrait */
+    float change;     /* lo_mean_abs_change to the previous portrait; 1 when there is none */
+    float variance;   /* of the portrait */
+    float hf_ratio;   /* of the portrait */
+    float saturation; /* lo_saturation of the portrait at LO_EXTREME_LEVEL */
+    float ink;        /* lo_ink_fraction of the sketch at 0 (mid gray); 1 when no sketch */
+    uint64_t hash;    /* lo_phash of the portrait */
 };
 #define LO_EXTREME_LEVEL 0.95f
 
