@@ -14,7 +14,20 @@
  *   - after a reseed, a grace of guard.stall_window iterations with events counted but
  *     not acted on, while the new picture settles.
  * guard_step is cheap (a scan of the hash ring) and allocates nothing; the ring is
- * allocated once by guard_init. */
+ * allocated once by guard_init.
+ *
+ * One iteration as runtime/loop.c is meant to run it (a = the previous guard_action,
+ * rngs seeded once from loop.seed: rng_seed(&perturb_rng, seed, 1), (&seed_rng, seed, 2)):
+ *   ps = lo_perturb_strength(&p, a.boost);
+ *   lo_perturb(&sketch, &painter_in, &ps, &perturb_rng);
+ *   painter -> fresh portrait (lo_map_range to [-1, 1], lo_resize to the portrait size)
+ *   lo_blend(fresh, portrait, p.loop.blend, portrait)               (temporal smoothing)
+ *   lo_rgb_to_gray / lo_resize -> sketcher -> raw sketch; lo_simplify(&raw, &so, scratch)
+ *   if (a.reseed_start) lo_seed_face(&seed, &seed_rng)     (or noise / the seed image)
+ *   sketch = a.reseed_mix > 0 ? lo_blend(seed, raw, 1 - a.reseed_mix, sketch) : raw
+ *   lo_measure(&portrait, &prev_portrait, &sketch, &m); a = guard_step(&guard, &m);
+ * Measure the portrait the viewer sees (after blending): that is what must not stand
+ * still. */
 #ifndef MNEMO_GUARD_H
 #define MNEMO_GUARD_H
 
