@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git clang-format
   protobuf-c-compiler libprotobuf-c-dev   # ONNX reader
   libpng-dev                              # PNG in/out
+  libconfig-dev                           # config files (runtime/config.c)
   libdnnl-dev                             # the fast cpu backend (oneDNN)
   ffmpeg                                  # headless capture to video (runtime/capture_video.c)
 )
