@@ -11,8 +11,8 @@ static const struct value_range canonical = {-1.0f, 1.0f};
 
 static bool is_image(const struct shape *s)
 {
-    return s->rank == 4 && s->dim[0] == 1 && (s->dim[1] == 1 || s->dim[1] == 3) &&
-           s->dim[2] > 0 && s->dim[3] > 0;
+    return s->rank == 4 && s->dim[0] == 1 && (s->dim[1] == 1 || s->dim[1] == 3) && s->dim[2] > 0 &&
+           s->dim[3] > 0;
 }
 
 static int shapes_take(struct loop_model *m, struct error *err)
@@ -158,8 +158,8 @@ static void axis_sample(int32_t dst_i, int32_t dst_n, int32_t src_n, int32_t *i0
     *t = x - (float)lo;
 }
 
-void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw,
-                            float *dst, int32_t dh, int32_t dw)
+void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw, float *dst,
+                            int32_t dh, int32_t dw)
 {
     for (int32_t c = 0; c < channels; c++) {
         const float *s = src + (int64_t)c * sh * sw;

@@ -41,8 +41,8 @@ int loop_model_run(struct loop_model *m, struct error *err);
 void loop_model_take(struct loop_model *m, float *image, int32_t channels);
 
 /* Planar float image conversions used at the borders (exposed for tests). */
-void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw,
-                            float *dst, int32_t dh, int32_t dw);
+void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw, float *dst,
+                            int32_t dh, int32_t dw);
 /* src (src_c planes) to dst (dst_c planes) of the same size: copy, luma or repeat. */
 void planar_channels_convert(const float *src, int32_t src_c, float *dst, int32_t dst_c,
                              int64_t plane);

@@ -54,8 +54,8 @@ static void test_pair_with_conversions(void)
     CHECK_MSG(loop_model_open(&painter, "painter", MNEMO_TEST_DATA "/chain_a.onnx", size, "ref",
                               NULL, &err) == 0,
               "%s", err.msg);
-    CHECK_MSG(loop_model_open(&sketcher, "sketcher", MNEMO_TEST_DATA "/chain_b_convert.onnx",
-                              size, "ref", NULL, &err) == 0,
+    CHECK_MSG(loop_model_open(&sketcher, "sketcher", MNEMO_TEST_DATA "/chain_b_convert.onnx", size,
+                              "ref", NULL, &err) == 0,
               "%s", err.msg);
     CHECK(painter.in_c == 1 && painter.out_c == 3 && painter.in_h == 64);
     CHECK(sketcher.in_c == 1 && sketcher.in_h == 32);
@@ -86,8 +86,8 @@ static void test_pair_with_conversions(void)
 static void test_not_an_image_model(void)
 {
     struct loop_model m;
-    CHECK(loop_model_open(&m, "sketcher", MNEMO_TEST_DATA "/chain_b_mismatch.onnx", 32, "ref",
-                          NULL, &err) != 0);
+    CHECK(loop_model_open(&m, "sketcher", MNEMO_TEST_DATA "/chain_b_mismatch.onnx", 32, "ref", NULL,
+                          &err) != 0);
     CHECK_MSG(strstr(err.msg, "sketcher") && strstr(err.msg, "chain_b_mismatch.onnx") &&
                   strstr(err.msg, "1x2x32x32"),
               "%s", err.msg);
