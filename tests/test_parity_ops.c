@@ -192,6 +192,31 @@ static void test_activations_with_residual(void)
     }
 }
 
+/* Spatial pads run the cpu kernel; asymmetric ones and crops too (crops fall back). */
+static void test_pads_random(void)
+{
+    for (int i = 0; i < 24; i++) {
+        struct graph g;
+        graph_init(&g);
+        int32_t x = input_add(&g, shape_make4(1 + random_int(2), 1 + random_int(4),
+                                              4 + random_int(20), 4 + random_int(20)));
+        enum pad_mode mode = (enum pad_mode)(i % 3);
+        int32_t y = pad_add(&g, "pad", x, mode, 1 + random_int(3));
+        struct node *n = &g.nodes[g.n_nodes - 1];
+        n->p.pad.value = 0.25f;
+        n->p.pad.pads[3] = random_int(4);       /* asymmetric: left */
+        n->p.pad.pads[6] = i % 4 == 3 ? -1 : 1; /* a crop at the bottom sometimes */
+        CHECK_MSG(graph_infer_shape(&g, n, &err) == 0, "%s", err.msg);
+        epilogue_add(&g, x, y, false, acts[random_int(6)]);
+        char what[64];
+        snprintf(what, sizeof what, "Pad case %d (%s)", i,
+                 mode == PAD_REFLECT ? "reflect"
+                 : mode == PAD_EDGE  ? "edge"
+                                     : "constant");
+        check_graph(&g, what);
+    }
+}
+
 /* What oneDNN cannot express is refused at load, naming the node, not run wrong. */
 static void test_refuses_output_padding_beyond_pad(void)
 {
@@ -223,6 +248,7 @@ int main(void)
     RUN(test_conv_generator_layers);
     RUN(test_norms_random);
     RUN(test_activations_with_residual);
+    RUN(test_pads_random);
     RUN(test_refuses_output_padding_beyond_pad);
     return check_report();
 }

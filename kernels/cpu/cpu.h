@@ -19,17 +19,15 @@ struct cpu_conv {
     const struct node *node; /* for messages */
     dnnl_primitive_t primitive;
     dnnl_memory_t src, weights, bias, dst, scratchpad;
-    /* bf16 only: the node's float input, converted into src before each run. */
-    dnnl_primitive_t src_to_bf16;
-    dnnl_memory_t src_f32;
-    /* Copied into dst before the run when the node has a residual (oneDNN's sum post-op
-     * adds what dst holds). NULL when there is none or it already lives in dst. */
-    const float *residual;
-    float *dst_data;
-    int64_t dst_count;
-    /* ConvTranspose only: oneDNN runs it bare and cpu_bias_epilogue applies these. */
+    /* When the primitive's src or dst is not the arena's NCHW float32 (bf16, or a blocked
+     * layout), a reorder converts before or after the run; NULL otherwise. */
+    dnnl_primitive_t src_convert, dst_convert;
+    dnnl_memory_t src_arena, dst_arena;
+    /* Our own epilogue after the run (cpu_bias_epilogue): bias_here (ConvTranspose),
+     * residual and the activation. Otherwise oneDNN's post-ops did it. */
     bool epilogue_here;
-    const float *bias_data;
+    const float *bias_here, *residual;
+    float *dst_data;
     const struct shape *dst_shape;
 };
 
