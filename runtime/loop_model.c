@@ -109,10 +109,21 @@ int loop_model_run(struct loop_model *m, struct error *err)
     return 0;
 }
 
+/* Canonical images stay in [-1,1] whatever a model returns: a model that overshoots (or
+ * returns NaN, which would poison the loop for good) gives clipped paint, not a loop that
+ * feeds ever larger values back into itself. NaN becomes mid gray. */
+static void canonical_clamp(float *x, int64_t count)
+{
+    for (int64_t i = 0; i < count; i++)
+        x[i] = x[i] != x[i] ? 0.0f : x[i] < -1.0f ? -1.0f : x[i] > 1.0f ? 1.0f : x[i];
+}
+
 void loop_model_take(struct loop_model *m, float *image, int32_t channels)
 {
     int64_t plane = (int64_t)m->size * m->size;
-    planar_range_map(m->output, (int64_t)m->out_c * m->out_h * m->out_w, m->out_range, canonical);
+    int64_t out_count = (int64_t)m->out_c * m->out_h * m->out_w;
+    planar_range_map(m->output, out_count, m->out_range, canonical);
+    canonical_clamp(m->output, out_count);
     const float *src = m->output;
     if (m->out_h != m->size || m->out_w != m->size) {
         float *dst = channels == m->out_c ? image : m->work;

@@ -37,7 +37,8 @@ void loop_model_close(struct loop_model *m);
 void loop_model_feed(struct loop_model *m, const float *image, int32_t channels);
 /* Runs the network on what feed left in m->input. No allocation. */
 int loop_model_run(struct loop_model *m, struct error *err);
-/* The model's output into a canonical image of channels x size x size. */
+/* The model's output into a canonical image of channels x size x size, clamped to
+ * [-1,1] (NaN to 0). */
 void loop_model_take(struct loop_model *m, float *image, int32_t channels);
 
 /* Planar float image conversions used at the borders (exposed for tests). */

@@ -26,6 +26,7 @@
 /* Enum parameters are stored as the index into their choices; these name the indices
  * (the table's choice strings list them in this order, a test checks). */
 enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE };
+enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
 enum capture_stream { STREAM_PORTRAIT, STREAM_SKETCH, STREAM_SIDE_BY_SIDE };
 enum capture_codec { CODEC_AUTO, CODEC_PNG, CODEC_H264, CODEC_H265, CODEC_VP9, CODEC_FFV1 };
 
@@ -33,6 +34,9 @@ struct params {
     struct {
         char painter[PARAM_STRING_MAX];
         char sketcher[PARAM_STRING_MAX];
+        int32_t size;
+        int32_t backend;   /* enum loop_backend */
+        int32_t precision; /* enum precision (backend.h) */
         int32_t seed;
         float rate;
         int32_t seed_source; /* enum seed_source */

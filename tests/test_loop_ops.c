@@ -13,7 +13,8 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
-static long allocations;
+/* volatile: the compiler may otherwise assume malloc leaves our globals alone. */
+static volatile long allocations;
 
 void *__wrap_malloc(size_t n)
 {
