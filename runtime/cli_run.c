@@ -14,7 +14,7 @@
 
 struct run_args {
     const char *config, *backend, *out, *stats;
-    int64_t frames;
+    int64_t frames, iterations;
     bool headless;
 };
 
@@ -46,13 +46,16 @@ static int override_apply(struct params *p, const char *name, const char *value)
     return CLI_OK;
 }
 
-static int frames_parse(struct run_args *a, const char *text)
+static int count_parse(int64_t *count, const char *option, const char *text)
 {
     char *end;
     long long n = strtoll(text, &end, 10);
-    if (*end || n < 1 || n > 100000000)
-        return usage_error("--frames takes a count from 1 to 100000000, not '%s'", text);
-    a->frames = n;
+    if (*end || n < 1 || n > 1000000000) {
+        fprintf(stderr, "mnemo run: %s takes a count from 1 to 1000000000, not '%s'\n", option,
+                text);
+        return CLI_USAGE;
+    }
+    *count = n;
     return CLI_OK;
 }
 
@@ -70,7 +73,9 @@ static int value_option(struct run_args *a, int argc, char **argv, int *i, bool 
     else if ((v = cli_option(argc, argv, i, "--backend", bad)))
         a->backend = v;
     else if ((v = cli_option(argc, argv, i, "--frames", bad)))
-        return frames_parse(a, v);
+        return count_parse(&a->frames, "--frames", v);
+    else if ((v = cli_option(argc, argv, i, "--iterations", bad)))
+        return count_parse(&a->iterations, "--iterations", v);
     else
         *handled = false;
     return CLI_OK;
@@ -132,9 +137,24 @@ static int headless_check(const struct run_args *a)
     if (!a->headless)
         return usage_error("%s", "the presenter (a window on a display) is not built yet; record "
                                  "the piece with --headless --frames N --out PATH");
-    if (!a->frames || !a->out)
-        return usage_error("%s", "--headless needs --frames N and --out PATH");
+    if (a->iterations && !a->frames && !a->out)
+        return CLI_OK; /* the loop alone, nothing recorded */
+    if (!a->frames || !a->out || a->iterations)
+        return usage_error("%s", "--headless needs --frames N and --out PATH (or --iterations N "
+                                 "alone, to run the loop without recording)");
     return CLI_OK;
+}
+
+/* The loop alone for n iterations (benchmarks, soak tests): stats, nothing recorded. */
+static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct error *err)
+{
+    for (int64_t i = 0; i < n && !stop_requested; i++) {
+        if (loop_step(L, err))
+            return -1;
+        stats_tick(stats, L, 0, false);
+    }
+    stats_tick(stats, L, 0, true);
+    return 0;
 }
 
 static int piece_run(const struct params *p, const struct run_args *a)
@@ -153,12 +173,13 @@ static int piece_run(const struct params *p, const struct run_args *a)
     }
     signal(SIGINT, on_stop_signal);
     signal(SIGTERM, on_stop_signal);
-    int rc = headless_run(&loop, a->frames, a->out, &stats, &stop_requested, &err);
+    int rc = a->out ? headless_run(&loop, a->frames, a->out, &stats, &stop_requested, &err)
+                    : iterations_run(&loop, a->iterations, &stats, &err);
     if (rc)
         fprintf(stderr, "mnemo: %s\n", err.msg);
-    else
-        fprintf(stderr, "mnemo: recorded %s (%d iterations on %s)\n", a->out, (int)loop.iterations,
-                loop_backend(&loop));
+    else if (a->out)
+        fprintf(stderr, "mnemo: recorded %s (%llu iterations on %s)\n", a->out,
+                (unsigned long long)loop.iterations, loop_backend(&loop));
     stats_close(&stats);
     loop_close(&loop);
     return rc ? CLI_FAILED : CLI_OK;

@@ -34,7 +34,7 @@ static int seed_image_load(struct loop *L, struct error *err)
 {
     struct image img;
     if (image_read_png(&img, L->p.loop.seed_image, 1, err)) {
-        error_prefix(err, "loop.seed_image: ");
+        error_prefix(err, "loop.seed_image");
         return -1;
     }
     L->seed_image = malloc((size_t)L->size * L->size * sizeof(float));

@@ -57,14 +57,14 @@ int loop_model_open(struct loop_model *m, const char *role, const char *path, in
     snprintf(m->path, sizeof m->path, "%s", path);
     struct onnx_options load = {.height = size, .width = size, .size_is_hint = true};
     if (onnx_load(&m->graph, path, &load, err)) {
-        error_prefix(err, "%s: ", role);
+        error_prefix(err, "loop.%s", role);
         return -1;
     }
     if (shapes_take(m, err) || buffers_make(m, err))
         goto fail;
     m->backend = backend_open(&m->graph, backend, opt, err);
     if (!m->backend) {
-        error_prefix(err, "%s '%s': ", role, path);
+        error_prefix(err, "loop.%s %s", role, path);
         goto fail;
     }
     return 0;
@@ -103,7 +103,7 @@ void loop_model_feed(struct loop_model *m, const float *image, int32_t channels)
 int loop_model_run(struct loop_model *m, struct error *err)
 {
     if (backend_run(m->backend, m->input, m->output, err)) {
-        error_prefix(err, "%s: ", m->role);
+        error_prefix(err, "%s", m->role);
         return -1;
     }
     return 0;

@@ -12,6 +12,7 @@ static void usage(FILE *out)
           "  mnemo [run] [--config FILE] [-o name=value]... [--backend auto|cpu|ref]\n"
           "              [--seed N] --headless --frames N --out DIR|FILE.(mp4|mov|mkv)\n"
           "              [--stats FILE|-]\n"
+          "  mnemo [run] ... --headless --iterations N [--stats FILE|-]   (loop only)\n"
           "  mnemo params [--config]       every parameter (or a complete commented config)\n"
           "  mnemo check FILE.cfg          validate a config without running\n"
           "  mnemo infer   --model M.onnx --input IN.(png|npy) --output OUT.(png|npy)\n"
