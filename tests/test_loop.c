@@ -2,41 +2,27 @@
  * every backend built, live parameter changes between iterations. Links with
  * --wrap=malloc/calloc/realloc to count allocations (tests/loop.cmake). */
 #include "backend.h"
+#include "alloc_count.h"
 #include "check.h"
 #include "loop.h"
 
 #include <malloc.h>
 #include <string.h>
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-/* volatile: the compiler may otherwise assume malloc leaves our globals alone. */
-static volatile long allocations;
-
-void *__wrap_malloc(size_t n)
-{
-    allocations++;
-    return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    allocations++;
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations++;
-    return __real_realloc(p, n);
-}
-
 static struct error err;
+
+static void params_small(struct params *p, int32_t seed);
+
+/* A loop on the 64x64 fixtures; false (test failed) when it does not open. */
+static bool small_open(struct loop *L, struct params *p, const char *backend)
+{
+    params_small(p, 1);
+    if (loop_open(L, p, backend, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return false;
+    }
+    return true;
+}
 
 static void params_small(struct params *p, int32_t seed)
 {
@@ -53,12 +39,9 @@ static void params_small(struct params *p, int32_t seed)
 static void test_steady_state_allocates_nothing(void)
 {
     struct params p;
-    params_small(&p, 1);
     struct loop L;
-    if (loop_open(&L, &p, "ref", &err)) {
-        CHECK_MSG(0, "%s", err.msg);
+    if (!small_open(&L, &p, "ref"))
         return;
-    }
     CHECK(loop_step(&L, &err) == 0); /* the first iteration may settle lazily */
     long before = allocations;
     void *volatile probe = malloc(1); /* the counter itself works */
@@ -78,12 +61,9 @@ static void test_cpu_backend_heap_flat(void)
     if (!backend_find("cpu"))
         SKIP("no cpu backend in this build");
     struct params p;
-    params_small(&p, 1);
     struct loop L;
-    if (loop_open(&L, &p, "cpu", &err)) {
-        CHECK_MSG(0, "%s", err.msg);
+    if (!small_open(&L, &p, "cpu"))
         return;
-    }
     for (int i = 0; i < 5; i++)
         CHECK(loop_step(&L, &err) == 0);
     size_t before = mallinfo2().uordblks;
@@ -139,12 +119,9 @@ static void test_deterministic_cpu(void)
 static void test_live_params_apply_restart_ones_wait(void)
 {
     struct params p;
-    params_small(&p, 1);
     struct loop L;
-    if (loop_open(&L, &p, "ref", &err)) {
-        CHECK_MSG(0, "%s", err.msg);
+    if (!small_open(&L, &p, "ref"))
         return;
-    }
     struct params next = p;
     next.perturb.noise = 0.5f; /* live */
     next.loop.size = 128;      /* restart-only */

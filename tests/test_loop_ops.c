@@ -1,38 +1,10 @@
 /* The loop's per-iteration image operations, metrics and guard. */
+#include "alloc_count.h"
 #include "check.h"
 #include "guard.h"
 #include "loop_ops.h"
 
 #include <string.h>
-
-/* ---- allocation counting: the test links with --wrap=malloc/calloc/realloc ---------- */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-/* volatile: the compiler may otherwise assume malloc leaves our globals alone. */
-static volatile long allocations;
-
-void *__wrap_malloc(size_t n)
-{
-    allocations++;
-    return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    allocations++;
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations++;
-    return __real_realloc(p, n);
-}
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
