@@ -7,10 +7,12 @@
 #include "config.h"
 #include "headless.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct run_args {
     const char *config, *backend, *out, *stats;
@@ -145,10 +147,37 @@ static int headless_check(const struct run_args *a)
     return CLI_OK;
 }
 
-/* The loop alone for n iterations (benchmarks, soak tests): stats, nothing recorded. */
+/* Sleeps until the next iteration's slot at loop.rate iterations per second (read every
+ * time: it is live). A loop slower than the rate runs at once and does not try to catch
+ * up, so a slow stretch never turns into a burst. */
+static void pace(struct timespec *next, float rate)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (rate <= 0) {
+        *next = now;
+        return;
+    }
+    long long step = (long long)(1e9 / rate);
+    long long at = (long long)next->tv_sec * 1000000000LL + next->tv_nsec + step;
+    long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+    if (at < now_ns)
+        at = now_ns;
+    next->tv_sec = (time_t)(at / 1000000000LL);
+    next->tv_nsec = (long)(at % 1000000000LL);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR && !stop_requested)
+        ;
+}
+
+/* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
+ * stats, nothing recorded. */
 static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct error *err)
 {
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
     for (int64_t i = 0; i < n && !stop_requested; i++) {
+        if (i > 0)
+            pace(&next, L->p.loop.rate);
         if (loop_step(L, err))
             return -1;
         stats_tick(stats, L, 0, false);

@@ -45,6 +45,12 @@ grep -q '"final":true' "$TMP/x.jsonl" && grep '"final":true' "$TMP/x.jsonl" |
   grep -q '"iterations":3,' && passed=$((passed + 1)) ||
   fail "12 frames at 4 per iteration should take 3 iterations: $(cat "$TMP/x.jsonl")"
 
+# ---- pacing: loop.rate caps iterations per second (6 iterations at 10/s: 5 waits) -------
+expect_ok "$M" run --headless --iterations 6 "${SMALL[@]}" -o loop.rate=10 --stats "$TMP/p.jsonl"
+t=$(grep '"final":true' "$TMP/p.jsonl" | sed 's/.*"t":\([0-9.]*\).*/\1/')
+awk -v t="$t" 'BEGIN { exit !(t >= 0.45) }' && passed=$((passed + 1)) ||
+  fail "6 iterations at loop.rate=10 took $t s, want >= 0.5"
+
 # ---- the guard: a sketcher that returns blank paper; a painter that returns noise -------
 stat_of() { # file key -> the final line's value of "key"
   grep '"final":true' "$1" | grep -o "\"$2\":[0-9]*" | head -n1 | cut -d: -f2

@@ -59,11 +59,11 @@ row() { # label backend args... -> one table row (or n/a with the reason)
   for b in cpu ref; do
     n=$ITERATIONS
     [ "$b" = ref ] && n=$((ITERATIONS / 10 > 5 ? ITERATIONS / 10 : 5))
-    row "default (configs/default.cfg), 256²" "$b" --iterations "$n"
+    row "default (configs/default.cfg), 256²" "$b" --iterations "$n" -o loop.rate=0
   done
   row "test fixtures unet_bn + resnet_in, 64²" cpu --iterations "$ITERATIONS" \
     -o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx" \
-    -o loop.size=64
+    -o loop.size=64 -o loop.rate=0
   echo
   echo "Recording (iterations/s while writing 1024x1024 PNG frames, one per iteration):"
   echo
