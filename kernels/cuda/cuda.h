@@ -32,8 +32,7 @@ typedef cudaError_t (*cuda_kernel_fn)(const struct node *n, const struct ref_io 
 extern const cuda_kernel_fn cuda_kernels[OP_COUNT];
 
 cudaError_t cuda_batch_norm(const struct node *n, const struct ref_io *io, cudaStream_t stream);
-cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io,
-                               cudaStream_t stream);
+cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_activation(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_binary(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_concat(const struct node *n, const struct ref_io *io, cudaStream_t stream);
@@ -46,8 +45,8 @@ cudaError_t cuda_epilogue(float *y, const struct shape *ys, const float *bias,
                           const float *residual, struct act act, cudaStream_t stream);
 /* Pad (or, with negative pads, crop) of x into y by p, then y = act(y + residual). */
 cudaError_t cuda_pad_params(const struct pad_params *p, const float *x, const struct shape *xs,
-                            float *y, const struct shape *ys, const float *residual,
-                            struct act act, cudaStream_t stream);
+                            float *y, const struct shape *ys, const float *residual, struct act act,
+                            cudaStream_t stream);
 
 /* ---- convolutions (conv.c, cuDNN) ----------------------------------------------------- */
 
@@ -57,6 +56,7 @@ cudaError_t cuda_pad_params(const struct pad_params *p, const float *x, const st
  * uncropped output into scratch (cuDNN pad 0) and is cropped into place after. Pure
  * arithmetic on shapes: tested without a GPU. */
 struct cuda_conv_plan {
+    bool transposed;
     bool via_scratch;
     struct shape x, y;       /* the shapes cuDNN sees (x = dy, y = dx for transposed) */
     int32_t pad[2];          /* symmetric pad given to cuDNN: h, w */

@@ -115,8 +115,8 @@ extern "C" cudaError_t cuda_binary(const struct node *n, const struct ref_io *io
     broadcast_strides(io->in_shape[0], ys->rank, bc.sa);
     broadcast_strides(io->in_shape[1], ys->rank, bc.sb);
     int64_t count = shape_count(ys);
-    binary_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
-        n->p.binary.kind, io->in[0], io->in[1], io->out, count, bc, io->residual, n->act);
+    binary_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.binary.kind, io->in[0], io->in[1],
+                                                         io->out, count, bc, io->residual, n->act);
     return cudaGetLastError();
 }
 
@@ -143,8 +143,8 @@ extern "C" cudaError_t cuda_concat(const struct node *n, const struct ref_io *io
     for (int32_t k = 0; k < n->n_inputs; k++) {
         int64_t block = io->in_shape[k]->dim[axis] * inner, count = shape_count(io->in_shape[k]);
         if (count > 0)
-            concat_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[k], block, io->out,
-                                                                 y_block, offset, count);
+            concat_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[k], block, io->out, y_block,
+                                                                 offset, count);
         cudaError_t e = cudaGetLastError();
         if (e != cudaSuccess)
             return e;
@@ -198,8 +198,7 @@ __global__ void pad_kernel(struct pad_geometry pg, const float *x, float *y, int
 
 extern "C" cudaError_t cuda_pad_params(const struct pad_params *p, const float *x,
                                        const struct shape *xs, float *y, const struct shape *ys,
-                                       const float *residual, struct act act,
-                                       cudaStream_t stream)
+                                       const float *residual, struct act act, cudaStream_t stream)
 {
     struct pad_geometry pg;
     pg.rank = ys->rank;
@@ -215,8 +214,7 @@ extern "C" cudaError_t cuda_pad_params(const struct pad_params *p, const float *
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t cuda_pad(const struct node *n, const struct ref_io *io,
-                                cudaStream_t stream)
+extern "C" cudaError_t cuda_pad(const struct node *n, const struct ref_io *io, cudaStream_t stream)
 {
     return cuda_pad_params(&n->p.pad, io->in[0], io->in_shape[0], io->out, io->out_shape,
                            io->residual, n->act, stream);

@@ -41,8 +41,8 @@ extern "C" cudaError_t cuda_batch_norm(const struct node *n, const struct ref_io
     const struct shape *xs = io->in_shape[0];
     int64_t count = shape_count(xs);
     batch_norm_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
-        io->in[0], io->out, count, xs->dim[1], spatial_count(xs), io->in[1], io->in[2],
-        io->in[3], io->in[4], n->p.norm.epsilon, io->residual, n->act);
+        io->in[0], io->out, count, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], io->in[3],
+        io->in[4], n->p.norm.epsilon, io->residual, n->act);
     return cudaGetLastError();
 }
 
@@ -92,8 +92,8 @@ extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref
     if (planes == 0)
         return cudaSuccess;
     instance_norm_kernel<<<(unsigned)planes, NORM_BLOCK, 0, stream>>>(
-        io->in[0], io->out, xs->dim[1], spatial_count(xs), io->in[1], io->in[2],
-        n->p.norm.epsilon, io->residual, n->act);
+        io->in[0], io->out, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], n->p.norm.epsilon,
+        io->residual, n->act);
     return cudaGetLastError();
 }
 
