@@ -1,6 +1,8 @@
 /* Every fixture model on every backend against PyTorch's own output (tests/data, made by
  * tools/make-fixtures.py): relative L2 < 1e-4 in fp32, < 1e-2 in bf16, at two sizes. The
- * output buffer is poisoned with NaN before each run so an unwritten output fails. */
+ * output buffer is poisoned with NaN before each run so an unwritten output fails.
+ * Built a second time as test_parity_models_cuda (PARITY_BACKEND "cuda", label gpu): that
+ * one runs cuda only and is skipped, saying why, where no device is. */
 #include "backend.h"
 #include "check.h"
 #include "image.h"
@@ -31,9 +33,13 @@ struct backend_case {
 };
 
 static const struct backend_case cases[] = {
+#ifdef PARITY_BACKEND
+    {PARITY_BACKEND, PRECISION_FP32, 1e-4},
+#else
     {"ref", PRECISION_FP32, 1e-4},
     {"cpu", PRECISION_FP32, 1e-4},
     {"cpu", PRECISION_BF16, 1e-2},
+#endif
 };
 
 static int load_npy(struct tensor *t, const char *name)
@@ -126,6 +132,15 @@ static void test_fixtures_match_pytorch(void)
 
 int main(void)
 {
+#ifdef PARITY_BACKEND
+    const char *why = backend_find(PARITY_BACKEND)
+                          ? backend_precision_unavailable(PARITY_BACKEND, PRECISION_FP32)
+                          : "not in this build";
+    if (why) {
+        printf("skip: backend %s: %s\n", PARITY_BACKEND, why);
+        return 77;
+    }
+#endif
     RUN(test_fixtures_match_pytorch);
     return check_report();
 }
