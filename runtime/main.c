@@ -21,7 +21,8 @@ static void usage(FILE *out)
           "  mnemo inspect M.onnx [--size HxW] [--chain OTHER.onnx]\n"
           "  mnemo --version | --help\n"
           "\n"
-          "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line\n",
+          "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line,\n"
+          "  75 the GPU context was lost (a sticky CUDA error): restart mnemo\n",
           out);
 }
 
