@@ -42,11 +42,19 @@ static const struct backend_case cases[] = {
 #endif
 };
 
+/* MNEMO_TEST_DATA in the environment overrides the build's path: the GPU check runs these
+ * binaries from a copy of the tree at another place. */
+static const char *data_dir(void)
+{
+    const char *dir = getenv("MNEMO_TEST_DATA");
+    return dir && *dir ? dir : MNEMO_TEST_DATA;
+}
+
 static int load_npy(struct tensor *t, const char *name)
 {
     char path[512];
     struct error err;
-    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, name);
+    snprintf(path, sizeof path, "%s/%s", data_dir(), name);
     if (tensor_read_npy(t, path, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
@@ -89,7 +97,7 @@ static double run_case(const struct graph *g, const struct backend_case *c, cons
 static void check_fixture(const struct fixture *f)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, f->model);
+    snprintf(path, sizeof path, "%s/%s", data_dir(), f->model);
     struct onnx_options opt = {.height = f->size, .width = f->size};
     struct graph g;
     struct error err;
