@@ -209,9 +209,12 @@ static int piece_run(const struct params *p, const struct run_args *a)
     else if (a->out)
         fprintf(stderr, "mnemo: recorded %s (%llu iterations on %s)\n", a->out,
                 (unsigned long long)loop.iterations, loop_backend(&loop));
+    /* TODO(issue 6, with the loop's save/resume): save the loop state before this exit. */
+    bool lost =
+        backend_device_lost(loop.painter.backend) || backend_device_lost(loop.sketcher.backend);
     stats_close(&stats);
     loop_close(&loop);
-    return rc ? CLI_FAILED : CLI_OK;
+    return lost ? MNEMO_EXIT_DEVICE_LOST : rc ? CLI_FAILED : CLI_OK;
 }
 
 int cli_run(int argc, char **argv)

@@ -9,19 +9,20 @@ static void usage(FILE *out)
     fputs("mnemo " MNEMO_VERSION " - a real-time generative installation runtime\n"
           "\n"
           "usage:\n"
-          "  mnemo [run] [--config FILE] [-o name=value]... [--backend auto|cpu|ref]\n"
+          "  mnemo [run] [--config FILE] [-o name=value]... [--backend auto|cuda|cpu|ref]\n"
           "              [--seed N] --headless --frames N --out DIR|FILE.(mp4|mov|mkv)\n"
           "              [--stats FILE|-]\n"
           "  mnemo [run] ... --headless --iterations N [--stats FILE|-]   (loop only)\n"
           "  mnemo params [--config]       every parameter (or a complete commented config)\n"
           "  mnemo check FILE.cfg          validate a config without running\n"
           "  mnemo infer   --model M.onnx --input IN.(png|npy) --output OUT.(png|npy)\n"
-          "                [--backend auto|cpu|ref] [--precision fp32|bf16] [--threads N]\n"
+          "                [--backend auto|cuda|cpu|ref] [--precision fp32|bf16] [--threads N]\n"
           "                [--size HxW] [--bench N]\n"
           "  mnemo inspect M.onnx [--size HxW] [--chain OTHER.onnx]\n"
           "  mnemo --version | --help\n"
           "\n"
-          "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line\n",
+          "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line,\n"
+          "  75 the GPU context was lost (a sticky CUDA error): restart mnemo\n",
           out);
 }
 
