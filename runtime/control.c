@@ -340,8 +340,8 @@ static void file_apply(struct control *ctl, const struct params *next, bool quie
         if (def->flags & PARAM_LIVE) {
             param_copy(def, &ctl->desired, next);
             list_add(live, sizeof live, def->name);
-        } else {
-            list_add(restart, sizeof restart, def->name);
+        } else if (!param_equal(def, &ctl->desired, next)) {
+            list_add(restart, sizeof restart, def->name); /* differs from what runs */
         }
     }
     if (*live)

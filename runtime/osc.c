@@ -111,7 +111,11 @@ static int number_text(const struct param_def *def, char t, const lo_arg *a, cha
         snprintf(buf, size, "%.0f", v);
         return 0;
     case PARAM_FLOAT:
-        snprintf(buf, size, t == LO_FLOAT ? "%.9g" : "%.17g", v);
+        /* A float's shortest text: 0.2f is "0.2", within a range ending at 0.2, where its
+         * exact value 0.200000003 would not be. */
+        snprintf(buf, size, "%.6g", v);
+        if (strtof(buf, NULL) != (float)v)
+            snprintf(buf, size, t == LO_FLOAT ? "%.9g" : "%.17g", v);
         return 0;
     case PARAM_BOOL:
         snprintf(buf, size, "%s", v != 0 ? "true" : "false"); /* toggles send 1.0 / 0.0 */
