@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define NAME_MAX_LEN 128
-#define MIDI_FDS 8
+#define MIDI_FDS     8
 
 struct control {
     /* mailbox: everything below `mu` is guarded by it; held only for copies */
@@ -269,8 +269,8 @@ static bool learn_take(struct control *ctl, const struct midi_cc *ev)
     struct error err = {{0}};
     pthread_mutex_lock(&ctl->mu);
     if (ctl->learn[0]) {
-        learnt = midi_map_learn(ctl->desired.midi.map, sizeof ctl->desired.midi.map, ev,
-                                ctl->learn, &err) == 0;
+        learnt = midi_map_learn(ctl->desired.midi.map, sizeof ctl->desired.midi.map, ev, ctl->learn,
+                                &err) == 0;
         atomic_store(&ctl->pending, true);
     }
     char param[NAME_MAX_LEN];
@@ -311,8 +311,8 @@ static int file_load(struct control *ctl, struct params *p, struct error *err)
     params_defaults(p);
     if (ctl->watching)
         watch_reset_files(&ctl->watch);
-    if (params_load_file_watched(p, ctl->config_path, ctl->watching ? watch_add : NULL,
-                                 &ctl->watch, err))
+    if (params_load_file_watched(p, ctl->config_path, ctl->watching ? watch_add : NULL, &ctl->watch,
+                                 err))
         return -1;
     for (size_t i = 0; i < ctl->override_count; i++)
         if (params_set_assignment(p, ctl->overrides[i], err))

@@ -19,7 +19,7 @@ void control_snapshot(struct control *ctl, struct params *out);
 
 /* ---- config watcher (control_watch.c): inotify on the directories of the config file and
  * its includes ---- */
-#define WATCH_DIRS 16
+#define WATCH_DIRS  16
 #define WATCH_FILES 32
 
 struct watch {

@@ -12,7 +12,7 @@
 
 /* After the first event of a save, wait until the directory is quiet this long (an editor
  * writes, renames, chmods) but never longer than the cap, so one save is one reload. */
-#define QUIET_MS 40
+#define QUIET_MS   40
 #define SETTLE_CAP 20
 
 int watch_open(struct watch *w, struct error *err)

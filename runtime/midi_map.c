@@ -67,8 +67,9 @@ static int parse_word(struct midi_binding *b, char *word, bool *has_min, bool *h
     else if (strcmp(k, "curve") == 0 && parse_curve(v, &b->curve) == 0)
         ;
     else if (strstr("cc channel min max curve", k))
-        return error_set(err, "%s=%s: cc takes 0-127, channel 1-16, min/max numbers, "
-                              "curve lin|exp|log",
+        return error_set(err,
+                         "%s=%s: cc takes 0-127, channel 1-16, min/max numbers, "
+                         "curve lin|exp|log",
                          k, v);
     else
         return error_set(err, "unknown key '%s' (cc, param, min, max, curve, channel)", k);
@@ -147,8 +148,8 @@ int midi_map_format(const struct midi_map *m, char *buf, size_t size, struct err
         if (b->channel)
             snprintf(channel, sizeof channel, " channel=%d", b->channel);
         int n = snprintf(buf + used, size - used, "%scc=%d param=%s min=%.9g max=%.9g curve=%s%s",
-                         i ? "; " : "", b->cc, b->def->name, b->min, b->max,
-                         curve_names[b->curve], channel);
+                         i ? "; " : "", b->cc, b->def->name, b->min, b->max, curve_names[b->curve],
+                         channel);
         if (n < 0 || (size_t)n >= size - used)
             return error_set(err, "midi.map would be longer than %zu characters", size - 1);
         used += (size_t)n;

@@ -100,8 +100,8 @@ static int enum_index_text(const struct param_def *def, double v, char *buf, siz
 }
 
 /* A number argument for def, by def's type. */
-static int number_text(const struct param_def *def, char t, const lo_arg *a, char *buf,
-                       size_t size, struct error *err)
+static int number_text(const struct param_def *def, char t, const lo_arg *a, char *buf, size_t size,
+                       struct error *err)
 {
     double v = number(t, a);
     switch (def->type) {
@@ -260,8 +260,8 @@ static void packet_handle(struct osc *o, struct control *ctl, struct packet *pk,
     int result = 0;
     pk->msg = lo_message_deserialise(o->packet, n, &result);
     if (!pk->msg) {
-        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)",
-                       n, pk->who, result);
+        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n,
+                       pk->who, result);
         return;
     }
     pk->path = (const char *)o->packet; /* a message starts with its NUL-terminated path */
@@ -292,8 +292,8 @@ void osc_receive(struct osc *o, struct control *ctl)
             return;
         sender_name(&pk);
         if ((size_t)n > sizeof o->packet)
-            control_reject(ctl, "osc packet of %zd bytes from %s ignored: over %d bytes", n,
-                           pk.who, OSC_PACKET_MAX);
+            control_reject(ctl, "osc packet of %zd bytes from %s ignored: over %d bytes", n, pk.who,
+                           OSC_PACKET_MAX);
         else
             packet_handle(o, ctl, &pk, (size_t)n);
     }

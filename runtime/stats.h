@@ -2,8 +2,8 @@
  * monitoring kiosks and for benchmarks (DESIGN.md). Fields: time since start, loop
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
- * uses it now (so a live change shows), resident memory, backend. Written from the thread that drives the loop
- * between iterations, never inside one. */
+ * uses it now (so a live change shows), resident memory, backend. Written from the thread that
+ * drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 

@@ -84,8 +84,7 @@ static void round_trip_one(const struct param_def *def)
         char osc_text[PARAM_TEXT_MAX];
         int rc = osc_value_text(def, lo_message_get_types(back)[0], lo_message_get_argv(back)[0],
                                 osc_text, sizeof osc_text, &err);
-        CHECK_MSG(rc == 0 && param_set(&b, def, osc_text, &err) == 0, "%s: %s", def->name,
-                  err.msg);
+        CHECK_MSG(rc == 0 && param_set(&b, def, osc_text, &err) == 0, "%s: %s", def->name, err.msg);
         lo_message_free(back);
     }
     free(data);
@@ -177,7 +176,8 @@ static void test_midi_map_curves_and_channels(void)
         double e = mapped(exp_map, 21, 1, v, "perturb.noise");
         CHECK(e >= prev);
         CHECK(e <= mapped(lin, 21, 1, v, "perturb.noise") + 1e-6);
-        CHECK(mapped(log_map, 21, 1, v, "perturb.noise") >= mapped(lin, 21, 1, v, "perturb.noise") - 1e-6);
+        CHECK(mapped(log_map, 21, 1, v, "perturb.noise") >=
+              mapped(lin, 21, 1, v, "perturb.noise") - 1e-6);
         prev = e;
     }
     CHECK_NEAR(prev, 0.3, 1e-6);
@@ -213,9 +213,9 @@ static void test_glide_reaches_target_in_monotone_steps(void)
     a.control.glide_ms = 1000;
     control_follow_init(&f, &a);
     b = a;
-    b.perturb.noise = 0.55f;       /* smoothable: glides */
-    b.perturb.erase_count = 9;     /* live, not smoothable: jumps */
-    b.loop.size = 512;             /* restart-only: stays */
+    b.perturb.noise = 0.55f;   /* smoothable: glides */
+    b.perturb.erase_count = 9; /* live, not smoothable: jumps */
+    b.loop.size = 512;         /* restart-only: stays */
     control_follow_retarget(&f, &b, 10.0);
     CHECK(control_follow_advance(&f, 10.0));
     CHECK(f.cur.perturb.erase_count == 9 && f.cur.loop.size == 256);
