@@ -5,6 +5,7 @@
  * against the registry (params.c) with a message naming the file:line or the option. */
 #include "cli.h"
 #include "config.h"
+#include "control.h"
 #include "headless.h"
 
 #include <errno.h>
@@ -171,13 +172,18 @@ static void pace(struct timespec *next, float rate)
 
 /* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
  * stats, nothing recorded. */
-static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct error *err)
+static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct control *ctl,
+                          struct error *err)
 {
+    static struct control_follow follow; /* holds two parameter sets: off the stack */
+    control_follow_init(&follow, &L->p);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (int64_t i = 0; i < n && !stop_requested; i++) {
         if (i > 0)
             pace(&next, L->p.loop.rate);
+        control_drive_loop(ctl, &follow, L);
+        stats->params_version = follow.version;
         if (loop_step(L, err))
             return -1;
         stats_tick(stats, L, 0, false);
@@ -186,7 +192,45 @@ static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct
     return 0;
 }
 
-static int piece_run(const struct params *p, const struct run_args *a)
+/* -o and --seed as "name=value", in order: the control applies them after the config file
+ * on every reload, as at start. Returns how many (at most argc). */
+static size_t overrides_collect(int argc, char **argv, char **out, char (*seed)[64])
+{
+    size_t n = 0;
+    for (int i = 0; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0) {
+            out[n++] = argv[++i];
+        } else if (strcmp(argv[i], "--seed") == 0) {
+            snprintf(*seed, sizeof *seed, "loop.seed=%.40s", argv[++i]);
+            out[n++] = *seed;
+        }
+    }
+    return n;
+}
+
+/* Live tuning (control.h) when there is something to listen to; NULL otherwise. */
+static int control_start(struct control **ctl, const struct params *p, const struct run_args *a,
+                         int argc, char **argv)
+{
+    *ctl = NULL;
+    if (!a->config && !p->osc.enabled && !p->midi.enabled)
+        return 0;
+    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    char seed[64];
+    if (!overrides)
+        return -1;
+    struct control_options o = {.config_path = a->config,
+                                .overrides = (const char *const *)overrides,
+                                .override_count = overrides_collect(argc, argv, overrides, &seed)};
+    struct error err;
+    *ctl = control_open(&o, p, &err);
+    free(overrides);
+    if (!*ctl)
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+    return *ctl ? 0 : -1;
+}
+
+static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
 {
     struct error err;
     struct loop loop;
@@ -200,10 +244,17 @@ static int piece_run(const struct params *p, const struct run_args *a)
         loop_close(&loop);
         return CLI_FAILED;
     }
+    struct control *ctl;
+    if (control_start(&ctl, p, a, argc, argv)) {
+        stats_close(&stats);
+        loop_close(&loop);
+        return CLI_FAILED;
+    }
     signal(SIGINT, on_stop_signal);
     signal(SIGTERM, on_stop_signal);
-    int rc = a->out ? headless_run(&loop, a->frames, a->out, &stats, &stop_requested, &err)
-                    : iterations_run(&loop, a->iterations, &stats, &err);
+    int rc = a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
+                    : iterations_run(&loop, a->iterations, &stats, ctl, &err);
+    control_close(ctl);
     if (rc)
         fprintf(stderr, "mnemo: %s\n", err.msg);
     else if (a->out)
@@ -227,7 +278,7 @@ int cli_run(int argc, char **argv)
         return rc;
     struct params p;
     rc = settings_load(&p, &a, argc, argv);
-    return rc == CLI_OK ? piece_run(&p, &a) : rc;
+    return rc == CLI_OK ? piece_run(&p, &a, argc, argv) : rc;
 }
 
 /* ---- mnemo params / mnemo check ------------------------------------------------------- */
@@ -238,7 +289,7 @@ static void params_list(void)
     params_defaults(&p);
     for (size_t i = 0; i < params_count(); i++) {
         const struct param_def *d = params_at(i);
-        char value[PARAM_STRING_MAX + 8], kind[128];
+        char value[PARAM_TEXT_MAX], kind[128];
         printf("%-30s %-38s default %-22s %s\n    %s\n", d->name,
                param_describe(d, kind, sizeof kind), param_format(&p, d, value, sizeof value),
                d->flags & PARAM_LIVE ? "live" : "restart", d->doc);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdlib.h>
@@ -171,20 +172,55 @@ static int parse_error(const config_t *cfg, const char *name, struct error *err)
                      config_error_text(cfg));
 }
 
-int params_load_file(struct params *p, const char *path, struct error *err)
+/* @include "x.cfg" is found beside the including file, wherever mnemo was started. */
+static void include_dir_set(config_t *cfg, const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, size, ".");
+    } else {
+        int len = slash == path ? 1 : (int)(slash - path);
+        snprintf(dir, size, "%.*s", len, path);
+    }
+    config_set_include_dir(cfg, dir);
+}
+
+/* libconfig 1.5 keeps the name of every file it opened (the file, then its includes). */
+static void files_report(const config_t *cfg, const char *path, config_file_fn fn, void *ctx)
+{
+    if (!fn)
+        return;
+    fn(path, ctx);
+    for (unsigned i = 0; cfg->filenames && i < cfg->num_filenames; i++)
+        if (strcmp(cfg->filenames[i], path) != 0)
+            fn(cfg->filenames[i], ctx);
+}
+
+int params_load_file_watched(struct params *p, const char *path, config_file_fn fn, void *ctx,
+                             struct error *err)
 {
     config_t cfg;
     config_init(&cfg);
     FILE *f = fopen(path, "r");
     if (!f) {
         config_destroy(&cfg);
+        if (fn)
+            fn(path, ctx);
         return error_set(err, "%s: cannot open: %s", path, strerror(errno));
     }
     fclose(f);
+    char dir[PATH_MAX];
+    include_dir_set(&cfg, path, dir, sizeof dir);
     int rc = config_read_file(&cfg, path) == CONFIG_TRUE ? apply_config(p, &cfg, path, err)
                                                          : parse_error(&cfg, path, err);
+    files_report(&cfg, path, fn, ctx);
     config_destroy(&cfg);
     return rc;
+}
+
+int params_load_file(struct params *p, const char *path, struct error *err)
+{
+    return params_load_file_watched(p, path, NULL, NULL, err);
 }
 
 int params_load_string(struct params *p, const char *text, const char *name, struct error *err)
@@ -214,7 +250,7 @@ static void write_string(FILE *f, const char *s)
  * reads an integer, which is fine for us but not what the registry says it is). */
 static void write_value(FILE *f, const struct params *p, const struct param_def *def)
 {
-    char text[PARAM_STRING_MAX];
+    char text[PARAM_TEXT_MAX];
     param_format(p, def, text, sizeof text);
     if (def->type == PARAM_STRING || def->type == PARAM_ENUM) {
         write_string(f, text);
@@ -234,7 +270,7 @@ static void write_param(FILE *f, const struct params *p, const struct params *de
                                                     : "live";
     fprintf(f, "    # %s\n    # (%s; %s", def->doc, param_describe(def, range, sizeof range), how);
     if (!param_equal(def, p, defaults)) {
-        char text[PARAM_STRING_MAX];
+        char text[PARAM_TEXT_MAX];
         fprintf(f, "; default %s", param_format(defaults, def, text, sizeof text));
     }
     fprintf(f, ")\n    %s = ", strchr(def->name, '.') + 1);
@@ -249,15 +285,17 @@ static const char config_header[] =
     "# them equal). Levels are on the image scale: -1 black ink .. 1 white paper.\n"
     "# Any subset of these settings makes a valid config; the rest keep their defaults.\n";
 
-int params_write_config(FILE *f, const struct params *p, struct error *err)
+/* Every row `keep` accepts, grouped as libconfig groups. */
+static void write_rows(FILE *f, const struct params *p, bool (*keep)(const struct param_def *))
 {
     struct params defaults;
     params_defaults(&defaults);
-    fputs(config_header, f);
     size_t group_len = 0;
     const char *group = NULL;
     for (size_t i = 0; i < params_count(); i++) {
         const struct param_def *def = params_at(i);
+        if (!keep(def))
+            continue;
         size_t len = (size_t)(strchr(def->name, '.') - def->name);
         bool same = group && len == group_len && strncmp(group, def->name, len) == 0;
         if (!same) {
@@ -269,8 +307,37 @@ int params_write_config(FILE *f, const struct params *p, struct error *err)
         }
         write_param(f, p, &defaults, def);
     }
-    fputs("};\n", f);
+    if (group)
+        fputs("};\n", f);
+}
+
+static bool every_row(const struct param_def *def)
+{
+    return true;
+}
+
+static bool preset_row(const struct param_def *def)
+{
+    return (def->flags & PARAM_LIVE) && !(def->flags & PARAM_SETUP);
+}
+
+int params_write_config(FILE *f, const struct params *p, struct error *err)
+{
+    fputs(config_header, f);
+    write_rows(f, p, every_row);
     if (ferror(f))
         return error_set(err, "cannot write the config: %s", strerror(errno));
+    return 0;
+}
+
+int params_write_preset(FILE *f, const struct params *p, const char *name, struct error *err)
+{
+    fprintf(f,
+            "# mnemo preset '%s': the live parameters of the piece (a config fragment; load it\n"
+            "# with its key, OSC /mnemo/preset %s, or @include it in a config).\n",
+            name, name);
+    write_rows(f, p, preset_row);
+    if (ferror(f))
+        return error_set(err, "cannot write the preset: %s", strerror(errno));
     return 0;
 }

@@ -19,6 +19,13 @@
  * nothing: on any error *p is unchanged and err reads "path:line: name: what is wrong". */
 int params_load_file(struct params *p, const char *path, struct error *err);
 
+/* Called with each file a load read: the file itself, then each @include (found in the
+ * directory of the file that includes it), even when the load failed — what hot reload
+ * watches. */
+typedef void (*config_file_fn)(const char *path, void *ctx);
+int params_load_file_watched(struct params *p, const char *path, config_file_fn fn, void *ctx,
+                             struct error *err);
+
 /* The same for config text in memory; `name` stands for the file in messages. */
 int params_load_string(struct params *p, const char *text, const char *name, struct error *err);
 
@@ -27,5 +34,9 @@ int params_load_string(struct params *p, const char *text, const char *name, str
  * defaults this is configs/default.cfg and `mnemo params --config`; a test keeps the two
  * equal. Returns 0, or -1 with err when the stream reports a write error. */
 int params_write_config(FILE *f, const struct params *p, struct error *err);
+
+/* A preset: the live parameters of p that are about the picture (not control.*, midi.map),
+ * as a config fragment. */
+int params_write_preset(FILE *f, const struct params *p, const char *name, struct error *err);
 
 #endif

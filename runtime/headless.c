@@ -126,12 +126,16 @@ static void recorder_compose(struct recorder *r, const struct loop *L, int32_t k
 }
 
 static int frames_write(struct recorder *r, struct loop *L, int64_t frames, struct stats *stats,
-                        volatile sig_atomic_t *stop, struct error *err)
+                        struct control *ctl, volatile sig_atomic_t *stop, struct error *err)
 {
     struct progress progress;
     progress_init(&progress, stderr, frames);
+    static struct control_follow follow; /* holds two parameter sets: off the stack */
+    control_follow_init(&follow, &L->p);
     int64_t written = 0;
     for (bool first = true; written < frames && !(stop && *stop); first = false) {
+        control_drive_loop(ctl, &follow, L);
+        stats->params_version = follow.version;
         if (loop_step(L, err))
             return -1;
         recorder_advance(r, L, first);
@@ -150,7 +154,7 @@ static int frames_write(struct recorder *r, struct loop *L, int64_t frames, stru
 }
 
 int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *stats,
-                 volatile sig_atomic_t *stop, struct error *err)
+                 struct control *ctl, volatile sig_atomic_t *stop, struct error *err)
 {
     struct recorder r;
     int rc = recorder_open(&r, L, err);
@@ -161,7 +165,7 @@ int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *
                           : p->capture.quality;
         r.capture = capture_open(out, r.width, r.height, p->capture.fps,
                                  codec_name(p->capture.codec), crf, err);
-        rc = r.capture ? frames_write(&r, L, frames, stats, stop, err) : -1;
+        rc = r.capture ? frames_write(&r, L, frames, stats, ctl, stop, err) : -1;
     }
     /* Always finalise what was written: a cut recording stays playable. */
     struct error close_err;

@@ -9,6 +9,7 @@
 #ifndef MNEMO_HEADLESS_H
 #define MNEMO_HEADLESS_H
 
+#include "control.h"
 #include "loop.h"
 #include "stats.h"
 
@@ -19,8 +20,9 @@ int32_t headless_frames_per_iteration(const struct params *p);
 
 /* Records `frames` frames of the open loop L to `out`. `stop` (may be NULL), when set by a
  * signal handler, ends the recording early and cleanly: the frames so far are finalised.
+ * `ctl` (may be NULL) brings live changes in between iterations (control_drive_loop).
  * Returns 0, or -1 with err naming the path or the step that failed. */
 int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *stats,
-                 volatile sig_atomic_t *stop, struct error *err);
+                 struct control *ctl, volatile sig_atomic_t *stop, struct error *err);
 
 #endif

@@ -1,5 +1,7 @@
 #include "params.h"
 
+#include "midi_map.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,15 +15,19 @@
     (offsetof(struct params, f) +                                                       \
      0 * sizeof(char[_Generic(((struct params *)0)->f, ctype: 1, default: -1)]))
 
-#define P_INT(n, f, lo, hi, d, fl, doc)   {n, PARAM_INT, FIELD(f, int32_t), lo, hi, d, NULL, fl, doc}
-#define P_FLOAT(n, f, lo, hi, d, fl, doc) {n, PARAM_FLOAT, FIELD(f, float), lo, hi, d, NULL, fl, doc}
-#define P_BOOL(n, f, d, fl, doc)          {n, PARAM_BOOL, FIELD(f, bool), 0, 1, d, NULL, fl, doc}
-#define P_STR(n, f, d, fl, doc)           {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc}
-#define P_ENUM(n, f, ch, d, fl, doc)      {n, PARAM_ENUM, FIELD(f, int32_t), 0, 0, d, ch, fl, doc}
+#define P_INT(n, f, lo, hi, d, fl, doc)   {n, PARAM_INT, FIELD(f, int32_t), lo, hi, d, NULL, fl, doc, 0, NULL}
+#define P_FLOAT(n, f, lo, hi, d, fl, doc) {n, PARAM_FLOAT, FIELD(f, float), lo, hi, d, NULL, fl, doc, 0, NULL}
+#define P_BOOL(n, f, d, fl, doc)          {n, PARAM_BOOL, FIELD(f, bool), 0, 1, d, NULL, fl, doc, 0, NULL}
+#define P_STR(n, f, d, fl, doc)           {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc, \
+                                           sizeof(((struct params *)0)->f), NULL}
+#define P_TEXT(n, f, d, fl, chk, doc)     {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc, \
+                                           sizeof(((struct params *)0)->f), chk}
+#define P_ENUM(n, f, ch, d, fl, doc)      {n, PARAM_ENUM, FIELD(f, int32_t), 0, 0, d, ch, fl, doc, 0, NULL}
 
 #define LIVE    PARAM_LIVE
 #define SMOOTH  (PARAM_LIVE | PARAM_SMOOTH)
 #define RESTART 0u
+#define SETUP   (PARAM_LIVE | PARAM_SETUP)
 
 static const struct param_def table[] = {
     P_STR("loop.painter", loop.painter, "models/painter.onnx", RESTART,
@@ -107,6 +113,22 @@ static const struct param_def table[] = {
            "video codec for .mp4/.mov/.mkv outputs (a directory always gets PNGs); auto = h264"),
     P_INT("capture.quality", capture.quality, 0, 51, "18", RESTART,
           "encoder CRF: 0 lossless .. 51 worst (video codecs only)"),
+    P_INT("control.glide_ms", control.glide_ms, 0, 60000, "300", SETUP,
+          "time a live change of a smoothable number takes to glide to its new value; 0 = jump"),
+    P_STR("control.presets", control.presets, "presets", SETUP,
+          "directory of preset files NAME.cfg (keys 1-9 recall, Shift+1-9 store, OSC /mnemo/preset)"),
+    P_BOOL("control.watch", control.watch, "true", RESTART,
+           "reload the config file (and its @includes) when it is saved"),
+    P_BOOL("osc.enabled", osc.enabled, "false", RESTART,
+           "listen for OSC over UDP: /mnemo/<param> value, /mnemo/get, /mnemo/list, /mnemo/preset, /mnemo/reseed"),
+    P_INT("osc.port", osc.port, 0, 65535, "9000", RESTART,
+          "UDP port OSC listens on; 0 = any free port (the log names it)"),
+    P_STR("osc.address", osc.address, "127.0.0.1", RESTART,
+          "address OSC binds to: 127.0.0.1 = this machine only, 0.0.0.0 = every network"),
+    P_BOOL("midi.enabled", midi.enabled, "false", RESTART,
+           "take MIDI control changes from any ALSA sequencer port (controllers may come and go)"),
+    P_TEXT("midi.map", midi.map, "", SETUP, midi_map_check,
+           "CC -> parameter, entries split by ';': cc=21 param=perturb.noise min=0 max=0.3 curve=lin|exp|log [channel=1..16]"),
 };
 /* clang-format on */
 
@@ -271,9 +293,11 @@ static int set_string(struct params *p, const struct param_def *def, const char 
                       struct error *err)
 {
     size_t len = strlen(value);
-    if (len >= PARAM_STRING_MAX)
-        return error_set(err, "%s: the value is %zu characters long; at most %d fit", def->name,
-                         len, PARAM_STRING_MAX - 1);
+    if (len >= def->capacity)
+        return error_set(err, "%s: the value is %zu characters long; at most %zu fit", def->name,
+                         len, def->capacity - 1);
+    if (def->check && def->check(value, err))
+        return error_prefix(err, "%s", def->name);
     memcpy(field(p, def), value, len + 1);
     return 0;
 }
@@ -429,7 +453,7 @@ static size_t value_size(const struct param_def *def)
     case PARAM_BOOL:
         return sizeof(bool);
     case PARAM_STRING:
-        return PARAM_STRING_MAX;
+        return def->capacity;
     }
     return 0;
 }
@@ -439,6 +463,11 @@ bool param_equal(const struct param_def *def, const struct params *a, const stru
     if (def->type == PARAM_STRING)
         return strcmp(param_get_string(a, def), param_get_string(b, def)) == 0;
     return memcmp(cfield(a, def), cfield(b, def), value_size(def)) == 0;
+}
+
+void param_copy(const struct param_def *def, struct params *dst, const struct params *src)
+{
+    memcpy(field(dst, def), cfield(src, def), value_size(def));
 }
 
 void params_glide(struct params *cur, const struct params *target, float alpha)

@@ -22,6 +22,9 @@
 #include <stdio.h>
 
 #define PARAM_STRING_MAX 256
+/* The few list-like strings (midi.map) hold many entries; formatting buffers for any
+ * value need this much room. */
+#define PARAM_TEXT_MAX 4096
 
 /* Enum parameters are stored as the index into their choices; these name the indices
  * (the table's choice strings list them in this order, a test checks). */
@@ -67,6 +70,20 @@ struct params {
         int32_t codec;  /* enum capture_codec */
         int32_t quality;
     } capture;
+    struct {
+        int32_t glide_ms;
+        char presets[PARAM_STRING_MAX];
+        bool watch;
+    } control;
+    struct {
+        bool enabled;
+        int32_t port;
+        char address[PARAM_STRING_MAX];
+    } osc;
+    struct {
+        bool enabled;
+        char map[PARAM_TEXT_MAX]; /* "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; ..." */
+    } midi;
 };
 
 enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_BOOL, PARAM_STRING, PARAM_ENUM };
@@ -74,6 +91,7 @@ enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_BOOL, PARAM_STRING, PARAM_ENUM }
 enum param_flags {
     PARAM_LIVE = 1u << 0,   /* takes effect while running; otherwise needs a restart */
     PARAM_SMOOTH = 1u << 1, /* a live change may glide to the new value (params_glide) */
+    PARAM_SETUP = 1u << 2,  /* how the piece is controlled, not how it looks: not in presets */
 };
 
 struct param_def {
@@ -85,6 +103,9 @@ struct param_def {
     const char *choices; /* enum only: "a|b|c", index order = stored value */
     unsigned flags;      /* enum param_flags */
     const char *doc;     /* one line */
+    size_t capacity;     /* string only: bytes of the field, terminator included */
+    /* Optional check of a string's content (midi.map), run by param_set before storing. */
+    int (*check)(const char *value, struct error *err);
 };
 
 /* The table, in declaration (and documentation) order. */
@@ -113,7 +134,7 @@ int params_set_assignment(struct params *p, const char *assignment, struct error
 int param_set(struct params *p, const struct param_def *def, const char *value, struct error *err);
 
 /* The value as text that param_set reads back to the same value ("8", "0.05", "true",
- * "procedural", strings unquoted). Returns buf. */
+ * "procedural", strings unquoted); buf of PARAM_TEXT_MAX holds any value. Returns buf. */
 char *param_format(const struct params *p, const struct param_def *def, char *buf, size_t size);
 /* "float, 0 .. 240", "enum: procedural|image|noise", ... for listings. Returns buf. */
 char *param_describe(const struct param_def *def, char *buf, size_t size);
@@ -121,6 +142,9 @@ const char *param_type_name(enum param_type type);
 
 /* True when a and b hold the same value of def (hot reload: what changed?). */
 bool param_equal(const struct param_def *def, const struct params *a, const struct params *b);
+
+/* Copies the value of def from src into dst. */
+void param_copy(const struct param_def *def, struct params *dst, const struct params *src);
 
 /* Moves every smoothable float of cur a fraction `alpha` (0..1) of the way to target and
  * copies every other live parameter as is; restart-only parameters stay. Called once per

@@ -1,8 +1,9 @@
 /* stats.h — `--stats FILE|-`: one JSON object per line, about once a second, for
  * monitoring kiosks and for benchmarks (DESIGN.md). Fields: time since start, loop
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
- * event counters, resident memory, backend. Written from the thread that drives the loop
- * between iterations, never inside one. */
+ * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
+ * uses it now (so a live change shows), resident memory, backend. Written from the thread that
+ * drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 
@@ -17,6 +18,7 @@ struct stats {
     bool owned;
     double start_s, last_s;
     uint64_t last_iterations;
+    uint64_t params_version; /* live parameter sets taken so far (control.h); the driver's */
 };
 
 /* path "-" is stdout; NULL means no stats. */
