@@ -14,7 +14,7 @@ endif
 MNEMO    := $(BUILD)/mnemo
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run bench format format-check clean
+.PHONY: all deps configure build test run bench bench-loop format format-check clean
 
 all: build
 
@@ -46,6 +46,9 @@ run: build
 
 bench: build
 	@tools/bench/cpu.sh
+
+bench-loop: build
+	@tools/bench/loop.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -19,6 +19,11 @@ const struct backend_ops *backend_find(const char *name)
         return NULL;
     if (strcmp(name, "ref") == 0)
         return &backend_ref_ops;
+#ifdef MNEMO_HAVE_CUDA
+    if (strcmp(name, "cuda") == 0 ||
+        (strcmp(name, "auto") == 0 && backend_cuda_device_count(NULL) > 0))
+        return &backend_cuda_ops;
+#endif
 #ifdef MNEMO_HAVE_DNNL
     if (strcmp(name, "cpu") == 0 || strcmp(name, "auto") == 0)
         return &backend_cpu_ops;
@@ -43,28 +48,55 @@ static int backend_check_support(const struct backend_ops *ops, const struct gra
     return 0;
 }
 
+/* The backends this build has, for messages. */
+static const char *backends_built(void)
+{
+#if defined(MNEMO_HAVE_CUDA) && defined(MNEMO_HAVE_DNNL)
+    return "auto, cuda, cpu, ref";
+#elif defined(MNEMO_HAVE_CUDA)
+    return "auto, cuda, ref; 'cpu' needs oneDNN: install libdnnl-dev and rebuild";
+#elif defined(MNEMO_HAVE_DNNL)
+    return "auto, cpu, ref; 'cuda' needs the CUDA toolkit and cuDNN at build time";
+#else
+    return "auto, ref; 'cpu' needs oneDNN: install libdnnl-dev and rebuild";
+#endif
+}
+
+static struct backend *backend_open_ops(const struct backend_ops *ops, const struct graph *g,
+                                        const struct backend_options *opt, struct error *err)
+{
+    if (backend_check_support(ops, g, opt, err))
+        return NULL;
+    return ops->create(g, opt, err);
+}
+
 struct backend *backend_open(const struct graph *g, const char *name,
                              const struct backend_options *opt, struct error *err)
 {
     const struct backend_ops *ops = backend_find(name);
     if (!ops) {
-#ifdef MNEMO_HAVE_DNNL
-        error_set(err, "unknown backend '%s' (this build has: auto, cpu, ref)",
-                  name ? name : "(null)");
-#else
-        error_set(err,
-                  "unknown backend '%s' (this build has: auto, ref; 'cpu' needs oneDNN: "
-                  "install libdnnl-dev and rebuild)",
-                  name ? name : "(null)");
-#endif
+        error_set(err, "unknown backend '%s' (this build has: %s)", name ? name : "(null)",
+                  backends_built());
         return NULL;
     }
     struct backend_options defaults = {.precision = PRECISION_FP32, .threads = 0};
     if (!opt)
         opt = &defaults;
-    if (backend_check_support(ops, g, opt, err))
-        return NULL;
-    return ops->create(g, opt, err);
+    struct backend *b = backend_open_ops(ops, g, opt, err);
+#ifdef MNEMO_HAVE_CUDA
+    /* auto promised a working backend: a GPU that fails at start is not the user's doing. */
+    if (!b && ops == &backend_cuda_ops && strcmp(name, "auto") == 0) {
+#ifdef MNEMO_HAVE_DNNL
+        const struct backend_ops *fallback = &backend_cpu_ops;
+#else
+        const struct backend_ops *fallback = &backend_ref_ops;
+#endif
+        warn("the cuda backend could not start (%s); running on %s instead", err->msg,
+             fallback->name);
+        b = backend_open_ops(fallback, g, opt, err);
+    }
+#endif
+    return b;
 }
 
 void backend_close(struct backend *b)

@@ -1,7 +1,7 @@
 /* backend.h — the seam between the graph and the code that runs it.
  *
  * A backend is a table of functions (ref: plain C, the truth in tests; cpu: oneDNN;
- * cuda: a later issue). The caller asks `unsupported` for every node before it creates
+ * cuda: cuDNN + own CUDA kernels). The caller asks `unsupported` for every node before it creates
  * a backend, so an op a backend cannot run is a clear load-time answer, never a crash.
  * `create` does all allocation, weight reordering and warm-up; `run` allocates nothing,
  * does no I/O and may be called forever. */
@@ -43,18 +43,34 @@ struct backend_ops {
 /* Every backend struct starts with this. */
 struct backend {
     const struct backend_ops *ops;
+    /* Set by run when the device hit a sticky error (illegal address, launch failure): the
+     * context is poisoned, nothing in this process can run on it again. The caller saves
+     * what it can and exits with MNEMO_EXIT_DEVICE_LOST so its supervisor restarts it. */
+    bool device_lost;
 };
+
+/* Exit code of a process whose device was lost (see device_lost): EX_TEMPFAIL, "try
+ * again": a restart is expected to work. */
+#define MNEMO_EXIT_DEVICE_LOST 75
 
 extern const struct backend_ops backend_ref_ops;
 #ifdef MNEMO_HAVE_DNNL
 extern const struct backend_ops backend_cpu_ops;
 #endif
+#ifdef MNEMO_HAVE_CUDA
+extern const struct backend_ops backend_cuda_ops;
+/* CUDA devices usable now (0 without a driver or a GPU); why, when there are none, in
+ * `why` (may be NULL). */
+int backend_cuda_device_count(const char **why);
+#endif
 
-/* "ref", "cpu" (NULL when built without oneDNN), "auto" (the fastest one built). */
+/* "ref", "cpu" (NULL when built without oneDNN), "cuda" (NULL when built without CUDA),
+ * "auto" (cuda when built and a device is usable, else the fastest CPU one built). */
 const struct backend_ops *backend_find(const char *name);
 
 /* Creates the named backend for g after checking that it supports every node. The error
- * names the first unsupported node, its ONNX op and the reason. */
+ * names the first unsupported node, its ONNX op and the reason. When "auto" chose cuda and
+ * cuda cannot start (or run a node), it falls back to the CPU backend with one warning. */
 struct backend *backend_open(const struct graph *g, const char *name,
                              const struct backend_options *opt, struct error *err);
 static inline int backend_run(struct backend *b, const float *in, float *out, struct error *err)
@@ -62,6 +78,10 @@ static inline int backend_run(struct backend *b, const float *in, float *out, st
     return b->ops->run(b, in, out, err);
 }
 void backend_close(struct backend *b);
+static inline bool backend_device_lost(const struct backend *b)
+{
+    return b && b->device_lost;
+}
 /* Why the named backend cannot run `precision` on this machine, or NULL when it can. */
 const char *backend_precision_unavailable(const char *name, enum precision precision);
 

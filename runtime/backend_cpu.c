@@ -2,9 +2,9 @@
  *
  * Owns one 64-byte aligned arena laid out by the graph's memory plan (as ref does), one
  * oneDNN engine and stream, and a prepared convolution (kernels/cpu/conv.c) for each
- * Conv/ConvTranspose node. Normalisations and activations run kernels/cpu/norm.c; the
- * remaining ops (Add/Mul/…, Concat, Pad, Resize) are single linear passes where the
- * reference kernels are already at memory speed, so they run those. create prepares
+ * Conv/ConvTranspose node. Normalisations, activations and spatial Pad run
+ * kernels/cpu/norm.c; the remaining ops (Add/Mul/…, Concat, Resize) run the reference
+ * kernels (single linear passes, small in these models: measured, not guessed). create prepares
  * everything and runs the graph once to warm up; run allocates nothing of ours. */
 #include "backend.h"
 #include "cpu/cpu.h"
@@ -111,6 +111,8 @@ static int nodes_run(struct cpu_backend *b, struct error *err)
             cpu_batch_norm(n, &io);
         else if (n->op == OP_ACTIVATION)
             cpu_activation(n, &io);
+        else if (n->op == OP_PAD && cpu_pad_supported(n, io.in_shape[0]))
+            cpu_pad(n, &io);
         else
             ref_kernels[n->op](n, &io);
     }

@@ -11,6 +11,9 @@ enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
 int cli_infer(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_params(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 /* "--name value" or "--name=value" at argv[*i]; advances *i past what it used. Returns
  * the value, or NULL when argv[*i] is not this option. Prints a usage error and sets

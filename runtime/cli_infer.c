@@ -202,6 +202,8 @@ static int infer_with_graph(const struct graph *g, const struct infer_args *a, s
     if (!rc)
         rc = a->bench_runs ? infer_bench(b, a, input, output, err)
                            : backend_run(b, input, output, err);
+    if (rc && backend_device_lost(b))
+        rc = MNEMO_EXIT_DEVICE_LOST;
     if (!rc)
         rc = check_finite(output, out_count, a->model, err);
     if (!rc)
@@ -240,7 +242,7 @@ int cli_infer(int argc, char **argv)
     graph_free(&g);
     if (rc) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
+        return rc == MNEMO_EXIT_DEVICE_LOST ? rc : CLI_FAILED;
     }
     return CLI_OK;
 }

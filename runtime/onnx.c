@@ -195,7 +195,7 @@ static int input_dim_resolve(const struct loader *L, const char *input, const ch
                              int64_t file_dim, int64_t given, const char *dims_text, int64_t *out,
                              struct error *err)
 {
-    if (file_dim > 0 && given > 0 && file_dim != given)
+    if (file_dim > 0 && given > 0 && file_dim != given && !(L->opt && L->opt->size_is_hint))
         return error_set(err,
                          "input '%s' of '%s' has a fixed %s of %lld (%s); the requested "
                          "size %lld contradicts it",

@@ -15,6 +15,9 @@ struct onnx_options {
      * file declares them dynamic, and an error when they contradict a fixed size. */
     int64_t height;
     int64_t width;
+    /* When set, height/width only fill in dynamic dimensions: a file with a fixed size
+     * keeps it (the loop's `loop.size` is such a hint; the loop converts between sizes). */
+    bool size_is_hint;
 };
 
 /* Loads `path` into g (initialised here) and finalises it (graph_finalize). On failure g

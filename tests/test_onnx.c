@@ -234,6 +234,19 @@ static void test_dynamic_size_given(void)
     graph_free(&g);
 }
 
+/* A size hint fills dynamic dims and leaves a fixed size alone (what the loop asks). */
+static void test_size_hint(void)
+{
+    struct onnx_options hint = {.height = 12, .width = 10, .size_is_hint = true};
+    struct graph g;
+    CHECK_MSG(onnx_load(&g, BAD_DIR "dynamic_hw.onnx", &hint, &err) == 0, "%s", err.msg);
+    CHECK(shape_is(&g.values[g.input].shape, 1, 3, 12, 10));
+    graph_free(&g);
+    CHECK_MSG(onnx_load(&g, MNEMO_TEST_DATA "/unet_bn.onnx", &hint, &err) == 0, "%s", err.msg);
+    CHECK(shape_is(&g.values[g.input].shape, 1, 1, 64, 64));
+    graph_free(&g);
+}
+
 /* Runs fn with stderr going to a temporary file; returns what it wrote (to free). */
 static char *stderr_capture(void (*fn)(void *), void *arg)
 {
@@ -462,6 +475,7 @@ int main(void)
     RUN(test_reflect_pad_export);
     RUN(test_constant_folding);
     RUN(test_constant_folding_long_chain);
+    RUN(test_size_hint);
     RUN(test_opset10_attributes);
     RUN(test_fixture_resnet_all_opsets);
     RUN(test_fixture_unet);

@@ -1,6 +1,8 @@
 /* Every fixture model on every backend against PyTorch's own output (tests/data, made by
  * tools/make-fixtures.py): relative L2 < 1e-4 in fp32, < 1e-2 in bf16, at two sizes. The
- * output buffer is poisoned with NaN before each run so an unwritten output fails. */
+ * output buffer is poisoned with NaN before each run so an unwritten output fails.
+ * Built a second time as test_parity_models_cuda (PARITY_BACKEND "cuda", label gpu): that
+ * one runs cuda only and is skipped, saying why, where no device is. */
 #include "backend.h"
 #include "check.h"
 #include "image.h"
@@ -31,16 +33,28 @@ struct backend_case {
 };
 
 static const struct backend_case cases[] = {
+#ifdef PARITY_BACKEND
+    {PARITY_BACKEND, PRECISION_FP32, 1e-4},
+#else
     {"ref", PRECISION_FP32, 1e-4},
     {"cpu", PRECISION_FP32, 1e-4},
     {"cpu", PRECISION_BF16, 1e-2},
+#endif
 };
+
+/* MNEMO_TEST_DATA in the environment overrides the build's path: the GPU check runs these
+ * binaries from a copy of the tree at another place. */
+static const char *data_dir(void)
+{
+    const char *dir = getenv("MNEMO_TEST_DATA");
+    return dir && *dir ? dir : MNEMO_TEST_DATA;
+}
 
 static int load_npy(struct tensor *t, const char *name)
 {
     char path[512];
     struct error err;
-    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, name);
+    snprintf(path, sizeof path, "%s/%s", data_dir(), name);
     if (tensor_read_npy(t, path, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
@@ -83,7 +97,7 @@ static double run_case(const struct graph *g, const struct backend_case *c, cons
 static void check_fixture(const struct fixture *f)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", MNEMO_TEST_DATA, f->model);
+    snprintf(path, sizeof path, "%s/%s", data_dir(), f->model);
     struct onnx_options opt = {.height = f->size, .width = f->size};
     struct graph g;
     struct error err;
@@ -126,6 +140,15 @@ static void test_fixtures_match_pytorch(void)
 
 int main(void)
 {
+#ifdef PARITY_BACKEND
+    const char *why = backend_find(PARITY_BACKEND)
+                          ? backend_precision_unavailable(PARITY_BACKEND, PRECISION_FP32)
+                          : "not in this build";
+    if (why) {
+        printf("skip: backend %s: %s\n", PARITY_BACKEND, why);
+        return 77;
+    }
+#endif
     RUN(test_fixtures_match_pytorch);
     return check_report();
 }

@@ -1,4 +1,8 @@
-/* test_parity_ops.c — the cpu backend against ref, op by op, on random shapes.
+/* test_parity_ops.c — a fast backend against ref, op by op, on random shapes.
+ *
+ * Built twice: test_parity_ops (cpu, bound 1e-5) and test_parity_ops_cuda (PARITY_BACKEND
+ * "cuda", bound 1e-4, label gpu; skipped with the reason printed where no device is).
+ * MNEMO_TEST_SEED=N draws other random cases (the GPU check passes a fresh one each run).
  *
  * Each case builds a one-op graph (plus the Add/activation the passes fuse into it),
  * finalizes it and runs it on both backends from the same random input, outputs poisoned
@@ -8,6 +12,11 @@
 #include "backend.h"
 #include "check.h"
 #include "graph_build.h"
+
+#ifndef PARITY_BACKEND
+#define PARITY_BACKEND "cpu"
+#define PARITY_BOUND   1e-5
+#endif
 
 static const enum act_kind acts[] = {ACT_NONE, ACT_RELU,    ACT_LEAKY_RELU,
                                      ACT_TANH, ACT_SIGMOID, ACT_CLIP};
@@ -45,12 +54,12 @@ static void check_graph(struct graph *g, const char *what)
         return;
     }
     float *x = random_input(g);
-    float *want = run_on(g, "ref", x), *got = run_on(g, "cpu", x);
+    float *want = run_on(g, "ref", x), *got = run_on(g, PARITY_BACKEND, x);
     int64_t count = shape_count(shape_of(g, g->output));
     CHECK_MSG(want && got, "%s: a backend failed", what);
     if (want && got) {
         double e = rel_l2(got, want, count);
-        CHECK_MSG(e < 1e-5, "%s: relative L2 error %g", what, e);
+        CHECK_MSG(e < PARITY_BOUND, "%s: relative L2 error %g", what, e);
     }
     free(x);
     free(want);
@@ -192,6 +201,31 @@ static void test_activations_with_residual(void)
     }
 }
 
+/* Spatial pads run the cpu kernel; asymmetric ones and crops too (crops fall back). */
+static void test_pads_random(void)
+{
+    for (int i = 0; i < 24; i++) {
+        struct graph g;
+        graph_init(&g);
+        int32_t x = input_add(&g, shape_make4(1 + random_int(2), 1 + random_int(4),
+                                              4 + random_int(20), 4 + random_int(20)));
+        enum pad_mode mode = (enum pad_mode)(i % 3);
+        int32_t y = pad_add(&g, "pad", x, mode, 1 + random_int(3));
+        struct node *n = &g.nodes[g.n_nodes - 1];
+        n->p.pad.value = 0.25f;
+        n->p.pad.pads[3] = random_int(4);       /* asymmetric: left */
+        n->p.pad.pads[6] = i % 4 == 3 ? -1 : 1; /* a crop at the bottom sometimes */
+        CHECK_MSG(graph_infer_shape(&g, n, &err) == 0, "%s", err.msg);
+        epilogue_add(&g, x, y, false, acts[random_int(6)]);
+        char what[64];
+        snprintf(what, sizeof what, "Pad case %d (%s)", i,
+                 mode == PAD_REFLECT ? "reflect"
+                 : mode == PAD_EDGE  ? "edge"
+                                     : "constant");
+        check_graph(&g, what);
+    }
+}
+
 /* What oneDNN cannot express is refused at load, naming the node, not run wrong. */
 static void test_refuses_output_padding_beyond_pad(void)
 {
@@ -214,15 +248,24 @@ static void test_refuses_output_padding_beyond_pad(void)
 
 int main(void)
 {
-    if (!backend_find("cpu")) {
-        printf("skip: this build has no cpu backend (oneDNN not found at configure time)\n");
+    const char *why = backend_find(PARITY_BACKEND)
+                          ? backend_precision_unavailable(PARITY_BACKEND, PRECISION_FP32)
+                          : "not in this build";
+    if (why) {
+        printf("skip: backend %s: %s\n", PARITY_BACKEND, why);
         return 77;
     }
+    const char *seed = getenv("MNEMO_TEST_SEED");
+    if (seed && *seed)
+        rng = (uint32_t)strtoul(seed, NULL, 10);
+    printf("backend %s, random seed %u\n", PARITY_BACKEND, rng);
     RUN(test_conv_random);
     RUN(test_conv_transpose_random);
     RUN(test_conv_generator_layers);
     RUN(test_norms_random);
     RUN(test_activations_with_residual);
-    RUN(test_refuses_output_padding_beyond_pad);
+    RUN(test_pads_random);
+    if (strcmp(PARITY_BACKEND, "cpu") == 0)
+        RUN(test_refuses_output_padding_beyond_pad);
     return check_report();
 }

@@ -8,7 +8,11 @@ packages=(
   build-essential cmake pkg-config git clang-format
   protobuf-c-compiler libprotobuf-c-dev   # ONNX reader
   libpng-dev                              # PNG in/out
+  libconfig-dev                           # config files (runtime/config.c)
   libdnnl-dev                             # the fast cpu backend (oneDNN)
+  ffmpeg                                  # headless capture to video (runtime/capture_video.c)
+  liblo-dev liblo-tools                   # OSC control (runtime/osc.c); oscsend for tests
+  libasound2-dev                          # MIDI control (runtime/control_midi.c), ALSA sequencer
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy

@@ -210,6 +210,28 @@ def many_constants(steps=150):
                   "many_constants"), "many_constants.onnx")
 
 
+def guard_models():
+    """Two broken loop partners for the guard's tests (64x64): a sketcher that returns
+    plain white paper whatever it is shown (the loop stalls, the sketch loses its ink),
+    and a painter that amplifies the high frequencies of its input 40-fold into saturated
+    noise (the loop explodes)."""
+    n = helper.make_node
+    white = [numpy_helper.from_array(np.zeros((1, 3, 1, 1), np.float32), "w"),
+             numpy_helper.from_array(np.ones((1,), np.float32), "b")]
+    save(model_of([n("Conv", ["input", "w", "b"], ["output"], kernel_shape=[1, 1],
+                     name="paper")],
+                  [image_input(dims=(1, 3, 64, 64))], [image_output(dims=(1, 1, 64, 64))], white,
+                  "const_sketcher"), "const_sketcher.onnx")
+    laplace = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], np.float32) * 40.0
+    kernel = np.stack([laplace * s for s in (1.0, -0.7, 0.4)])[:, None, :, :]
+    loud = [numpy_helper.from_array(kernel.astype(np.float32), "w"),
+            numpy_helper.from_array(np.zeros((3,), np.float32), "b")]
+    save(model_of([n("Conv", ["input", "w", "b"], ["output"], kernel_shape=[3, 3],
+                     pads=[1, 1, 1, 1], name="amplify")],
+                  [image_input(dims=(1, 1, 64, 64))], [image_output(dims=(1, 3, 64, 64))], loud,
+                  "noise_painter"), "noise_painter.onnx")
+
+
 def old_opset():
     """Opset 10: Pad and Clip take attributes, Resize takes (X, scales)."""
     n = helper.make_node
@@ -275,6 +297,7 @@ def main():
     group_conv()
     fold_ops()
     many_constants()
+    guard_models()
     old_opset()
     unknown_attr()
     cubic_resize()

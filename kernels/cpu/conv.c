@@ -1,12 +1,20 @@
 /* conv.c — Conv and ConvTranspose through oneDNN.
  *
- * Activations stay plain NCHW float32 (the graph's arena) so that every other op can read
- * them directly; only the weights go to the blocked layout oneDNN picks (format `any`),
- * reordered once at load. The node's fused epilogue y = act(conv + residual) becomes a sum
- * post-op (dst is pre-filled with the residual) and an eltwise post-op. Scratchpad mode is
- * "user" with a buffer allocated here at load, so a run allocates nothing of oneDNN's
- * scratch either. In bf16 the weights and the input are bf16 (the input reordered before
- * each run), accumulation and output stay float32. */
+ * Between nodes, activations are plain NCHW float32 (the graph's arena) so that every
+ * other op reads them directly. Each convolution runs in the layout oneDNN prefers for it
+ * (format `any`: nChw8c with its jit:avx2 kernels on this CPU, plain NCHW where gemm is
+ * better), with a reorder from and to the arena around it when that layout differs:
+ * measured on the 256x256 generators, the reorders cost a few percent and the direct
+ * kernels save 20-35% against gemm on NCHW (tools/bench, bench/RESULTS.md). Weights are
+ * reordered once at load.
+ *
+ * The epilogue y = act(conv + bias + residual): bias and activation as oneDNN post-ops
+ * for Conv; the residual (in NCHW in the arena) added by our own pass after the output is
+ * back in the arena. ConvTranspose runs bare and our pass does all of it: oneDNN 2.6 runs
+ * deconvolution bias and post-ops in a slow scalar loop (FACTS.md).
+ *
+ * Scratchpad mode is "user" with a buffer allocated here at load, so a run allocates no
+ * scratch. In bf16 the weights and the input are bf16, accumulation and output float32. */
 #include "cpu.h"
 
 #include <string.h>
@@ -60,7 +68,7 @@ static void dims4(dnnl_dims_t d, const struct shape *s)
         d[i] = s->dim[i];
 }
 
-/* The epilogue as post-ops: sum first (dst holds the residual), then the activation. */
+/* The activation as a post-op. */
 static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struct error *err)
 {
     static const dnnl_alg_kind_t alg[ACT_COUNT] = {
@@ -71,9 +79,7 @@ static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struc
     dnnl_post_ops_t ops;
     DNNL_CHECK(dnnl_post_ops_create(&ops), "post-ops");
     dnnl_status_t status = dnnl_success;
-    if (n->residual >= 0)
-        status = dnnl_post_ops_append_sum(ops, 1.0f);
-    if (status == dnnl_success && n->act.kind != ACT_NONE) {
+    if (n->act.kind != ACT_NONE) {
         float alpha = n->act.kind == ACT_RELU ? 0.0f : n->act.alpha;
         status = dnnl_post_ops_append_eltwise(ops, 1.0f, alg[n->act.kind], alpha, n->act.beta);
     }
@@ -85,12 +91,14 @@ static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struc
 }
 
 struct conv_descs {
-    dnnl_memory_desc_t src, weights_any, weights_user, bias, dst;
+    dnnl_memory_desc_t src, weights_any, weights_user, bias, dst, src_arena, dst_arena;
 };
 
+/* src, dst and weights in the layout oneDNN prefers (`any`); the arena's NCHW beside. */
 static void conv_descs_make(struct conv_descs *d, const struct node *n, const struct ref_io *io,
                             dnnl_data_type_t act_type)
 {
+    dnnl_format_tag_t layout = dnnl_format_tag_any;
     bool transposed = n->op == OP_CONV_TRANSPOSE;
     dnnl_dims_t src, dst, weights;
     dims4(src, io->in_shape[0]);
@@ -100,8 +108,10 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
         weights[0] = io->in_shape[1]->dim[1];
         weights[1] = io->in_shape[1]->dim[0];
     }
-    dnnl_memory_desc_init_by_tag(&d->src, 4, src, act_type, dnnl_nchw);
-    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&d->src, 4, src, act_type, layout);
+    dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, layout);
+    dnnl_memory_desc_init_by_tag(&d->src_arena, 4, src, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&d->dst_arena, 4, dst, dnnl_f32, dnnl_nchw);
     dnnl_memory_desc_init_by_tag(&d->weights_any, 4, weights, act_type, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&d->weights_user, 4, weights, dnnl_f32,
                                  transposed ? dnnl_iohw : dnnl_oihw);
@@ -180,28 +190,44 @@ static int weights_make(struct cpu_conv *c, const struct cpu_context *ctx, const
     return rc;
 }
 
-/* src: the arena itself in fp32; in bf16 a buffer of its own filled by a reorder. */
-static int src_make(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
-                    const struct conv_descs *d, const struct ref_io *io, struct error *err)
+/* A reorder primitive between two memories (created now, run on every run). */
+static int convert_make(dnnl_primitive_t *convert, const struct cpu_context *ctx,
+                        const struct node *n, const dnnl_memory_desc_t *from,
+                        const dnnl_memory_desc_t *to, struct error *err)
 {
-    void *arena_src = (void *)io->in[0];
-    if (d->src.data_type == dnnl_f32) {
-        DNNL_CHECK(dnnl_memory_create(&c->src, &d->src, ctx->engine, arena_src), "input memory");
+    dnnl_primitive_desc_t pd;
+    DNNL_CHECK(dnnl_reorder_primitive_desc_create(&pd, from, ctx->engine, to, ctx->engine, NULL),
+               "layout conversion");
+    dnnl_status_t status = dnnl_primitive_create(convert, pd);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_CHECK(status, "layout conversion");
+    return 0;
+}
+
+/* The primitive's src and dst: the arena itself when their layout is the arena's, else
+ * buffers of their own with conversions from and to the arena. */
+static int io_memories_make(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                            const struct conv_descs *d, dnnl_primitive_desc_t pd,
+                            const struct ref_io *io, struct error *err)
+{
+    const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    if (dnnl_memory_desc_equal(src, &d->src_arena)) {
+        DNNL_CHECK(dnnl_memory_create(&c->src, src, ctx->engine, (void *)io->in[0]), "input");
+    } else {
+        DNNL_CHECK(dnnl_memory_create(&c->src, src, ctx->engine, DNNL_MEMORY_ALLOCATE), "input");
+        DNNL_CHECK(dnnl_memory_create(&c->src_arena, &d->src_arena, ctx->engine, (void *)io->in[0]),
+                   "input");
+        if (convert_make(&c->src_convert, ctx, n, &d->src_arena, src, err))
+            return -1;
+    }
+    if (dnnl_memory_desc_equal(dst, &d->dst_arena)) {
+        DNNL_CHECK(dnnl_memory_create(&c->dst, dst, ctx->engine, io->out), "output");
         return 0;
     }
-    DNNL_CHECK(dnnl_memory_create(&c->src, &d->src, ctx->engine, DNNL_MEMORY_ALLOCATE),
-               "bf16 input memory");
-    dnnl_memory_desc_t f32 = d->src;
-    f32.data_type = dnnl_f32;
-    DNNL_CHECK(dnnl_memory_create(&c->src_f32, &f32, ctx->engine, arena_src), "input memory");
-    dnnl_primitive_desc_t pd;
-    DNNL_CHECK(
-        dnnl_reorder_primitive_desc_create(&pd, &f32, ctx->engine, &d->src, ctx->engine, NULL),
-        "bf16 input conversion");
-    dnnl_status_t status = dnnl_primitive_create(&c->src_to_bf16, pd);
-    dnnl_primitive_desc_destroy(pd);
-    DNNL_CHECK(status, "bf16 input conversion");
-    return 0;
+    DNNL_CHECK(dnnl_memory_create(&c->dst, dst, ctx->engine, DNNL_MEMORY_ALLOCATE), "output");
+    DNNL_CHECK(dnnl_memory_create(&c->dst_arena, &d->dst_arena, ctx->engine, io->out), "output");
+    return convert_make(&c->dst_convert, ctx, n, dst, &d->dst_arena, err);
 }
 
 /* Memories bound to the arena, the constants and a scratchpad of our own. */
@@ -209,23 +235,21 @@ static int memories_make(struct cpu_conv *c, const struct cpu_context *ctx, cons
                          const struct conv_descs *d, dnnl_primitive_desc_t pd,
                          const struct ref_io *io, struct error *err)
 {
-    if (src_make(c, ctx, n, d, io, err) || weights_make(c, ctx, n, d, pd, io->in[1], err))
+    if (io_memories_make(c, ctx, n, d, pd, io, err) ||
+        weights_make(c, ctx, n, d, pd, io->in[1], err))
         return -1;
-    if (io->in[2])
+    if (io->in[2] && !c->bias_here)
         DNNL_CHECK(dnnl_memory_create(&c->bias, &d->bias, ctx->engine, (void *)io->in[2]),
                    "bias memory");
-    DNNL_CHECK(dnnl_memory_create(&c->dst, &d->dst, ctx->engine, io->out), "output memory");
     const dnnl_memory_desc_t *scratch =
         dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     DNNL_CHECK(dnnl_memory_create(&c->scratchpad, scratch, ctx->engine, DNNL_MEMORY_ALLOCATE),
                "scratchpad memory");
-    c->dst_data = io->out;
-    c->dst_count = shape_count(io->out_shape);
-    c->residual = io->residual != io->out ? io->residual : NULL;
     return 0;
 }
 
-static int attr_make(dnnl_primitive_attr_t *attr, const struct node *n, struct error *err)
+static int attr_make(dnnl_primitive_attr_t *attr, const struct cpu_conv *c, const struct node *n,
+                     struct error *err)
 {
     DNNL_CHECK(dnnl_primitive_attr_create(attr), "attributes");
     dnnl_status_t status =
@@ -234,25 +258,38 @@ static int attr_make(dnnl_primitive_attr_t *attr, const struct node *n, struct e
         dnnl_primitive_attr_destroy(*attr);
         return dnnl_failed(err, n, "scratchpad mode", status);
     }
-    if (post_ops_make(*attr, n, err)) {
+    if (!c->epilogue_here && post_ops_make(*attr, n, err)) {
         dnnl_primitive_attr_destroy(*attr);
         return -1;
     }
     return 0;
 }
 
-int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
-                    const struct ref_io *io, enum precision precision, struct error *err)
+/* Where the epilogue y = act(conv + bias + residual) happens: in oneDNN's post-ops for a
+ * Conv without a residual, in our own pass after the run otherwise. */
+static void epilogue_plan(struct cpu_conv *c, const struct node *n, const struct ref_io *io)
+{
+    bool transposed = n->op == OP_CONV_TRANSPOSE;
+    c->node = n;
+    c->residual = io->residual;
+    c->epilogue_here = transposed || io->residual != NULL;
+    c->bias_here = transposed ? io->in[2] : NULL;
+    c->dst_data = io->out;
+    c->dst_shape = io->out_shape;
+}
+
+static int conv_build(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                      const struct ref_io *io, enum precision precision, struct error *err)
 {
     memset(c, 0, sizeof *c);
-    c->node = n;
+    epilogue_plan(c, n, io);
     struct conv_descs d;
     conv_descs_make(&d, n, io, precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32);
     dnnl_primitive_attr_t attr;
-    if (attr_make(&attr, n, err))
+    if (attr_make(&attr, c, n, err))
         return -1;
     dnnl_primitive_desc_t pd;
-    int rc = primitive_desc_make(&pd, ctx, n, &d, io->in[2] != NULL, attr, err);
+    int rc = primitive_desc_make(&pd, ctx, n, &d, io->in[2] && !c->bias_here, attr, err);
     dnnl_primitive_attr_destroy(attr);
     if (rc)
         return -1;
@@ -263,35 +300,54 @@ int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const str
             rc = dnnl_failed(err, n, "convolution primitive", status);
     }
     dnnl_primitive_desc_destroy(pd);
+    if (rc)
+        cpu_conv_destroy(c);
     return rc;
+}
+
+int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
+                    const struct ref_io *io, enum precision precision, struct error *err)
+{
+    return conv_build(c, ctx, n, io, precision, err);
+}
+
+static int execute(dnnl_primitive_t p, const struct cpu_context *ctx, int nargs,
+                   const dnnl_exec_arg_t *args, const struct node *n, const char *what,
+                   struct error *err)
+{
+    if (dnnl_primitive_execute(p, ctx->stream, nargs, args) != dnnl_success)
+        return error_set(err, "cpu backend: node '%s' (%s): %s failed", n->name, n->onnx_op, what);
+    return 0;
 }
 
 int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct error *err)
 {
-    if (c->residual)
-        memcpy(c->dst_data, c->residual, (size_t)c->dst_count * sizeof(float));
-    if (c->src_to_bf16) {
-        dnnl_exec_arg_t convert[] = {{DNNL_ARG_FROM, c->src_f32}, {DNNL_ARG_TO, c->src}};
-        if (dnnl_primitive_execute(c->src_to_bf16, ctx->stream, 2, convert) != dnnl_success)
-            return error_set(err, "cpu backend: node '%s': converting its input to bf16 failed",
-                             c->node->name);
-    }
+    const struct node *n = c->node;
+    dnnl_exec_arg_t src_args[] = {{DNNL_ARG_FROM, c->src_arena}, {DNNL_ARG_TO, c->src}};
+    if (c->src_convert && execute(c->src_convert, ctx, 2, src_args, n, "input conversion", err))
+        return -1;
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->src},
                                {DNNL_ARG_WEIGHTS, c->weights},
                                {DNNL_ARG_DST, c->dst},
                                {DNNL_ARG_SCRATCHPAD, c->scratchpad},
                                {DNNL_ARG_BIAS, c->bias}};
-    if (dnnl_primitive_execute(c->primitive, ctx->stream, c->bias ? 5 : 4, args) != dnnl_success)
-        return error_set(err, "cpu backend: node '%s' (%s) failed to run", c->node->name,
-                         c->node->onnx_op);
+    if (execute(c->primitive, ctx, c->bias ? 5 : 4, args, n, "the convolution", err))
+        return -1;
+    dnnl_exec_arg_t dst_args[] = {{DNNL_ARG_FROM, c->dst}, {DNNL_ARG_TO, c->dst_arena}};
+    if (c->dst_convert && execute(c->dst_convert, ctx, 2, dst_args, n, "output conversion", err))
+        return -1;
+    if (c->epilogue_here && (c->bias_here || c->residual || n->act.kind != ACT_NONE))
+        cpu_bias_epilogue(n, c->bias_here, c->residual, c->dst_data, c->dst_shape);
     return 0;
 }
 
 void cpu_conv_destroy(struct cpu_conv *c)
 {
     dnnl_primitive_destroy(c->primitive);
-    dnnl_primitive_destroy(c->src_to_bf16);
-    dnnl_memory_t memories[] = {c->src, c->weights, c->bias, c->dst, c->scratchpad, c->src_f32};
+    dnnl_primitive_destroy(c->src_convert);
+    dnnl_primitive_destroy(c->dst_convert);
+    dnnl_memory_t memories[] = {c->src,        c->weights,   c->bias,     c->dst,
+                                c->scratchpad, c->src_arena, c->dst_arena};
     for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
         dnnl_memory_destroy(memories[i]);
     memset(c, 0, sizeof *c);

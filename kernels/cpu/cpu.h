@@ -19,14 +19,16 @@ struct cpu_conv {
     const struct node *node; /* for messages */
     dnnl_primitive_t primitive;
     dnnl_memory_t src, weights, bias, dst, scratchpad;
-    /* bf16 only: the node's float input, converted into src before each run. */
-    dnnl_primitive_t src_to_bf16;
-    dnnl_memory_t src_f32;
-    /* Copied into dst before the run when the node has a residual (oneDNN's sum post-op
-     * adds what dst holds). NULL when there is none or it already lives in dst. */
-    const float *residual;
+    /* When the primitive's src or dst is not the arena's NCHW float32 (bf16, or a blocked
+     * layout), a reorder converts before or after the run; NULL otherwise. */
+    dnnl_primitive_t src_convert, dst_convert;
+    dnnl_memory_t src_arena, dst_arena;
+    /* Our own epilogue after the run (cpu_bias_epilogue): bias_here (ConvTranspose),
+     * residual and the activation. Otherwise oneDNN's post-ops did it. */
+    bool epilogue_here;
+    const float *bias_here, *residual;
     float *dst_data;
-    int64_t dst_count;
+    const struct shape *dst_shape;
 };
 
 /* oneDNN objects one backend shares between its primitives. */
@@ -52,5 +54,12 @@ void cpu_conv_destroy(struct cpu_conv *c);
 void cpu_instance_norm(const struct node *n, const struct ref_io *io);
 void cpu_batch_norm(const struct node *n, const struct ref_io *io);
 void cpu_activation(const struct node *n, const struct ref_io *io);
+/* y = act(y + bias[c] + residual) in place: the epilogue of a transposed convolution,
+ * which oneDNN 2.6 would otherwise run in a scalar reference pass. */
+void cpu_bias_epilogue(const struct node *n, const float *bias, const float *residual, float *y,
+                       const struct shape *ys);
+/* Pad of H and W of an NCHW tensor (no crops, N and C untouched). */
+bool cpu_pad_supported(const struct node *n, const struct shape *xs);
+void cpu_pad(const struct node *n, const struct ref_io *io);
 
 #endif

@@ -6,6 +6,8 @@
  * where float sums would drift from the reference by more than the parity bound. */
 #include "cpu.h"
 
+#include <string.h>
+
 static int64_t spatial_count(const struct shape *s)
 {
     int64_t count = 1;
@@ -90,5 +92,83 @@ void cpu_activation(const struct node *n, const struct ref_io *io)
         int64_t begin = k * CPU_CHUNK, len = count - begin < CPU_CHUNK ? count - begin : CPU_CHUNK;
         affine_plane(n, io->in[0] + begin, io->residual ? io->residual + begin : NULL,
                      io->out + begin, len, 1.0f, 0.0f);
+    }
+}
+
+void cpu_bias_epilogue(const struct node *n, const float *bias, const float *residual, float *y,
+                       const struct shape *ys)
+{
+    int64_t spatial = spatial_count(ys), channels = ys->dim[1];
+    int64_t planes = ys->dim[0] * channels;
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        int64_t base = p * spatial;
+        affine_plane(n, y + base, residual ? residual + base : NULL, y + base, spatial, 1.0f,
+                     bias ? bias[p % channels] : 0.0f);
+    }
+}
+
+/* Source index along one axis for output index o (reflect excludes the edge, as ONNX). */
+static int64_t pad_index(enum pad_mode mode, int64_t o, int64_t begin, int64_t size)
+{
+    int64_t i = o - begin;
+    if (i >= 0 && i < size)
+        return i;
+    if (mode == PAD_REFLECT)
+        return i < 0 ? -i : 2 * (size - 1) - i;
+    if (mode == PAD_EDGE)
+        return i < 0 ? 0 : size - 1;
+    return -1;
+}
+
+/* One output row: the input row copied into the middle, the margins by mode. */
+static void pad_row(const struct pad_params *p, const float *src, float *dst, int64_t w_in,
+                    int64_t w_out)
+{
+    int64_t left = p->pads[3];
+    for (int64_t x = 0; x < w_out; x++) {
+        if (x == left && left >= 0 && w_in > 0 && x + w_in <= w_out) {
+            memcpy(dst + x, src, (size_t)w_in * sizeof(float));
+            x += w_in - 1;
+            continue;
+        }
+        int64_t i = pad_index(p->mode, x, left, w_in);
+        dst[x] = i < 0 ? p->value : src[i];
+    }
+}
+
+bool cpu_pad_supported(const struct node *n, const struct shape *xs)
+{
+    const int64_t *pads = n->p.pad.pads;
+    if (xs->rank != 4)
+        return false;
+    for (int d = 0; d < 8; d++)
+        if ((d % 4 < 2 && pads[d] != 0) || pads[d] < 0)
+            return false; /* only H and W grow; crops and N/C pads go to ref */
+    return true;
+}
+
+void cpu_pad(const struct node *n, const struct ref_io *io)
+{
+    const struct pad_params *p = &n->p.pad;
+    const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
+    int64_t h_in = xs->dim[2], w_in = xs->dim[3], h_out = ys->dim[2], w_out = ys->dim[3];
+    int64_t planes = ys->dim[0] * ys->dim[1];
+#pragma omp parallel for schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        const float *src = io->in[0] + pl * h_in * w_in;
+        float *dst = io->out + pl * h_out * w_out;
+        for (int64_t y = 0; y < h_out; y++) {
+            int64_t sy = pad_index(p->mode, y, p->pads[2], h_in);
+            if (sy < 0) {
+                for (int64_t x = 0; x < w_out; x++)
+                    dst[y * w_out + x] = p->value;
+            } else {
+                pad_row(p, src + sy * w_in, dst + y * w_out, w_in, w_out);
+            }
+        }
+        if (io->residual || n->act.kind != ACT_NONE)
+            affine_plane(n, dst, io->residual ? io->residual + pl * h_out * w_out : NULL, dst,
+                         h_out * w_out, 1.0f, 0.0f);
     }
 }

@@ -252,10 +252,11 @@ host_note="$(uname -r)"
     "$(jstr "$peak_source")" "$(jstr "Linux $host_note")" "$notes_json"
 } >>"$JSONL"
 mkdir -p "$(dirname "$OUT")"
-if python3 "$HERE/report.py" "$JSONL" "$OUT" 2>"$WORK/report.log" ||
-   "$PYTHON" "$HERE/report.py" "$JSONL" "$OUT" 2>"$WORK/report.log"; then
-  say "wrote ${OUT#$ROOT/}"
-  cat "$OUT"
+if python3 "$HERE/report.py" "$JSONL" "$WORK/cpu.md" 2>"$WORK/report.log" ||
+   "$PYTHON" "$HERE/report.py" "$JSONL" "$WORK/cpu.md" 2>"$WORK/report.log"; then
+  "$HERE/section.sh" "$OUT" cpu <"$WORK/cpu.md" # the loop benchmark keeps its own section
+  say "wrote the cpu section of ${OUT#$ROOT/}"
+  cat "$WORK/cpu.md"
 else
   cat "$WORK/report.log" >&2
   cp "$JSONL" "$ROOT/bench/results.jsonl"

@@ -1,0 +1,301 @@
+/* conv.c — Conv and ConvTranspose through cuDNN's legacy API, and the shape arithmetic
+ * that maps ONNX's padding onto it.
+ *
+ * Conv is cudnnConvolutionForward; ConvTranspose is cudnnConvolutionBackwardData (the
+ * gradient of a convolution is a transposed one: ONNX's weights Cin x Cout x kh x kw are
+ * exactly the filter K x C it expects, dy is our input, dx our output). Bias, residual
+ * and activation run after in our own epilogue kernel: cuDNN's fused variant knows only
+ * ReLU and forces one algorithm. */
+#include "cuda.h"
+
+#include <string.h>
+
+#define CONV_WORKSPACE_CAP ((size_t)1 << 30) /* 1 GiB: an algorithm wanting more is skipped */
+
+int cuda_error_set(struct error *err, cudaError_t e, const char *what)
+{
+    return error_set(err, "%s: %s (%s)", what, cudaGetErrorName(e), cudaGetErrorString(e));
+}
+
+int cudnn_error_set(struct error *err, cudnnStatus_t s, const char *what)
+{
+    return error_set(err, "%s: %s", what, cudnnGetErrorString(s));
+}
+
+int64_t cuda_conv_forward_size(int64_t in, int32_t kernel, int32_t stride, int32_t pad,
+                               int32_t dilation)
+{
+    return (in + 2 * (int64_t)pad - (int64_t)dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+static bool pads_symmetric(const struct conv_params *p)
+{
+    return p->pad[0] == p->pad[2] && p->pad[1] == p->pad[3];
+}
+
+/* Conv with asymmetric pads: cuDNN reads the input zero-padded by ONNX's four pads. */
+static void plan_conv(const struct conv_params *cp, const struct shape *xs,
+                      struct cuda_conv_plan *p)
+{
+    p->x = *xs;
+    if (pads_symmetric(cp)) {
+        p->pad[0] = cp->pad[0];
+        p->pad[1] = cp->pad[1];
+        return;
+    }
+    p->via_scratch = true;
+    p->x.dim[2] += cp->pad[0] + cp->pad[2];
+    p->x.dim[3] += cp->pad[1] + cp->pad[3];
+    p->edges.pads[2] = cp->pad[0];
+    p->edges.pads[3] = cp->pad[1];
+    p->edges.pads[6] = cp->pad[2];
+    p->edges.pads[7] = cp->pad[3];
+}
+
+/* ConvTranspose with asymmetric pads: cuDNN writes the uncropped output (pad 0), which is
+ * then cropped by ONNX's four pads (negative pads of the pad kernel). output_padding
+ * needs nothing: its extra rows and columns are at the end in both ONNX and cuDNN. */
+static void plan_transposed(const struct conv_params *cp, struct cuda_conv_plan *p)
+{
+    if (pads_symmetric(cp)) {
+        p->pad[0] = cp->pad[0];
+        p->pad[1] = cp->pad[1];
+        return;
+    }
+    p->via_scratch = true;
+    p->y.dim[2] += cp->pad[0] + cp->pad[2];
+    p->y.dim[3] += cp->pad[1] + cp->pad[3];
+    p->edges.pads[2] = -cp->pad[0];
+    p->edges.pads[3] = -cp->pad[1];
+    p->edges.pads[6] = -cp->pad[2];
+    p->edges.pads[7] = -cp->pad[3];
+}
+
+int cuda_conv_plan_make(const struct node *n, const struct shape *xs, const struct shape *ys,
+                        struct cuda_conv_plan *p, struct error *err)
+{
+    const struct conv_params *cp = &n->p.conv;
+    memset(p, 0, sizeof *p);
+    p->edges.mode = PAD_CONSTANT;
+    p->x = *xs;
+    p->y = *ys;
+    p->transposed = n->op == OP_CONV_TRANSPOSE;
+    if (!p->transposed) {
+        plan_conv(cp, xs, p);
+        return 0;
+    }
+    for (int d = 0; d < 2; d++)
+        if (cp->output_padding[d] >= cp->stride[d])
+            return error_set(err, "output_padding %d >= stride %d: cuDNN cannot express it",
+                             cp->output_padding[d], cp->stride[d]);
+    plan_transposed(cp, p);
+    return 0;
+}
+
+int64_t cuda_conv_plan_scratch(const struct cuda_conv_plan *p)
+{
+    if (!p->via_scratch)
+        return 0;
+    /* Conv: the padded input; ConvTranspose: the uncropped output. */
+    return shape_count(p->transposed ? &p->y : &p->x);
+}
+
+/* ---- cuDNN ---------------------------------------------------------------------------- */
+
+#define CUDNN_TRY(call, what)                                                                      \
+    do {                                                                                           \
+        cudnnStatus_t status_ = (call);                                                            \
+        if (status_ != CUDNN_STATUS_SUCCESS)                                                       \
+            return cudnn_error_set(err, status_, what);                                            \
+    } while (0)
+
+static int tensor_desc(cudnnTensorDescriptor_t *desc, const struct shape *s, struct error *err)
+{
+    CUDNN_TRY(cudnnCreateTensorDescriptor(desc), "cudnnCreateTensorDescriptor");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(*desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, (int)s->dim[0],
+                                         (int)s->dim[1], (int)s->dim[2], (int)s->dim[3]),
+              "cudnnSetTensor4dDescriptor");
+    return 0;
+}
+
+static int descriptors_make(struct cuda_conv *c, const struct shape *ws, struct error *err)
+{
+    const struct conv_params *cp = &c->node->p.conv;
+    if (tensor_desc(&c->x_desc, &c->plan.x, err) || tensor_desc(&c->y_desc, &c->plan.y, err))
+        return -1;
+    CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w_desc), "cudnnCreateFilterDescriptor");
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                         (int)ws->dim[0], (int)ws->dim[1], (int)ws->dim[2],
+                                         (int)ws->dim[3]),
+              "cudnnSetFilter4dDescriptor");
+    CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv_desc), "cudnnCreateConvolutionDescriptor");
+    CUDNN_TRY(cudnnSetConvolution2dDescriptor(
+                  c->conv_desc, c->plan.pad[0], c->plan.pad[1], cp->stride[0], cp->stride[1],
+                  cp->dilation[0], cp->dilation[1], CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+              "cudnnSetConvolution2dDescriptor");
+    /* FMA only: the default lets Ampere and later use TF32 (10-bit mantissa, ~3e-4). */
+    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv_desc, CUDNN_FMA_MATH),
+              "cudnnSetConvolutionMathType");
+    return 0;
+}
+
+/* cuDNN checks that the forward convolution of the output-side tensor gives the input-side
+ * one; say so here, naming the shapes, rather than as CUDNN_STATUS_BAD_PARAM later. */
+static int geometry_check(const struct cuda_conv *c, struct error *err)
+{
+    const struct conv_params *cp = &c->node->p.conv;
+    const struct shape *in = c->plan.transposed ? &c->plan.y : &c->plan.x;
+    const struct shape *out = c->plan.transposed ? &c->plan.x : &c->plan.y;
+    for (int d = 0; d < 2; d++) {
+        int64_t want = cuda_conv_forward_size(in->dim[2 + d], cp->kernel[d], cp->stride[d],
+                                              c->plan.pad[d], cp->dilation[d]);
+        if (want != out->dim[2 + d])
+            return error_set(err, "cuDNN's geometry gives %lld along axis %d, the graph %lld",
+                             (long long)want, 2 + d, (long long)out->dim[2 + d]);
+    }
+    return 0;
+}
+
+/* Whether one of cuDNN's ranked candidates will do: it works, uses no tensor-core math (the
+ * descriptor asks for FMA; this guards against a candidate that says otherwise) and fits
+ * the workspace cap; when `strict`, it is also deterministic (same frames for the same
+ * seed). The first strict one wins, else the first one. */
+static bool algo_acceptable(cudnnStatus_t status, cudnnDeterminism_t determinism,
+                            cudnnMathType_t math, size_t memory, int strict)
+{
+    if (status != CUDNN_STATUS_SUCCESS || memory > CONV_WORKSPACE_CAP)
+        return false;
+    if (math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+        return false;
+    return !strict || determinism == CUDNN_DETERMINISTIC;
+}
+
+static int algo_forward(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+{
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int count = 0;
+    CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(cudnn, c->x_desc, c->w_desc, c->conv_desc,
+                                                     c->y_desc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                     &count, perf),
+              "cudnnGetConvolutionForwardAlgorithm_v7");
+    for (int strict = 1; strict >= 0; strict--)
+        for (int i = 0; i < count; i++)
+            if (algo_acceptable(perf[i].status, perf[i].determinism, perf[i].mathType,
+                                perf[i].memory, strict)) {
+                c->algo = (int)perf[i].algo;
+                return 0;
+            }
+    return error_set(err, "cuDNN offered no fp32 forward algorithm within 1 GiB of workspace");
+}
+
+static int algo_backward_data(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+{
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int count = 0;
+    /* Backward data: w, dy (our input, plan.x), conv, dx (our output, plan.y). */
+    CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                  cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
+                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf),
+              "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+    for (int strict = 1; strict >= 0; strict--)
+        for (int i = 0; i < count; i++)
+            if (algo_acceptable(perf[i].status, perf[i].determinism, perf[i].mathType,
+                                perf[i].memory, strict)) {
+                c->algo = (int)perf[i].algo;
+                return 0;
+            }
+    return error_set(err,
+                     "cuDNN offered no fp32 backward-data algorithm within 1 GiB of workspace");
+}
+
+static int workspace_size(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+{
+    if (c->plan.transposed)
+        CUDNN_TRY(cudnnGetConvolutionBackwardDataWorkspaceSize(
+                      cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
+                      (cudnnConvolutionBwdDataAlgo_t)c->algo, &c->workspace_bytes),
+                  "cudnnGetConvolutionBackwardDataWorkspaceSize");
+    else
+        CUDNN_TRY(cudnnGetConvolutionForwardWorkspaceSize(
+                      cudnn, c->x_desc, c->w_desc, c->conv_desc, c->y_desc,
+                      (cudnnConvolutionFwdAlgo_t)c->algo, &c->workspace_bytes),
+                  "cudnnGetConvolutionForwardWorkspaceSize");
+    return 0;
+}
+
+int cuda_conv_create(struct cuda_conv *c, cudnnHandle_t cudnn, const struct node *n,
+                     const struct ref_io *io, struct error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->node = n;
+    c->io = *io;
+    if (cuda_conv_plan_make(n, io->in_shape[0], io->out_shape, &c->plan, err) ||
+        descriptors_make(c, io->in_shape[1], err) || geometry_check(c, err) ||
+        (c->plan.transposed ? algo_backward_data(c, cudnn, err) : algo_forward(c, cudnn, err)) ||
+        workspace_size(c, cudnn, err))
+        return error_prefix(err, "node '%s' (%s)", n->name, n->onnx_op ? n->onnx_op : "Conv");
+    return 0;
+}
+
+static int conv_enqueue(const struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                        void *workspace, size_t workspace_bytes, struct error *err)
+{
+    const float one = 1.0f, zero = 0.0f;
+    if (c->plan.transposed)
+        CUDNN_TRY(cudnnConvolutionBackwardData(cudnn, &one, c->w_desc, c->io.in[1], c->x_desc, x,
+                                               c->conv_desc, (cudnnConvolutionBwdDataAlgo_t)c->algo,
+                                               workspace, workspace_bytes, &zero, c->y_desc, y),
+                  "cudnnConvolutionBackwardData");
+    else
+        CUDNN_TRY(cudnnConvolutionForward(cudnn, &one, c->x_desc, x, c->w_desc, c->io.in[1],
+                                          c->conv_desc, (cudnnConvolutionFwdAlgo_t)c->algo,
+                                          workspace, workspace_bytes, &zero, c->y_desc, y),
+                  "cudnnConvolutionForward");
+    return 0;
+}
+
+static int launched(cudaError_t e, const char *what, struct error *err)
+{
+    return e == cudaSuccess ? 0 : cuda_error_set(err, e, what);
+}
+
+int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t stream,
+                  float *scratch, void *workspace, size_t workspace_bytes, struct error *err)
+{
+    const struct ref_io *io = &c->io;
+    const struct node *n = c->node;
+    const float *x = io->in[0];
+    float *y = c->plan.via_scratch && c->plan.transposed ? scratch : io->out;
+    struct act none = {ACT_NONE, 0, 0};
+    int rc = 0;
+    if (c->plan.via_scratch && !c->plan.transposed) {
+        rc = launched(cuda_pad_params(&c->plan.edges, x, io->in_shape[0], scratch, &c->plan.x, NULL,
+                                      none, stream),
+                      "pad before the convolution", err);
+        x = scratch;
+    }
+    if (!rc)
+        rc = conv_enqueue(c, cudnn, x, y, workspace, workspace_bytes, err);
+    if (!rc && c->plan.via_scratch && c->plan.transposed)
+        rc = launched(cuda_pad_params(&c->plan.edges, scratch, &c->plan.y, io->out, io->out_shape,
+                                      NULL, none, stream),
+                      "crop after the transposed convolution", err);
+    if (!rc && (io->in[2] || io->residual || n->act.kind != ACT_NONE))
+        rc =
+            launched(cuda_epilogue(io->out, io->out_shape, io->in[2], io->residual, n->act, stream),
+                     "epilogue", err);
+    return rc;
+}
+
+void cuda_conv_destroy(struct cuda_conv *c)
+{
+    if (c->x_desc)
+        cudnnDestroyTensorDescriptor(c->x_desc);
+    if (c->y_desc)
+        cudnnDestroyTensorDescriptor(c->y_desc);
+    if (c->w_desc)
+        cudnnDestroyFilterDescriptor(c->w_desc);
+    if (c->conv_desc)
+        cudnnDestroyConvolutionDescriptor(c->conv_desc);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,47 @@
+/* cuda_common.cuh — what every kernel file shares: launch geometry and the activation.
+ *
+ * Grid-stride loops with a capped grid: enough blocks to fill an H200 (132 SMs) several
+ * times over, never a grid dimension past what a launch allows. */
+#ifndef MNEMO_CUDA_COMMON_CUH
+#define MNEMO_CUDA_COMMON_CUH
+
+#include "graph.h"
+
+#define BLOCK 256
+
+static __device__ __forceinline__ int64_t grid_index(void)
+{
+    return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+static __device__ __forceinline__ int64_t grid_stride(void)
+{
+    return (int64_t)gridDim.x * blockDim.x;
+}
+
+static inline unsigned grid_for(int64_t count)
+{
+    int64_t blocks = (count + BLOCK - 1) / BLOCK;
+    return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
+}
+
+/* As act_apply (graph.h), on the device. */
+static __device__ __forceinline__ float act_dev(struct act a, float x)
+{
+    switch (a.kind) {
+    case ACT_RELU:
+        return x > 0.0f ? x : 0.0f;
+    case ACT_LEAKY_RELU:
+        return x >= 0.0f ? x : a.alpha * x;
+    case ACT_TANH:
+        return tanhf(x);
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + expf(-x));
+    case ACT_CLIP:
+        return x < a.alpha ? a.alpha : (x > a.beta ? a.beta : x);
+    default:
+        return x;
+    }
+}
+
+#endif

@@ -1,0 +1,320 @@
+/* elementwise.cu — the memory-bound ops on the device: activation, binary with numpy
+ * broadcasting, concat, pad (constant / reflect / edge, negative pads crop), resize
+ * (nearest / linear with ONNX's coordinate modes) and the convolution epilogue.
+ *
+ * One thread per output element, grid-stride loops, 64-bit indices (a 1024² tensor of 64
+ * channels is 2^26 elements; batches and bigger sizes pass 2^31). Each mirrors its
+ * kernels/ref function line by line so that parity is by construction; resize computes
+ * its source coordinates in double, as ref does, so nearest picks the same pixel. */
+#include "cuda.h"
+
+#include "cuda_common.cuh"
+
+/* ---- activation and the convolution epilogue ----------------------------------------- */
+
+__global__ void activation_kernel(const float *x, float *y, int64_t count, const float *residual,
+                                  struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride())
+        y[i] = act_dev(act, x[i] + (residual ? residual[i] : 0.0f));
+}
+
+extern "C" cudaError_t cuda_activation(const struct node *n, const struct ref_io *io,
+                                       cudaStream_t stream)
+{
+    int64_t count = shape_count(io->out_shape);
+    activation_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[0], io->out, count,
+                                                             io->residual, n->act);
+    return cudaGetLastError();
+}
+
+__global__ void epilogue_kernel(float *y, int64_t count, int64_t channels, int64_t spatial,
+                                const float *bias, const float *residual, struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        float v = y[i];
+        if (bias)
+            v += bias[(i / spatial) % channels];
+        if (residual)
+            v += residual[i];
+        y[i] = act_dev(act, v);
+    }
+}
+
+extern "C" cudaError_t cuda_epilogue(float *y, const struct shape *ys, const float *bias,
+                                     const float *residual, struct act act, cudaStream_t stream)
+{
+    int64_t count = shape_count(ys), channels = ys->rank > 1 ? ys->dim[1] : 1;
+    int64_t spatial = channels > 0 ? count / (ys->dim[0] * channels) : 1;
+    epilogue_kernel<<<grid_for(count), BLOCK, 0, stream>>>(y, count, channels, spatial, bias,
+                                                           residual, act);
+    return cudaGetLastError();
+}
+
+/* ---- binary with broadcasting --------------------------------------------------------- */
+
+/* The output's dims and each operand's element strides seen from it (0 where broadcast). */
+struct broadcast {
+    int32_t rank;
+    int64_t dim[SHAPE_MAX_RANK], sa[SHAPE_MAX_RANK], sb[SHAPE_MAX_RANK];
+};
+
+/* As ref's broadcast_strides: shapes align at the right; a size-1 dimension has stride 0. */
+static void broadcast_strides(const struct shape *s, int32_t rank, int64_t *strides)
+{
+    int64_t step = 1;
+    for (int32_t d = rank - 1; d >= 0; d--) {
+        int32_t sd = d - (rank - s->rank);
+        int64_t size = sd >= 0 ? s->dim[sd] : 1;
+        strides[d] = size == 1 ? 0 : step;
+        step *= size;
+    }
+}
+
+__device__ float binary_dev(enum binary_kind kind, float a, float b)
+{
+    switch (kind) {
+    case BINARY_ADD:
+        return a + b;
+    case BINARY_SUB:
+        return a - b;
+    case BINARY_MUL:
+        return a * b;
+    case BINARY_DIV:
+        return a / b;
+    default:
+        return a;
+    }
+}
+
+__global__ void binary_kernel(enum binary_kind kind, const float *a, const float *b, float *y,
+                              int64_t count, struct broadcast bc, const float *residual,
+                              struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t rest = i, oa = 0, ob = 0;
+        for (int32_t d = bc.rank - 1; d >= 0; d--) {
+            int64_t index = rest % bc.dim[d];
+            rest /= bc.dim[d];
+            oa += index * bc.sa[d];
+            ob += index * bc.sb[d];
+        }
+        float v = binary_dev(kind, a[oa], b[ob]);
+        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_binary(const struct node *n, const struct ref_io *io,
+                                   cudaStream_t stream)
+{
+    const struct shape *ys = io->out_shape;
+    struct broadcast bc;
+    bc.rank = ys->rank;
+    for (int32_t d = 0; d < ys->rank; d++)
+        bc.dim[d] = ys->dim[d];
+    broadcast_strides(io->in_shape[0], ys->rank, bc.sa);
+    broadcast_strides(io->in_shape[1], ys->rank, bc.sb);
+    int64_t count = shape_count(ys);
+    binary_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.binary.kind, io->in[0], io->in[1],
+                                                         io->out, count, bc, io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- concat --------------------------------------------------------------------------- */
+
+/* One input's blocks into their place: seen around the axis every tensor is outer x block,
+ * and input k's block sits at `offset` inside each output block of `y_block`. */
+__global__ void concat_kernel(const float *x, int64_t block, float *y, int64_t y_block,
+                              int64_t offset, int64_t count)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride())
+        y[(i / block) * y_block + offset + i % block] = x[i];
+}
+
+extern "C" cudaError_t cuda_concat(const struct node *n, const struct ref_io *io,
+                                   cudaStream_t stream)
+{
+    const struct shape *ys = io->out_shape;
+    int32_t axis = n->p.concat.axis;
+    int64_t inner = 1;
+    for (int32_t d = axis + 1; d < ys->rank; d++)
+        inner *= ys->dim[d];
+    int64_t y_block = ys->dim[axis] * inner, offset = 0;
+    for (int32_t k = 0; k < n->n_inputs; k++) {
+        int64_t block = io->in_shape[k]->dim[axis] * inner, count = shape_count(io->in_shape[k]);
+        if (count > 0)
+            concat_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[k], block, io->out, y_block,
+                                                                 offset, count);
+        cudaError_t e = cudaGetLastError();
+        if (e != cudaSuccess)
+            return e;
+        offset += block;
+    }
+    if (io->residual || n->act.kind != ACT_NONE)
+        return cuda_epilogue(io->out, ys, NULL, io->residual, n->act, stream);
+    return cudaSuccess;
+}
+
+/* ---- pad ------------------------------------------------------------------------------ */
+
+struct pad_geometry {
+    int32_t rank;
+    enum pad_mode mode;
+    float value;
+    int64_t in[SHAPE_MAX_RANK], out[SHAPE_MAX_RANK], begin[SHAPE_MAX_RANK];
+};
+
+/* As ref's pad_source: the input coordinate of output coordinate o, -1 when outside in
+ * constant mode. Shape inference guarantees reflect pads < size. */
+__device__ int64_t pad_source(enum pad_mode mode, int64_t o, int64_t begin, int64_t size)
+{
+    int64_t i = o - begin;
+    if (i >= 0 && i < size)
+        return i;
+    if (mode == PAD_REFLECT)
+        return i < 0 ? -i : 2 * (size - 1) - i;
+    if (mode == PAD_EDGE)
+        return i < 0 ? 0 : size - 1;
+    return -1;
+}
+
+__global__ void pad_kernel(struct pad_geometry pg, const float *x, float *y, int64_t count,
+                           const float *residual, struct act act)
+{
+    for (int64_t k = grid_index(); k < count; k += grid_stride()) {
+        int64_t rest = k, offset = 0, scale = 1;
+        bool outside = false;
+        for (int32_t d = pg.rank - 1; d >= 0; d--) {
+            int64_t i = pad_source(pg.mode, rest % pg.out[d], pg.begin[d], pg.in[d]);
+            rest /= pg.out[d];
+            outside = outside || i < 0;
+            offset += (i < 0 ? 0 : i) * scale;
+            scale *= pg.in[d];
+        }
+        float v = outside ? pg.value : x[offset];
+        y[k] = act_dev(act, v + (residual ? residual[k] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_pad_params(const struct pad_params *p, const float *x,
+                                       const struct shape *xs, float *y, const struct shape *ys,
+                                       const float *residual, struct act act, cudaStream_t stream)
+{
+    struct pad_geometry pg;
+    pg.rank = ys->rank;
+    pg.mode = p->mode;
+    pg.value = p->value;
+    for (int32_t d = 0; d < ys->rank; d++) {
+        pg.in[d] = xs->dim[d];
+        pg.out[d] = ys->dim[d];
+        pg.begin[d] = p->pads[d];
+    }
+    int64_t count = shape_count(ys);
+    pad_kernel<<<grid_for(count), BLOCK, 0, stream>>>(pg, x, y, count, residual, act);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t cuda_pad(const struct node *n, const struct ref_io *io, cudaStream_t stream)
+{
+    return cuda_pad_params(&n->p.pad, io->in[0], io->in_shape[0], io->out, io->out_shape,
+                           io->residual, n->act, stream);
+}
+
+/* ---- resize --------------------------------------------------------------------------- */
+
+struct resize_geometry {
+    enum resize_mode mode;
+    enum resize_coord coord;
+    enum resize_nearest nearest;
+    int64_t planes, ih, iw, oh, ow;
+    double sh, sw;
+};
+
+/* As ref's resize_source, in double for the same reason. */
+__device__ double resize_source(enum resize_coord coord, int64_t o, double scale, int64_t in_size,
+                                int64_t out_size)
+{
+    switch (coord) {
+    case RESIZE_COORD_HALF_PIXEL:
+        return (o + 0.5) / scale - 0.5;
+    case RESIZE_COORD_PYTORCH_HALF_PIXEL:
+        return out_size > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+    case RESIZE_COORD_ALIGN_CORNERS:
+        return out_size > 1 ? (double)o * (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
+    default:
+        return o / scale;
+    }
+}
+
+__device__ int64_t clamp_index(int64_t i, int64_t size)
+{
+    return i < 0 ? 0 : (i >= size ? size - 1 : i);
+}
+
+__device__ int64_t nearest_index(enum resize_nearest mode, double x, int64_t size)
+{
+    double i;
+    if (mode == RESIZE_NEAREST_ROUND_PREFER_CEIL)
+        i = floor(x + 0.5);
+    else if (mode == RESIZE_NEAREST_FLOOR)
+        i = floor(x);
+    else if (mode == RESIZE_NEAREST_CEIL)
+        i = ceil(x);
+    else
+        i = ceil(x - 0.5);
+    return clamp_index((int64_t)i, size);
+}
+
+__device__ float resize_point(const struct resize_geometry *rg, const float *x, int64_t r,
+                              int64_t c)
+{
+    double fy = resize_source(rg->coord, r, rg->sh, rg->ih, rg->oh);
+    double fx = resize_source(rg->coord, c, rg->sw, rg->iw, rg->ow);
+    if (rg->mode == RESIZE_NEAREST)
+        return x[nearest_index(rg->nearest, fy, rg->ih) * rg->iw +
+                 nearest_index(rg->nearest, fx, rg->iw)];
+    double by = floor(fy), bx = floor(fx), ty = fy - by, tx = fx - bx;
+    int64_t y0 = clamp_index((int64_t)by, rg->ih), y1 = clamp_index((int64_t)by + 1, rg->ih);
+    int64_t x0 = clamp_index((int64_t)bx, rg->iw), x1 = clamp_index((int64_t)bx + 1, rg->iw);
+    double top = x[y0 * rg->iw + x0] * (1 - tx) + x[y0 * rg->iw + x1] * tx;
+    double bottom = x[y1 * rg->iw + x0] * (1 - tx) + x[y1 * rg->iw + x1] * tx;
+    return (float)(top * (1 - ty) + bottom * ty);
+}
+
+__global__ void resize_kernel(struct resize_geometry rg, const float *x, float *y, int64_t count,
+                              const float *residual, struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t c = i % rg.ow, r = (i / rg.ow) % rg.oh, plane = i / (rg.ow * rg.oh);
+        float v = resize_point(&rg, x + plane * rg.ih * rg.iw, r, c);
+        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+/* Output scale per axis: the given one, or out/in when the importer only had sizes. */
+static double axis_scale(const struct resize_params *p, int axis, int64_t in, int64_t out)
+{
+    return p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
+}
+
+extern "C" cudaError_t cuda_resize(const struct node *n, const struct ref_io *io,
+                                   cudaStream_t stream)
+{
+    const struct resize_params *p = &n->p.resize;
+    const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
+    struct resize_geometry rg;
+    rg.mode = p->mode;
+    rg.coord = p->coord;
+    rg.nearest = p->nearest;
+    rg.planes = ys->dim[0] * ys->dim[1];
+    rg.ih = xs->dim[2];
+    rg.iw = xs->dim[3];
+    rg.oh = ys->dim[2];
+    rg.ow = ys->dim[3];
+    rg.sh = axis_scale(p, 0, rg.ih, rg.oh);
+    rg.sw = axis_scale(p, 1, rg.iw, rg.ow);
+    int64_t count = shape_count(ys);
+    resize_kernel<<<grid_for(count), BLOCK, 0, stream>>>(rg, io->in[0], io->out, count,
+                                                         io->residual, n->act);
+    return cudaGetLastError();
+}

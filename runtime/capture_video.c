@@ -1,0 +1,320 @@
+/* capture_video.c — recording to a video file through an ffmpeg child process that reads
+ * raw RGB24 frames from a pipe (see capture.h). No shell is involved: the path and codec
+ * go to ffmpeg as plain arguments. */
+#include "capture_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define NOT_FOUND_HINT                                                                             \
+    "ffmpeg not found: install it (apt install ffmpeg) or capture to a directory of PNGs"
+
+/* ---- ffmpeg's log -------------------------------------------------------------------- */
+
+/* The last non-empty line of ffmpeg's log: with -loglevel error that is the reason it
+ * stopped. */
+static void log_last_line(const char *log_path, char *line, size_t size)
+{
+    line[0] = '\0';
+    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char tail[512];
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof tail - 1 ? end - (off_t)sizeof tail + 1 : 0;
+    ssize_t n = pread(fd, tail, sizeof tail - 1, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' '))
+        n--;
+    tail[n] = '\0';
+    char *start = strrchr(tail, '\n');
+    start = start ? start + 1 : tail;
+    size_t len = strnlen(start, size - 1); /* a long line loses its tail */
+    memcpy(line, start, len);
+    line[len] = '\0';
+}
+
+/* "exit status 1" / "killed by signal 9", and the log's last line when there is one. */
+static void describe_end(const struct capture *c, int status, char *buf, size_t size)
+{
+    char last[256];
+    log_last_line(c->log_path, last, sizeof last);
+    int used;
+    if (WIFSIGNALED(status))
+        used = snprintf(buf, size, "ffmpeg was killed by signal %d", WTERMSIG(status));
+    else
+        used = snprintf(buf, size, "ffmpeg exited with status %d", WEXITSTATUS(status));
+    if (last[0] && used > 0 && (size_t)used < size)
+        snprintf(buf + used, size - (size_t)used, " (\"%s\")", last);
+}
+
+/* ---- starting ffmpeg ----------------------------------------------------------------- */
+
+static int has_suffix_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+struct ffmpeg_args {
+    char size[32], rate[32], crf[16];
+    char *target;
+    const char *argv[40];
+};
+
+/* -loglevel error keeps the log to the reasons for failure; the output goes through the
+ * file: protocol so a path starting with '-' or holding ':' is never read as an option
+ * or a protocol. */
+static void build_args(struct ffmpeg_args *a, const struct capture *c, double fps,
+                       const char *codec, int32_t crf)
+{
+    snprintf(a->size, sizeof a->size, "%dx%d", c->width, c->height);
+    snprintf(a->rate, sizeof a->rate, "%.6g", fps);
+    snprintf(a->crf, sizeof a->crf, "%d", crf);
+    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-y",    "-f",
+                          "rawvideo", "-pix_fmt",     "rgb24",     "-s",    a->size, "-r",
+                          a->rate,    "-i",           "-",         "-an",   "-c:v",  codec};
+    int n = 0;
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        a->argv[n++] = head[i];
+    if (crf >= 0) {
+        a->argv[n++] = "-crf";
+        a->argv[n++] = a->crf;
+    }
+    a->argv[n++] = "-pix_fmt";
+    a->argv[n++] = "yuv420p";
+    /* The index at the front: a recording starts playing before it is fully loaded. */
+    if (has_suffix_ci(c->path, ".mp4") || has_suffix_ci(c->path, ".mov")) {
+        a->argv[n++] = "-movflags";
+        a->argv[n++] = "+faststart";
+    }
+    a->argv[n++] = a->target;
+    a->argv[n] = NULL;
+}
+
+/* The child gets a clean signal state and its own process group: a Ctrl-C on the
+ * terminal reaches mnemo only, which then closes the pipe so ffmpeg finishes the file
+ * properly instead of dying with it. */
+static int spawn_ffmpeg(struct capture *c, const struct ffmpeg_args *a, int read_fd, int log_fd)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_adddup2(&fa, read_fd, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
+    int rc = posix_spawnp(&c->pid, "ffmpeg", &fa, &attr, (char *const *)a->argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc)
+        c->pid = 0;
+    return rc;
+}
+
+/* Creates the output (or proves an existing one writable) so a bad path is reported
+ * with the path, not as an ffmpeg failure. Sets *created when the file is new. */
+static int check_output(const struct capture *c, int *created, struct error *err)
+{
+    int fd = open(c->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    *created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(c->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, "cannot write video '%s': %s: choose a writable place", c->path,
+                         strerror(errno));
+    close(fd);
+    return 0;
+}
+
+static int open_log(struct capture *c, struct error *err)
+{
+    size_t size = strlen(c->path) + sizeof ".ffmpeg.log";
+    if (!(c->log_path = malloc(size)))
+        return error_set(err, "out of memory opening capture '%s'", c->path);
+    snprintf(c->log_path, size, "%s.ffmpeg.log", c->path);
+    int fd = open(c->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return error_set(err, "cannot write ffmpeg's log '%s': %s: choose a writable place",
+                         c->log_path, strerror(errno));
+    return fd;
+}
+
+static int start_ffmpeg(struct capture *c, const struct ffmpeg_args *a, int log_fd,
+                        struct error *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return error_set(err, "cannot start ffmpeg for '%s': pipe: %s", c->path, strerror(errno));
+    /* Only the child's stdin may hold the read end, and the child must not inherit the
+     * write end, or ffmpeg would never see the end of the stream. */
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    int rc = spawn_ffmpeg(c, a, fds[0], log_fd);
+    close(fds[0]);
+    if (rc) {
+        close(fds[1]);
+        if (rc == ENOENT)
+            return error_set(err, "cannot record '%s': " NOT_FOUND_HINT, c->path);
+        return error_set(err, "cannot start ffmpeg for '%s': %s", c->path, strerror(rc));
+    }
+    c->pipe_fd = fds[1];
+    return 0;
+}
+
+int capture_video_open(struct capture *c, double fps, const char *codec, int32_t crf,
+                       struct error *err)
+{
+    if (c->width % 2 || c->height % 2)
+        return error_set(err,
+                         "cannot record %dx%d video to '%s': yuv420p video needs an even width "
+                         "and height",
+                         c->width, c->height, c->path);
+    if (!(fps > 0 && fps <= 1000))
+        return error_set(err, "cannot record '%s' at %g fps: use 0 < fps <= 1000", c->path, fps);
+    int created;
+    if (check_output(c, &created, err))
+        return -1;
+    int log_fd = open_log(c, err);
+    struct ffmpeg_args a;
+    size_t target_size = strlen(c->path) + sizeof "file:";
+    a.target = log_fd >= 0 ? malloc(target_size) : NULL;
+    int rc = log_fd < 0 ? -1 : 0;
+    if (!rc && !a.target)
+        rc = error_set(err, "out of memory opening capture '%s'", c->path);
+    if (!rc) {
+        snprintf(a.target, target_size, "file:%s", c->path);
+        build_args(&a, c, fps, codec ? codec : CAPTURE_DEFAULT_CODEC, crf);
+        rc = start_ffmpeg(c, &a, log_fd, err);
+    }
+    free(a.target);
+    if (log_fd >= 0)
+        close(log_fd);
+    if (rc && created)
+        unlink(c->path);
+    if (rc && c->log_path)
+        unlink(c->log_path);
+    return rc;
+}
+
+/* ---- feeding frames ------------------------------------------------------------------ */
+
+/* A write to a pipe whose reader died raises SIGPIPE, which would kill mnemo. The signal
+ * is blocked around the write (in this thread only: nothing process-wide changes) and a
+ * SIGPIPE this write caused is taken off the pending set, so the death shows as EPIPE. */
+static int pipe_write_all(int fd, const uint8_t *p, size_t n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    int rc = 0;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = -1;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    int saved = errno;
+    if (rc && saved == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return rc;
+}
+
+static int reap(struct capture *c, int *status)
+{
+    pid_t r;
+    do
+        r = waitpid(c->pid, status, 0);
+    while (r < 0 && errno == EINTR);
+    c->pid = 0;
+    return r < 0 ? -1 : 0;
+}
+
+static int cut_error(struct capture *c, int status, struct error *err)
+{
+    char end[512];
+    describe_end(c, status, end, sizeof end);
+    return error_set(err,
+                     "%s after %lld frames: the video '%s' is cut short (an .mkv stays playable "
+                     "up to the cut, an .mp4/.mov may not play at all); ffmpeg's log: '%s'",
+                     end, (long long)c->frames, c->path, c->log_path);
+}
+
+int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
+{
+    size_t bytes = (size_t)c->width * (size_t)c->height * 3;
+    if (pipe_write_all(c->pipe_fd, rgb, bytes) == 0)
+        return 0;
+    int saved = errno;
+    close(c->pipe_fd);
+    c->pipe_fd = -1;
+    int status = 0;
+    if (saved != EPIPE || reap(c, &status))
+        return error_set(err, "cannot send frame %lld to ffmpeg for '%s': %s",
+                         (long long)c->frames + 1, c->path, strerror(saved));
+    return cut_error(c, status, err);
+}
+
+int capture_video_close(struct capture *c, struct error *err)
+{
+    if (c->pipe_fd >= 0) {
+        close(c->pipe_fd);
+        c->pipe_fd = -1;
+    }
+    if (!c->pid)
+        return 0; /* already reaped by a failed write, which reported it */
+    int status = 0;
+    if (reap(c, &status))
+        return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path, strerror(errno));
+    char last[256];
+    log_last_line(c->log_path, last, sizeof last);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !last[0]) {
+        unlink(c->log_path);
+        return 0;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        /* ffmpeg 5 exits 0 even when writing the trailer failed (a full disk): at
+         * -loglevel error, any line in its log is a failure. */
+        return error_set(err,
+                         "ffmpeg could not finish '%s' (\"%s\") after %lld frames: the video is "
+                         "incomplete; ffmpeg's log: '%s'",
+                         c->path, last, (long long)c->frames, c->log_path);
+    return cut_error(c, status, err);
+}

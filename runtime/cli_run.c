@@ -1,0 +1,334 @@
+/* cli_run.c — `mnemo [run]`: the piece, and `mnemo params` / `mnemo check` on its settings.
+ *
+ * Settings come in this order, each on top of the last: the registry's defaults, the
+ * --config file, then every -o name=value, then --seed and --backend. Each is validated
+ * against the registry (params.c) with a message naming the file:line or the option. */
+#include "cli.h"
+#include "config.h"
+#include "control.h"
+#include "headless.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct run_args {
+    const char *config, *backend, *out, *stats;
+    int64_t frames, iterations;
+    bool headless;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int usage_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, "mnemo run: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n(see mnemo --help)\n");
+    return CLI_USAGE;
+}
+
+/* An -o, --seed or --backend into the parameters; CLI_OK or a usage error. */
+static int override_apply(struct params *p, const char *name, const char *value)
+{
+    struct error err;
+    int rc = name ? params_set(p, name, value, &err) : params_set_assignment(p, value, &err);
+    if (rc) {
+        fprintf(stderr, "mnemo run: %s\n", err.msg);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static int count_parse(int64_t *count, const char *option, const char *text)
+{
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    if (*end || n < 1 || n > 1000000000) {
+        fprintf(stderr, "mnemo run: %s takes a count from 1 to 1000000000, not '%s'\n", option,
+                text);
+        return CLI_USAGE;
+    }
+    *count = n;
+    return CLI_OK;
+}
+
+/* One option at argv[*i] that takes a value; *handled says whether it was one. */
+static int value_option(struct run_args *a, int argc, char **argv, int *i, bool *handled, bool *bad)
+{
+    const char *v;
+    *handled = true;
+    if ((v = cli_option(argc, argv, i, "--config", bad)))
+        a->config = v;
+    else if ((v = cli_option(argc, argv, i, "--out", bad)))
+        a->out = v;
+    else if ((v = cli_option(argc, argv, i, "--stats", bad)))
+        a->stats = v;
+    else if ((v = cli_option(argc, argv, i, "--backend", bad)))
+        a->backend = v;
+    else if ((v = cli_option(argc, argv, i, "--frames", bad)))
+        return count_parse(&a->frames, "--frames", v);
+    else if ((v = cli_option(argc, argv, i, "--iterations", bad)))
+        return count_parse(&a->iterations, "--iterations", v);
+    else
+        *handled = false;
+    return CLI_OK;
+}
+
+/* First pass: everything but -o/--seed (which apply after the config file). */
+static int args_parse(struct run_args *a, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        bool handled, bad = false;
+        int rc = value_option(a, argc, argv, &i, &handled, &bad);
+        if (bad)
+            return CLI_USAGE;
+        if (rc != CLI_OK || handled)
+            continue;
+        const char *arg = argv[i];
+        if (strcmp(arg, "--headless") == 0)
+            a->headless = true;
+        else if ((strcmp(arg, "-o") == 0 || strcmp(arg, "--seed") == 0) && i + 1 < argc)
+            i++; /* second pass */
+        else if (strcmp(arg, "--windowed") == 0 || strcmp(arg, "--fullscreen") == 0)
+            continue; /* presenter options: meaningful once the presenter exists */
+        else if (strcmp(arg, "--display") == 0 && i + 1 < argc)
+            i++;
+        else
+            return usage_error("unknown or incomplete option '%s'", arg);
+    }
+    return CLI_OK;
+}
+
+/* Second pass, after the config file: -o name=value and --seed N, in order. */
+static int overrides_apply(struct params *p, int argc, char **argv)
+{
+    for (int i = 0; i + 1 < argc; i++) {
+        int rc = CLI_OK;
+        if (strcmp(argv[i], "-o") == 0)
+            rc = override_apply(p, NULL, argv[++i]);
+        else if (strcmp(argv[i], "--seed") == 0)
+            rc = override_apply(p, "loop.seed", argv[++i]);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+static int settings_load(struct params *p, const struct run_args *a, int argc, char **argv)
+{
+    params_defaults(p);
+    struct error err;
+    if (a->config && params_load_file(p, a->config, &err)) {
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+        return CLI_FAILED;
+    }
+    return overrides_apply(p, argc, argv);
+}
+
+static int headless_check(const struct run_args *a)
+{
+    if (!a->headless)
+        return usage_error("%s", "the presenter (a window on a display) is not built yet; record "
+                                 "the piece with --headless --frames N --out PATH");
+    if (a->iterations && !a->frames && !a->out)
+        return CLI_OK; /* the loop alone, nothing recorded */
+    if (!a->frames || !a->out || a->iterations)
+        return usage_error("%s", "--headless needs --frames N and --out PATH (or --iterations N "
+                                 "alone, to run the loop without recording)");
+    return CLI_OK;
+}
+
+/* Sleeps until the next iteration's slot at loop.rate iterations per second (read every
+ * time: it is live). A loop slower than the rate runs at once and does not try to catch
+ * up, so a slow stretch never turns into a burst. */
+static void pace(struct timespec *next, float rate)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (rate <= 0) {
+        *next = now;
+        return;
+    }
+    long long step = (long long)(1e9 / rate);
+    long long at = (long long)next->tv_sec * 1000000000LL + next->tv_nsec + step;
+    long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+    if (at < now_ns)
+        at = now_ns;
+    next->tv_sec = (time_t)(at / 1000000000LL);
+    next->tv_nsec = (long)(at % 1000000000LL);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR && !stop_requested)
+        ;
+}
+
+/* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
+ * stats, nothing recorded. */
+static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct control *ctl,
+                          struct error *err)
+{
+    static struct control_follow follow; /* holds two parameter sets: off the stack */
+    control_follow_init(&follow, &L->p);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (int64_t i = 0; i < n && !stop_requested; i++) {
+        if (i > 0)
+            pace(&next, L->p.loop.rate);
+        control_drive_loop(ctl, &follow, L);
+        stats->params_version = follow.version;
+        if (loop_step(L, err))
+            return -1;
+        stats_tick(stats, L, 0, false);
+    }
+    stats_tick(stats, L, 0, true);
+    return 0;
+}
+
+/* -o and --seed as "name=value", in order: the control applies them after the config file
+ * on every reload, as at start. Returns how many (at most argc). */
+static size_t overrides_collect(int argc, char **argv, char **out, char (*seed)[64])
+{
+    size_t n = 0;
+    for (int i = 0; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0) {
+            out[n++] = argv[++i];
+        } else if (strcmp(argv[i], "--seed") == 0) {
+            snprintf(*seed, sizeof *seed, "loop.seed=%.40s", argv[++i]);
+            out[n++] = *seed;
+        }
+    }
+    return n;
+}
+
+/* Live tuning (control.h) when there is something to listen to; NULL otherwise. */
+static int control_start(struct control **ctl, const struct params *p, const struct run_args *a,
+                         int argc, char **argv)
+{
+    *ctl = NULL;
+    if (!a->config && !p->osc.enabled && !p->midi.enabled)
+        return 0;
+    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    char seed[64];
+    if (!overrides)
+        return -1;
+    struct control_options o = {.config_path = a->config,
+                                .overrides = (const char *const *)overrides,
+                                .override_count = overrides_collect(argc, argv, overrides, &seed)};
+    struct error err;
+    *ctl = control_open(&o, p, &err);
+    free(overrides);
+    if (!*ctl)
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+    return *ctl ? 0 : -1;
+}
+
+static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
+{
+    struct error err;
+    struct loop loop;
+    if (loop_open(&loop, p, a->backend, &err)) {
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+        return CLI_FAILED;
+    }
+    struct stats stats;
+    if (stats_open(&stats, a->stats, &err)) {
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+        loop_close(&loop);
+        return CLI_FAILED;
+    }
+    struct control *ctl;
+    if (control_start(&ctl, p, a, argc, argv)) {
+        stats_close(&stats);
+        loop_close(&loop);
+        return CLI_FAILED;
+    }
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+    int rc = a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
+                    : iterations_run(&loop, a->iterations, &stats, ctl, &err);
+    control_close(ctl);
+    if (rc)
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+    else if (a->out)
+        fprintf(stderr, "mnemo: recorded %s (%llu iterations on %s)\n", a->out,
+                (unsigned long long)loop.iterations, loop_backend(&loop));
+    /* TODO(issue 6, with the loop's save/resume): save the loop state before this exit. */
+    bool lost =
+        backend_device_lost(loop.painter.backend) || backend_device_lost(loop.sketcher.backend);
+    stats_close(&stats);
+    loop_close(&loop);
+    return lost ? MNEMO_EXIT_DEVICE_LOST : rc ? CLI_FAILED : CLI_OK;
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_args a = {0};
+    int rc = args_parse(&a, argc, argv);
+    if (rc == CLI_OK)
+        rc = headless_check(&a);
+    if (rc != CLI_OK)
+        return rc;
+    struct params p;
+    rc = settings_load(&p, &a, argc, argv);
+    return rc == CLI_OK ? piece_run(&p, &a, argc, argv) : rc;
+}
+
+/* ---- mnemo params / mnemo check ------------------------------------------------------- */
+
+static void params_list(void)
+{
+    struct params p;
+    params_defaults(&p);
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        char value[PARAM_TEXT_MAX], kind[128];
+        printf("%-30s %-38s default %-22s %s\n    %s\n", d->name,
+               param_describe(d, kind, sizeof kind), param_format(&p, d, value, sizeof value),
+               d->flags & PARAM_LIVE ? "live" : "restart", d->doc);
+    }
+}
+
+int cli_params(int argc, char **argv)
+{
+    if (argc == 1 && strcmp(argv[0], "--config") == 0) {
+        struct params p;
+        params_defaults(&p);
+        struct error err;
+        if (params_write_config(stdout, &p, &err)) {
+            fprintf(stderr, "mnemo params: %s\n", err.msg);
+            return CLI_FAILED;
+        }
+        return CLI_OK;
+    }
+    if (argc != 0) {
+        fprintf(stderr, "mnemo params: takes no arguments but --config\n");
+        return CLI_USAGE;
+    }
+    params_list();
+    return CLI_OK;
+}
+
+int cli_check(int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "mnemo check: give one config file (mnemo check FILE.cfg)\n");
+        return CLI_USAGE;
+    }
+    struct params p;
+    params_defaults(&p);
+    struct error err;
+    if (params_load_file(&p, argv[0], &err)) {
+        fprintf(stderr, "mnemo: %s\n", err.msg);
+        return CLI_FAILED;
+    }
+    printf("%s: ok (%zu parameters known)\n", argv[0], params_count());
+    return CLI_OK;
+}

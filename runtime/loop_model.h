@@ -1,0 +1,53 @@
+/* loop_model.h — one network of the loop (painter or sketcher), loaded and ready to run.
+ *
+ * Owns the graph, its backend, and the float buffers the backend reads and writes, all
+ * allocated at open. It also owns the conversion at its borders: the loop keeps its
+ * images in one canonical form (planar float, [-1,1], -1 black, +1 white; sketches one
+ * channel, portraits three, at the loop's size) and each model converts from and to its
+ * own channel count, size and value range, explicitly, so that any pair of
+ * image-to-image models can be chained. Nothing here allocates after open. */
+#ifndef MNEMO_LOOP_MODEL_H
+#define MNEMO_LOOP_MODEL_H
+
+#include "backend.h"
+#include "image.h"
+
+#include <stdint.h>
+
+struct loop_model {
+    const char *role; /* "painter" or "sketcher", for messages */
+    char path[4096];
+    struct graph graph;
+    struct backend *backend;
+    int32_t in_c, in_h, in_w, out_c, out_h, out_w;
+    struct value_range in_range, out_range;
+    int32_t size;          /* the loop's canonical images are size x size */
+    float *input, *output; /* the backend's input and output tensors */
+    float *work;           /* 3 x size x size, for conversions */
+};
+
+/* Loads `path` (dynamic sizes resolved to size x size), checks it takes and gives one
+ * image (1x1xHxW or 1x3xHxW), opens `backend` on it. Errors name the role and file. */
+int loop_model_open(struct loop_model *m, const char *role, const char *path, int32_t size,
+                    const char *backend, const struct backend_options *opt, struct error *err);
+void loop_model_close(struct loop_model *m);
+
+/* A canonical image (channels x size x size, [-1,1]) into the model's input: channel
+ * conversion (Rec.601 luma, or gray repeated), bilinear resize, range mapping. */
+void loop_model_feed(struct loop_model *m, const float *image, int32_t channels);
+/* Runs the network on what feed left in m->input. No allocation. */
+int loop_model_run(struct loop_model *m, struct error *err);
+/* The model's output into a canonical image of channels x size x size, clamped to
+ * [-1,1] (NaN to 0). */
+void loop_model_take(struct loop_model *m, float *image, int32_t channels);
+
+/* Planar float image conversions used at the borders (exposed for tests). */
+void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw, float *dst,
+                            int32_t dh, int32_t dw);
+/* src (src_c planes) to dst (dst_c planes) of the same size: copy, luma or repeat. */
+void planar_channels_convert(const float *src, int32_t src_c, float *dst, int32_t dst_c,
+                             int64_t plane);
+/* In place: x in `from` to the same tone in `to` (black to black, white to white). */
+void planar_range_map(float *x, int64_t count, struct value_range from, struct value_range to);
+
+#endif

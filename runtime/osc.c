@@ -1,0 +1,300 @@
+/* osc.c — see osc.h. */
+#include "osc.h"
+
+#include "control_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PREFIX "/mnemo/"
+
+struct osc {
+    int fd, port;
+    unsigned char packet[OSC_PACKET_MAX];
+};
+
+struct osc *osc_open(const char *address, int port, struct error *err)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
+        error_set(err, "osc.address: '%s' is not an IPv4 address (e.g. 127.0.0.1)", address);
+        return NULL;
+    }
+    struct osc *o = calloc(1, sizeof *o);
+    if (!o) {
+        error_set(err, "out of memory for OSC");
+        return NULL;
+    }
+    o->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    socklen_t len = sizeof sa;
+    if (o->fd < 0 || bind(o->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(o->fd, (struct sockaddr *)&sa, &len) != 0) {
+        error_set(err, "osc: cannot listen on %s:%d: %s", address, port, strerror(errno));
+        osc_close(o);
+        return NULL;
+    }
+    o->port = ntohs(sa.sin_port);
+    return o;
+}
+
+void osc_close(struct osc *o)
+{
+    if (!o)
+        return;
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o);
+}
+
+int osc_fd(const struct osc *o)
+{
+    return o->fd;
+}
+
+int osc_port(const struct osc *o)
+{
+    return o->port;
+}
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static bool is_number(char t)
+{
+    return t == LO_INT32 || t == LO_INT64 || t == LO_FLOAT || t == LO_DOUBLE;
+}
+
+static double number(char t, const lo_arg *a)
+{
+    switch (t) {
+    case LO_INT32:
+        return a->i;
+    case LO_INT64:
+        return (double)a->h;
+    case LO_FLOAT:
+        return a->f;
+    default:
+        return a->d;
+    }
+}
+
+static int enum_index_text(const struct param_def *def, double v, char *buf, size_t size,
+                           struct error *err)
+{
+    int n = 1;
+    for (const char *c = def->choices; *c; c++)
+        n += *c == '|';
+    if (v != floor(v) || v < 0 || v >= n)
+        return error_set(err, "%s: %g is not a choice index (0 .. %d)", def->name, v, n - 1);
+    const char *c = def->choices;
+    for (int i = 0; i < (int)v; i++)
+        c = strchr(c, '|') + 1;
+    const char *end = strchr(c, '|');
+    snprintf(buf, size, "%.*s", end ? (int)(end - c) : (int)strlen(c), c);
+    return 0;
+}
+
+/* A number argument for def, by def's type. */
+static int number_text(const struct param_def *def, char t, const lo_arg *a, char *buf, size_t size,
+                       struct error *err)
+{
+    double v = number(t, a);
+    switch (def->type) {
+    case PARAM_INT:
+        if (v != floor(v) || fabs(v) > 9e15)
+            return error_set(err, "%s: %g is not an integer", def->name, v);
+        snprintf(buf, size, "%.0f", v);
+        return 0;
+    case PARAM_FLOAT:
+        /* A float's shortest text: 0.2f is "0.2", within a range ending at 0.2, where its
+         * exact value 0.200000003 would not be. */
+        snprintf(buf, size, "%.6g", v);
+        if (strtof(buf, NULL) != (float)v)
+            snprintf(buf, size, t == LO_FLOAT ? "%.9g" : "%.17g", v);
+        return 0;
+    case PARAM_BOOL:
+        snprintf(buf, size, "%s", v != 0 ? "true" : "false"); /* toggles send 1.0 / 0.0 */
+        return 0;
+    case PARAM_ENUM:
+        return enum_index_text(def, v, buf, size, err);
+    case PARAM_STRING:
+        break;
+    }
+    return error_set(err, "%s: expects a string, got a number", def->name);
+}
+
+int osc_value_text(const struct param_def *def, char type, const lo_arg *arg, char *buf,
+                   size_t size, struct error *err)
+{
+    if (type == LO_STRING || type == LO_SYMBOL) {
+        snprintf(buf, size, "%s", &arg->s);
+        return 0;
+    }
+    if (is_number(type))
+        return number_text(def, type, arg, buf, size, err);
+    if ((type == LO_TRUE || type == LO_FALSE) && def->type == PARAM_BOOL) {
+        snprintf(buf, size, "%s", type == LO_TRUE ? "true" : "false");
+        return 0;
+    }
+    return error_set(err, "%s: an OSC argument of type '%c' does not fit a %s", def->name, type,
+                     param_type_name(def->type));
+}
+
+int osc_value_append(lo_message m, const struct params *p, const struct param_def *def)
+{
+    char text[PARAM_TEXT_MAX];
+    switch (def->type) {
+    case PARAM_INT:
+        return lo_message_add_int32(m, param_get_int(p, def));
+    case PARAM_FLOAT:
+        return lo_message_add_float(m, param_get_float(p, def));
+    case PARAM_BOOL:
+        return lo_message_add_int32(m, param_get_bool(p, def));
+    case PARAM_STRING:
+    case PARAM_ENUM:
+        break;
+    }
+    return lo_message_add_string(m, param_format(p, def, text, sizeof text));
+}
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+struct packet {
+    const char *path, *types;
+    lo_message msg;
+    lo_arg **argv;
+    int argc;
+    struct sockaddr_storage from;
+    socklen_t from_len;
+    char who[64]; /* "127.0.0.1:5000" for log lines */
+};
+
+static void reply(struct osc *o, const struct packet *pk, const char *path, lo_message m)
+{
+    size_t len = 0;
+    void *data = lo_message_serialise(m, path, NULL, &len);
+    if (!data || sendto(o->fd, data, len, 0, (const struct sockaddr *)&pk->from, pk->from_len) < 0)
+        warn("osc: reply %s to %s not sent: %s", path, pk->who, data ? strerror(errno) : "memory");
+    free(data);
+}
+
+static void reply_value(struct osc *o, struct control *ctl, const struct packet *pk)
+{
+    const char *name = &pk->argv[0]->s;
+    const struct param_def *def = params_find(name);
+    struct error err;
+    if (!def) {
+        params_unknown_error(name, &err);
+        control_reject(ctl, "osc /mnemo/get from %s: %s", pk->who, err.msg);
+        return;
+    }
+    static _Thread_local struct params p;
+    control_snapshot(ctl, &p);
+    lo_message m = lo_message_new();
+    lo_message_add_string(m, name);
+    osc_value_append(m, &p, def);
+    reply(o, pk, PREFIX "value", m);
+    lo_message_free(m);
+}
+
+static void reply_list(struct osc *o, const struct packet *pk)
+{
+    lo_message m = lo_message_new();
+    for (size_t i = 0; i < params_count(); i++)
+        lo_message_add_string(m, params_at(i)->name);
+    reply(o, pk, PREFIX "list", m);
+    lo_message_free(m);
+}
+
+static void set_param(struct control *ctl, const struct packet *pk, const char *name)
+{
+    const struct param_def *def = params_find(name);
+    struct error err;
+    char text[PARAM_TEXT_MAX];
+    int rc = !def ? params_unknown_error(name, &err)
+             : pk->argc != 1
+                 ? error_set(&err, "%s takes one value, got %d", name, pk->argc)
+                 : osc_value_text(def, pk->types[0], pk->argv[0], text, sizeof text, &err);
+    if (rc == 0)
+        rc = control_set_def(ctl, def, text, &err);
+    if (rc)
+        control_reject(ctl, "osc %s from %s ignored: %s", pk->path, pk->who, err.msg);
+}
+
+static bool one_string(const struct packet *pk)
+{
+    return pk->argc == 1 && (pk->types[0] == LO_STRING || pk->types[0] == LO_SYMBOL);
+}
+
+static void dispatch(struct osc *o, struct control *ctl, const struct packet *pk)
+{
+    const char *cmd = pk->path + strlen(PREFIX);
+    if (strncmp(pk->path, PREFIX, strlen(PREFIX)) != 0)
+        control_reject(ctl, "osc %s from %s ignored: mnemo's addresses start with " PREFIX,
+                       pk->path, pk->who);
+    else if (strcmp(cmd, "get") == 0 && one_string(pk))
+        reply_value(o, ctl, pk);
+    else if (strcmp(cmd, "list") == 0)
+        reply_list(o, pk);
+    else if (strcmp(cmd, "preset") == 0 && one_string(pk))
+        control_preset_load(ctl, &pk->argv[0]->s);
+    else if (strcmp(cmd, "reseed") == 0)
+        control_reseed(ctl);
+    else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "preset") == 0)
+        control_reject(ctl, "osc %s from %s ignored: takes one string", pk->path, pk->who);
+    else
+        set_param(ctl, pk, cmd);
+}
+
+static void packet_handle(struct osc *o, struct control *ctl, struct packet *pk, size_t n)
+{
+    if (n >= 8 && memcmp(o->packet, "#bundle", 8) == 0) {
+        control_reject(ctl, "osc bundle from %s ignored: send plain messages", pk->who);
+        return;
+    }
+    int result = 0;
+    pk->msg = lo_message_deserialise(o->packet, n, &result);
+    if (!pk->msg) {
+        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n,
+                       pk->who, result);
+        return;
+    }
+    pk->path = (const char *)o->packet; /* a message starts with its NUL-terminated path */
+    pk->types = lo_message_get_types(pk->msg);
+    pk->argc = lo_message_get_argc(pk->msg);
+    pk->argv = lo_message_get_argv(pk->msg);
+    dispatch(o, ctl, pk);
+    lo_message_free(pk->msg);
+}
+
+static void sender_name(struct packet *pk)
+{
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&pk->from;
+    char ip[INET_ADDRSTRLEN] = "?";
+    if (in->sin_family == AF_INET)
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+    snprintf(pk->who, sizeof pk->who, "%s:%d", ip, ntohs(in->sin_port));
+}
+
+void osc_receive(struct osc *o, struct control *ctl)
+{
+    for (;;) {
+        struct packet pk = {.from_len = sizeof pk.from};
+        /* MSG_TRUNC: the real size of a datagram too big for the buffer, to say so. */
+        ssize_t n = recvfrom(o->fd, o->packet, sizeof o->packet, MSG_TRUNC,
+                             (struct sockaddr *)&pk.from, &pk.from_len);
+        if (n < 0)
+            return;
+        sender_name(&pk);
+        if ((size_t)n > sizeof o->packet)
+            control_reject(ctl, "osc packet of %zd bytes from %s ignored: over %d bytes", n, pk.who,
+                           OSC_PACKET_MAX);
+        else
+            packet_handle(o, ctl, &pk, (size_t)n);
+    }
+}

@@ -1,0 +1,63 @@
+/* presets.c — see presets.h. */
+#include "presets.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
+int preset_path(char *buf, size_t size, const char *dir, const char *name, struct error *err)
+{
+    if (!name_ok(name))
+        return error_set(err, "preset '%.80s': names are 1-64 letters, digits, '-' or '_'", name);
+    int n = snprintf(buf, size, "%s/%s.cfg", *dir ? dir : ".", name);
+    if (n < 0 || (size_t)n >= size)
+        return error_set(err, "preset '%s': the path is too long", name);
+    return 0;
+}
+
+int preset_save(const char *dir, const char *name, const struct params *p, struct error *err)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    if (preset_path(path, sizeof path, dir, name, err))
+        return -1;
+    if (*dir && mkdir(dir, 0777) && errno != EEXIST)
+        return error_set(err, "%s: cannot create the presets directory: %s", dir, strerror(errno));
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
+    int rc = params_write_preset(f, p, name, err);
+    if (fclose(f) && rc == 0)
+        rc = error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
+    if (rc == 0 && rename(tmp, path))
+        rc = error_set(err, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+int preset_load(const char *dir, const char *name, struct params *p, struct error *err)
+{
+    char path[PATH_MAX];
+    if (preset_path(path, sizeof path, dir, name, err))
+        return -1;
+    static _Thread_local struct params loaded;
+    loaded = *p;
+    if (params_load_file(&loaded, path, err))
+        return -1;
+    params_glide(p, &loaded, 1.0f); /* live values as written; restart-only stay */
+    return 0;
+}

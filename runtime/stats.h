@@ -1,0 +1,35 @@
+/* stats.h — `--stats FILE|-`: one JSON object per line, about once a second, for
+ * monitoring kiosks and for benchmarks (DESIGN.md). Fields: time since start, loop
+ * iterations and iterations/s, frames written, the stream's change metrics, the guard's
+ * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
+ * uses it now (so a live change shows), resident memory, backend. Written from the thread that
+ * drives the loop between iterations, never inside one. */
+#ifndef MNEMO_STATS_H
+#define MNEMO_STATS_H
+
+#include "error.h"
+#include "loop.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct stats {
+    FILE *out; /* NULL: no stats */
+    bool owned;
+    double start_s, last_s;
+    uint64_t last_iterations;
+    uint64_t params_version; /* live parameter sets taken so far (control.h); the driver's */
+};
+
+/* path "-" is stdout; NULL means no stats. */
+int stats_open(struct stats *s, const char *path, struct error *err);
+/* Writes a line when a second has passed since the last one, or always when `final`. */
+void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool final);
+void stats_close(struct stats *s);
+
+/* Seconds on a monotonic clock. */
+double stats_now(void);
+/* Resident set size in KiB (from /proc/self/statm), 0 when unknown. */
+long stats_rss_kib(void);
+
+#endif

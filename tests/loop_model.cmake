@@ -1,0 +1,1 @@
+mnemo_c_test(test_loop_model test_loop_model.c unit)

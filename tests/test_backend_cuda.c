@@ -1,0 +1,180 @@
+/* test_backend_cuda.c — what of the cuda backend can be checked without a GPU.
+ *
+ * - Choosing: "auto" picks cuda only when a device is usable; "cuda" on a machine without
+ *   one fails at open with "no CUDA device: ...; use --backend cpu"; in a build without
+ *   CUDA, "cuda" is an unknown backend that says what the build has.
+ * - The convolution plan (kernels/cuda/conv.c): how ONNX's asymmetric pads are mapped onto
+ *   cuDNN's symmetric ones. Checked by running the plan with the reference kernels in
+ *   cuDNN's place (pad into scratch + conv with symmetric pads; transposed conv with
+ *   symmetric pads + crop) and comparing with the reference on the node as it is. */
+#include "backend.h"
+#include "check.h"
+#include "graph_build.h"
+#include "ref/ref.h"
+#ifdef MNEMO_HAVE_CUDA
+#include "cuda/cuda.h"
+#endif
+
+/* A one-conv graph, finalized: input 1x3x12x12, Conv 3x3 pad 1. */
+static bool small_graph(struct graph *g)
+{
+    graph_init(g);
+    int32_t x = input_add(g, shape_make4(1, 3, 12, 12));
+    return conv_add(g, "conv", x, 4, 3, 1, 1, true) >= 0 && graph_finalize(g, &err) == 0;
+}
+
+#ifndef MNEMO_HAVE_CUDA
+static void test_cuda_not_built(void)
+{
+    CHECK(backend_find("cuda") == NULL);
+    CHECK(backend_find("auto") != NULL && strcmp(backend_find("auto")->name, "cuda") != 0);
+    struct graph g;
+    CHECK(small_graph(&g));
+    CHECK(backend_open(&g, "cuda", NULL, &err) == NULL);
+    CHECK(err_has("unknown backend 'cuda'") && err_has("CUDA toolkit"));
+    graph_free(&g);
+}
+
+int main(void)
+{
+    RUN(test_cuda_not_built);
+    return check_report();
+}
+#else
+
+static void test_auto_without_device(void)
+{
+    const char *why = NULL;
+    if (backend_cuda_device_count(&why) > 0)
+        SKIP("a CUDA device is present; this test is about machines without one");
+    printf("  no device: %s\n", why);
+    CHECK(backend_find("cuda") == &backend_cuda_ops);
+    CHECK(backend_find("auto") != &backend_cuda_ops);
+    CHECK(backend_precision_unavailable("cuda", PRECISION_FP32) != NULL);
+    struct graph g;
+    CHECK(small_graph(&g));
+    struct backend *b = backend_open(&g, "auto", NULL, &err);
+    CHECK(b != NULL && strcmp(b->ops->name, "cuda") != 0);
+    backend_close(b);
+    graph_free(&g);
+}
+
+static void test_cuda_without_device_is_a_clear_error(void)
+{
+    if (backend_cuda_device_count(NULL) > 0)
+        SKIP("a CUDA device is present; this test is about machines without one");
+    struct graph g;
+    CHECK(small_graph(&g));
+    CHECK(backend_open(&g, "cuda", NULL, &err) == NULL);
+    CHECK(err_has("no CUDA device: ") && err_has("use --backend cpu"));
+    graph_free(&g);
+}
+
+static void test_auto_with_device(void)
+{
+    if (backend_cuda_device_count(NULL) == 0)
+        SKIP("no CUDA device");
+    CHECK(backend_find("auto") == &backend_cuda_ops);
+}
+
+/* Runs node n (op and params as given, shapes from io) with ref, through the plan. */
+static void plan_run(const struct node *n, const struct cuda_conv_plan *p, const struct ref_io *io,
+                     float *scratch)
+{
+    struct node sym = *n;
+    sym.p.conv.pad[0] = sym.p.conv.pad[2] = p->pad[0];
+    sym.p.conv.pad[1] = sym.p.conv.pad[3] = p->pad[1];
+    sym.act.kind = ACT_NONE;
+    struct node edges = {.op = OP_PAD, .residual = -1};
+    edges.p.pad = p->edges;
+    struct ref_io a = *io, c = {.residual = NULL};
+    a.residual = NULL;
+    if (!p->via_scratch) {
+        ref_kernels[n->op](&sym, &a);
+        return;
+    }
+    if (!p->transposed) { /* pad into scratch, then conv from scratch */
+        c.in[0] = io->in[0], c.in_shape[0] = io->in_shape[0], c.out = scratch, c.out_shape = &p->x;
+        ref_pad(&edges, &c);
+        a.in[0] = scratch, a.in_shape[0] = &p->x;
+        ref_conv(&sym, &a);
+        return;
+    }
+    a.out = scratch, a.out_shape = &p->y; /* uncropped into scratch, then crop */
+    ref_conv_transpose(&sym, &a);
+    c.in[0] = scratch, c.in_shape[0] = &p->y, c.out = io->out, c.out_shape = io->out_shape;
+    ref_pad(&edges, &c);
+}
+
+/* One random conv: the plan's geometry is what cuDNN checks, and running it equals ref. */
+static bool plan_case(int index, bool transposed)
+{
+    struct conv_params p = {.group = 1};
+    for (int d = 0; d < 2; d++) {
+        p.kernel[d] = 1 + random_int(5);
+        p.stride[d] = 1 + random_int(3);
+        p.dilation[d] = 1 + random_int(2);
+        p.pad[d] = random_int(p.kernel[d]);
+        p.pad[d + 2] = random_int(p.kernel[d]);
+        p.output_padding[d] = transposed ? random_int(p.stride[d]) : 0;
+    }
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 2, 6 + random_int(10), 6 + random_int(10)));
+    int32_t y = conv_add_params(&g, "conv", x, 3, &p, true, transposed);
+    if (y < 0 || graph_finalize(&g, &err)) {
+        graph_free(&g);
+        return false;
+    }
+    const struct node *n = &g.nodes[0];
+    struct cuda_conv_plan plan;
+    CHECK_MSG(cuda_conv_plan_make(n, shape_of(&g, x), shape_of(&g, y), &plan, &err) == 0, "%s",
+              err.msg);
+    const struct shape *in = transposed ? &plan.y : &plan.x, *out = transposed ? &plan.x : &plan.y;
+    for (int d = 0; d < 2; d++)
+        CHECK_MSG(cuda_conv_forward_size(in->dim[2 + d], p.kernel[d], p.stride[d], plan.pad[d],
+                                         p.dilation[d]) == out->dim[2 + d],
+                  "case %d axis %d", index, d);
+    float *arena = calloc((size_t)g.arena_floats, sizeof(float));
+    float *scratch = malloc((size_t)(cuda_conv_plan_scratch(&plan) + 1) * sizeof(float));
+    float *input = random_input(&g);
+    int64_t count = shape_count(shape_of(&g, y));
+    float *want = malloc((size_t)count * sizeof(float));
+    struct ref_io io;
+    ref_io_make(&g, arena, n, &io);
+    memcpy(arena + g.values[x].offset, input, (size_t)shape_count(shape_of(&g, x)) * sizeof(float));
+    ref_kernels[n->op](n, &io);
+    memcpy(want, io.out, (size_t)count * sizeof(float));
+    for (int64_t i = 0; i < count; i++)
+        io.out[i] = NAN;
+    plan_run(n, &plan, &io, scratch);
+    double e = rel_l2(io.out, want, (long)count);
+    CHECK_MSG(e < 1e-12, "%s case %d (pads %d,%d,%d,%d op %d,%d): rel L2 %g",
+              transposed ? "ConvTranspose" : "Conv", index, p.pad[0], p.pad[1], p.pad[2], p.pad[3],
+              p.output_padding[0], p.output_padding[1], e);
+    free(want);
+    free(input);
+    free(scratch);
+    free(arena);
+    graph_free(&g);
+    return true;
+}
+
+static void test_conv_plan(void)
+{
+    int cases = 0;
+    for (int i = 0; i < 80; i++)
+        cases += plan_case(i, i % 2 == 1);
+    printf("  %d plans\n", cases);
+    CHECK(cases >= 50);
+}
+
+int main(void)
+{
+    RUN(test_auto_without_device);
+    RUN(test_cuda_without_device_is_a_clear_error);
+    RUN(test_auto_with_device);
+    RUN(test_conv_plan);
+    return check_report();
+}
+#endif

@@ -1,0 +1,394 @@
+/* Live tuning: every parameter through config text, -o and OSC; midi.map parsing, curves
+ * and learn on decoded events (no ALSA); the glide; presets; and the control itself with a
+ * real config file edited in place and by rename. */
+#include "check.h"
+#include "config.h"
+#include "control.h"
+#include "midi_map.h"
+#include "osc.h"
+#include "presets.h"
+#include "stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Big structs live here, not on the stack. */
+static struct params a, b, c;
+
+/* A valid value of def other than its default, as text. */
+static void other_value(const struct param_def *def, char *buf, size_t size)
+{
+    params_defaults(&a);
+    char def_text[PARAM_TEXT_MAX];
+    param_format(&a, def, def_text, sizeof def_text);
+    switch (def->type) {
+    case PARAM_INT:
+    case PARAM_FLOAT:
+        snprintf(buf, size, "%.17g", strtod(def_text, NULL) == def->max ? def->min : def->max);
+        break;
+    case PARAM_BOOL:
+        snprintf(buf, size, "%s", a.loop.size && strcmp(def_text, "true") ? "true" : "false");
+        break;
+    case PARAM_ENUM:
+        snprintf(buf, size, "%s", strrchr(def->choices, '|') + 1);
+        break;
+    case PARAM_STRING:
+        snprintf(buf, size, "%s",
+                 def->check ? "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; cc=7 "
+                              "param=loop.blend channel=2"
+                            : "some dir/a \"quoted\" file.png");
+        break;
+    }
+}
+
+/* a = defaults with def at another value; b gets it through config text, -o and OSC. */
+static void round_trip_one(const struct param_def *def)
+{
+    char text[PARAM_TEXT_MAX];
+    struct error err = {{0}};
+    other_value(def, text, sizeof text);
+    params_defaults(&a);
+    CHECK_MSG(param_set(&a, def, text, &err) == 0, "%s=%s: %s", def->name, text, err.msg);
+    CHECK_MSG(!param_equal(def, &a, &c), "%s: the test value is the default", def->name);
+
+    char *cfg = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&cfg, &len);
+    CHECK(params_write_config(f, &a, &err) == 0);
+    fclose(f);
+    params_defaults(&b);
+    CHECK_MSG(params_load_string(&b, cfg, "mem", &err) == 0, "%s: %s", def->name, err.msg);
+    CHECK_MSG(param_equal(def, &a, &b), "%s: config text round trip", def->name);
+    free(cfg);
+
+    char assignment[PARAM_TEXT_MAX + 128], formatted[PARAM_TEXT_MAX];
+    snprintf(assignment, sizeof assignment, "%s=%s", def->name,
+             param_format(&a, def, formatted, sizeof formatted));
+    params_defaults(&b);
+    CHECK_MSG(params_set_assignment(&b, assignment, &err) == 0, "%s", err.msg);
+    CHECK_MSG(param_equal(def, &a, &b), "%s: -o round trip", def->name);
+
+    lo_message m = lo_message_new();
+    CHECK(osc_value_append(m, &a, def) == 0);
+    size_t size = 0;
+    void *data = lo_message_serialise(m, "/mnemo/x", NULL, &size);
+    lo_message_free(m);
+    int result;
+    lo_message back = lo_message_deserialise(data, size, &result);
+    CHECK(back != NULL);
+    params_defaults(&b);
+    if (back) {
+        char osc_text[PARAM_TEXT_MAX];
+        int rc = osc_value_text(def, lo_message_get_types(back)[0], lo_message_get_argv(back)[0],
+                                osc_text, sizeof osc_text, &err);
+        CHECK_MSG(rc == 0 && param_set(&b, def, osc_text, &err) == 0, "%s: %s", def->name, err.msg);
+        lo_message_free(back);
+    }
+    free(data);
+    CHECK_MSG(param_equal(def, &a, &b), "%s: OSC round trip", def->name);
+}
+
+static void test_every_param_round_trips(void)
+{
+    params_defaults(&c);
+    for (size_t i = 0; i < params_count(); i++)
+        round_trip_one(params_at(i));
+}
+
+/* One OSC argument of the given type into param_set text for `name`. */
+static int osc_text(const char *name, char type, lo_arg *arg, char *buf, struct error *err)
+{
+    return osc_value_text(params_find(name), type, arg, buf, 64, err);
+}
+
+static void test_osc_values_convert_sensibly(void)
+{
+    char buf[64];
+    struct error err;
+    lo_arg arg;
+    arg.f = 3.0f;
+    CHECK(osc_text("perturb.erase_count", LO_FLOAT, &arg, buf, &err) == 0 && !strcmp(buf, "3"));
+    arg.f = 3.5f;
+    CHECK(osc_text("perturb.erase_count", LO_FLOAT, &arg, buf, &err) < 0);
+    CHECK(strstr(err.msg, "perturb.erase_count") && strstr(err.msg, "not an integer"));
+    arg.i = 2;
+    CHECK(osc_text("perturb.noise", LO_INT32, &arg, buf, &err) == 0 && !strcmp(buf, "2"));
+    arg.f = 1.0f; /* a toggle button */
+    CHECK(osc_text("guard.enabled", LO_FLOAT, &arg, buf, &err) == 0 && !strcmp(buf, "true"));
+    CHECK(osc_text("guard.enabled", LO_FALSE, &arg, buf, &err) == 0 && !strcmp(buf, "false"));
+    arg.i = 2;
+    CHECK(osc_text("loop.seed_source", LO_INT32, &arg, buf, &err) == 0 && !strcmp(buf, "noise"));
+    arg.i = 3;
+    CHECK(osc_text("loop.seed_source", LO_INT32, &arg, buf, &err) < 0);
+    arg.i = 1;
+    CHECK(osc_text("loop.seed_image", LO_INT32, &arg, buf, &err) < 0);
+    CHECK(osc_text("perturb.noise", LO_TRUE, &arg, buf, &err) < 0);
+}
+
+static void test_midi_map_errors_name_the_entry(void)
+{
+    struct midi_map m;
+    struct error err = {{0}};
+    CHECK(midi_map_parse(&m, " ; cc=1 param=loop.blend ;", &err) == 0 && m.count == 1);
+    CHECK(midi_map_parse(&m, "cc=1 param=loop.blend; cc=2 parm=loop.blend", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "entry 2") && strstr(err.msg, "unknown key 'parm'"), "%s", err.msg);
+    CHECK(midi_map_parse(&m, "cc=1 param=perturb.nois", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "did you mean 'perturb.noise'"), "%s", err.msg);
+    CHECK(midi_map_parse(&m, "cc=1 param=loop.size", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "restart-only"), "%s", err.msg);
+    CHECK(midi_map_parse(&m, "cc=128 param=loop.blend", &err) < 0);
+    CHECK(midi_map_parse(&m, "param=loop.blend", &err) < 0);
+    CHECK(midi_map_parse(&m, "cc=3 param=loop.blend max=2", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "0 .. 0.95"), "%s", err.msg);
+    /* In a config file: the file:line of the setting, as for any value. */
+    params_defaults(&a);
+    CHECK(params_load_string(&a, "midi = {\n  map = \"cc=1 param=loop.size\";\n};\n", "x.cfg",
+                             &err) < 0);
+    CHECK_MSG(strncmp(err.msg, "x.cfg:2: midi.map: entry 1", 26) == 0, "%s", err.msg);
+}
+
+static double mapped(const char *map, int cc, int channel, int value, const char *name)
+{
+    struct midi_map m;
+    struct error err = {{0}};
+    CHECK_MSG(midi_map_parse(&m, map, &err) == 0, "%s", err.msg);
+    params_defaults(&a);
+    struct midi_cc ev = {.channel = channel, .cc = cc, .value = value};
+    midi_map_apply(&m, &ev, &a);
+    char text[64];
+    return strtod(param_format(&a, params_find(name), text, sizeof text), NULL);
+}
+
+static void test_midi_map_curves_and_channels(void)
+{
+    const char *lin = "cc=21 param=perturb.noise min=0 max=0.3";
+    CHECK_NEAR(mapped(lin, 21, 1, 0, "perturb.noise"), 0, 0);
+    CHECK_NEAR(mapped(lin, 21, 5, 127, "perturb.noise"), 0.3, 1e-7);
+    CHECK_NEAR(mapped(lin, 21, 1, 64, "perturb.noise"), 0.3 * 64 / 127, 1e-6);
+    CHECK_NEAR(mapped(lin, 22, 1, 64, "perturb.noise"), 0.05, 1e-7); /* another CC */
+    const char *exp_map = "cc=21 param=perturb.noise min=0 max=0.3 curve=exp";
+    const char *log_map = "cc=21 param=perturb.noise min=0 max=0.3 curve=log";
+    double prev = -1;
+    for (int v = 0; v <= 127; v++) {
+        double e = mapped(exp_map, 21, 1, v, "perturb.noise");
+        CHECK(e >= prev);
+        CHECK(e <= mapped(lin, 21, 1, v, "perturb.noise") + 1e-6);
+        CHECK(mapped(log_map, 21, 1, v, "perturb.noise") >=
+              mapped(lin, 21, 1, v, "perturb.noise") - 1e-6);
+        prev = e;
+    }
+    CHECK_NEAR(prev, 0.3, 1e-6);
+    const char *ch = "cc=7 param=loop.blend channel=2 min=0.9 max=0.1";
+    CHECK_NEAR(mapped(ch, 7, 1, 127, "loop.blend"), 0.3, 1e-7); /* wrong channel */
+    CHECK_NEAR(mapped(ch, 7, 2, 127, "loop.blend"), 0.1, 1e-6); /* turned around */
+    CHECK_NEAR(mapped("cc=1 param=perturb.erase_count", 1, 1, 64, "perturb.erase_count"), 32, 0);
+    CHECK(mapped("cc=1 param=guard.enabled", 1, 1, 10, "guard.enabled") == 0);
+    params_defaults(&a);
+    CHECK(mapped("cc=1 param=loop.seed_source", 1, 1, 127, "loop.seed_source") == 0);
+    CHECK(a.loop.seed_source == SEED_NOISE);
+}
+
+static void test_midi_learn_rewrites_the_map(void)
+{
+    char text[PARAM_TEXT_MAX] = "cc=5 param=perturb.noise; cc=6 param=loop.blend";
+    struct error err = {{0}};
+    struct midi_cc ev = {.channel = 3, .cc = 5, .value = 9};
+    CHECK_MSG(midi_map_learn(text, sizeof text, &ev, "simplify.blur", &err) == 0, "%s", err.msg);
+    CHECK_MSG(strstr(text, "cc=5 param=simplify.blur min=0 max=8 curve=lin") &&
+                  !strstr(text, "perturb.noise") && strstr(text, "cc=6 param=loop.blend"),
+              "%s", text);
+    CHECK(midi_map_check(text, &err) == 0);
+    CHECK(midi_map_learn(text, sizeof text, &ev, "loop.size", &err) < 0);
+    char tiny[16] = "";
+    CHECK(midi_map_learn(tiny, sizeof tiny, &ev, "loop.blend", &err) < 0);
+}
+
+static void test_glide_reaches_target_in_monotone_steps(void)
+{
+    static struct control_follow f;
+    params_defaults(&a);
+    a.control.glide_ms = 1000;
+    control_follow_init(&f, &a);
+    b = a;
+    b.perturb.noise = 0.55f;   /* smoothable: glides */
+    b.perturb.erase_count = 9; /* live, not smoothable: jumps */
+    b.loop.size = 512;         /* restart-only: stays */
+    control_follow_retarget(&f, &b, 10.0);
+    CHECK(control_follow_advance(&f, 10.0));
+    CHECK(f.cur.perturb.erase_count == 9 && f.cur.loop.size == 256);
+    CHECK_NEAR(f.cur.perturb.noise, 0.05, 1e-7);
+    const double steps[] = {10.013, 10.05, 10.2, 10.21, 10.5, 10.77, 10.99, 11.0};
+    float prev = f.cur.perturb.noise;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        control_follow_advance(&f, steps[i]);
+        float want = 0.05f + 0.5f * (float)(steps[i] - 10.0);
+        CHECK_MSG(f.cur.perturb.noise >= prev, "step %zu went back", i);
+        CHECK_NEAR(f.cur.perturb.noise, want, 1e-5); /* linear in time */
+        prev = f.cur.perturb.noise;
+    }
+    CHECK(f.cur.perturb.noise == 0.55f); /* exactly there at the glide's end */
+    CHECK(!control_follow_advance(&f, 11.5));
+    /* glide_ms = 0: a jump. */
+    b.control.glide_ms = 0;
+    b.perturb.noise = 0.1f;
+    control_follow_retarget(&f, &b, 12.0);
+    control_follow_advance(&f, 12.0);
+    CHECK(f.cur.perturb.noise == 0.1f && f.version == 2);
+}
+
+static void temp_dir(char *dir)
+{
+    strcpy(dir, "/tmp/mnemo_test_control_XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_presets_save_and_load_live_values(void)
+{
+    char dir[64], sub[96];
+    temp_dir(dir);
+    snprintf(sub, sizeof sub, "%s/presets", dir);
+    struct error err = {{0}};
+    params_defaults(&a);
+    a.perturb.noise = 0.25f;
+    a.simplify.thin = 2;
+    a.control.glide_ms = 5;
+    CHECK_MSG(preset_save(sub, "3", &a, &err) == 0, "%s", err.msg);
+    params_defaults(&b);
+    b.loop.size = 128;
+    CHECK_MSG(preset_load(sub, "3", &b, &err) == 0, "%s", err.msg);
+    CHECK(b.perturb.noise == 0.25f && b.simplify.thin == 2);
+    CHECK(b.loop.size == 128 && b.control.glide_ms == 300); /* not in a preset */
+    CHECK(preset_load(sub, "../3", &b, &err) < 0 && strstr(err.msg, "names are"));
+    CHECK(preset_load(sub, "missing", &b, &err) < 0 && strstr(err.msg, "cannot open"));
+    CHECK(preset_save(sub, "", &a, &err) < 0);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static void test_include_is_found_beside_the_file(void)
+{
+    char dir[64], main_cfg[96], inc[96];
+    temp_dir(dir);
+    snprintf(main_cfg, sizeof main_cfg, "%s/main.cfg", dir);
+    snprintf(inc, sizeof inc, "%s/part.cfg", dir);
+    write_file(inc, "perturb = { noise = 0.125; };\n");
+    write_file(main_cfg, "@include \"part.cfg\"\nloop = { blend = 0.5; };\n");
+    struct error err = {{0}};
+    params_defaults(&a);
+    CHECK_MSG(params_load_file(&a, main_cfg, &err) == 0, "%s", err.msg);
+    CHECK(a.perturb.noise == 0.125f && a.loop.blend == 0.5f);
+    write_file(inc, "perturb = { noise = 2; };\n");
+    CHECK(params_load_file(&a, main_cfg, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "part.cfg:1: perturb.noise"), "%s", err.msg);
+    unlink(inc);
+    unlink(main_cfg);
+    rmdir(dir);
+}
+
+/* Polls control_take for up to 3 s. */
+static bool take_within(struct control *ctl, struct params *out)
+{
+    for (int i = 0; i < 300; i++) {
+        if (control_take(ctl, out))
+            return true;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return false;
+}
+
+static void test_control_reloads_edits_and_keeps_good_values(void)
+{
+    char dir[64], path[96], tmp[96], err_text[ERROR_MSG_MAX];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/piece.cfg", dir);
+    snprintf(tmp, sizeof tmp, "%s/.piece.cfg.swp", dir);
+    write_file(path, "perturb = { noise = 0.1; };\n");
+    struct error err = {{0}};
+    params_defaults(&a);
+    CHECK(params_load_file(&a, path, &err) == 0);
+    const char *overrides[] = {"loop.blend=0.6"};
+    CHECK(params_set_assignment(&a, overrides[0], &err) == 0);
+    struct control_options o = {.config_path = path, .overrides = overrides, .override_count = 1};
+    struct control *ctl = control_open(&o, &a, &err);
+    CHECK_MSG(ctl, "%s", err.msg);
+    if (!ctl)
+        return;
+    CHECK(!control_take(ctl, &b));
+    write_file(path, "perturb = { noise = 0.2; };\nloop = { blend = 0.1; };\n"); /* in place */
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.2f && b.loop.blend == 0.6f);
+    write_file(tmp, "perturb = { noise = 0.3; };\nloop = { size = 512; };\n");
+    CHECK(rename(tmp, path) == 0); /* as vim and VS Code save */
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.3f && b.loop.size == 256);
+    write_file(path, "perturb = {\n  noise = 3;\n};\n"); /* broken */
+    nanosleep(&(struct timespec){0, 400 * 1000 * 1000}, NULL);
+    CHECK(!control_take(ctl, &b));
+    CHECK(control_last_error(ctl, err_text, sizeof err_text) > 0);
+    CHECK_MSG(strstr(err_text, "piece.cfg:2: perturb.noise: 3 is out of range"), "%s", err_text);
+    /* Keyboard / OSC path: validated, restart-only refused, reseed forwarded. */
+    CHECK(control_set(ctl, "simplify.thin", "3", &err) == 0);
+    CHECK(take_within(ctl, &b) && b.simplify.thin == 3 && b.perturb.noise == 0.3f);
+    CHECK(control_set(ctl, "loop.size", "64", &err) < 0 && strstr(err.msg, "restart-only"));
+    CHECK(control_set(ctl, "simplify.thin", "99", &err) < 0);
+    char value[64];
+    CHECK(control_get(ctl, "simplify.thin", value, sizeof value, &err) == 0 && !strcmp(value, "3"));
+    CHECK(!control_take_reseed(ctl));
+    control_reseed(ctl);
+    CHECK(control_take_reseed(ctl) && !control_take_reseed(ctl));
+    /* MIDI: mapping and learn, from decoded events. */
+    CHECK(control_set(ctl, "midi.map", "cc=21 param=perturb.noise min=0 max=0.5", &err) == 0);
+    control_midi_event(ctl, &(struct midi_cc){.channel = 1, .cc = 21, .value = 127});
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.5f);
+    CHECK(control_midi_learn(ctl, "loop.size", &err) < 0);
+    CHECK(control_midi_learn(ctl, "loop.blend", &err) == 0);
+    CHECK(control_midi_learning(ctl, value, sizeof value) && !strcmp(value, "loop.blend"));
+    control_midi_event(ctl, &(struct midi_cc){.channel = 1, .cc = 30, .value = 0});
+    control_midi_event(ctl, &(struct midi_cc){.channel = 1, .cc = 30, .value = 127});
+    CHECK(take_within(ctl, &b) && b.loop.blend == 0.95f && strstr(b.midi.map, "cc=30"));
+    /* Presets through the control's thread. */
+    char presets[96];
+    snprintf(presets, sizeof presets, "%s/presets", dir);
+    CHECK(control_set(ctl, "control.presets", presets, &err) == 0);
+    control_preset_save(ctl, "7");
+    nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+    CHECK(control_set(ctl, "simplify.thin", "1", &err) == 0);
+    CHECK(take_within(ctl, &b) && b.simplify.thin == 1);
+    control_preset_load(ctl, "7");
+    CHECK(take_within(ctl, &b) && b.simplify.thin == 3);
+    /* Fixed again: the error clears. */
+    write_file(path, "perturb = { noise = 0.4; };\n");
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.4f);
+    control_last_error(ctl, err_text, sizeof err_text);
+    CHECK_MSG(err_text[0] == '\0', "%s", err_text);
+    control_close(ctl);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+    RUN(test_every_param_round_trips);
+    RUN(test_osc_values_convert_sensibly);
+    RUN(test_midi_map_errors_name_the_entry);
+    RUN(test_midi_map_curves_and_channels);
+    RUN(test_midi_learn_rewrites_the_map);
+    RUN(test_glide_reaches_target_in_monotone_steps);
+    RUN(test_presets_save_and_load_live_values);
+    RUN(test_include_is_found_beside_the_file);
+    RUN(test_control_reloads_edits_and_keeps_good_values);
+    return check_report();
+}
