@@ -1,6 +1,6 @@
 /* config.h — configuration files (libconfig syntax) in and out of struct params.
  *
- *   loop = { rate = 8.0; painter = "models/painter.onnx"; };
+ *   loop = { rate = 8.0; painter = "models/painter-small.onnx"; };
  *   guard = { stall_window = 24; };
  *
  * Groups map to the dotted parameter names (loop.rate). Everything is validated against

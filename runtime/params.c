@@ -30,9 +30,9 @@
 #define SETUP   (PARAM_LIVE | PARAM_SETUP)
 
 static const struct param_def table[] = {
-    P_STR("loop.painter", loop.painter, "models/painter.onnx", RESTART,
+    P_STR("loop.painter", loop.painter, "models/painter-small.onnx", RESTART,
           "painter model (sketch -> portrait), ONNX file"),
-    P_STR("loop.sketcher", loop.sketcher, "models/sketcher.onnx", RESTART,
+    P_STR("loop.sketcher", loop.sketcher, "models/sketcher-small.onnx", RESTART,
           "sketcher model (portrait -> sketch), ONNX file"),
     P_INT("loop.size", loop.size, 32, 2048, "256", RESTART,
           "side of the loop's square images; models of another size are converted to it"),

@@ -90,7 +90,7 @@ static void test_defaults_parse_and_round_trip(void)
         CHECK(params_find(def->name) == def);
     }
     CHECK_NEAR(p.loop.rate, 8, 0);
-    CHECK(strcmp(p.loop.painter, "models/painter.onnx") == 0);
+    CHECK(strcmp(p.loop.painter, "models/painter-small.onnx") == 0);
     CHECK(p.loop.seed_source == SEED_PROCEDURAL);
     CHECK(p.guard.enabled);
 }
@@ -220,7 +220,7 @@ static void test_glide_moves_smooth_snaps_live_keeps_restart(void)
     params_glide(&cur, &target, 0.5f);
     CHECK_NEAR(cur.perturb.noise, 0.15, 1e-6);
     CHECK(cur.perturb.erase_count == 5);
-    CHECK(strcmp(cur.loop.painter, "models/painter.onnx") == 0);
+    CHECK(strcmp(cur.loop.painter, "models/painter-small.onnx") == 0);
     for (int i = 0; i < 40; i++)
         params_glide(&cur, &target, 0.5f);
     CHECK(cur.perturb.noise == 0.25f);
