@@ -7,8 +7,10 @@
 #define BIT(e) (1u << (e))
 /* More perturbation cannot bring these back: a blank sketch re-thresholded stays blank,
  * noise made noisier stays noise. They go straight to a reseed. */
-#define SEVERE (BIT(GUARD_FLAT) | BIT(GUARD_EXPLODE) | BIT(GUARD_SATURATE) | BIT(GUARD_INKLESS))
-#define MILD   (BIT(GUARD_STALL) | BIT(GUARD_REPEAT))
+#define SEVERE                                                                                     \
+    (BIT(GUARD_FLAT) | BIT(GUARD_EXPLODE) | BIT(GUARD_SATURATE) | BIT(GUARD_INKLESS) |             \
+     BIT(GUARD_SHAPELESS))
+#define MILD (BIT(GUARD_STALL) | BIT(GUARD_REPEAT))
 
 struct guard_config guard_config_from_params(const struct params *p)
 {
@@ -20,6 +22,8 @@ struct guard_config guard_config_from_params(const struct params *p)
         .explode_level = p->guard.explode_level,
         .saturate_level = p->guard.saturate_level,
         .ink_min = p->guard.ink_min,
+        .spread_min = p->guard.spread_min,
+        .shape_min = p->guard.shape_min,
         .repeat_bits = p->guard.repeat_bits,
         .repeat_skip = p->guard.repeat_skip,
         .history = p->guard.history,
@@ -85,6 +89,15 @@ static void remember(struct guard *g, uint64_t hash)
     g->count += g->count < g->capacity;
 }
 
+/* A sketch with ink, but no longer the outline of a face: too small, or far narrower one
+ * way than the other (FACTS.md: loops die into glyph-like strips before they go blank). */
+static bool shapeless(const struct guard_config *c, const struct lo_metrics *m)
+{
+    float lo = fminf(m->ink_spread_x, m->ink_spread_y);
+    float hi = fmaxf(m->ink_spread_x, m->ink_spread_y);
+    return lo < c->spread_min || lo < c->shape_min * hi;
+}
+
 static unsigned detect(struct guard *g, const struct lo_metrics *m)
 {
     const struct guard_config *c = &g->cfg;
@@ -98,6 +111,7 @@ static unsigned detect(struct guard *g, const struct lo_metrics *m)
     events |= m->saturation > c->saturate_level ? BIT(GUARD_SATURATE) : 0;
     events |= g->stats.novelty <= c->repeat_bits ? BIT(GUARD_REPEAT) : 0;
     events |= m->ink < c->ink_min ? BIT(GUARD_INKLESS) : 0;
+    events |= m->ink >= c->ink_min && shapeless(c, m) ? BIT(GUARD_SHAPELESS) : 0;
     return events;
 }
 
@@ -182,8 +196,8 @@ struct guard_action guard_step(struct guard *g, const struct lo_metrics *m)
 
 const char *guard_event_name(enum guard_event e)
 {
-    static const char *const names[GUARD_EVENT_COUNT] = {"stall",    "flat",   "explode",
-                                                         "saturate", "repeat", "inkless"};
+    static const char *const names[GUARD_EVENT_COUNT] = {
+        "stall", "flat", "explode", "saturate", "repeat", "inkless", "shapeless"};
     return e >= 0 && e < GUARD_EVENT_COUNT ? names[e] : "?";
 }
 

@@ -39,12 +39,14 @@
 #include <stdint.h>
 
 enum guard_event {
-    GUARD_STALL,    /* change below stall_threshold for stall_window iterations */
-    GUARD_FLAT,     /* portrait variance below flat_variance */
-    GUARD_EXPLODE,  /* portrait hf_ratio above explode_level */
-    GUARD_SATURATE, /* portrait lo_saturation above saturate_level */
-    GUARD_REPEAT,   /* hash within repeat_bits of one older than repeat_skip iterations */
-    GUARD_INKLESS,  /* sketch ink below ink_min */
+    GUARD_STALL,     /* change below stall_threshold for stall_window iterations */
+    GUARD_FLAT,      /* portrait variance below flat_variance */
+    GUARD_EXPLODE,   /* portrait hf_ratio above explode_level */
+    GUARD_SATURATE,  /* portrait lo_saturation above saturate_level */
+    GUARD_REPEAT,    /* hash within repeat_bits of one older than repeat_skip iterations */
+    GUARD_INKLESS,   /* sketch ink below ink_min */
+    GUARD_SHAPELESS, /* sketch ink gathered in a strip or a knot: ink spread below
+                        spread_min, or one axis's spread below shape_min of the other's */
     GUARD_EVENT_COUNT
 };
 
@@ -54,7 +56,7 @@ struct guard_config {
     bool enabled; /* false: events are counted, remedies never applied */
     float stall_threshold;
     int32_t stall_window;
-    float flat_variance, explode_level, saturate_level, ink_min;
+    float flat_variance, explode_level, saturate_level, ink_min, spread_min, shape_min;
     int32_t repeat_bits, repeat_skip, history;
     float boost;
     int32_t ramp, reseed_after, reseed_iterations;

@@ -87,6 +87,28 @@ float lo_ink_fraction(const struct planar *sketch, float threshold)
     return n ? (float)count / (float)n : 0;
 }
 
+void lo_ink_spread(const struct planar *sketch, float *spread_x, float *spread_y)
+{
+    double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+    for (int32_t y = 0; y < sketch->height; y++)
+        for (int32_t x = 0; x < sketch->width; x++) {
+            if (!(sketch->data[(size_t)y * sketch->width + x] < 0))
+                continue;
+            n++;
+            sx += x;
+            sy += y;
+            sxx += (double)x * x;
+            syy += (double)y * y;
+        }
+    if (n < 1) {
+        *spread_x = *spread_y = 0;
+        return;
+    }
+    double vx = sxx / n - (sx / n) * (sx / n), vy = syy / n - (sy / n) * (sy / n);
+    *spread_x = (float)(sqrt(vx > 0 ? vx : 0) / sketch->width);
+    *spread_y = (float)(sqrt(vy > 0 ? vy : 0) / sketch->height);
+}
+
 /* Luma of im area-averaged to HASH_SIDE x HASH_SIDE, on the stack. */
 static void hash_luma(const struct planar *im, float *luma)
 {
@@ -164,5 +186,8 @@ void lo_measure(const struct planar *portrait, const struct planar *prev,
     m->hf_ratio = lo_hf_ratio(portrait);
     m->saturation = lo_saturation(portrait, LO_EXTREME_LEVEL);
     m->ink = sketch ? lo_ink_fraction(sketch, 0) : 1;
+    m->ink_spread_x = m->ink_spread_y = 1; /* no sketch: nothing to call shapeless */
+    if (sketch)
+        lo_ink_spread(sketch, &m->ink_spread_x, &m->ink_spread_y);
     m->hash = lo_phash(portrait);
 }

@@ -84,6 +84,12 @@ static const struct param_def table[] = {
             "portrait saturation (2 x the smaller of its black and white shares) that means it exploded"),
     P_FLOAT("guard.ink_min", guard.ink_min, 0, 0.5, "0.01", SMOOTH,
             "share of ink pixels below which the sketch is dying (reseed before it is blank)"),
+    P_FLOAT("guard.spread_min", guard.spread_min, 0, 0.5, "0.06", SMOOTH,
+            "ink spread (std of the ink's x or y, share of the side) below which the sketch "
+            "is a knot, not a face (reseed)"),
+    P_FLOAT("guard.shape_min", guard.shape_min, 0, 1, "0.5", SMOOTH,
+            "narrower ink spread over the wider below which the sketch is a strip, not a face "
+            "(reseed); 0 = off"),
     P_INT("guard.repeat_bits", guard.repeat_bits, 0, 64, "4", LIVE,
           "perceptual-hash distance (bits of 64) at or below which a portrait repeats"),
     P_INT("guard.repeat_skip", guard.repeat_skip, 0, 100000, "32", LIVE,

@@ -59,7 +59,7 @@ struct params {
         bool enabled;
         float stall_threshold;
         int32_t stall_window;
-        float flat_variance, explode_level, saturate_level, ink_min;
+        float flat_variance, explode_level, saturate_level, ink_min, spread_min, shape_min;
         int32_t repeat_bits, repeat_skip, history;
         float boost;
         int32_t ramp, reseed_after, reseed_iterations;

@@ -450,7 +450,13 @@ static void test_guard_reseed_blends_in_gradually(void)
     struct guard g;
     struct error err;
     CHECK(guard_init(&g, &c, &err) == 0);
-    struct lo_metrics m = {0.1f, 0.2f, 0.05f, 0, 0.1f, 1};
+    struct lo_metrics m = {.change = 0.1f,
+                           .variance = 0.2f,
+                           .hf_ratio = 0.05f,
+                           .ink = 0.1f,
+                           .ink_spread_x = 0.17f,
+                           .ink_spread_y = 0.23f,
+                           .hash = 1};
     guard_request_reseed(&g);
     float mix[6];
     bool starts[6];
@@ -552,6 +558,39 @@ static void test_guard_quiet_on_healthy_stream(void)
     free(sketch.data);
 }
 
+/* Ink gathered into a narrow upright strip (how the trained loop dies, FACTS.md) or a small
+ * knot is shapeless; the drawn seed face is not. */
+static void test_guard_shapeless_sketch(void)
+{
+    struct params p;
+    params_defaults(&p);
+    struct guard_config c = guard_config_from_params(&p);
+    struct planar sketch = new_image(1, 64, 64);
+    struct rng r;
+    rng_seed(&r, 3, 2);
+    lo_seed_face(&sketch, &r);
+    struct lo_metrics m;
+    lo_measure(&sketch, NULL, &sketch, &m);
+    CHECK_MSG(m.ink_spread_x > 0.1f && m.ink_spread_y > 0.1f, "face spread %g x %g",
+              (double)m.ink_spread_x, (double)m.ink_spread_y);
+    struct guard g;
+    struct error err;
+    CHECK(guard_init(&g, &c, &err) == 0);
+    struct guard_action a = guard_step(&g, &m);
+    CHECK(!(a.events & (1u << GUARD_SHAPELESS)));
+    for (int i = 0; i < 64 * 64; i++) /* a strip: x in 28..35, y in 4..59 */
+        sketch.data[i] = (i % 64 >= 28 && i % 64 < 36 && i / 64 >= 4 && i / 64 < 60 && i % 3)
+                             ? LO_INK
+                             : LO_PAPER;
+    lo_measure(&sketch, NULL, &sketch, &m);
+    a = guard_step(&g, &m);
+    CHECK(a.events & (1u << GUARD_SHAPELESS));
+    CHECK(a.remedy == GUARD_RESEED && a.reseed_start);
+    CHECK(strcmp(guard_event_name(GUARD_SHAPELESS), "shapeless") == 0);
+    guard_free(&g);
+    free(sketch.data);
+}
+
 static void test_guard_inkless_sketch_reseeds_and_disabled_only_counts(void)
 {
     struct guard_config c = test_guard_config();
@@ -645,6 +684,7 @@ int main(void)
     RUN(test_guard_repeat_on_cycle);
     RUN(test_guard_quiet_on_healthy_stream);
     RUN(test_guard_inkless_sketch_reseeds_and_disabled_only_counts);
+    RUN(test_guard_shapeless_sketch);
     RUN(test_iteration_allocates_nothing);
     return check_report();
 }
