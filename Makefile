@@ -32,15 +32,15 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
-# The loop and presenter come with their issues; until then `make run` shows the engine
-# at work on the shipped fixture models (random weights: the pictures mean nothing yet):
-# a sketch goes through the painter, the portrait through the sketcher.
+# The presenter comes with its issue; until then `make run` shows the engine at work on
+# the default models (models/*-small.onnx): a sketch goes through the painter, the
+# portrait through the sketcher. (`mnemo run --headless` runs the whole loop.)
 run: build
 	@mkdir -p out
-	@$(MNEMO) inspect $(FIXTURES)/unet_bn.onnx --chain $(FIXTURES)/resnet_in_op13.onnx
-	@$(MNEMO) infer --model $(FIXTURES)/unet_bn.onnx --input $(FIXTURES)/face_sketch.png \
+	@$(MNEMO) inspect models/painter-small.onnx --chain models/sketcher-small.onnx
+	@$(MNEMO) infer --model models/painter-small.onnx --input $(FIXTURES)/face_sketch.png \
 	  --output out/portrait.png --bench 20
-	@$(MNEMO) infer --model $(FIXTURES)/resnet_in_op13.onnx --input out/portrait.png \
+	@$(MNEMO) infer --model models/sketcher-small.onnx --input out/portrait.png \
 	  --output out/sketch.png --bench 20
 	@echo "mnemo: wrote out/portrait.png and out/sketch.png"
 
