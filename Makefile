@@ -32,17 +32,14 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
-# The presenter comes with its issue; until then `make run` shows the engine at work on
-# the default models (models/*-small.onnx): a sketch goes through the painter, the
-# portrait through the sketcher. (`mnemo run --headless` runs the whole loop.)
+# The piece on its default models (configs/default.cfg -> models/*-small.onnx). Without a
+# display it records a short clip headless and says where it is.
+RUN_CLIP ?= out/mnemo.mp4
 run: build
 	@mkdir -p out
-	@$(MNEMO) inspect models/painter-small.onnx --chain models/sketcher-small.onnx
-	@$(MNEMO) infer --model models/painter-small.onnx --input $(FIXTURES)/face_sketch.png \
-	  --output out/portrait.png --bench 20
-	@$(MNEMO) infer --model models/sketcher-small.onnx --input out/portrait.png \
-	  --output out/sketch.png --bench 20
-	@echo "mnemo: wrote out/portrait.png and out/sketch.png"
+	@$(MNEMO) run --config configs/default.cfg --headless --frames 240 --out $(RUN_CLIP) \
+	  -o capture.width=512 -o capture.height=512 --stats out/stats.jsonl
+	@echo "mnemo: the piece, 240 frames (8 s at 30 fps): $(RUN_CLIP); its --stats: out/stats.jsonl"
 
 bench: build
 	@tools/bench/cpu.sh
