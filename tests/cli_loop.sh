@@ -64,11 +64,12 @@ reseeds=$(stat_of "$TMP/g1.jsonl" reseeds)
   fail "blank sketcher: inkless=$inkless reseeds=$reseeds: $(tail -n1 "$TMP/g1.jsonl")"
 cmp -s "$TMP/g1/frame_000100.png" "$TMP/g1/frame_000200.png" &&
   fail "blank sketcher: the stream froze" || passed=$((passed + 1))
-# No perturbation, no ink, explosion or repeat check (the random-weight painter looks like
+# No perturbation, no ink, shape, explosion or repeat check (the random-weight painter looks like
 # noise to the guard): the portrait stands exactly still and the stall fires.
 expect_ok "$M" run --headless --frames 200 --out "$TMP/g2" "${GUARD_SMALL[@]}" \
   -o perturb.noise=0 -o perturb.zoom=0 -o perturb.rotate=0 -o perturb.drift=0 \
   -o perturb.erase_count=0 -o guard.ink_min=0 -o guard.explode_level=4 -o guard.repeat_bits=0 \
+  -o guard.shape_min=0 -o guard.spread_min=0 \
   --stats "$TMP/g2.jsonl"
 stalls=$(stat_of "$TMP/g2.jsonl" stall)
 [ "${stalls:-0}" -gt 0 ] && passed=$((passed + 1)) ||
