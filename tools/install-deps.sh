@@ -11,6 +11,9 @@ packages=(
   libconfig-dev                           # config files (runtime/config.c)
   libdnnl-dev                             # the fast cpu backend (oneDNN)
   ffmpeg                                  # headless capture to video (runtime/capture_video.c)
+  libsdl2-dev libglew-dev libegl-dev libgl-dev   # the presenter (runtime/present*.c)
+  libgl1-mesa-dri libegl-mesa0            # Mesa's software GL (llvmpipe) when no GPU driver
+  xvfb xauth                              # display tests under a virtual X server
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread)
