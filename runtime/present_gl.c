@@ -5,6 +5,7 @@
 #include "present_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static GLuint texture_make(GLint internal, int32_t w, int32_t h, GLenum format, GLint filter)
@@ -46,13 +47,18 @@ int gl_open(struct gl_state *g, int32_t size, const char *shader_dir, struct err
     g->size = size;
     glGenVertexArrays(1, &g->vao);
     glBindVertexArray(g->vao);
-    g->mix_program = shader_program(shader_dir, "quad.vert", "mix.frag", err);
-    g->present_program =
-        g->mix_program ? shader_program(shader_dir, "quad.vert", "present.frag", err) : 0;
-    g->hud_program = g->present_program ? shader_program(shader_dir, "quad.vert", "hud.frag", err)
-                                        : 0;
-    if (!g->hud_program)
+    g->mix_program = shader_program(shader_dir, "quad.vert", "mix.frag", NULL, err);
+    g->hud_program = shader_program(shader_dir, "quad.vert", "hud.frag", NULL, err);
+    if (!g->mix_program || !g->hud_program)
         return -1;
+    for (int f = 0; f < 3; f++) {
+        char define[32];
+        snprintf(define, sizeof define, "#define FILTER %d\n", f);
+        g->present_program[f] =
+            shader_program(shader_dir, "quad.vert", "present.frag", define, err);
+        if (!g->present_program[f])
+            return -1;
+    }
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glPixelStorei(GL_PACK_ALIGNMENT, 1);
     return textures_make(g, err);
@@ -61,7 +67,8 @@ int gl_open(struct gl_state *g, int32_t size, const char *shader_dir, struct err
 void gl_close(struct gl_state *g)
 {
     glDeleteProgram(g->mix_program);
-    glDeleteProgram(g->present_program);
+    for (int f = 0; f < 3; f++)
+        glDeleteProgram(g->present_program[f]);
     glDeleteProgram(g->hud_program);
     for (int s = 0; s < SRC_COUNT; s++) {
         GLuint t[] = {g->from[s], g->to[s], g->mixed[s]};
@@ -159,7 +166,6 @@ static void rotated_uv(int32_t rotate, float uv[8])
 
 static void calibration_uniforms(GLuint prog, const struct params *p, uint64_t frame)
 {
-    glUniform1i(glGetUniformLocation(prog, "u_filter"), p->present.filter);
     glUniform1f(glGetUniformLocation(prog, "u_brightness"), p->present.brightness);
     glUniform1f(glGetUniformLocation(prog, "u_contrast"), p->present.contrast);
     glUniform1f(glGetUniformLocation(prog, "u_gamma"), p->present.gamma);
@@ -171,7 +177,7 @@ static void calibration_uniforms(GLuint prog, const struct params *p, uint64_t f
 
 void gl_draw_view(struct gl_state *g, const struct view *v, const struct params *p, uint64_t frame)
 {
-    GLuint prog = g->present_program;
+    GLuint prog = g->present_program[p->present.filter];
     glUseProgram(prog);
     glViewport(v->x, v->y, v->width, v->height);
     float half[2], uv[8];

@@ -32,10 +32,12 @@ const char *shader_embedded(const char *name);
  * that holds quad.vert; NULL when none does. Into buf. */
 const char *shader_dir_find(const char *configured, char *buf, size_t size);
 
-/* Links vertex + fragment shader `vert`/`frag` read from dir (NULL: embedded only). A file
- * that is missing or does not compile is reported with warn() naming the file (and line,
- * from the driver's log) and replaced by its embedded copy. Returns 0 on failure. */
-GLuint shader_program(const char *dir, const char *vert, const char *frag, struct error *err);
+/* Links vertex + fragment shader `vert`/`frag` read from dir (NULL: embedded only), with
+ * `defines` ("#define X 1\n", may be NULL) put into the fragment shader. A file that is
+ * missing or does not compile is reported with warn() naming the file (and line, from the
+ * driver's log) and replaced by its embedded copy. Returns 0 on failure. */
+GLuint shader_program(const char *dir, const char *vert, const char *frag, const char *defines,
+                      struct error *err);
 
 /* "0:12(5): error: x" (Mesa) or "ERROR: 0:12: x" -> "path:12: error: x", line by line, into
  * out. Exposed for tests. */
@@ -53,7 +55,8 @@ struct view {
 
 struct gl_state {
     GLuint vao;
-    GLuint mix_program, present_program, hud_program;
+    GLuint mix_program, hud_program;
+    GLuint present_program[3]; /* one per enum present_filter */
     GLuint from[SRC_COUNT], to[SRC_COUNT]; /* planar float sources, R32F */
     GLuint mixed[SRC_COUNT], fbo[SRC_COUNT]; /* crossfaded RGBA16F, S x S */
     GLuint hud_texture;

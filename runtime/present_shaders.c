@@ -1,6 +1,7 @@
 /* present_shaders.c — shaders/ read at start so an artist can edit them without a
  * rebuild; the copy embedded at build time is used whenever a file is missing or broken,
  * so the piece never goes dark over a shader. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "present_internal.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@ const char *shader_embedded(const char *name)
 
 static bool has_shaders(const char *dir)
 {
-    char path[4096];
+    char path[4096 + 16];
     snprintf(path, sizeof path, "%s/quad.vert", dir);
     return access(path, R_OK) == 0;
 }
@@ -40,9 +41,13 @@ const char *shader_dir_find(const char *configured, char *buf, size_t size)
     }
     const char *fmt[] = {"%s/shaders", "%s/../shaders"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(buf, size, fmt[i], bin);
-        if (has_shaders(buf))
+        char path[4096], *real;
+        snprintf(path, sizeof path, fmt[i], bin);
+        if (has_shaders(path) && (real = realpath(path, NULL))) { /* messages name it plainly */
+            snprintf(buf, size, "%s", real);
+            free(real);
             return buf;
+        }
     }
     const char *fixed[] = {MNEMO_SOURCE_DIR "/shaders", MNEMO_INSTALL_PREFIX "/share/mnemo/shaders"};
     for (size_t i = 0; i < 2; i++) {
@@ -108,10 +113,17 @@ void shader_log_rewrite(const char *log, const char *path, char *out, size_t siz
         out[used - 1] = '\0';
 }
 
-static GLuint compile(GLenum kind, const char *text, const char *path, char *log, size_t size)
+/* defines go right after the #version line, then "#line 2" so the driver's line numbers
+ * stay those of the file. */
+static GLuint compile(GLenum kind, const char *text, const char *defines, const char *path,
+                      char *log, size_t size)
 {
     GLuint s = glCreateShader(kind);
-    glShaderSource(s, 1, &text, NULL);
+    const char *nl = strchr(text, '\n');
+    int first = nl ? (int)(nl - text + 1) : (int)strlen(text);
+    const char *parts[] = {text, defines ? defines : "", "#line 2\n", text + first};
+    GLint lengths[] = {first, -1, -1, -1};
+    glShaderSource(s, 4, parts, lengths);
     glCompileShader(s);
     GLint ok = 0;
     glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
@@ -124,32 +136,47 @@ static GLuint compile(GLenum kind, const char *text, const char *path, char *log
     return 0;
 }
 
+/* True the first time `path` is seen: a broken file is reported once, not for each
+ * program made from it (present.frag is compiled once per filter) or each recreate. */
+static bool first_report(const char *path)
+{
+    static char seen[16][256];
+    static int n;
+    for (int i = 0; i < n; i++)
+        if (strncmp(seen[i], path, sizeof seen[i] - 1) == 0)
+            return false;
+    if (n < 16)
+        snprintf(seen[n++], sizeof seen[0], "%s", path);
+    return true;
+}
+
 /* The shader `name` from dir, or its embedded copy with a warning saying why. */
-static GLuint shader_load(const char *dir, const char *name, GLenum kind)
+static GLuint shader_load(const char *dir, const char *name, GLenum kind, const char *defines)
 {
     char path[4096], log[4096];
     snprintf(path, sizeof path, "%s/%s", dir ? dir : "(no shaders folder)", name);
     char *text = dir ? file_read(path) : NULL;
     GLuint s = 0;
     if (text) {
-        s = compile(kind, text, path, log, sizeof log);
-        if (!s)
+        s = compile(kind, text, defines, path, log, sizeof log);
+        if (!s && first_report(path))
             warn("shader %s does not compile:\n%s\nusing the built-in %s", path, log, name);
         free(text);
-    } else if (dir) {
+    } else if (dir && first_report(path)) {
         warn("shader %s: cannot read it (%s); using the built-in %s", path, strerror(errno),
              name);
     }
     if (s)
         return s;
     const char *builtin = shader_embedded(name);
-    return builtin ? compile(kind, builtin, name, log, sizeof log) : 0;
+    return builtin ? compile(kind, builtin, defines, name, log, sizeof log) : 0;
 }
 
-GLuint shader_program(const char *dir, const char *vert, const char *frag, struct error *err)
+GLuint shader_program(const char *dir, const char *vert, const char *frag, const char *defines,
+                      struct error *err)
 {
-    GLuint vs = shader_load(dir, vert, GL_VERTEX_SHADER);
-    GLuint fs = shader_load(dir, frag, GL_FRAGMENT_SHADER);
+    GLuint vs = shader_load(dir, vert, GL_VERTEX_SHADER, NULL);
+    GLuint fs = shader_load(dir, frag, GL_FRAGMENT_SHADER, defines);
     if (!vs || !fs) {
         glDeleteShader(vs);
         glDeleteShader(fs);

@@ -1,7 +1,6 @@
+#version 330 core
 // hud.frag — the tuning overlay: text from a one-channel coverage texture, light on a
 // translucent dark box (blended over the picture).
-#version 330 core
-
 uniform sampler2D u_text;
 
 in vec2 v_uv;

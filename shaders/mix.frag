@@ -1,10 +1,9 @@
+#version 330 core
 // mix.frag — the crossfade, at the loop's resolution: from the previous image to the
 // newest by u_t, and from the loop's planar [-1,1] layout (planes stacked vertically in
 // one single-channel texture) to displayable RGB in [0,1]. Done once per frame at S x S
 // so the expensive upscaling filter reads one texture, not two (a crossfade commutes with
 // any linear filter, so the result is the same).
-#version 330 core
-
 uniform sampler2D u_from;
 uniform sampler2D u_to;
 uniform float u_t;

@@ -1,9 +1,8 @@
+#version 330 core
 // quad.vert — one rectangle per draw, from gl_VertexID (no vertex buffer): 0 BL, 1 BR,
 // 2 TL, 3 TR as a triangle strip. u_center/u_half place it in the viewport's NDC (a
 // rectangle larger than the viewport is clipped, which is how "fill" crops); u_uv gives
 // each corner's texture coordinate, so rotation is a permutation of the corners.
-#version 330 core
-
 uniform vec2 u_center;
 uniform vec2 u_half;
 uniform vec2 u_uv[4];
