@@ -595,21 +595,35 @@ static void presenter_free(struct presenter *P)
     free(P);
 }
 
+static bool no_screen(const char *driver)
+{
+    return !driver || strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0;
+}
+
 static int video_init(struct error *err)
 {
     /* our SIGINT/SIGTERM handlers stay (a kiosk's SIGTERM must stop, not post SDL_QUIT) */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     /* a full-screen window on a second screen must not minimise when the first has focus */
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
-    if (SDL_Init(SDL_INIT_VIDEO) == 0) {
+    const char *why = NULL;
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        why = SDL_GetError();
+    } else if (!getenv("SDL_VIDEODRIVER") && no_screen(SDL_GetCurrentVideoDriver())) {
+        /* SDL falls back to its offscreen driver when there is no display: the piece would
+         * run forever with nobody seeing it. Only an explicit SDL_VIDEODRIVER gets that. */
+        why = "no X11 or Wayland display, only SDL's offscreen driver";
+        SDL_Quit();
+    }
+    if (!why) {
         SDL_ShowCursor(SDL_DISABLE);
         SDL_DisableScreenSaver();
         return 0;
     }
     return error_set(err,
-                     "no display to present on (SDL: %s); set DISPLAY, or record without a "
-                     "display: mnemo run --headless --frames N --out PATH",
-                     SDL_GetError());
+                     "no display to present on (%s); set DISPLAY, or record without a display: "
+                     "mnemo run --headless --frames N --out PATH",
+                     why);
 }
 
 int present_run(struct loop *L, struct stats *stats, volatile sig_atomic_t *stop,
