@@ -149,8 +149,8 @@ static const struct param_def table[] = {
     P_BOOL("present.hud", present.hud, "false", LIVE,
            "show the HUD (h toggles): it/s, fps, dropped frames, parameter being tuned"),
     P_STR("present.shaders", present.shaders, "", RESTART,
-          "folder of present.vert/present.frag/...; empty = next to the binary, the source "
-          "tree, then the install prefix; the built-in copy when none loads"),
+          "folder of quad.vert, mix.frag, present.frag, hud.frag; empty = next to the binary, "
+          "the source tree, the install prefix; built-in copies when missing or broken"),
 };
 /* clang-format on */
 

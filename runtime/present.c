@@ -124,8 +124,8 @@ static int context_create(struct presenter *P, struct error *err)
     if (rc != GLEW_OK && rc != 4)
         return error_set(err, "GLEW: %s", (const char *)glewGetErrorString(rc));
     glGetError(); /* glewInit leaves GL_INVALID_ENUM on core profiles */
-    P->vsync = P->cur.present.vsync &&
-               (SDL_GL_SetSwapInterval(-1) == 0 || SDL_GL_SetSwapInterval(1) == 0);
+    P->vsync =
+        P->cur.present.vsync && (SDL_GL_SetSwapInterval(-1) == 0 || SDL_GL_SetSwapInterval(1) == 0);
     SDL_DisplayMode mode;
     int d = SDL_GetWindowDisplayIndex(P->win[0].sdl);
     P->refresh_hz = SDL_GetCurrentDisplayMode(d < 0 ? 0 : d, &mode) == 0 && mode.refresh_rate > 0
@@ -305,7 +305,12 @@ static void reference_write(struct presenter *P, const char *suffix, float t, in
     size_t n = 3 * (size_t)s * s;
     float *mix = malloc(n * sizeof(float));
     uint8_t *rgb = malloc((size_t)w * h * 3);
-    struct scaler_config c = {s, s, 3, {LO_INK, LO_PAPER}, w, h,
+    struct scaler_config c = {s,
+                              s,
+                              3,
+                              {LO_INK, LO_PAPER},
+                              w,
+                              h,
                               P->cur.present.fit == FIT_FILL ? SCALE_FIT_CROP : SCALE_FIT_LETTERBOX,
                               P->cur.present.filter == FILTER_LANCZOS3 ? SCALE_FILTER_LANCZOS3
                                                                        : SCALE_FILTER_CATMULL_ROM};
@@ -559,8 +564,8 @@ static int frames_run(struct presenter *P, volatile sig_atomic_t *stop, struct e
 {
     P->fps_since = P->last_frame_end = stats_now();
     while (!P->quit && !(stop && *stop)) {
-        bool again = events_handle(P) || (P->hooks.recreate_at &&
-                                          (long)P->frames == P->hooks.recreate_at && P->frames);
+        bool again = events_handle(P) ||
+                     (P->hooks.recreate_at && (long)P->frames == P->hooks.recreate_at && P->frames);
         if (again && recreate(P, stop, err))
             return (stop && *stop) ? 0 : -1;
         if (piece_failed(P->piece))
@@ -626,8 +631,7 @@ static int video_init(struct error *err)
                      why);
 }
 
-int present_run(struct loop *L, struct stats *stats, volatile sig_atomic_t *stop,
-                struct error *err)
+int present_run(struct loop *L, struct stats *stats, volatile sig_atomic_t *stop, struct error *err)
 {
     struct presenter *P = calloc(1, sizeof *P);
     if (!P)

@@ -30,8 +30,7 @@ static int textures_make(struct gl_state *g, struct error *err)
         g->mixed[s] = texture_make(GL_RGBA16F, g->size, g->size, GL_RGBA, GL_LINEAR);
         glGenFramebuffers(1, &g->fbo[s]);
         glBindFramebuffer(GL_FRAMEBUFFER, g->fbo[s]);
-        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, g->mixed[s],
-                               0);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, g->mixed[s], 0);
         GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
         if (status != GL_FRAMEBUFFER_COMPLETE)
@@ -121,8 +120,7 @@ void gl_mix(struct gl_state *g, float t)
     glDisable(GL_BLEND);
     for (int s = 0; s < SRC_COUNT; s++) {
         glBindFramebuffer(GL_FRAMEBUFFER, g->fbo[s]);
-        glUniform1i(glGetUniformLocation(g->mix_program, "u_channels"),
-                    s == SRC_PORTRAIT ? 3 : 1);
+        glUniform1i(glGetUniformLocation(g->mix_program, "u_channels"), s == SRC_PORTRAIT ? 3 : 1);
         glActiveTexture(GL_TEXTURE0);
         glBindTexture(GL_TEXTURE_2D, g->from[s]);
         glActiveTexture(GL_TEXTURE1);
@@ -133,8 +131,8 @@ void gl_mix(struct gl_state *g, float t)
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
-void gl_fit(int32_t fit, int32_t rotate, double src_w, double src_h, double view_w,
-            double view_h, float half[2])
+void gl_fit(int32_t fit, int32_t rotate, double src_w, double src_h, double view_w, double view_h,
+            float half[2])
 {
     if (rotate % 2) { /* a quarter turn swaps the picture's sides on screen */
         double t = src_w;

@@ -56,8 +56,8 @@ struct view {
 struct gl_state {
     GLuint vao;
     GLuint mix_program, hud_program;
-    GLuint present_program[3]; /* one per enum present_filter */
-    GLuint from[SRC_COUNT], to[SRC_COUNT]; /* planar float sources, R32F */
+    GLuint present_program[3];               /* one per enum present_filter */
+    GLuint from[SRC_COUNT], to[SRC_COUNT];   /* planar float sources, R32F */
     GLuint mixed[SRC_COUNT], fbo[SRC_COUNT]; /* crossfaded RGBA16F, S x S */
     GLuint hud_texture;
     int32_t size;
@@ -79,8 +79,8 @@ void gl_draw_view(struct gl_state *g, const struct view *v, const struct params 
 
 /* Where the picture of a src_w x src_h source lands in a view_w x view_h view turned by
  * `rotate` quarter turns: centre and half size in the view's NDC (fill gives > 1). */
-void gl_fit(int32_t fit, int32_t rotate, double src_w, double src_h, double view_w,
-            double view_h, float half[2]);
+void gl_fit(int32_t fit, int32_t rotate, double src_w, double src_h, double view_w, double view_h,
+            float half[2]);
 
 /* ---- HUD ------------------------------------------------------------------------------ */
 

@@ -49,7 +49,8 @@ const char *shader_dir_find(const char *configured, char *buf, size_t size)
             return buf;
         }
     }
-    const char *fixed[] = {MNEMO_SOURCE_DIR "/shaders", MNEMO_INSTALL_PREFIX "/share/mnemo/shaders"};
+    const char *fixed[] = {MNEMO_SOURCE_DIR "/shaders",
+                           MNEMO_INSTALL_PREFIX "/share/mnemo/shaders"};
     for (size_t i = 0; i < 2; i++) {
         snprintf(buf, size, "%s", fixed[i]);
         if (has_shaders(buf))
@@ -163,8 +164,7 @@ static GLuint shader_load(const char *dir, const char *name, GLenum kind, const 
             warn("shader %s does not compile:\n%s\nusing the built-in %s", path, log, name);
         free(text);
     } else if (dir && first_report(path)) {
-        warn("shader %s: cannot read it (%s); using the built-in %s", path, strerror(errno),
-             name);
+        warn("shader %s: cannot read it (%s); using the built-in %s", path, strerror(errno), name);
     }
     if (s)
         return s;

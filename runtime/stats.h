@@ -24,7 +24,7 @@ struct stats_display {
 
 struct stats {
     struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
-    FILE *out; /* NULL: no stats */
+    FILE *out;                     /* NULL: no stats */
     bool owned;
     double start_s, last_s;
     uint64_t last_iterations;
