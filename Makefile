@@ -14,7 +14,7 @@ endif
 MNEMO    := $(BUILD)/mnemo
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run bench bench-loop format format-check clean
+.PHONY: all deps configure build test run bench bench-loop bench-present format format-check clean
 
 all: build
 
@@ -32,23 +32,29 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
-# The loop and presenter come with their issues; until then `make run` shows the engine
-# at work on the shipped fixture models (random weights: the pictures mean nothing yet):
-# a sketch goes through the painter, the portrait through the sketcher.
+# `make run`: the piece full-screen on the display (Esc or q quits, h shows the HUD), on
+# the default models when models/ has them, else on the test fixtures (random weights: the
+# pictures mean nothing). Without a display it records 4 s headless to out/ instead.
+RUN_MODELS := $(if $(wildcard models/painter.onnx),,-o loop.painter=$(FIXTURES)/unet_bn.onnx \
+  -o loop.sketcher=$(FIXTURES)/resnet_in_op13.onnx -o loop.size=64)
+
 run: build
-	@mkdir -p out
-	@$(MNEMO) inspect $(FIXTURES)/unet_bn.onnx --chain $(FIXTURES)/resnet_in_op13.onnx
-	@$(MNEMO) infer --model $(FIXTURES)/unet_bn.onnx --input $(FIXTURES)/face_sketch.png \
-	  --output out/portrait.png --bench 20
-	@$(MNEMO) infer --model $(FIXTURES)/resnet_in_op13.onnx --input out/portrait.png \
-	  --output out/sketch.png --bench 20
-	@echo "mnemo: wrote out/portrait.png and out/sketch.png"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(MNEMO) run --config configs/default.cfg $(RUN_MODELS); \
+	else \
+	  echo "mnemo: no display; recording 4 s headless to out/run.mp4 instead"; mkdir -p out; \
+	  $(MNEMO) run --config configs/default.cfg $(RUN_MODELS) --headless --frames 120 \
+	    --out out/run.mp4; \
+	fi
 
 bench: build
 	@tools/bench/cpu.sh
 
 bench-loop: build
 	@tools/bench/loop.sh
+
+bench-present: build
+	@tools/bench/present.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
