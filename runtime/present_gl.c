@@ -27,7 +27,7 @@ static int textures_make(struct gl_state *g, struct error *err)
         int32_t rows = s == SRC_PORTRAIT ? 3 * g->size : g->size; /* planes stacked */
         g->from[s] = texture_make(GL_R32F, g->size, rows, GL_RED, GL_NEAREST);
         g->to[s] = texture_make(GL_R32F, g->size, rows, GL_RED, GL_NEAREST);
-        g->mixed[s] = texture_make(GL_RGBA16F, g->size, g->size, GL_RGBA, GL_LINEAR);
+        g->mixed[s] = texture_make(GL_RGBA8, g->size, g->size, GL_RGBA, GL_LINEAR);
         glGenFramebuffers(1, &g->fbo[s]);
         glBindFramebuffer(GL_FRAMEBUFFER, g->fbo[s]);
         glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, g->mixed[s], 0);

@@ -153,6 +153,16 @@ fi
 echo "== no display"
 (unset DISPLAY WAYLAND_DISPLAY; expect_fail 1 "--headless" "$MNEMO" run "${SMALL[@]}")
 
+echo "== several screens: a view list longer than the displays there are"
+expect_fail 1 "present.display 1: this machine has 1 display(s)" "$MNEMO" run "${SMALL[@]}" \
+  -o present.displays=portrait,sketch
+if present 3 "$TMP/one.png" "${EXACT[@]}" -o present.displays=sketch; then
+  read -r _ sd < <("$TOOL" stats "$TMP/one.png")
+  le 5 "$sd" && passed=$((passed + 1)) || fail "present.displays=sketch shows a flat screen"
+else
+  fail "present.displays=sketch: $(tail -n3 "$TMP/log")"
+fi
+
 echo "== window and GL recreated (as after a display loss), then presenting on"
 if MNEMO_PRESENT_RECREATE_AT=5 present 15 "$TMP/re.png" "${EXACT[@]}"; then
   read -r _ sd < <("$TOOL" stats "$TMP/re.png")
