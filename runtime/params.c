@@ -107,6 +107,8 @@ static const struct param_def table[] = {
            "video codec for .mp4/.mov/.mkv outputs (a directory always gets PNGs); auto = h264"),
     P_INT("capture.quality", capture.quality, 0, 51, "18", RESTART,
           "encoder CRF: 0 lossless .. 51 worst (video codecs only)"),
+    P_ENUM("capture.renderer", capture.renderer, "cpu|gl", "cpu", RESTART,
+           "cpu: capture.h's upscaler; gl: the presenter's shaders offscreen (present.* look)"),
     P_BOOL("present.fullscreen", present.fullscreen, "true", RESTART,
            "cover the whole display, borderless; --windowed / --fullscreen override"),
     P_INT("present.display", present.display, 0, 15, "0", RESTART,

@@ -29,6 +29,7 @@ enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE };
 enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
 enum capture_stream { STREAM_PORTRAIT, STREAM_SKETCH, STREAM_SIDE_BY_SIDE };
 enum capture_codec { CODEC_AUTO, CODEC_PNG, CODEC_H264, CODEC_H265, CODEC_VP9, CODEC_FFV1 };
+enum capture_renderer { RENDERER_CPU, RENDERER_GL };
 enum present_layout { LAYOUT_PORTRAIT, LAYOUT_SKETCH, LAYOUT_SIDE_BY_SIDE };
 enum present_fit { FIT_FIT, FIT_FILL, FIT_STRETCH };
 enum present_filter { FILTER_CATMULL_ROM, FILTER_LANCZOS3, FILTER_BILINEAR };
@@ -71,6 +72,7 @@ struct params {
         int32_t stream; /* enum capture_stream */
         int32_t codec;  /* enum capture_codec */
         int32_t quality;
+        int32_t renderer; /* enum capture_renderer */
     } capture;
     struct {
         bool fullscreen, vsync, allow_quit, hud;

@@ -186,17 +186,8 @@ static int windows_open(struct presenter *P, struct error *err)
 
 static void pattern_make(struct presenter *P)
 {
-    /* quadrants from the top left: red, green, blue, white (canonical -1..1) */
-    int32_t s = P->L->size;
-    static const float colours[4][3] = {{1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}, {1, 1, 1}};
-    for (int32_t y = 0; y < s; y++)
-        for (int32_t x = 0; x < s; x++) {
-            int q = (y >= s / 2) * 2 + (x >= s / 2);
-            for (int c = 0; c < 3; c++)
-                P->to[SRC_PORTRAIT][((size_t)c * s + y) * s + x] = colours[q][c];
-            P->to[SRC_SKETCH][(size_t)y * s + x] = colours[q][0];
-        }
-    size_t plane = (size_t)s * s;
+    size_t plane = (size_t)P->L->size * P->L->size;
+    gl_pattern(P->to[SRC_PORTRAIT], P->to[SRC_SKETCH], P->L->size);
     memcpy(P->from[SRC_PORTRAIT], P->to[SRC_PORTRAIT], 3 * plane * sizeof(float));
     memcpy(P->from[SRC_SKETCH], P->to[SRC_SKETCH], plane * sizeof(float));
 }
@@ -234,18 +225,6 @@ static float fade_t(const struct presenter *P, double now)
 
 /* ---- drawing -------------------------------------------------------------------------- */
 
-/* The views of a window of w x h showing `layout`; returns their count. */
-static int views_for(int32_t layout, int32_t w, int32_t h, struct view *v)
-{
-    if (layout == LAYOUT_SIDE_BY_SIDE) {
-        v[0] = (struct view){0, 0, w / 2, h, SRC_PORTRAIT};
-        v[1] = (struct view){w / 2, 0, w - w / 2, h, SRC_SKETCH};
-        return 2;
-    }
-    v[0] = (struct view){0, 0, w, h, layout == LAYOUT_SKETCH ? SRC_SKETCH : SRC_PORTRAIT};
-    return 1;
-}
-
 static void hud_text(const struct presenter *P, char *buf, size_t size)
 {
     const struct param_def *d = params_at(P->selected);
@@ -274,7 +253,7 @@ static void window_draw(struct presenter *P, int i, float t, bool last)
     glClear(GL_COLOR_BUFFER_BIT);
     if (P->to_iteration || P->hooks.pattern) { /* black until the first portrait */
         struct view v[2];
-        int n = views_for(win->layout < 0 ? P->cur.present.layout : win->layout, w, h, v);
+        int n = gl_views(win->layout < 0 ? P->cur.present.layout : win->layout, w, h, v);
         for (int k = 0; k < n; k++)
             gl_draw_view(&P->gl, &v[k], &P->cur, P->frames);
     }

@@ -191,3 +191,27 @@ void gl_draw_view(struct gl_state *g, const struct view *v, const struct params 
     glDisable(GL_BLEND);
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
 }
+
+int gl_views(int32_t layout, int32_t w, int32_t h, struct view *v)
+{
+    if (layout == LAYOUT_SIDE_BY_SIDE) {
+        v[0] = (struct view){0, 0, w / 2, h, SRC_PORTRAIT};
+        v[1] = (struct view){w / 2, 0, w - w / 2, h, SRC_SKETCH};
+        return 2;
+    }
+    v[0] = (struct view){0, 0, w, h, layout == LAYOUT_SKETCH ? SRC_SKETCH : SRC_PORTRAIT};
+    return 1;
+}
+
+void gl_pattern(float *portrait, float *sketch, int32_t s)
+{
+    /* quadrants from the top left: red, green, blue, white (canonical -1..1) */
+    static const float colours[4][3] = {{1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}, {1, 1, 1}};
+    for (int32_t y = 0; y < s; y++)
+        for (int32_t x = 0; x < s; x++) {
+            int q = (y >= s / 2) * 2 + (x >= s / 2);
+            for (int c = 0; c < 3; c++)
+                portrait[((size_t)c * s + y) * s + x] = colours[q][c];
+            sketch[(size_t)y * s + x] = colours[q][0];
+        }
+}

@@ -77,6 +77,13 @@ void gl_mix(struct gl_state *g, float t);
  * calibration. frame varies the grain. */
 void gl_draw_view(struct gl_state *g, const struct view *v, const struct params *p, uint64_t frame);
 
+/* The views of a w x h target showing `layout` (enum present_layout); returns how many. */
+int gl_views(int32_t layout, int32_t w, int32_t h, struct view *v);
+
+/* The test card (MNEMO_PRESENT_PATTERN): quadrants red, green, blue, white from the top
+ * left, as a canonical portrait and sketch of size x size. */
+void gl_pattern(float *portrait, float *sketch, int32_t size);
+
 /* Where the picture of a src_w x src_h source lands in a view_w x view_h view turned by
  * `rotate` quarter turns: centre and half size in the view's NDC (fill gives > 1). */
 void gl_fit(int32_t fit, int32_t rotate, double src_w, double src_h, double view_w, double view_h,

@@ -172,6 +172,29 @@ else
   fail "recreate run failed: $(tail -n3 "$TMP/log")"
 fi
 
+echo "== headless capture through the same shaders (capture.renderer=gl, no DISPLAY)"
+LOOK=(-o present.grain=0 -o present.vignette=0.3 -o present.contrast=1.2 -o present.saturation=0.8
+  -o present.interpolate=cut)
+CAP=(-o "loop.painter=$DATA/unet_bn.onnx" -o "loop.sketcher=$DATA/resnet_in_op13.onnx" -o loop.size=64
+  --backend cpu --headless -o capture.width=320 -o capture.height=180 -o capture.frames_per_iteration=1)
+MNEMO_PRESENT_PATTERN=1 present 3 "$TMP/look.png" "${LOOK[@]}" || fail "windowed look run"
+if (unset DISPLAY; MNEMO_PRESENT_PATTERN=1 timeout 60 "$MNEMO" run "${CAP[@]}" "${LOOK[@]}" \
+  -o capture.renderer=gl --frames 1 --out "$TMP/glcap" >"$TMP/log" 2>&1); then
+  read -r dmean dmax < <("$TOOL" diff "$TMP/look.png" "$TMP/glcap/frame_000001.png")
+  echo "   offscreen capture vs windowed readback: mean diff $dmean, max $dmax"
+  [ "$dmax" -le 1 ] && passed=$((passed + 1)) ||
+    fail "offscreen capture differs from the screen by up to $dmax/255"
+else
+  fail "offscreen capture failed: $(tail -n3 "$TMP/log")"
+fi
+(unset DISPLAY
+  timeout 60 "$MNEMO" run "${CAP[@]}" "${EXACT[@]}" -o capture.renderer=gl --frames 3 --out "$TMP/g" &&
+  timeout 60 "$MNEMO" run "${CAP[@]}" --frames 3 --out "$TMP/c") >"$TMP/log" 2>&1 ||
+  fail "gl / cpu captures: $(tail -n3 "$TMP/log")"
+read -r dmean dmax < <("$TOOL" diff "$TMP/g/frame_000003.png" "$TMP/c/frame_000003.png")
+echo "   gl capture vs cpu capture of the same iteration: mean diff $dmean, max $dmax"
+le "$dmean" 2.5 && passed=$((passed + 1)) || fail "gl and cpu captures differ by $dmean on average"
+
 echo "== SIGTERM ends it cleanly within 2 s"
 timeout 60 "$MNEMO" run "${SMALL[@]}" --stats "$TMP/term.jsonl" >"$TMP/term.log" 2>&1 &
 pid=$!
