@@ -23,10 +23,16 @@ static int load(struct image *img, const char *path)
 static int diff(const char *a_path, const char *b_path)
 {
     struct image a, b;
-    if (load(&a, a_path) || load(&b, b_path))
+    if (load(&a, a_path))
         return 1;
+    if (load(&b, b_path)) {
+        image_free(&a);
+        return 1;
+    }
     if (a.width != b.width || a.height != b.height) {
         fprintf(stderr, "sizes differ: %dx%d vs %dx%d\n", a.width, a.height, b.width, b.height);
+        image_free(&a);
+        image_free(&b);
         return 1;
     }
     size_t n = (size_t)a.width * a.height * 3;
@@ -50,6 +56,7 @@ static int pixel(const char *path, int x, int y)
         return 1;
     if (x < 0 || y < 0 || x >= a.width || y >= a.height) {
         fprintf(stderr, "%d,%d is outside %dx%d\n", x, y, a.width, a.height);
+        image_free(&a);
         return 1;
     }
     const uint8_t *p = a.pixels + ((size_t)y * a.width + x) * 3;
