@@ -27,7 +27,7 @@ struct window {
 
 struct hooks {
     long exit_after, recreate_at;
-    const char *snapshot;
+    const char *snapshot, *keys;
     bool mid, pattern;
 };
 
@@ -333,9 +333,12 @@ static void snapshot_take(struct presenter *P, int32_t w, int32_t h, float t)
     snprintf(path, sizeof path, "%s.txt", P->hooks.snapshot);
     FILE *f = fopen(path, "w");
     if (f) {
-        fprintf(f, "t=%.4f from=%llu to=%llu frame=%llu\n", (double)t,
+        const struct param_def *d = params_at(P->selected);
+        char value[64];
+        fprintf(f, "t=%.4f from=%llu to=%llu frame=%llu selected=%s=%s\n", (double)t,
                 (unsigned long long)P->from_iteration, (unsigned long long)P->to_iteration,
-                (unsigned long long)P->frames);
+                (unsigned long long)P->frames, d->name,
+                param_format(&P->target, d, value, sizeof value));
         fclose(f);
     }
 }
@@ -351,8 +354,25 @@ static void hooks_read(struct hooks *h)
     h->exit_after = env_long("MNEMO_PRESENT_EXIT_AFTER");
     h->recreate_at = env_long("MNEMO_PRESENT_RECREATE_AT");
     h->snapshot = getenv("MNEMO_PRESENT_SNAPSHOT");
+    h->keys = getenv("MNEMO_PRESENT_KEYS");
     h->mid = env_long("MNEMO_PRESENT_SNAPSHOT_MID") != 0;
     h->pattern = env_long("MNEMO_PRESENT_PATTERN") != 0;
+}
+
+/* MNEMO_PRESENT_KEYS="h,Down,=": key presses queued as if typed (SDL key names). */
+static void keys_push(const char *keys)
+{
+    char list[256];
+    snprintf(list, sizeof list, "%s", keys);
+    char *save = NULL;
+    for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        SDL_Event e = {.type = SDL_KEYDOWN};
+        e.key.keysym.sym = SDL_GetKeyFromName(k);
+        if (e.key.keysym.sym == SDLK_UNKNOWN)
+            warn("MNEMO_PRESENT_KEYS: unknown key '%s'", k);
+        else
+            SDL_PushEvent(&e);
+    }
 }
 
 /* Is this the frame the test hooks end on? With SNAPSHOT_MID, the first one past
@@ -377,7 +397,7 @@ static void select_step(struct presenter *P, int dir)
 {
     size_t n = params_count();
     for (size_t k = 1; k <= n; k++) {
-        size_t i = (P->selected + n + (size_t)(dir * (long)k) % n) % n;
+        size_t i = (P->selected + (dir > 0 ? k : n - k)) % n;
         if (tunable(params_at(i))) {
             P->selected = i;
             return;
@@ -542,6 +562,8 @@ static void frame(struct presenter *P)
 static int frames_run(struct presenter *P, volatile sig_atomic_t *stop, struct error *err)
 {
     P->fps_since = P->last_frame_end = stats_now();
+    if (P->hooks.keys)
+        keys_push(P->hooks.keys);
     while (!P->quit && !(stop && *stop)) {
         bool again = events_handle(P) ||
                      (P->hooks.recreate_at && (long)P->frames == P->hooks.recreate_at && P->frames);

@@ -23,6 +23,8 @@
  *                                (0.3 < t < 0.7) between two different portraits
  *   MNEMO_PRESENT_PATTERN=1      show a fixed test card (quadrants red, green, blue, white
  *                                from the top left) instead of the loop: geometry tests
+ *   MNEMO_PRESENT_KEYS=h,Down,=  key presses (SDL key names) queued before the first frame;
+ *                                the snapshot's .txt names the selected parameter's value
  *   MNEMO_PRESENT_RECREATE_AT=N  tear down and recreate windows + GL at frame N, as a
  *                                display loss does */
 #ifndef MNEMO_PRESENT_H

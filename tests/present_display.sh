@@ -136,6 +136,21 @@ else
   fail "pacing run failed: $(tail -n3 "$TMP/log")"
 fi
 
+echo "== keyboard: HUD, tuning through the registry, quit only when allowed"
+rate_param=$(sed -n 's/.*selected=\(loop\.rate\)=.*/\1/p' "$TMP/p.png.txt")
+[ "$rate_param" = loop.rate ] || fail "first tunable parameter is not loop.rate: $(cat "$TMP/p.png.txt")"
+if MNEMO_PRESENT_KEYS="h,=,=,Down,Up,-" present 5 "$TMP/keys.png" "${EXACT[@]}"; then
+  grep -q "selected=loop.rate=10.4" "$TMP/keys.png.txt" && passed=$((passed + 1)) ||
+    fail "h, +, +, down, up, - should leave loop.rate at 8 + 2.4 + 2.4 - 2.4 = 10.4: $(cat "$TMP/keys.png.txt")"
+else
+  fail "keys run: $(tail -n3 "$TMP/log")"
+fi
+MNEMO_PRESENT_KEYS="q,Escape" present 5 "$TMP/kq.png" -o present.allow_quit=false &&
+  [ -e "$TMP/kq.png.txt" ] && passed=$((passed + 1)) || fail "q / Esc quit although present.allow_quit=false"
+rm -f "$TMP/kq.png.txt"
+MNEMO_PRESENT_KEYS="q" present 50 "$TMP/kq.png" && [ ! -e "$TMP/kq.png.txt" ] &&
+  passed=$((passed + 1)) || fail "q did not quit with present.allow_quit=true"
+
 echo "== shaders: missing file, broken file"
 mkdir -p "$TMP/sh" && cp "$SRC"/shaders/* "$TMP/sh/" && rm "$TMP/sh/present.frag"
 if present 3 "$TMP/miss.png" -o present.shaders="$TMP/sh"; then
