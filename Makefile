@@ -14,7 +14,7 @@ endif
 MNEMO    := $(BUILD)/mnemo
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run bench bench-loop format format-check clean
+.PHONY: all deps configure build test run bench bench-loop bench-present format format-check clean
 
 all: build
 
@@ -32,20 +32,29 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
-# The piece on its default models (configs/default.cfg -> models/*-small.onnx). Without a
-# display it records a short clip headless and says where it is.
+# `make run`: the piece full-screen on the display (Esc or q quits, h shows the HUD) on
+# its default models (configs/default.cfg -> models/*-small.onnx). Without a display it
+# records a short clip headless and says where it is.
 RUN_CLIP ?= out/mnemo.mp4
 run: build
-	@mkdir -p out
-	@$(MNEMO) run --config configs/default.cfg --headless --frames 240 --out $(RUN_CLIP) \
-	  -o capture.width=512 -o capture.height=512 --stats out/stats.jsonl
-	@echo "mnemo: the piece, 240 frames (8 s at 30 fps): $(RUN_CLIP); its --stats: out/stats.jsonl"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(MNEMO) run --config configs/default.cfg; \
+	else \
+	  mkdir -p out; \
+	  echo "mnemo: no display; recording the piece headless instead"; \
+	  $(MNEMO) run --config configs/default.cfg --headless --frames 240 --out $(RUN_CLIP) \
+	    -o capture.width=512 -o capture.height=512 --stats out/stats.jsonl && \
+	  echo "mnemo: the piece, 240 frames (8 s at 30 fps): $(RUN_CLIP); its --stats: out/stats.jsonl"; \
+	fi
 
 bench: build
 	@tools/bench/cpu.sh
 
 bench-loop: build
 	@tools/bench/loop.sh
+
+bench-present: build
+	@tools/bench/present.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

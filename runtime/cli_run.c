@@ -7,6 +7,7 @@
 #include "config.h"
 #include "control.h"
 #include "headless.h"
+#include "present.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -100,24 +101,32 @@ static int args_parse(struct run_args *a, int argc, char **argv)
         else if ((strcmp(arg, "-o") == 0 || strcmp(arg, "--seed") == 0) && i + 1 < argc)
             i++; /* second pass */
         else if (strcmp(arg, "--windowed") == 0 || strcmp(arg, "--fullscreen") == 0)
-            continue; /* presenter options: meaningful once the presenter exists */
+            continue; /* second pass: they set present.fullscreen */
         else if (strcmp(arg, "--display") == 0 && i + 1 < argc)
-            i++;
+            i++; /* second pass: present.display */
         else
             return usage_error("unknown or incomplete option '%s'", arg);
     }
     return CLI_OK;
 }
 
-/* Second pass, after the config file: -o name=value and --seed N, in order. */
+/* Second pass, after the config file: -o name=value, --seed N, --display N, --windowed and
+ * --fullscreen, in order. */
 static int overrides_apply(struct params *p, int argc, char **argv)
 {
-    for (int i = 0; i + 1 < argc; i++) {
+    for (int i = 0; i < argc; i++) {
         int rc = CLI_OK;
-        if (strcmp(argv[i], "-o") == 0)
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "-o") == 0 && has_value)
             rc = override_apply(p, NULL, argv[++i]);
-        else if (strcmp(argv[i], "--seed") == 0)
+        else if (strcmp(argv[i], "--seed") == 0 && has_value)
             rc = override_apply(p, "loop.seed", argv[++i]);
+        else if (strcmp(argv[i], "--display") == 0 && has_value)
+            rc = override_apply(p, "present.display", argv[++i]);
+        else if (strcmp(argv[i], "--windowed") == 0)
+            rc = override_apply(p, "present.fullscreen", "false");
+        else if (strcmp(argv[i], "--fullscreen") == 0)
+            rc = override_apply(p, "present.fullscreen", "true");
         if (rc != CLI_OK)
             return rc;
     }
@@ -137,9 +146,11 @@ static int settings_load(struct params *p, const struct run_args *a, int argc, c
 
 static int headless_check(const struct run_args *a)
 {
-    if (!a->headless)
-        return usage_error("%s", "the presenter (a window on a display) is not built yet; record "
-                                 "the piece with --headless --frames N --out PATH");
+    if (!a->headless) {
+        if (a->frames || a->out || a->iterations)
+            return usage_error("%s", "--frames, --out and --iterations need --headless");
+        return CLI_OK; /* the presenter */
+    }
     if (a->iterations && !a->frames && !a->out)
         return CLI_OK; /* the loop alone, nothing recorded */
     if (!a->frames || !a->out || a->iterations)
@@ -252,8 +263,9 @@ static int piece_run(const struct params *p, const struct run_args *a, int argc,
     }
     signal(SIGINT, on_stop_signal);
     signal(SIGTERM, on_stop_signal);
-    int rc = a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
-                    : iterations_run(&loop, a->iterations, &stats, ctl, &err);
+    int rc = !a->headless ? present_run(&loop, &stats, ctl, &stop_requested, &err)
+             : a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
+                      : iterations_run(&loop, a->iterations, &stats, ctl, &err);
     control_close(ctl);
     if (rc)
         fprintf(stderr, "mnemo: %s\n", err.msg);

@@ -2,6 +2,7 @@
 #include "headless.h"
 
 #include "capture.h"
+#include "present_offscreen.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 /* What one recording needs besides the loop: the encoder, the frame and its composer. */
 struct recorder {
     struct capture *capture;
-    struct scaler *scaler;                                          /* portrait or sketch stream */
-    struct side_by_side *both;                                      /* side_by_side stream */
+    struct scaler *scaler;     /* portrait or sketch stream */
+    struct side_by_side *both; /* side_by_side stream */
+    struct gl_composer *gl;    /* capture.renderer = gl: the presenter's shaders instead */
+    uint64_t composed;         /* frames composed (the grain's frame index) */
     float *portrait_from, *portrait_now, *sketch_from, *sketch_now; /* crossfade ends */
     float *portrait_mix, *sketch_mix;
     uint8_t *frame;
@@ -58,6 +61,7 @@ static void recorder_close(struct recorder *r)
 {
     scaler_close(r->scaler);
     side_by_side_close(r->both);
+    gl_composer_close(r->gl);
     float *buffers[] = {r->portrait_from, r->portrait_now, r->sketch_from,
                         r->sketch_now,    r->portrait_mix, r->sketch_mix};
     for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
@@ -67,6 +71,10 @@ static void recorder_close(struct recorder *r)
 
 static int composer_open(struct recorder *r, const struct loop *L, struct error *err)
 {
+    if (L->p.capture.renderer == RENDERER_GL) {
+        r->gl = gl_composer_open(L->size, r->width, r->height, &L->p, err);
+        return r->gl ? 0 : -1;
+    }
     if (r->stream == STREAM_SIDE_BY_SIDE) {
         struct scaler_config pc = scaler_config_for(L, 3, r->width / 2, r->height);
         struct scaler_config sc = scaler_config_for(L, 1, r->width - r->width / 2, r->height);
@@ -109,6 +117,8 @@ static void recorder_advance(struct recorder *r, const struct loop *L, bool firs
     memcpy(r->sketch_from, first ? L->sketch.data : r->sketch_now, plane * sizeof(float));
     memcpy(r->portrait_now, L->portrait.data, 3 * plane * sizeof(float));
     memcpy(r->sketch_now, L->sketch.data, plane * sizeof(float));
+    if (r->gl)
+        gl_composer_upload(r->gl, L->portrait.data, L->sketch.data, first);
 }
 
 /* Frame k (1..per_iteration) of the crossfade into r->frame. */
@@ -116,6 +126,10 @@ static void recorder_compose(struct recorder *r, const struct loop *L, int32_t k
 {
     size_t plane = (size_t)L->size * L->size;
     float t = (float)k / (float)r->per_iteration;
+    if (r->gl) {
+        gl_composer_frame(r->gl, t, r->composed++, r->frame);
+        return;
+    }
     lo_blend(r->portrait_now, r->portrait_from, 1.0f - t, r->portrait_mix, 3 * plane);
     lo_blend(r->sketch_now, r->sketch_from, 1.0f - t, r->sketch_mix, plane);
     if (r->both)

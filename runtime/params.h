@@ -32,6 +32,12 @@ enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE };
 enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
 enum capture_stream { STREAM_PORTRAIT, STREAM_SKETCH, STREAM_SIDE_BY_SIDE };
 enum capture_codec { CODEC_AUTO, CODEC_PNG, CODEC_H264, CODEC_H265, CODEC_VP9, CODEC_FFV1 };
+enum capture_renderer { RENDERER_CPU, RENDERER_GL };
+enum present_layout { LAYOUT_PORTRAIT, LAYOUT_SKETCH, LAYOUT_SIDE_BY_SIDE };
+enum present_fit { FIT_FIT, FIT_FILL, FIT_STRETCH };
+enum present_filter { FILTER_CATMULL_ROM, FILTER_LANCZOS3, FILTER_BILINEAR };
+enum present_rotate { ROTATE_0, ROTATE_90, ROTATE_180, ROTATE_270 }; /* quarter turns */
+enum present_interpolate { INTERPOLATE_CROSSFADE, INTERPOLATE_CUT };
 
 struct params {
     struct {
@@ -69,6 +75,7 @@ struct params {
         int32_t stream; /* enum capture_stream */
         int32_t codec;  /* enum capture_codec */
         int32_t quality;
+        int32_t renderer; /* enum capture_renderer */
     } capture;
     struct {
         int32_t glide_ms;
@@ -84,6 +91,14 @@ struct params {
         bool enabled;
         char map[PARAM_TEXT_MAX]; /* "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; ..." */
     } midi;
+    struct {
+        bool fullscreen, vsync, allow_quit, hud;
+        int32_t display, width, height, fps;
+        char displays[PARAM_STRING_MAX];
+        char shaders[PARAM_STRING_MAX];
+        int32_t layout, fit, filter, rotate, interpolate; /* enum present_* */
+        float brightness, contrast, gamma, saturation, grain, vignette;
+    } present;
 };
 
 enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_BOOL, PARAM_STRING, PARAM_ENUM };

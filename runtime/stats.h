@@ -2,7 +2,8 @@
  * monitoring kiosks and for benchmarks (DESIGN.md). Fields: time since start, loop
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
- * uses it now (so a live change shows), resident memory, backend. Written from the thread that
+ * uses it now (so a live change shows), resident memory, backend; with a presenter also
+ * display frames, display fps and dropped display frames. Written from the thread that
  * drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
@@ -10,11 +11,21 @@
 #include "error.h"
 #include "loop.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The presenter's counters, written by the display thread and read by the thread that
+ * writes the stats lines (atomics: monitoring only, no ordering needed). */
+struct stats_display {
+    _Atomic uint64_t frames;   /* presented */
+    _Atomic uint64_t dropped;  /* frames that came later than 1.5 frame intervals */
+    _Atomic uint32_t fps_x100; /* presented frames per second over the last second, x100 */
+};
+
 struct stats {
-    FILE *out; /* NULL: no stats */
+    struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
+    FILE *out;                     /* NULL: no stats */
     bool owned;
     double start_s, last_s;
     uint64_t last_iterations;

@@ -126,6 +126,15 @@ static void test_enum_choices_match_c_enums(void)
     CHECK(p.capture.codec == CODEC_FFV1);
     CHECK(params_set(&p, "capture.codec", "vp9", &err) == 0);
     CHECK(p.capture.codec == CODEC_VP9);
+    CHECK(params_set(&p, "present.rotate", "270", &err) == 0 && p.present.rotate == ROTATE_270);
+    CHECK(params_set(&p, "present.fit", "stretch", &err) == 0 && p.present.fit == FIT_STRETCH);
+    CHECK(params_set(&p, "present.filter", "bilinear", &err) == 0 &&
+          p.present.filter == FILTER_BILINEAR);
+    CHECK(params_set(&p, "present.layout", "side_by_side", &err) == 0 &&
+          p.present.layout == LAYOUT_SIDE_BY_SIDE);
+    CHECK(params_set(&p, "present.interpolate", "cut", &err) == 0 &&
+          p.present.interpolate == INTERPOLATE_CUT);
+    CHECK(params_set(&p, "present.rotate", "45", &err) != 0);
     char buf[32];
     CHECK(strcmp(param_get_choice(&p, params_find("capture.codec"), buf, sizeof buf), "vp9") == 0);
 }

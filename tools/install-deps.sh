@@ -13,6 +13,9 @@ packages=(
   ffmpeg                                  # headless capture to video (runtime/capture_video.c)
   liblo-dev liblo-tools                   # OSC control (runtime/osc.c); oscsend for tests
   libasound2-dev                          # MIDI control (runtime/control_midi.c), ALSA sequencer
+  libsdl2-dev libglew-dev libegl-dev libgl-dev   # the presenter (runtime/present*.c)
+  libgl1-mesa-dri libegl-mesa0            # Mesa's software GL (llvmpipe) when no GPU driver
+  xvfb xauth                              # display tests under a virtual X server
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy

@@ -1,0 +1,266 @@
+/* piece.c — see piece.h. */
+#include "piece.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Consecutive loop_step failures after which the thread gives up (the kiosk supervisor
+ * restarts the process); each retry waits RETRY_S so a transient fault can clear. */
+#define MAX_FAILURES 50
+#define RETRY_S      0.1
+/* Longest single sleep while pacing, so a stop request is seen promptly. */
+#define SLEEP_SLICE_S 0.02
+
+struct slot {
+    uint64_t iteration;
+    double time_s;
+    float *portrait, *sketch;
+};
+
+/* Triple buffer: the writer fills slots[back], then swaps it with `middle` (tagging it
+ * FRESH); the reader swaps its `front` with `middle` when FRESH is set. Each side owns
+ * its slot outright, so neither ever waits. */
+#define FRESH 4u
+
+struct piece {
+    struct loop *L;
+    struct stats *stats;
+    struct stats_display display;
+    pthread_t thread;
+    atomic_bool stop, failed, reseed;
+    struct slot slots[3];
+    unsigned back, front;
+    atomic_uint middle;
+    size_t plane;
+
+    pthread_mutex_t params_lock; /* guards pending only */
+    struct params pending;
+    atomic_uint_fast64_t params_version;
+    uint64_t applied_version; /* loop thread's */
+
+    _Atomic uint32_t rate_x100;
+    struct error err; /* loop thread's last failure */
+};
+
+static void sleep_s(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&t, &t) && errno == EINTR)
+        ;
+}
+
+/* Sleeps until `until` (stats_now clock) or a stop request. */
+static void pace(struct piece *pc, double until)
+{
+    for (double now = stats_now(); now < until && !atomic_load(&pc->stop); now = stats_now())
+        sleep_s(until - now < SLEEP_SLICE_S ? until - now : SLEEP_SLICE_S);
+}
+
+/* New parameters, if any, between two iterations; try-lock so a reader copying them
+ * never delays an iteration (we pick them up next time). */
+static void params_take(struct piece *pc)
+{
+    uint64_t v = atomic_load(&pc->params_version);
+    if (v == pc->applied_version || pthread_mutex_trylock(&pc->params_lock))
+        return;
+    struct params p = pc->pending;
+    pthread_mutex_unlock(&pc->params_lock);
+    loop_set_params(pc->L, &p);
+    pc->applied_version = v;
+}
+
+void piece_request_reseed(struct piece *pc)
+{
+    atomic_store(&pc->reseed, true);
+}
+
+static void publish(struct piece *pc)
+{
+    struct slot *s = &pc->slots[pc->back];
+    memcpy(s->portrait, pc->L->portrait.data, 3 * pc->plane * sizeof(float));
+    memcpy(s->sketch, pc->L->sketch.data, pc->plane * sizeof(float));
+    s->iteration = pc->L->iterations;
+    s->time_s = stats_now();
+    pc->back = atomic_exchange(&pc->middle, pc->back | FRESH) & ~FRESH;
+}
+
+/* One iteration with its retry policy; false when the thread should give up. */
+static bool iterate(struct piece *pc, int *failures)
+{
+    if (loop_step(pc->L, &pc->err) == 0) {
+        *failures = 0;
+        publish(pc);
+        return true;
+    }
+    if ((*failures)++ == 0)
+        warn("loop iteration failed (%s); retrying", pc->err.msg);
+    if (*failures >= MAX_FAILURES)
+        return false;
+    pace(pc, stats_now() + RETRY_S);
+    return true;
+}
+
+static void rate_update(struct piece *pc, double *since, uint64_t *at)
+{
+    double now = stats_now();
+    if (now - *since < 1.0)
+        return;
+    double rate = (double)(pc->L->iterations - *at) / (now - *since);
+    atomic_store(&pc->rate_x100, (uint32_t)(rate * 100.0 + 0.5));
+    *since = now;
+    *at = pc->L->iterations;
+}
+
+static void *loop_thread(void *arg)
+{
+    struct piece *pc = arg;
+    int failures = 0;
+    double rate_since = stats_now();
+    uint64_t rate_at = 0;
+    while (!atomic_load(&pc->stop)) {
+        params_take(pc);
+        if (atomic_exchange(&pc->reseed, false))
+            guard_request_reseed(&pc->L->guard);
+        double start = stats_now();
+        if (!iterate(pc, &failures)) {
+            atomic_store(&pc->failed, true);
+            break;
+        }
+        rate_update(pc, &rate_since, &rate_at);
+        if (pc->stats)
+            stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), false);
+        float rate = pc->L->p.loop.rate;
+        if (rate > 0)
+            pace(pc, start + 1.0 / rate);
+    }
+    return NULL;
+}
+
+static void piece_free(struct piece *pc)
+{
+    for (int i = 0; i < 3; i++) {
+        free(pc->slots[i].portrait);
+        free(pc->slots[i].sketch);
+    }
+    pthread_mutex_destroy(&pc->params_lock);
+    free(pc);
+}
+
+static int slots_alloc(struct piece *pc, struct error *err)
+{
+    for (int i = 0; i < 3; i++) {
+        pc->slots[i].portrait = calloc(3 * pc->plane, sizeof(float));
+        pc->slots[i].sketch = calloc(pc->plane, sizeof(float));
+        if (!pc->slots[i].portrait || !pc->slots[i].sketch)
+            return error_set(err, "out of memory for the loop's frame buffers");
+    }
+    return 0;
+}
+
+struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err)
+{
+    struct piece *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        error_set(err, "out of memory");
+        return NULL;
+    }
+    pc->L = L;
+    pc->stats = stats;
+    pc->plane = (size_t)L->size * L->size;
+    pc->back = 0;
+    atomic_init(&pc->middle, 1);
+    pc->front = 2;
+    pc->pending = L->p;
+    pthread_mutex_init(&pc->params_lock, NULL);
+    if (stats)
+        stats->display = &pc->display;
+    if (slots_alloc(pc, err)) {
+        piece_free(pc);
+        return NULL;
+    }
+    int rc = pthread_create(&pc->thread, NULL, loop_thread, pc);
+    if (rc) {
+        error_set(err, "cannot start the loop thread (%s)", strerror(rc));
+        piece_free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame *f)
+{
+    if (atomic_load(&pc->middle) & FRESH)
+        pc->front = atomic_exchange(&pc->middle, pc->front) & ~FRESH;
+    const struct slot *s = &pc->slots[pc->front];
+    if (s->iteration == 0 || s->iteration <= after_iteration)
+        return false;
+    *f = (struct piece_frame){.iteration = s->iteration,
+                              .time_s = s->time_s,
+                              .portrait = s->portrait,
+                              .sketch = s->sketch,
+                              .size = pc->L->size};
+    return true;
+}
+
+void piece_set_params(struct piece *pc, const struct params *p)
+{
+    pthread_mutex_lock(&pc->params_lock);
+    pc->pending = *p;
+    atomic_fetch_add(&pc->params_version, 1);
+    pthread_mutex_unlock(&pc->params_lock);
+}
+
+void piece_get_params(struct piece *pc, struct params *p)
+{
+    pthread_mutex_lock(&pc->params_lock);
+    *p = pc->pending;
+    pthread_mutex_unlock(&pc->params_lock);
+}
+
+uint64_t piece_params_version(struct piece *pc)
+{
+    return atomic_load(&pc->params_version);
+}
+
+struct stats_display *piece_display(struct piece *pc)
+{
+    return &pc->display;
+}
+
+const char *piece_backend(const struct piece *pc)
+{
+    return loop_backend(pc->L);
+}
+
+double piece_rate(const struct piece *pc)
+{
+    return atomic_load(&((struct piece *)pc)->rate_x100) / 100.0;
+}
+
+bool piece_failed(const struct piece *pc)
+{
+    return atomic_load(&((struct piece *)pc)->failed);
+}
+
+int piece_stop(struct piece *pc, struct error *err)
+{
+    if (!pc)
+        return 0;
+    atomic_store(&pc->stop, true);
+    pthread_join(pc->thread, NULL);
+    int rc = 0;
+    if (atomic_load(&pc->failed)) {
+        *err = pc->err;
+        rc = error_prefix(err, "the loop stopped after %d failed iterations", MAX_FAILURES);
+    }
+    if (pc->stats) {
+        stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), true);
+        pc->stats->display = NULL;
+    }
+    piece_free(pc);
+    return rc;
+}
