@@ -69,17 +69,33 @@ static bool is_number(char t)
     return t == LO_INT32 || t == LO_INT64 || t == LO_FLOAT || t == LO_DOUBLE;
 }
 
+/* OSC arguments sit on 4-byte boundaries inside the packet, while the lo_arg union asks
+ * for 8: reading its members in place is a misaligned access (undefined; UBSan stops on
+ * it). Copy the bytes out instead. */
+static const char *arg_string(const lo_arg *a)
+{
+    return (const char *)(const void *)a;
+}
+
 static double number(char t, const lo_arg *a)
 {
+    int32_t i;
+    int64_t h;
+    float f;
+    double d;
     switch (t) {
     case LO_INT32:
-        return a->i;
+        memcpy(&i, a, sizeof i);
+        return i;
     case LO_INT64:
-        return (double)a->h;
+        memcpy(&h, a, sizeof h);
+        return (double)h;
     case LO_FLOAT:
-        return a->f;
+        memcpy(&f, a, sizeof f);
+        return f;
     default:
-        return a->d;
+        memcpy(&d, a, sizeof d);
+        return d;
     }
 }
 
@@ -132,7 +148,7 @@ int osc_value_text(const struct param_def *def, char type, const lo_arg *arg, ch
                    size_t size, struct error *err)
 {
     if (type == LO_STRING || type == LO_SYMBOL) {
-        snprintf(buf, size, "%s", &arg->s);
+        snprintf(buf, size, "%s", arg_string(arg));
         return 0;
     }
     if (is_number(type))
@@ -185,7 +201,7 @@ static void reply(struct osc *o, const struct packet *pk, const char *path, lo_m
 
 static void reply_value(struct osc *o, struct control *ctl, const struct packet *pk)
 {
-    const char *name = &pk->argv[0]->s;
+    const char *name = arg_string(pk->argv[0]);
     const struct param_def *def = params_find(name);
     struct error err;
     if (!def) {
@@ -242,7 +258,7 @@ static void dispatch(struct osc *o, struct control *ctl, const struct packet *pk
     else if (strcmp(cmd, "list") == 0)
         reply_list(o, pk);
     else if (strcmp(cmd, "preset") == 0 && one_string(pk))
-        control_preset_load(ctl, &pk->argv[0]->s);
+        control_preset_load(ctl, arg_string(pk->argv[0]));
     else if (strcmp(cmd, "reseed") == 0)
         control_reseed(ctl);
     else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "preset") == 0)

@@ -363,7 +363,8 @@ static void hooks_read(struct hooks *h)
     h->pattern = env_long("MNEMO_PRESENT_PATTERN") != 0;
 }
 
-/* MNEMO_PRESENT_KEYS="h,Down,=": key presses queued as if typed (SDL key names). */
+/* MNEMO_PRESENT_KEYS="h,Down,=,Shift+1": key presses queued as if typed (SDL key names,
+ * "Shift+" for the shift modifier). */
 static void keys_push(const char *keys)
 {
     char list[256];
@@ -371,6 +372,10 @@ static void keys_push(const char *keys)
     char *save = NULL;
     for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
         SDL_Event e = {.type = SDL_KEYDOWN};
+        if (strncmp(k, "Shift+", 6) == 0) {
+            e.key.keysym.mod = KMOD_LSHIFT;
+            k += 6;
+        }
         e.key.keysym.sym = SDL_GetKeyFromName(k);
         if (e.key.keysym.sym == SDLK_UNKNOWN)
             warn("MNEMO_PRESENT_KEYS: unknown key '%s'", k);
@@ -463,8 +468,24 @@ static void toggle_hud(struct presenter *P)
     param_push(P, "present.hud", hud ? "true" : "false");
 }
 
-static void key_down(struct presenter *P, SDL_Keycode k)
+/* Keys 1-9 recall presets "1".."9", with Shift they store the live values there. The
+ * control does the file work on its own thread. */
+static bool preset_key(struct presenter *P, SDL_Keycode k, Uint16 mod)
 {
+    if (!P->ctl || k < SDLK_1 || k > SDLK_9)
+        return false;
+    char name[2] = {(char)('1' + (k - SDLK_1)), '\0'};
+    if (mod & KMOD_SHIFT)
+        control_preset_save(P->ctl, name);
+    else
+        control_preset_load(P->ctl, name);
+    return true;
+}
+
+static void key_down(struct presenter *P, SDL_Keycode k, Uint16 mod)
+{
+    if (preset_key(P, k, mod))
+        return;
     if ((k == SDLK_ESCAPE || k == SDLK_q) && P->cur.present.allow_quit)
         P->quit = true;
     else if (k == SDLK_h)
@@ -484,7 +505,7 @@ static bool events_handle(struct presenter *P)
     SDL_Event e;
     while (SDL_PollEvent(&e)) {
         if (e.type == SDL_KEYDOWN)
-            key_down(P, e.key.keysym.sym);
+            key_down(P, e.key.keysym.sym, e.key.keysym.mod);
         else if (e.type == SDL_QUIT && P->cur.present.allow_quit)
             P->quit = true;
         else if (e.type == SDL_DISPLAYEVENT && e.display.event != SDL_DISPLAYEVENT_ORIENTATION)

@@ -45,12 +45,15 @@ static void print_reply(const unsigned char *buf, size_t n)
     const char *types = lo_message_get_types(m);
     lo_arg **argv = lo_message_get_argv(m);
     for (int i = 0; i < lo_message_get_argc(m); i++) {
-        if (types[i] == 'i')
-            printf(" %d", argv[i]->i);
-        else if (types[i] == 'f')
-            printf(" %g", (double)argv[i]->f);
+        /* Arguments are 4-byte aligned, the lo_arg union 8: copy out, never ->member. */
+        int32_t iv;
+        float fv;
+        if (types[i] == 'i' && memcpy(&iv, argv[i], sizeof iv))
+            printf(" %d", iv);
+        else if (types[i] == 'f' && memcpy(&fv, argv[i], sizeof fv))
+            printf(" %g", (double)fv);
         else if (types[i] == 's')
-            printf(" %s", &argv[i]->s);
+            printf(" %s", (const char *)(void *)argv[i]);
     }
     printf("\n");
     lo_message_free(m);

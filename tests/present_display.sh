@@ -151,6 +151,13 @@ rm -f "$TMP/kq.png.txt"
 MNEMO_PRESENT_KEYS="q" present 50 "$TMP/kq.png" && [ ! -e "$TMP/kq.png.txt" ] &&
   passed=$((passed + 1)) || fail "q did not quit with present.allow_quit=true"
 
+# Shift+1 stores the live values as preset "1" (through the control, which --config starts).
+printf 'loop = { rate = 8.0; };\n' >"$TMP/k.cfg"
+MNEMO_PRESENT_KEYS="Shift+1" present 30 "$TMP/ps.png" --config "$TMP/k.cfg" \
+  -o control.presets="$TMP/presets"
+grep -q "rate" "$TMP/presets/1.cfg" 2>/dev/null && passed=$((passed + 1)) ||
+  fail "Shift+1 did not store preset 1: $(ls "$TMP/presets" 2>&1; tail -n2 "$TMP/log")"
+
 echo "== shaders: missing file, broken file"
 mkdir -p "$TMP/sh" && cp "$SRC"/shaders/* "$TMP/sh/" && rm "$TMP/sh/present.frag"
 if present 3 "$TMP/miss.png" -o present.shaders="$TMP/sh"; then
