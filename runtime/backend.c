@@ -34,6 +34,17 @@ const struct backend_ops *backend_find(const char *name)
     return NULL;
 }
 
+const char *backend_unsupported_anywhere(const struct graph *g, const struct node *n)
+{
+    if ((unsigned)n->op >= OP_COUNT)
+        return "unknown op";
+    if ((unsigned)n->act.kind >= ACT_COUNT)
+        return "unknown activation";
+    if (g->values[n->output].shape.rank > SHAPE_MAX_RANK)
+        return "rank above 6";
+    return NULL;
+}
+
 /* Names the first node `ops` cannot run. */
 static int backend_check_support(const struct backend_ops *ops, const struct graph *g,
                                  const struct backend_options *opt, struct error *err)

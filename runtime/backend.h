@@ -64,6 +64,14 @@ extern const struct backend_ops backend_cuda_ops;
 int backend_cuda_device_count(const char **why);
 #endif
 
+/* What no backend runs (an op or activation this build does not know, rank above 6), or
+ * NULL; every backend's `unsupported` asks this first. */
+const char *backend_unsupported_anywhere(const struct graph *g, const struct node *n);
+static inline bool node_is_conv(const struct node *n)
+{
+    return n->op == OP_CONV || n->op == OP_CONV_TRANSPOSE;
+}
+
 /* "ref", "cpu" (NULL when built without oneDNN), "cuda" (NULL when built without CUDA),
  * "auto" (cuda when built and a device is usable, else the fastest CPU one built). */
 const struct backend_ops *backend_find(const char *name);

@@ -21,21 +21,13 @@ struct cpu_backend {
     struct cpu_conv *convs; /* one per node; only conv nodes' entries are used */
 };
 
-static bool is_conv(const struct node *n)
-{
-    return n->op == OP_CONV || n->op == OP_CONV_TRANSPOSE;
-}
-
 static const char *cpu_unsupported(const struct graph *g, const struct node *n,
                                    const struct backend_options *opt)
 {
-    if ((unsigned)n->op >= OP_COUNT)
-        return "unknown op";
-    if ((unsigned)n->act.kind >= ACT_COUNT)
-        return "unknown activation";
-    if (g->values[n->output].shape.rank > SHAPE_MAX_RANK)
-        return "rank above 6";
-    if (is_conv(n)) {
+    const char *why = backend_unsupported_anywhere(g, n);
+    if (why)
+        return why;
+    if (node_is_conv(n)) {
         if (g->values[n->output].shape.rank != 4)
             return "convolution that is not 2-D";
         return cpu_conv_unsupported(n, opt->precision);
@@ -83,7 +75,7 @@ static int convs_make(struct cpu_backend *b, enum precision precision, struct er
 {
     for (int32_t i = 0; i < b->g->n_nodes; i++) {
         const struct node *n = &b->g->nodes[i];
-        if (!is_conv(n))
+        if (!node_is_conv(n))
             continue;
         struct ref_io io;
         ref_io_make(b->g, b->arena, n, &io);
@@ -98,7 +90,7 @@ static int nodes_run(struct cpu_backend *b, struct error *err)
     const struct graph *g = b->g;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct node *n = &g->nodes[i];
-        if (is_conv(n)) {
+        if (node_is_conv(n)) {
             if (cpu_conv_run(&b->convs[i], &b->ctx, err))
                 return -1;
             continue;

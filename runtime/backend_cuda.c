@@ -53,25 +53,17 @@ int backend_cuda_device_count(const char **why)
     return count;
 }
 
-static bool is_conv(const struct node *n)
-{
-    return n->op == OP_CONV || n->op == OP_CONV_TRANSPOSE;
-}
-
 /* Must not allocate: it is asked about every node before create. No device is needed to
  * answer, so `inspect` can say what cuda would run on a machine without one. */
 static const char *cuda_unsupported(const struct graph *g, const struct node *n,
                                     const struct backend_options *opt)
 {
-    if ((unsigned)n->op >= OP_COUNT)
-        return "unknown op";
-    if ((unsigned)n->act.kind >= ACT_COUNT)
-        return "unknown activation";
-    if (g->values[n->output].shape.rank > SHAPE_MAX_RANK)
-        return "rank above 6";
+    const char *why = backend_unsupported_anywhere(g, n);
+    if (why)
+        return why;
     if (opt->precision != PRECISION_FP32)
         return "the cuda backend runs fp32 only so far";
-    if (is_conv(n)) {
+    if (node_is_conv(n)) {
         const struct conv_params *p = &n->p.conv;
         if (g->values[n->output].shape.rank != 4)
             return "convolution that is not 2-D";
@@ -216,7 +208,7 @@ static int convs_make(struct cuda_backend *b, struct error *err)
     int64_t scratch_floats = 0;
     for (int32_t i = 0; i < b->g->n_nodes; i++) {
         const struct node *n = &b->g->nodes[i];
-        if (!is_conv(n))
+        if (!node_is_conv(n))
             continue;
         struct ref_io io;
         io_make(b, n, &io);
@@ -242,7 +234,7 @@ static int nodes_enqueue(struct cuda_backend *b, struct error *err)
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct node *n = &g->nodes[i];
         int rc = 0;
-        if (is_conv(n)) {
+        if (node_is_conv(n)) {
             rc = cuda_conv_run(&b->convs[i], b->cudnn, b->stream, b->scratch, b->workspace,
                                b->workspace_bytes, err);
         } else {

@@ -19,14 +19,11 @@ struct ref_backend {
 static const char *ref_unsupported(const struct graph *g, const struct node *n,
                                    const struct backend_options *opt)
 {
-    if ((unsigned)n->op >= OP_COUNT)
-        return "unknown op";
-    if ((n->op == OP_CONV || n->op == OP_CONV_TRANSPOSE) && n->p.conv.group != 1)
+    const char *why = backend_unsupported_anywhere(g, n);
+    if (why)
+        return why;
+    if (node_is_conv(n) && n->p.conv.group != 1)
         return "grouped convolution (group != 1)";
-    if ((unsigned)n->act.kind >= ACT_COUNT)
-        return "unknown activation";
-    if (g->values[n->output].shape.rank > SHAPE_MAX_RANK)
-        return "rank above 6";
     return NULL;
 }
 
