@@ -108,19 +108,6 @@ void cpu_bias_epilogue(const struct node *n, const float *bias, const float *res
     }
 }
 
-/* Source index along one axis for output index o (reflect excludes the edge, as ONNX). */
-static int64_t pad_index(enum pad_mode mode, int64_t o, int64_t begin, int64_t size)
-{
-    int64_t i = o - begin;
-    if (i >= 0 && i < size)
-        return i;
-    if (mode == PAD_REFLECT)
-        return i < 0 ? -i : 2 * (size - 1) - i;
-    if (mode == PAD_EDGE)
-        return i < 0 ? 0 : size - 1;
-    return -1;
-}
-
 /* One output row: the input row copied into the middle, the margins by mode. */
 static void pad_row(const struct pad_params *p, const float *src, float *dst, int64_t w_in,
                     int64_t w_out)
@@ -132,7 +119,7 @@ static void pad_row(const struct pad_params *p, const float *src, float *dst, in
             x += w_in - 1;
             continue;
         }
-        int64_t i = pad_index(p->mode, x, left, w_in);
+        int64_t i = ref_pad_source(p->mode, x, left, w_in);
         dst[x] = i < 0 ? p->value : src[i];
     }
 }
@@ -159,7 +146,7 @@ void cpu_pad(const struct node *n, const struct ref_io *io)
         const float *src = io->in[0] + pl * h_in * w_in;
         float *dst = io->out + pl * h_out * w_out;
         for (int64_t y = 0; y < h_out; y++) {
-            int64_t sy = pad_index(p->mode, y, p->pads[2], h_in);
+            int64_t sy = ref_pad_source(p->mode, y, p->pads[2], h_in);
             if (sy < 0) {
                 for (int64_t x = 0; x < w_out; x++)
                     dst[y * w_out + x] = p->value;

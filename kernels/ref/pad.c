@@ -2,9 +2,7 @@
  * and edge, any rank up to 6; negative pads crop. */
 #include "ref.h"
 
-/* Input coordinate for output coordinate `o` along one dimension, or -1 when it falls
- * outside and the mode is constant. Shape inference guarantees reflect pads < size. */
-static int64_t pad_source(enum pad_mode mode, int64_t o, int64_t begin, int64_t size)
+int64_t ref_pad_source(enum pad_mode mode, int64_t o, int64_t begin, int64_t size)
 {
     int64_t i = o - begin;
     if (i >= 0 && i < size)
@@ -31,7 +29,7 @@ void ref_pad(const struct node *n, const struct ref_io *io)
         int64_t offset = 0;
         bool outside = false;
         for (int32_t d = 0; d < rank; d++) {
-            int64_t i = pad_source(p->mode, index[d], p->pads[d], xs->dim[d]);
+            int64_t i = ref_pad_source(p->mode, index[d], p->pads[d], xs->dim[d]);
             outside = outside || i < 0;
             offset = offset * xs->dim[d] + (i < 0 ? 0 : i);
         }

@@ -34,6 +34,12 @@ void ref_concat(const struct node *n, const struct ref_io *io);
 void ref_pad(const struct node *n, const struct ref_io *io);
 void ref_resize(const struct node *n, const struct ref_io *io);
 
+/* Pad: the input coordinate for output coordinate `o` along one dimension whose pad
+ * before it is `begin`, or -1 when it falls outside and the mode is constant (reflect
+ * mirrors without repeating the edge, as ONNX; shape inference keeps reflect pads < size).
+ * Shared with the cpu kernel. */
+int64_t ref_pad_source(enum pad_mode mode, int64_t o, int64_t begin, int64_t size);
+
 /* y = act(y + residual) over the node's whole output, in place. */
 void ref_epilogue(const struct node *n, const struct ref_io *io);
 
