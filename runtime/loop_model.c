@@ -84,20 +84,34 @@ void loop_model_close(struct loop_model *m)
     m->input = m->output = m->work = NULL;
 }
 
+/* In place: `from` onto `to`, skipped when they are the same range (x + 1 - 1 is not
+ * always x in float: the loop must not drift by rounding where nothing converts). */
+static void range_map(float *x, int64_t count, struct value_range from, struct value_range to)
+{
+    if (from.lo != to.lo || from.hi != to.hi)
+        lo_map_range(x, (size_t)count, from, to);
+}
+
+/* RGB to gray (Rec.601 luma) or gray to RGB, same size. */
+static void channels_convert(const struct planar *src, struct planar *dst)
+{
+    if (src->channels == 3)
+        lo_rgb_to_gray(src, dst);
+    else
+        lo_gray_to_rgb(src, dst);
+}
+
 void loop_model_feed(struct loop_model *m, const float *image, int32_t channels)
 {
-    int64_t plane = (int64_t)m->size * m->size;
-    const float *src = image;
+    struct planar src = {channels, m->size, m->size, (float *)image};
+    struct planar work = {m->in_c, m->size, m->size, m->work};
+    struct planar input = {m->in_c, m->in_h, m->in_w, m->input};
     if (channels != m->in_c) {
-        planar_channels_convert(image, channels, m->work, m->in_c, plane);
-        src = m->work;
+        channels_convert(&src, &work);
+        src = work;
     }
-    int64_t count = (int64_t)m->in_c * m->in_h * m->in_w;
-    if (m->in_h == m->size && m->in_w == m->size)
-        memcpy(m->input, src, (size_t)count * sizeof(float));
-    else
-        planar_resize_bilinear(src, m->in_c, m->size, m->size, m->input, m->in_h, m->in_w);
-    planar_range_map(m->input, count, canonical, m->in_range);
+    lo_resize(&src, &input);
+    range_map(m->input, (int64_t)lo_size(&input), canonical, m->in_range);
 }
 
 int loop_model_run(struct loop_model *m, struct error *err)
@@ -120,80 +134,16 @@ static void canonical_clamp(float *x, int64_t count)
 
 void loop_model_take(struct loop_model *m, float *image, int32_t channels)
 {
-    int64_t plane = (int64_t)m->size * m->size;
-    int64_t out_count = (int64_t)m->out_c * m->out_h * m->out_w;
-    planar_range_map(m->output, out_count, m->out_range, canonical);
+    struct planar output = {m->out_c, m->out_h, m->out_w, m->output};
+    int64_t out_count = (int64_t)lo_size(&output);
+    range_map(m->output, out_count, m->out_range, canonical);
     canonical_clamp(m->output, out_count);
-    const float *src = m->output;
-    if (m->out_h != m->size || m->out_w != m->size) {
-        float *dst = channels == m->out_c ? image : m->work;
-        planar_resize_bilinear(m->output, m->out_c, m->out_h, m->out_w, dst, m->size, m->size);
-        if (dst == image)
-            return;
-        src = m->work;
-    }
-    if (channels == m->out_c)
-        memcpy(image, src, (size_t)(channels * plane) * sizeof(float));
-    else
-        planar_channels_convert(src, m->out_c, image, channels, plane);
-}
-
-/* ---- planar conversions --------------------------------------------------------------- */
-
-void planar_channels_convert(const float *src, int32_t src_c, float *dst, int32_t dst_c,
-                             int64_t plane)
-{
-    if (src_c == dst_c) {
-        memcpy(dst, src, (size_t)(src_c * plane) * sizeof(float));
-    } else if (src_c == 3) { /* RGB to gray: Rec.601 luma */
-        for (int64_t i = 0; i < plane; i++)
-            dst[i] = 0.299f * src[i] + 0.587f * src[plane + i] + 0.114f * src[2 * plane + i];
-    } else { /* gray to RGB */
-        for (int32_t c = 0; c < dst_c; c++)
-            memcpy(dst + c * plane, src, (size_t)plane * sizeof(float));
-    }
-}
-
-/* Half-pixel centres (as PIL and PyTorch's align_corners=False), edges clamped. */
-static void axis_sample(int32_t dst_i, int32_t dst_n, int32_t src_n, int32_t *i0, int32_t *i1,
-                        float *t)
-{
-    float x = ((float)dst_i + 0.5f) * (float)src_n / (float)dst_n - 0.5f;
-    if (x < 0)
-        x = 0;
-    int32_t lo = (int32_t)x;
-    if (lo > src_n - 1)
-        lo = src_n - 1;
-    *i0 = lo;
-    *i1 = lo + 1 < src_n ? lo + 1 : src_n - 1;
-    *t = x - (float)lo;
-}
-
-void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw, float *dst,
-                            int32_t dh, int32_t dw)
-{
-    for (int32_t c = 0; c < channels; c++) {
-        const float *s = src + (int64_t)c * sh * sw;
-        float *d = dst + (int64_t)c * dh * dw;
-        for (int32_t y = 0; y < dh; y++) {
-            int32_t y0, y1, x0, x1;
-            float ty, tx;
-            axis_sample(y, dh, sh, &y0, &y1, &ty);
-            for (int32_t x = 0; x < dw; x++) {
-                axis_sample(x, dw, sw, &x0, &x1, &tx);
-                float top = s[y0 * sw + x0] + (s[y0 * sw + x1] - s[y0 * sw + x0]) * tx;
-                float bottom = s[y1 * sw + x0] + (s[y1 * sw + x1] - s[y1 * sw + x0]) * tx;
-                d[y * dw + x] = top + (bottom - top) * ty;
-            }
-        }
-    }
-}
-
-void planar_range_map(float *x, int64_t count, struct value_range from, struct value_range to)
-{
-    if (from.lo == to.lo && from.hi == to.hi)
+    struct planar dst = {channels, m->size, m->size, image};
+    if (channels == m->out_c) {
+        lo_resize(&output, &dst);
         return;
-    float scale = (to.hi - to.lo) / (from.hi - from.lo);
-    for (int64_t i = 0; i < count; i++)
-        x[i] = to.lo + (x[i] - from.lo) * scale;
+    }
+    struct planar work = {m->out_c, m->size, m->size, m->work};
+    lo_resize(&output, &work);
+    channels_convert(&work, &dst);
 }

@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "image.h"
+#include "loop_ops.h"
 
 #include <stdint.h>
 
@@ -40,14 +41,5 @@ int loop_model_run(struct loop_model *m, struct error *err);
 /* The model's output into a canonical image of channels x size x size, clamped to
  * [-1,1] (NaN to 0). */
 void loop_model_take(struct loop_model *m, float *image, int32_t channels);
-
-/* Planar float image conversions used at the borders (exposed for tests). */
-void planar_resize_bilinear(const float *src, int32_t channels, int32_t sh, int32_t sw, float *dst,
-                            int32_t dh, int32_t dw);
-/* src (src_c planes) to dst (dst_c planes) of the same size: copy, luma or repeat. */
-void planar_channels_convert(const float *src, int32_t src_c, float *dst, int32_t dst_c,
-                             int64_t plane);
-/* In place: x in `from` to the same tone in `to` (black to black, white to white). */
-void planar_range_map(float *x, int64_t count, struct value_range from, struct value_range to);
 
 #endif
