@@ -70,7 +70,14 @@ struct act {
     float beta;
 };
 
-static inline float act_apply(struct act a, float x)
+/* The CUDA kernels (kernels/cuda, compiled by nvcc) use the same function on the device. */
+#ifdef __CUDACC__
+#define MNEMO_HOST_DEVICE __host__ __device__
+#else
+#define MNEMO_HOST_DEVICE
+#endif
+
+static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
 {
     switch (a.kind) {
     case ACT_NONE:

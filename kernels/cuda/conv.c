@@ -33,23 +33,32 @@ static bool pads_symmetric(const struct conv_params *p)
     return p->pad[0] == p->pad[2] && p->pad[1] == p->pad[3];
 }
 
-/* Conv with asymmetric pads: cuDNN reads the input zero-padded by ONNX's four pads. */
-static void plan_conv(const struct conv_params *cp, const struct shape *xs,
-                      struct cuda_conv_plan *p)
+/* Symmetric pads go to cuDNN as they are; asymmetric ones make the scratch
+ * tensor `grown` larger by all four and become H/W pads of the pad kernel, times `sign`
+ * (+1 pads the input, -1 crops the output). */
+static void plan_pads(const struct conv_params *cp, struct cuda_conv_plan *p, struct shape *grown,
+                      int sign)
 {
-    p->x = *xs;
     if (pads_symmetric(cp)) {
         p->pad[0] = cp->pad[0];
         p->pad[1] = cp->pad[1];
         return;
     }
     p->via_scratch = true;
-    p->x.dim[2] += cp->pad[0] + cp->pad[2];
-    p->x.dim[3] += cp->pad[1] + cp->pad[3];
-    p->edges.pads[2] = cp->pad[0];
-    p->edges.pads[3] = cp->pad[1];
-    p->edges.pads[6] = cp->pad[2];
-    p->edges.pads[7] = cp->pad[3];
+    grown->dim[2] += cp->pad[0] + cp->pad[2];
+    grown->dim[3] += cp->pad[1] + cp->pad[3];
+    p->edges.pads[2] = sign * cp->pad[0];
+    p->edges.pads[3] = sign * cp->pad[1];
+    p->edges.pads[6] = sign * cp->pad[2];
+    p->edges.pads[7] = sign * cp->pad[3];
+}
+
+/* Conv with asymmetric pads: cuDNN reads the input zero-padded by ONNX's four pads. */
+static void plan_conv(const struct conv_params *cp, const struct shape *xs,
+                      struct cuda_conv_plan *p)
+{
+    p->x = *xs;
+    plan_pads(cp, p, &p->x, +1);
 }
 
 /* ConvTranspose with asymmetric pads: cuDNN writes the uncropped output (pad 0), which is
@@ -57,18 +66,7 @@ static void plan_conv(const struct conv_params *cp, const struct shape *xs,
  * needs nothing: its extra rows and columns are at the end in both ONNX and cuDNN. */
 static void plan_transposed(const struct conv_params *cp, struct cuda_conv_plan *p)
 {
-    if (pads_symmetric(cp)) {
-        p->pad[0] = cp->pad[0];
-        p->pad[1] = cp->pad[1];
-        return;
-    }
-    p->via_scratch = true;
-    p->y.dim[2] += cp->pad[0] + cp->pad[2];
-    p->y.dim[3] += cp->pad[1] + cp->pad[3];
-    p->edges.pads[2] = -cp->pad[0];
-    p->edges.pads[3] = -cp->pad[1];
-    p->edges.pads[6] = -cp->pad[2];
-    p->edges.pads[7] = -cp->pad[3];
+    plan_pads(cp, p, &p->y, -1);
 }
 
 int cuda_conv_plan_make(const struct node *n, const struct shape *xs, const struct shape *ys,

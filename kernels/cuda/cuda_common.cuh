@@ -25,23 +25,4 @@ static inline unsigned grid_for(int64_t count)
     return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
 }
 
-/* As act_apply (graph.h), on the device. */
-static __device__ __forceinline__ float act_dev(struct act a, float x)
-{
-    switch (a.kind) {
-    case ACT_RELU:
-        return x > 0.0f ? x : 0.0f;
-    case ACT_LEAKY_RELU:
-        return x >= 0.0f ? x : a.alpha * x;
-    case ACT_TANH:
-        return tanhf(x);
-    case ACT_SIGMOID:
-        return 1.0f / (1.0f + expf(-x));
-    case ACT_CLIP:
-        return x < a.alpha ? a.alpha : (x > a.beta ? a.beta : x);
-    default:
-        return x;
-    }
-}
-
 #endif

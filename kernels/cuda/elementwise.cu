@@ -16,7 +16,7 @@ __global__ void activation_kernel(const float *x, float *y, int64_t count, const
                                   struct act act)
 {
     for (int64_t i = grid_index(); i < count; i += grid_stride())
-        y[i] = act_dev(act, x[i] + (residual ? residual[i] : 0.0f));
+        y[i] = act_apply(act, x[i] + (residual ? residual[i] : 0.0f));
 }
 
 extern "C" cudaError_t cuda_activation(const struct node *n, const struct ref_io *io,
@@ -37,7 +37,7 @@ __global__ void epilogue_kernel(float *y, int64_t count, int64_t channels, int64
             v += bias[(i / spatial) % channels];
         if (residual)
             v += residual[i];
-        y[i] = act_dev(act, v);
+        y[i] = act_apply(act, v);
     }
 }
 
@@ -100,7 +100,7 @@ __global__ void binary_kernel(enum binary_kind kind, const float *a, const float
             ob += index * bc.sb[d];
         }
         float v = binary_dev(kind, a[oa], b[ob]);
-        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }
 
@@ -192,7 +192,7 @@ __global__ void pad_kernel(struct pad_geometry pg, const float *x, float *y, int
             scale *= pg.in[d];
         }
         float v = outside ? pg.value : x[offset];
-        y[k] = act_dev(act, v + (residual ? residual[k] : 0.0f));
+        y[k] = act_apply(act, v + (residual ? residual[k] : 0.0f));
     }
 }
 
@@ -287,7 +287,7 @@ __global__ void resize_kernel(struct resize_geometry rg, const float *x, float *
     for (int64_t i = grid_index(); i < count; i += grid_stride()) {
         int64_t c = i % rg.ow, r = (i / rg.ow) % rg.oh, plane = i / (rg.ow * rg.oh);
         float v = resize_point(&rg, x + plane * rg.ih * rg.iw, r, c);
-        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }
 

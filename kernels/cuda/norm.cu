@@ -22,7 +22,7 @@ __global__ void batch_norm_kernel(const float *x, float *y, int64_t count, int64
         int64_t c = (i / spatial) % channels;
         double inv_std = 1.0 / sqrt((double)var[c] + epsilon);
         float v = (float)((x[i] - mean[c]) * inv_std * scale[c] + bias[c]);
-        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }
 
@@ -80,7 +80,7 @@ __global__ void instance_norm_kernel(const float *x_all, float *y_all, int64_t c
     double inv_std = 1.0 / sqrt(block_sum(sum_sq, shared) / (double)spatial + epsilon);
     for (int64_t i = threadIdx.x; i < spatial; i += blockDim.x) {
         float v = (float)((x[i] - mean) * inv_std * scale[c] + bias[c]);
-        y[i] = act_dev(act, v + (residual ? residual[i] : 0.0f));
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }
 
