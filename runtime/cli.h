@@ -11,6 +11,9 @@ enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
 int cli_infer(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+/* `mnemo run --supervise [--watchdog S] ...`: the piece as a child, restarted when it dies
+ * or hangs (supervise.c). argv as cli_run's. */
+int cli_supervise(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_params(int argc, char **argv);
 int cli_check(int argc, char **argv);

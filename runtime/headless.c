@@ -1,6 +1,8 @@
 /* headless.c — see headless.h. */
 #include "headless.h"
 
+#include "kiosk.h"
+
 #include "capture.h"
 #include "present_offscreen.h"
 
@@ -152,6 +154,8 @@ static int frames_write(struct recorder *r, struct loop *L, int64_t frames, stru
         stats->params_version = follow.version;
         if (loop_step(L, err))
             return -1;
+        kiosk_count(KIOSK_LOOP, L->iterations);
+        kiosk_ready();
         recorder_advance(r, L, first);
         for (int32_t k = 1; k <= r->per_iteration && written < frames; k++) {
             recorder_compose(r, L, k);
