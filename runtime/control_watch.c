@@ -45,7 +45,8 @@ static size_t dir_of(struct watch *w, const char *dir)
             return i;
     if (w->dir_count == WATCH_DIRS)
         return (size_t)-1;
-    int wd = inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM);
+    int wd =
+        inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM);
     if (wd < 0) {
         warn("cannot watch %s for config changes: %s", dir, strerror(errno));
         return (size_t)-1;

@@ -41,7 +41,10 @@ static struct {
     double last_wake_s;
     int freeze_part;
     uint64_t freeze_at;
-} K = {.fd = -1, .freeze_part = -1, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} K = {.fd = -1,
+       .freeze_part = -1,
+       .lock = PTHREAD_MUTEX_INITIALIZER,
+       .wake = PTHREAD_COND_INITIALIZER};
 
 static uint64_t now_ms(void)
 {
@@ -132,11 +135,12 @@ static void tick(double dt)
     char msg[256];
     status_format(msg, sizeof msg - 16, dt);
     double silent_s = 0;
-    int silent = K.watchdog_s > 0 && atomic_load(&K.ready) ? part_silent(K.watchdog_s, &silent_s)
-                                                           : -1;
+    int silent =
+        K.watchdog_s > 0 && atomic_load(&K.ready) ? part_silent(K.watchdog_s, &silent_s) : -1;
     if (silent >= 0 && !K.stalled)
-        log_line(LOG_ERR, "the %s has made no progress for %.1f s: watchdog pings stop, so "
-                          "the supervisor restarts mnemo",
+        log_line(LOG_ERR,
+                 "the %s has made no progress for %.1f s: watchdog pings stop, so "
+                 "the supervisor restarts mnemo",
                  part_names[silent], silent_s);
     K.stalled = silent >= 0;
     if (K.watchdog_s > 0 && silent < 0)
@@ -182,7 +186,7 @@ static void freeze_read(void)
     char part[16];
     if (!v || sscanf(v, "%15[a-z]@%llu", part, &at) != 2)
         return;
-    K.freeze_part = strcmp(part, "loop") == 0 ? KIOSK_LOOP
+    K.freeze_part = strcmp(part, "loop") == 0        ? KIOSK_LOOP
                     : strcmp(part, "presenter") == 0 ? KIOSK_PRESENTER
                                                      : -1;
     K.freeze_at = at;

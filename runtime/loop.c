@@ -18,7 +18,7 @@ static int planar_make(struct planar *im, int32_t channels, int32_t size)
 
 static int buffers_make(struct loop *L, struct error *err)
 {
-#define OUT_OF_MEMORY_IMAGES                                                                      \
+#define OUT_OF_MEMORY_IMAGES                                                                       \
     "out of memory for the loop's %dx%d images; set a smaller loop.size or free memory"
     int32_t s = L->size;
     if (planar_make(&L->sketch, 1, s) || planar_make(&L->painter_in, 1, s) ||

@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BACKOFF_MIN_S     0.5
-#define BACKOFF_MAX_S     30.0
-#define HEALTHY_AFTER_S   60.0 /* a child that ran this long resets the backoff */
-#define STOP_GRACE_S      5.0  /* SIGTERM to SIGKILL */
-#define START_LIMIT_S     120.0
+#define BACKOFF_MIN_S      0.5
+#define BACKOFF_MAX_S      30.0
+#define HEALTHY_AFTER_S    60.0 /* a child that ran this long resets the backoff */
+#define STOP_GRACE_S       5.0  /* SIGTERM to SIGKILL */
+#define START_LIMIT_S      120.0
 #define WATCHDOG_DEFAULT_S 20.0
 
 struct supervisor {
@@ -97,7 +97,9 @@ static ssize_t datagram_read(int sock, char *buf, size_t size, pid_t *pid)
         struct cmsghdr align;
     } control;
     struct iovec iov = {.iov_base = buf, .iov_len = size - 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
                          .msg_controllen = sizeof control.buf};
     ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT);
     if (n < 0)
@@ -249,7 +251,8 @@ static int supervise_loop(struct supervisor *S)
         int status = child_watch(S, &c);
         if (status < 0)
             return CLI_OK; /* stopped by SIGTERM/SIGINT */
-        if (WIFEXITED(status) && (WEXITSTATUS(status) == CLI_OK || WEXITSTATUS(status) == CLI_USAGE))
+        if (WIFEXITED(status) &&
+            (WEXITSTATUS(status) == CLI_OK || WEXITSTATUS(status) == CLI_USAGE))
             return WEXITSTATUS(status);
         double ran = mono_s() - c.started_s;
         backoff = ran >= HEALTHY_AFTER_S ? BACKOFF_MIN_S : backoff;

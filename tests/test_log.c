@@ -26,7 +26,8 @@ static char *file_read(const char *path)
 static int lines_starting(const char *text, const char *prefix)
 {
     int n = 0;
-    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         n += strncmp(line, prefix, strlen(prefix)) == 0;
     return n;
 }
