@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+/* 74 (EX_IOERR): a recording could not be written (full disk). Not restarted by
+ * --supervise: a restart would record over what was saved. 75 is backend.h's device lost. */
+enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_OUTPUT_FAILED = 74 };
 
 int cli_infer(int argc, char **argv);
 int cli_inspect(int argc, char **argv);

@@ -308,7 +308,9 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
     bool lost =
         backend_device_lost(loop->painter.backend) || backend_device_lost(loop->sketcher.backend);
     stats_close(&stats);
-    return lost ? MNEMO_EXIT_DEVICE_LOST : rc ? CLI_FAILED : CLI_OK;
+    if (lost)
+        return MNEMO_EXIT_DEVICE_LOST;
+    return rc == HEADLESS_OUTPUT_FAILED ? CLI_OUTPUT_FAILED : rc ? CLI_FAILED : CLI_OK;
 }
 
 static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)

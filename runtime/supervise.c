@@ -4,7 +4,8 @@
  * The child is this same binary with the same arguments, minus the supervisor's own. It
  * talks to us as it would to systemd (kiosk.h): $NOTIFY_SOCKET names an abstract socket
  * of ours, $WATCHDOG_USEC the ping interval. We restart it when it exits with anything
- * but 0 (done) or 2 (a bad command line, which a restart cannot fix), when it stops
+ * but 0 (done), 2 (a bad command line, which a restart cannot fix) or 74 (a recording
+ * that could not be written: a restart would record over it), when it stops
  * pinging after READY, or when it is not READY within the start limit. Restarts back
  * off (0.5 s doubling to 30 s) while the child keeps dying young, and start at 0.5 s
  * again once it has run for a minute. SIGTERM/SIGINT stop the child and us; SIGHUP is
@@ -238,6 +239,15 @@ static bool backoff_sleep(double s)
     return !sup_stop;
 }
 
+static bool exit_is_final(int status)
+{
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == CLI_OUTPUT_FAILED)
+        log_line(LOG_ERR, "supervise: the recording could not be written; not restarting "
+                          "(a restart would record over it)");
+    return code == CLI_OK || code == CLI_USAGE || code == CLI_OUTPUT_FAILED;
+}
+
 static int supervise_loop(struct supervisor *S)
 {
     double backoff = BACKOFF_MIN_S;
@@ -251,8 +261,7 @@ static int supervise_loop(struct supervisor *S)
         int status = child_watch(S, &c);
         if (status < 0)
             return CLI_OK; /* stopped by SIGTERM/SIGINT */
-        if (WIFEXITED(status) &&
-            (WEXITSTATUS(status) == CLI_OK || WEXITSTATUS(status) == CLI_USAGE))
+        if (exit_is_final(status))
             return WEXITSTATUS(status);
         double ran = mono_s() - c.started_s;
         backoff = ran >= HEALTHY_AFTER_S ? BACKOFF_MIN_S : backoff;

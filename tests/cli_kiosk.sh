@@ -203,6 +203,14 @@ passed=$((passed + 1))
 sup=$!
 wait_for "$TMP/s3.err" 'restart 2 in 1.0 s' 20 || fail "no growing backoff: $(cat "$TMP/s3.err")"
 kill -TERM "$sup"; wait "$sup" || fail "supervisor stopped during backoff: exit $?"
+# A recording that hits a full disk is not restarted (a restart would record over it).
+MNEMO_FAULT_DISK_FULL_AFTER=3 "$M" run --supervise --headless --frames 10 --out "$TMP/rec" \
+  "${SMALL[@]}" -o capture.width=64 -o capture.height=64 2>"$TMP/s4.err"
+code=$?
+[ "$code" -eq 74 ] || fail "disk full under --supervise: exit $code, want 74: $(cat "$TMP/s4.err")"
+grep -q 'not restarting' "$TMP/s4.err" || fail "disk full: the supervisor did not say why it stopped"
+grep -q 'restart 1' "$TMP/s4.err" && fail "disk full: the recording was restarted"
+[ "$(ls "$TMP/rec" | wc -l)" -eq 3 ] || fail "disk full: want frames 1-3 kept: $(ls "$TMP/rec")"
 expect_fail 2 "unknown or incomplete option" "$M" run --supervise --headless --bogus
 expect_fail 2 "--watchdog takes seconds" "$M" run --supervise --watchdog 0 --headless --iterations 1
 expect_fail 2 "--watchdog goes with --supervise" "$M" run --watchdog 5 --headless --iterations 1
