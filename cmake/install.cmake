@@ -36,7 +36,7 @@ function(mnemo_install_configured source destination name)
   string(REPLACE "/etc/mnemo/kiosk.cfg" "${MNEMO_KIOSK_CFG}" text "${text}")
   string(REPLACE "/usr/share/doc/mnemo" "${CMAKE_INSTALL_FULL_DOCDIR}" text "${text}")
   set(out ${PROJECT_BINARY_DIR}/install/${destination}/${name})
-  file(CONFIGURE OUTPUT ${out} CONTENT "${text}" @ONLY)
+  file(WRITE ${out} "${text}") # as text: "getty@tty1" must not read as a CMake @variable@
   install(FILES ${out} DESTINATION ${destination})
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${source})
 endfunction()
