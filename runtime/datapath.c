@@ -108,6 +108,8 @@ static int places_search(const struct places *pl, bool cwd_first, const char *pa
 
 int datapath_find(const char *path, char *out, size_t size, struct error *err)
 {
+    if (!path[0])
+        return error_set(err, "no file given (the setting is empty)");
     if (path[0] == '/') {
         snprintf(out, size, "%s", path);
         return 0;

@@ -51,6 +51,9 @@ for place in "(tried /models/no-such.onnx, " " $ROOT$sysconf/mnemo/models/no-suc
   " $TREE/share/mnemo/models/no-such.onnx"; do
   grep -qF -- "$place" "$TMP/err" || fail "the error does not name '$place': $(cat "$TMP/err")"
 done
+# An empty path is no file (not the first folder of the list).
+expect_fail 1 "loop.seed_image: no file given" "$BIN" run --headless --iterations 1 \
+  -o loop.seed_source=image
 printf 'loop = { sketcher = "models/no-such.onnx"; };\n' >"$TMP/nowhere.cfg"
 expect_fail 1 "loop.sketcher: models/no-such.onnx: no such file" "$BIN" check "$TMP/nowhere.cfg"
 
