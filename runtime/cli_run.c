@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "config.h"
 #include "control.h"
+#include "datapath.h"
 #include "headless.h"
 #include "kiosk.h"
 #include "log.h"
@@ -165,6 +166,7 @@ static int overrides_apply(struct params *p, int argc, char **argv)
 static int settings_load(struct params *p, const struct run_args *a, int argc, char **argv)
 {
     params_defaults(p);
+    datapath_set_config(a->config); /* relative model paths are looked for beside it too */
     struct error err;
     if (a->config && params_load_file(p, a->config, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
@@ -386,6 +388,31 @@ int cli_params(int argc, char **argv)
     return CLI_OK;
 }
 
+/* Where the files the settings name are found from here (datapath.h), so that a
+ * technician sees before a restart that the piece will find them; a missing model fails. */
+static int files_report(const struct params *p)
+{
+    const char *names[] = {"loop.painter", "loop.sketcher", "loop.seed_image"};
+    const char *paths[] = {p->loop.painter, p->loop.sketcher, p->loop.seed_image};
+    int rc = CLI_OK;
+    for (size_t i = 0; i < 3; i++) {
+        char found[4096];
+        struct error err;
+        if (!paths[i][0])
+            continue; /* no seed image */
+        if (datapath_find(paths[i], found, sizeof found, &err)) {
+            fprintf(stderr, "mnemo: %s: %s\n", names[i], err.msg);
+            rc = CLI_FAILED;
+        } else {
+            printf("  %-16s %s\n", names[i], found);
+        }
+    }
+    char dir[4096];
+    const char *shaders = datapath_shader_dir(p->present.shaders, dir, sizeof dir);
+    printf("  %-16s %s\n", "shaders", shaders ? shaders : "(built-in copies)");
+    return rc;
+}
+
 int cli_check(int argc, char **argv)
 {
     if (argc != 1) {
@@ -400,5 +427,6 @@ int cli_check(int argc, char **argv)
         return CLI_FAILED;
     }
     printf("%s: ok (%zu parameters known)\n", argv[0], params_count());
-    return CLI_OK;
+    datapath_set_config(argv[0]);
+    return files_report(&p);
 }

@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include "chain.h"
+#include "datapath.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ static int buffers_make(struct loop *L, struct error *err)
 static int seed_image_load(struct loop *L, struct error *err)
 {
     struct image img;
-    if (image_read_png(&img, L->p.loop.seed_image, 1, err)) {
+    char path[4096];
+    if (datapath_find(L->p.loop.seed_image, path, sizeof path, err) ||
+        image_read_png(&img, path, 1, err)) {
         error_prefix(err, "loop.seed_image");
         return -1;
     }
@@ -61,13 +64,21 @@ static void seed_draw(struct loop *L, struct planar *out)
         lo_seed_face(out, &L->seed_rng);
 }
 
+/* One of the models, found by datapath.h's rule (the setting may be relative). */
+static int model_open(struct loop *L, struct loop_model *m, const char *role, const char *setting,
+                      const struct backend_options *opt, struct error *err)
+{
+    char path[4096];
+    if (datapath_find(setting, path, sizeof path, err))
+        return error_prefix(err, "loop.%s", role);
+    return loop_model_open(m, role, path, L->size, L->backend_name, opt, err);
+}
+
 static int models_open(struct loop *L, struct error *err)
 {
     struct backend_options opt = {.precision = (enum precision)L->p.loop.precision};
-    if (loop_model_open(&L->painter, "painter", L->p.loop.painter, L->size, L->backend_name, &opt,
-                        err) ||
-        loop_model_open(&L->sketcher, "sketcher", L->p.loop.sketcher, L->size, L->backend_name,
-                        &opt, err))
+    if (model_open(L, &L->painter, "painter", L->p.loop.painter, &opt, err) ||
+        model_open(L, &L->sketcher, "sketcher", L->p.loop.sketcher, &opt, err))
         return -1;
     /* Both directions must chain; the loop converts sizes and channels at its borders, so
      * this refuses only what cannot be an image. */
