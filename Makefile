@@ -17,8 +17,6 @@ else
 BUILD    ?= build
 endif
 MNEMO    := $(BUILD)/mnemo
-# `make test` runs everything but the hours-long soak (label slow: `ctest -L slow`).
-CTEST_FLAGS ?= -LE slow
 FIXTURES := tests/data
 
 .PHONY: all deps configure build test run install deb bench bench-loop bench-present format \
