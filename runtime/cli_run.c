@@ -3,6 +3,7 @@
  * Settings come in this order, each on top of the last: the registry's defaults, the
  * --config file, then every -o name=value, then --seed and --backend. Each is validated
  * against the registry (params.c) with a message naming the file:line or the option. */
+#include "checkpoint.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
@@ -182,7 +183,8 @@ static void pace(struct timespec *next, float rate)
 }
 
 /* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
- * stats, nothing recorded. */
+ * stats, nothing recorded. A failed iteration is retried (loop_step_retrying) and does
+ * not count. */
 static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct control *ctl,
                           struct error *err)
 {
@@ -195,8 +197,9 @@ static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct
             pace(&next, L->p.loop.rate);
         control_drive_loop(ctl, &follow, L);
         stats->params_version = follow.version;
-        if (loop_step(L, err))
+        if (loop_step_retrying(L, &stop_requested, err))
             return -1;
+        checkpoint_offer(L->checkpoint);
         stats_tick(stats, L, 0, false);
     }
     stats_tick(stats, L, 0, true);
@@ -255,8 +258,15 @@ static int piece_run(const struct params *p, const struct run_args *a, int argc,
         loop_close(&loop);
         return CLI_FAILED;
     }
+    /* kiosk.state_dir: continue the piece where the last process left it. */
+    static struct params resumed; /* with the live values restored: off the stack */
+    resumed = *p;
+    struct checkpoint *ck = checkpoint_open(&loop, p);
+    checkpoint_restore(ck, &resumed);
+    p = &resumed;
     struct control *ctl;
     if (control_start(&ctl, p, a, argc, argv)) {
+        checkpoint_close(ck);
         stats_close(&stats);
         loop_close(&loop);
         return CLI_FAILED;
@@ -272,9 +282,11 @@ static int piece_run(const struct params *p, const struct run_args *a, int argc,
     else if (a->out)
         fprintf(stderr, "mnemo: recorded %s (%llu iterations on %s)\n", a->out,
                 (unsigned long long)loop.iterations, loop_backend(&loop));
-    /* TODO(issue 6, with the loop's save/resume): save the loop state before this exit. */
-    bool lost =
-        backend_device_lost(loop.painter.backend) || backend_device_lost(loop.sketcher.backend);
+    /* Every way out (the end, SIGTERM, a lost device, a failure the loop could not get
+     * past) leaves the loop as its last good iteration did: save it for the restart. */
+    checkpoint_save_now(ck);
+    checkpoint_close(ck);
+    bool lost = loop_device_lost(&loop);
     stats_close(&stats);
     loop_close(&loop);
     return lost ? MNEMO_EXIT_DEVICE_LOST : rc ? CLI_FAILED : CLI_OK;
