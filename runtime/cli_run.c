@@ -31,6 +31,20 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
+/* SIGINT/SIGTERM set stop_requested, every time: sigaction, since signal() in strict C11
+ * with _POSIX_C_SOURCE has System V semantics (the handler resets after the first signal),
+ * and a second SIGTERM during shutdown (timeout(1) sends two) would kill the process
+ * before it saves its state. No SA_RESTART: a signal must interrupt the pacing sleep. */
+static void stop_signals_catch(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int usage_error(const char *fmt, const char *what)
 {
     fprintf(stderr, "mnemo run: ");
@@ -271,8 +285,7 @@ static int piece_run(const struct params *p, const struct run_args *a, int argc,
         loop_close(&loop);
         return CLI_FAILED;
     }
-    signal(SIGINT, on_stop_signal);
-    signal(SIGTERM, on_stop_signal);
+    stop_signals_catch();
     int rc = !a->headless ? present_run(&loop, &stats, ctl, &stop_requested, &err)
              : a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
                       : iterations_run(&loop, a->iterations, &stats, ctl, &err);
