@@ -76,7 +76,7 @@ int ckpt_models_digest(const char *painter, const char *sketcher, uint64_t *dige
 
 static void put_bytes(struct buf *b, const void *data, size_t len)
 {
-    if (b->oom)
+    if (b->oom || len == 0) /* an empty block may have no data at all */
         return;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
