@@ -8,3 +8,5 @@ set_tests_properties(cli_checkpoint PROPERTIES TIMEOUT 300)
 # device.
 mnemo_cli_test(cli_checkpoint_display cli_checkpoint_display.sh display)
 set_tests_properties(cli_checkpoint_display PROPERTIES TIMEOUT 300)
+# The same fault seam on the cuda backend (skipped where no GPU is usable).
+mnemo_cli_test(cli_checkpoint_cuda cli_checkpoint_cuda.sh gpu)
