@@ -1,7 +1,8 @@
 /* test_checkpoint.c — the loop's state on disk (checkpoint.h) and the backend fault seam
  * (backend.h) on the 64x64 fixtures:
  *   - a restored loop continues bit for bit (ref and cpu), mid-reseed included, live
- *     parameters included (and the config wins where it changed since);
+ *     parameters included (and the config wins where it changed since), a shorter
+ *     guard.history keeping the newest hashes;
  *   - a corrupt, truncated, other-version, other-model or other-size file is ignored with
  *     a line naming it and why, and the piece starts fresh;
  *   - a kill between write and rename leaves the old checkpoint; an unwritable folder and
@@ -241,6 +242,40 @@ static void test_live_params_survive(void)
     CHECK(live.perturb.noise == 0.1f && L.p.perturb.noise == 0.1f);
     CHECK(live.loop.blend == 0.5f);
     CHECK_MSG(strstr(log, "keeping the config's") != NULL, "log: %s", log);
+    checkpoint_close(ck);
+    loop_close(&L);
+}
+
+/* A config with a shorter guard.history keeps the newest hashes of the saved ring. */
+static void test_shorter_history_keeps_newest(void)
+{
+    state_clear();
+    struct params p;
+    params_small(&p, "unet_bn.onnx");
+    struct loop L;
+    if (!open_loop(&L, &p, "ref"))
+        return;
+    struct checkpoint *ck = checkpoint_open(&L, &p);
+    run(&L, 12, NULL);
+    uint64_t newest[8]; /* oldest first */
+    for (int i = 0; i < 8; i++)
+        newest[i] = L.guard.ring[(L.guard.head - 8 + i + L.guard.capacity) % L.guard.capacity];
+    log_begin();
+    CHECK(checkpoint_save_now(ck) == 0);
+    log_end();
+    checkpoint_close(ck);
+    loop_close(&L);
+    p.guard.history = 8;
+    if (!open_loop(&L, &p, "ref"))
+        return;
+    ck = checkpoint_open(&L, &p);
+    struct params live = p;
+    log_begin();
+    CHECK(checkpoint_restore(ck, &live));
+    log_end();
+    CHECK(L.guard.capacity == 8 && L.guard.count == 8 && L.guard.head == 0);
+    CHECK(memcmp(L.guard.ring, newest, sizeof newest) == 0);
+    CHECK(run(&L, 3, NULL));
     checkpoint_close(ck);
     loop_close(&L);
 }
@@ -658,6 +693,7 @@ int main(void)
     RUN(test_resume_identical_ref);
     RUN(test_resume_identical_cpu);
     RUN(test_live_params_survive);
+    RUN(test_shorter_history_keeps_newest);
     RUN(test_bad_files_ignored);
     RUN(test_no_file_starts_fresh);
     RUN(test_kill_before_rename_keeps_old);
