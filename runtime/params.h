@@ -99,6 +99,10 @@ struct params {
         int32_t layout, fit, filter, rotate, interpolate; /* enum present_* */
         float brightness, contrast, gamma, saturation, grain, vignette;
     } present;
+    struct {
+        float checkpoint_s;
+        char state_dir[PARAM_STRING_MAX];
+    } kiosk;
 };
 
 enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_BOOL, PARAM_STRING, PARAM_ENUM };
