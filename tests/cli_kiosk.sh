@@ -196,6 +196,28 @@ grep -q 'WATCHDOG=1' "$TMP/n4.log" || fail "the supervisor did not relay pings"
 grep -q 'STATUS=.*it/s' "$TMP/n4.log" || fail "the supervisor did not relay STATUS"
 passed=$((passed + 1))
 
+# The GPU failing for good mid-run (the fault seam, on the CPU: every backend run from the
+# 41st fails and the device counts as lost): exit 75 with the state saved, restarted
+# within 5 s, and the piece resumes where it was instead of starting over.
+MNEMO_FAULT=backend:sticky@41 "$M" run --supervise --headless --iterations 100000 \
+  -o loop.rate=20 "${SMALL[@]}" -o kiosk.state_dir="$TMP/state" --stats "$TMP/g.jsonl" \
+  2>"$TMP/g.err" &
+sup=$!
+wait_for "$TMP/g.err" 'exited with 75 (GPU lost)' 30 || fail "no exit 75 on a lost device: $(cat "$TMP/g.err")"
+lost_at=$(date +%s.%N)
+for ((i = 0; i < 100; i++)); do
+  [ "$(grep -c 'the piece is running' "$TMP/g.err")" -ge 2 ] && break
+  sleep 0.1
+done
+back=$(echo "$(date +%s.%N) - $lost_at" | bc)
+[ "$(grep -c 'the piece is running' "$TMP/g.err")" -ge 2 ] && [ "$(echo "$back < 5" | bc)" -eq 1 ] ||
+  fail "not running again within 5 s of the lost device ($back s): $(cat "$TMP/g.err")"
+wait_for "$TMP/g.jsonl" '"iterations"' 10
+first=$(head -n1 "$TMP/g.jsonl" | sed 's/.*"iterations":\([0-9]*\).*/\1/')
+[ "${first:-0}" -ge 20 ] || fail "the restarted piece started over (iteration $first, want >= 20)"
+kill -TERM "$sup"; wait "$sup"
+passed=$((passed + 1))
+
 # A child that keeps failing (here: a model that is not there) is restarted with a growing
 # delay; a bad command line (exit 2) is not restarted at all.
 "$M" run --supervise --headless --iterations 10 -o loop.painter="$TMP/none.onnx" \
