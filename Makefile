@@ -12,9 +12,11 @@ else
 BUILD    ?= build
 endif
 MNEMO    := $(BUILD)/mnemo
+# Tests labelled `slow` (soak, valgrind) run only when asked: make test CTEST_FLAGS=-Lslow
+CTEST_FLAGS ?= -LE slow
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run bench bench-loop bench-present format format-check clean
+.PHONY: all deps configure build test run bench bench-loop bench-present fuzz fuzz-build valgrind format format-check clean
 
 all: build
 
@@ -56,6 +58,28 @@ bench-loop: build
 bench-present: build
 	@tools/bench/present.sh
 
+# `make fuzz`: the libFuzzer targets of tools/fuzz/ (ONNX loader, config parser, OSC
+# handler), built with clang + ASan + UBSan into build-fuzz/, each run FUZZ_SECONDS,
+# FUZZ_PARALLEL at a time; corpora minimised into tools/fuzz/corpus/, findings copied to
+# tools/fuzz/crashers/, numbers into bench/RESULTS.md. `make test` replays both.
+FUZZ_SECONDS  ?= 600
+FUZZ_PARALLEL ?= 2
+FUZZ_TARGETS  ?= onnx config osc
+fuzz-build: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMNEMO_FUZZ=ON -DMNEMO_WITH_CUDA=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-fuzz.configure.log 2>&1 || \
+	  { cat build-fuzz.configure.log; exit 1; }
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@tools/fuzz/run.sh --build build-fuzz --seconds $(FUZZ_SECONDS) --parallel $(FUZZ_PARALLEL) \
+	  --results bench/RESULTS.md $(FUZZ_TARGETS)
+
+# `make valgrind`: a short headless run and a short PNG recording under memcheck
+# (tools/valgrind.sh; minutes: not part of `make test`).
+valgrind: build
+	@tools/valgrind.sh
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -63,4 +87,5 @@ format-check:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build.configure.log build-asan.configure.log
+	rm -rf build build-asan build-fuzz build.configure.log build-asan.configure.log \
+	  build-fuzz.configure.log
