@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
 
     static struct params defaults, p;
-    params_defaults(&defaults);
+    if (!defaults.loop.size)
+        params_defaults(&defaults);
     p = defaults;
     struct error err = {{0}};
     if (params_load_string(&p, text, "fuzz.cfg", &err) != 0) {

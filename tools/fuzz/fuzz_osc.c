@@ -95,8 +95,10 @@ static void replies_check(void)
 
 static void wanted_check(void)
 {
-    static struct params want, q;
+    static struct params want, q, defaults;
     static char text[PARAM_TEXT_MAX];
+    if (!defaults.loop.size)
+        params_defaults(&defaults);
     control_take(ctl, &want); /* as the loop would: clears the pending flag */
     (void)control_take_reseed(ctl);
     for (size_t i = 0; i < params_count(); i++) {
@@ -104,7 +106,7 @@ static void wanted_check(void)
         struct error err = {{0}};
         FUZZ_CHECK(control_get(ctl, def->name, text, sizeof text, &err) == 0, "get %s: %s",
                    def->name, err.msg);
-        params_defaults(&q);
+        q = defaults;
         FUZZ_CHECK(param_set(&q, def, text, &err) == 0, "the control wants %s = '%s': %s",
                    def->name, text, err.msg);
     }

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# mnemo under valgrind's memcheck (`make valgrind`; ctest valgrind_headless, label slow):
+# a short headless run of the whole piece on the cpu backend (oneDNN + OpenMP), a short
+# PNG recording, and the config and model tools, each with --leak-check=full and
+# --error-exitcode=1. Any invalid read/write, use of uninitialised memory or definite /
+# possible leak fails the run. tools/valgrind.supp holds the few third-party reports that
+# are not mnemo's (each explained there); nothing of ours is suppressed.
+#
+#   tools/valgrind.sh [--mnemo PATH] [--iterations N] [--frames N]
+#
+# Uses the 64x64 test fixtures (tests/data). Logs and a summary (summary.md, picked up by
+# tools/fuzz/run.sh --results) go to build/valgrind/. Exit status 0 when every run was
+# clean, 1 otherwise, 77 when the binary cannot run under valgrind (an ASan build).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MNEMO=$ROOT/build/mnemo
+ITERATIONS=20
+FRAMES=6
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mnemo) MNEMO=$2; shift 2 ;;
+    --iterations) ITERATIONS=$2; shift 2 ;;
+    --frames) FRAMES=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "valgrind.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed (apt install valgrind)" >&2; exit 77; }
+[ -x "$MNEMO" ] || { echo "valgrind.sh: $MNEMO not built (make build)" >&2; exit 1; }
+if ldd "$MNEMO" | grep -q 'libasan'; then
+  echo "skip: $MNEMO is an AddressSanitizer build; valgrind needs the plain one (build/)"
+  exit 77
+fi
+
+OUT=$ROOT/build/valgrind
+rm -rf "$OUT" && mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/mnemo-valgrind-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+DATA=$ROOT/tests/data
+SMALL=(--backend cpu --seed 7 -o loop.painter="$DATA/unet_bn.onnx"
+       -o loop.sketcher="$DATA/resnet_in_op13.onnx" -o loop.size=64)
+# Two OpenMP threads: the threaded paths run too (valgrind serialises them anyway).
+export OMP_NUM_THREADS=2
+
+VALGRIND=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,possible
+          --errors-for-leak-kinds=definite,possible --error-exitcode=1 --num-callers=30
+          --track-origins=yes --suppressions="$ROOT/tools/valgrind.supp")
+
+failed=0
+summary=()
+check() { # name args... -> runs mnemo args under memcheck, logs to $OUT/name.log
+  local name=$1 start=$SECONDS
+  shift
+  "${VALGRIND[@]}" --log-file="$OUT/$name.log" "$MNEMO" "$@" >"$OUT/$name.out" 2>&1
+  local rc=$?
+  local errors leaks
+  errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$OUT/$name.log" | tail -n1)
+  leaks=$(grep -E 'definitely lost:|indirectly lost:|possibly lost:|still reachable:' \
+    "$OUT/$name.log" | sed 's/^==[0-9]*== *//' | tr -s ' ' | paste -sd';' -)
+  [ -n "$leaks" ] || leaks="no leaks possible (all heap blocks were freed)"
+  local verdict=clean
+  if [ $rc -ne 0 ]; then
+    verdict="FAILED (exit $rc, see $OUT/$name.log)"
+    failed=1
+  fi
+  summary+=("| $name | $((SECONDS - start)) s | ${errors:-?} | $leaks | $verdict |")
+  echo "valgrind $name: $verdict, ${errors:-?} errors, $((SECONDS - start)) s"
+}
+
+check headless_iterations run --headless --iterations "$ITERATIONS" "${SMALL[@]}" \
+  --stats "$TMP/stats.jsonl"
+check headless_png run --headless --frames "$FRAMES" --out "$TMP/frames" "${SMALL[@]}" \
+  -o capture.width=64 -o capture.height=64 -o capture.frames_per_iteration=1
+check check_config check "$ROOT/configs/default.cfg"
+check inspect_model inspect "$DATA/unet_bn.onnx"
+check bad_model inspect "$DATA/bad/fold_ops.onnx"
+
+{
+  echo "Valgrind memcheck (\`tools/valgrind.sh\`, \`make valgrind\`), $(valgrind --version):"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)\`, build/ (gcc, RelWithDebInfo flags as built), cpu backend, OMP_NUM_THREADS=2, 64² test fixtures; --leak-check=full, definite + possible leaks count as errors, suppressions: tools/valgrind.supp"
+  echo
+  echo "| run | time | errors | leak summary | result |"
+  echo "| --- | --- | --- | --- | --- |"
+  printf '%s\n' "${summary[@]}"
+} >"$OUT/summary.md"
+echo "valgrind.sh: summary in $OUT/summary.md"
+exit $failed
