@@ -13,3 +13,6 @@ foreach(target onnx config osc)
   set_tests_properties(fuzz_replay_${target} PROPERTIES LABELS "unit;fuzz" TIMEOUT 300
                        ENVIRONMENT "OMP_NUM_THREADS=1;LSAN_OPTIONS=suppressions=${MNEMO_FUZZ_DIR}/lsan.supp")
 endforeach()
+# A replay that finds no input fails: a corpus that went missing must not pass as empty.
+add_test(NAME fuzz_replay_needs_inputs COMMAND fuzz_replay_osc ${MNEMO_FUZZ_DIR}/corpus/none)
+set_tests_properties(fuzz_replay_needs_inputs PROPERTIES LABELS "unit;fuzz" WILL_FAIL TRUE)

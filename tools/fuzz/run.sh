@@ -4,12 +4,14 @@
 # tools/fuzz/corpus/<target>/ (commit it: `make test` replays it) and copies every crash,
 # hang or leak found into tools/fuzz/crashers/<target>/ (fix mnemo, then commit it).
 #
-#   tools/fuzz/run.sh [--build DIR] [--seconds N] [--parallel N] [--results FILE] [TARGET...]
+#   tools/fuzz/run.sh [--build DIR] [--seconds N] [--parallel N] [--results FILE]
+#                     [--report-only] [TARGET...]
 #
 #   --build DIR      the MNEMO_FUZZ=ON build (build-fuzz)
 #   --seconds N      run time of each target (600: the ≥ 10 minutes issue 8 asks for)
 #   --parallel N     targets at a time (1); each is one process on one core, under nice
 #   --results FILE   write the "fuzz" section of FILE (bench/RESULTS.md) with the numbers
+#   --report-only    run nothing: write --results from the last runs' summaries in DIR
 #   TARGET...        onnx config osc (all three)
 #
 # Every run: -timeout=10 (an input slower than 10 s is a hang), leak detection on, 2 GB
@@ -24,6 +26,7 @@ BUILD=$ROOT/build-fuzz
 SECONDS_EACH=600
 PARALLEL=1
 RESULTS=""
+REPORT_ONLY=0
 TARGETS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,12 +34,14 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --parallel) PARALLEL=$2; shift 2 ;;
     --results) RESULTS=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --report-only) REPORT_ONLY=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     onnx|config|osc) TARGETS+=("$1"); shift ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx config osc)
+[ $REPORT_ONLY -eq 0 ] || TARGETS=()
 WORK=$BUILD/fuzz-work
 mkdir -p "$WORK"
 export LSAN_OPTIONS=suppressions=$HERE/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
@@ -112,11 +117,15 @@ fuzz_one() { # target -> runs it, minimises, writes $WORK/<target>.summary
     touch "$HERE/corpus/$t/.gitkeep"
   fi
   local files bytes
-  files=$(find "$HERE/corpus/$t" -type f | wc -l)
+  files=$(find "$HERE/corpus/$t" -type f ! -name '.*' | wc -l)
   bytes=$(du -cb "$HERE/corpus/$t" | tail -n1 | cut -f1)
   local cov
   cov=$(grep -E '^#[0-9]+' "$w/fuzz.log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-  printf '| %s | %d | %s | %s | %s | %d files, %d KB | %s |\n' "$t" "$ran" \
+  local commit
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)
+  git -C "$ROOT" diff --quiet HEAD -- runtime kernels 'tools/fuzz/*.[ch]' 'tools/fuzz/*.supp' 2>/dev/null || commit="$commit+"
+  printf '| %s | %s | %s | %d | %s | %s | %s | %d files, %d KB | %s |\n' "$t" \
+    "$(date -u '+%Y-%m-%d %H:%M')" "$commit" "$ran" \
     "$(stat_of "$w/fuzz.log" number_of_executed_units)" \
     "$(stat_of "$w/fuzz.log" average_exec_per_sec)" "${cov:-?}" "$files" $((bytes / 1024)) \
     "$([ "$findings" -eq 0 ] && [ $rc -eq 0 ] && echo none || echo "$findings (exit $rc): see $w/fuzz.log")" \
@@ -147,11 +156,11 @@ if [ -n "$RESULTS" ]; then
     echo "Written by \`tools/fuzz/run.sh --results\` (\`make fuzz\`); do not edit by hand, run it again."
     echo
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores (shared), targets ${PARALLEL} at a time under nice"
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- runtime kernels tools/fuzz/*.c 2>/dev/null || echo ' + local changes')\`; $(clang --version | head -n1)"
+    echo "- written $(date -u '+%Y-%m-%d %H:%M UTC'); each row says when its run ended and at which commit (+: with uncommitted changes to runtime/, kernels/ or tools/fuzz/); $(clang --version | head -n1)"
     echo "- each target: libFuzzer + ASan + UBSan, -timeout=10 (hang), leak detection on, -rss_limit_mb=2048; corpus = minimised (-merge=1) inputs beyond the seeds, committed in tools/fuzz/corpus/, replayed by \`make test\` (fuzz_replay_*)"
     echo
-    echo "| target | seconds | executions | exec/s | coverage at end | committed corpus | crashes, hangs, leaks |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    echo "| target | ended (UTC) | commit | seconds | executions | exec/s | coverage at end | committed corpus | crashes, hangs, leaks |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     for t in onnx config osc; do
       [ -f "$WORK/$t.summary" ] && cat "$WORK/$t.summary"
     done
