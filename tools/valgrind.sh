@@ -49,27 +49,38 @@ VALGRIND=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,
 
 failed=0
 summary=()
+iterations_done() {
+  grep '"final":true' "$OUT/headless_iterations.jsonl" 2>/dev/null | grep -o '"iterations":[0-9]*' |
+    cut -d: -f2
+}
+# "N bytes in M blocks" of one LEAK SUMMARY line ("definitely lost", ...) of a log.
+leak_of() {
+  sed -n "s/.*$2: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 B in \2/p" "$1" | tail -n1
+}
+
 check() { # name args... -> runs mnemo args under memcheck, logs to $OUT/name.log
   local name=$1 start=$SECONDS
   shift
   "${VALGRIND[@]}" --log-file="$OUT/$name.log" "$MNEMO" "$@" >"$OUT/$name.out" 2>&1
   local rc=$?
-  local errors leaks
-  errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$OUT/$name.log" | tail -n1)
-  leaks=$(grep -E 'definitely lost:|indirectly lost:|possibly lost:|still reachable:' \
-    "$OUT/$name.log" | sed 's/^==[0-9]*== *//' | tr -s ' ' | paste -sd';' -)
-  [ -n "$leaks" ] || leaks="no leaks possible (all heap blocks were freed)"
+  local log=$OUT/$name.log errors lost
+  errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -n1)
+  if grep -q 'All heap blocks were freed' "$log"; then
+    lost="none: every heap block was freed"
+  else
+    lost="definite $(leak_of "$log" "definitely lost"), indirect $(leak_of "$log" "indirectly lost"), possible $(leak_of "$log" "possibly lost"); still reachable at exit $(leak_of "$log" "still reachable"); suppressed $(leak_of "$log" "suppressed")"
+  fi
   local verdict=clean
   if [ $rc -ne 0 ]; then
-    verdict="FAILED (exit $rc, see $OUT/$name.log)"
+    verdict="FAILED (exit $rc, see $log)"
     failed=1
   fi
-  summary+=("| $name | $((SECONDS - start)) s | ${errors:-?} | $leaks | $verdict |")
+  summary+=("| \`mnemo $(echo "$*" | sed "s|$ROOT/||g; s|$TMP/||g" | cut -c1-90)\` | $((SECONDS - start)) s | ${errors:-?} | $lost | $verdict |")
   echo "valgrind $name: $verdict, ${errors:-?} errors, $((SECONDS - start)) s"
 }
 
 check headless_iterations run --headless --iterations "$ITERATIONS" "${SMALL[@]}" \
-  --stats "$TMP/stats.jsonl"
+  --stats "$OUT/headless_iterations.jsonl"
 check headless_png run --headless --frames "$FRAMES" --out "$TMP/frames" "${SMALL[@]}" \
   -o capture.width=64 -o capture.height=64 -o capture.frames_per_iteration=1
 check check_config check "$ROOT/configs/default.cfg"
@@ -78,9 +89,9 @@ check bad_model inspect "$DATA/bad/fold_ops.onnx"
 
 {
   echo "Valgrind memcheck (\`tools/valgrind.sh\`, \`make valgrind\`), $(valgrind --version):"
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)\`, build/ (gcc, RelWithDebInfo flags as built), cpu backend, OMP_NUM_THREADS=2, 64² test fixtures; --leak-check=full, definite + possible leaks count as errors, suppressions: tools/valgrind.supp"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)\`, \`${MNEMO#"$ROOT"/}\` ($(iterations_done) iterations in the headless run), cpu backend (oneDNN), OMP_NUM_THREADS=2, 64² test fixtures; --leak-check=full --track-origins=yes, definite and possible leaks count as errors; suppressed: libgomp's worker-thread TLS only (tools/valgrind.supp)"
   echo
-  echo "| run | time | errors | leak summary | result |"
+  echo "| run | time | errors | leaks | result |"
   echo "| --- | --- | --- | --- | --- |"
   printf '%s\n' "${summary[@]}"
 } >"$OUT/summary.md"
