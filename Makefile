@@ -66,6 +66,9 @@ FUZZ_SECONDS  ?= 600
 FUZZ_PARALLEL ?= 2
 FUZZ_TARGETS  ?= onnx config osc
 fuzz-build: deps
+	@command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	  >/dev/null 2>&1 || { echo "make fuzz needs clang with libFuzzer: tools/install-deps.sh --tools"; \
+	  exit 1; }
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMNEMO_FUZZ=ON -DMNEMO_WITH_CUDA=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-fuzz.configure.log 2>&1 || \
 	  { cat build-fuzz.configure.log; exit 1; }

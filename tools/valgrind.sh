@@ -55,7 +55,7 @@ iterations_done() {
 }
 # "N bytes in M blocks" of one LEAK SUMMARY line ("definitely lost", ...) of a log.
 leak_of() {
-  sed -n "s/.*$2: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 B in \2/p" "$1" | tail -n1
+  sed -n "s/.*$2: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 B in \2 blocks/p" "$1" | tail -n1
 }
 
 check() { # name args... -> runs mnemo args under memcheck, logs to $OUT/name.log
@@ -75,7 +75,10 @@ check() { # name args... -> runs mnemo args under memcheck, logs to $OUT/name.lo
     verdict="FAILED (exit $rc, see $log)"
     failed=1
   fi
-  summary+=("| \`mnemo $(echo "$*" | sed "s|$ROOT/||g; s|$TMP/||g" | cut -c1-90)\` | $((SECONDS - start)) s | ${errors:-?} | $lost | $verdict |")
+  local shown="$*"
+  shown=${shown/"${SMALL[*]}"/FIXTURES}
+  shown=$(echo "$shown" | sed "s|$ROOT/||g; s|$TMP/||g; s|$OUT/||g")
+  summary+=("| \`mnemo $shown\` | $((SECONDS - start)) s | ${errors:-?} | $lost | $verdict |")
   echo "valgrind $name: $verdict, ${errors:-?} errors, $((SECONDS - start)) s"
 }
 
@@ -89,7 +92,7 @@ check bad_model inspect "$DATA/bad/fold_ops.onnx"
 
 {
   echo "Valgrind memcheck (\`tools/valgrind.sh\`, \`make valgrind\`), $(valgrind --version):"
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)\`, \`${MNEMO#"$ROOT"/}\` ($(iterations_done) iterations in the headless run), cpu backend (oneDNN), OMP_NUM_THREADS=2, 64² test fixtures; --leak-check=full --track-origins=yes, definite and possible leaks count as errors; suppressed: libgomp's worker-thread TLS only (tools/valgrind.supp)"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)\`, \`${MNEMO#"$ROOT"/}\` ($(iterations_done) iterations in the headless run), cpu backend (oneDNN), OMP_NUM_THREADS=2, FIXTURES = \`$(echo "${SMALL[*]}" | sed "s|$ROOT/||g")\`; --leak-check=full --track-origins=yes, definite and possible leaks count as errors; suppressed: libgomp's worker-thread TLS only (tools/valgrind.supp)"
   echo
   echo "| run | time | errors | leaks | result |"
   echo "| --- | --- | --- | --- | --- |"
