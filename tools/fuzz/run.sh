@@ -125,7 +125,7 @@ fuzz_one() { # target -> runs it, minimises, writes $WORK/<target>.summary
   commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)
   git -C "$ROOT" diff --quiet HEAD -- runtime kernels 'tools/fuzz/*.[ch]' 'tools/fuzz/*.supp' 2>/dev/null || commit="$commit+"
   printf '| %s | %s | %s | %d | %s | %s | %s | %d files, %d KB | %s |\n' "$t" \
-    "$(date -u '+%Y-%m-%d %H:%M')" "$commit" "$ran" \
+    "$(date -u '+%Y-%m-%d %H:%M'), $PARALLEL at a time" "$commit" "$ran" \
     "$(stat_of "$w/fuzz.log" number_of_executed_units)" \
     "$(stat_of "$w/fuzz.log" average_exec_per_sec)" "${cov:-?}" "$files" $((bytes / 1024)) \
     "$([ "$findings" -eq 0 ] && [ $rc -eq 0 ] && echo none || echo "$findings (exit $rc): see $w/fuzz.log")" \
@@ -155,7 +155,7 @@ if [ -n "$RESULTS" ]; then
     echo
     echo "Written by \`tools/fuzz/run.sh --results\` (\`make fuzz\`); do not edit by hand, run it again."
     echo
-    echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores (shared), targets ${PARALLEL} at a time under nice"
+    echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores shared with other work (load average now $(cut -d' ' -f1-3 /proc/loadavg)); each target one process under nice"
     echo "- written $(date -u '+%Y-%m-%d %H:%M UTC'); each row says when its run ended and at which commit (+: with uncommitted changes to runtime/, kernels/ or tools/fuzz/); $(clang --version | head -n1)"
     echo "- each target: libFuzzer + ASan + UBSan, -timeout=10 (hang), leak detection on, -rss_limit_mb=2048; corpus = minimised (-merge=1) inputs beyond the seeds, committed in tools/fuzz/corpus/, replayed by \`make test\` (fuzz_replay_*)"
     echo
