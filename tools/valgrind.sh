@@ -8,9 +8,10 @@
 #
 #   tools/valgrind.sh [--mnemo PATH] [--iterations N] [--frames N]
 #
-# Uses the 64x64 test fixtures (tests/data). Logs and a summary (summary.md, picked up by
-# tools/fuzz/run.sh --results) go to build/valgrind/. Exit status 0 when every run was
-# clean, 1 otherwise, 77 when the binary cannot run under valgrind (an ASan build).
+# Uses the 64x64 test fixtures (tests/data). Logs and a summary go to valgrind/ beside
+# the binary (tools/fuzz/run.sh --results picks up build/valgrind/summary.md). Exit status
+# 0 when every run was clean, 1 otherwise, 77 when the binary cannot run under valgrind
+# (an ASan build) or valgrind is missing.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,12 +29,13 @@ while [ $# -gt 0 ]; do
 done
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed (apt install valgrind)" >&2; exit 77; }
 [ -x "$MNEMO" ] || { echo "valgrind.sh: $MNEMO not built (make build)" >&2; exit 1; }
-if ldd "$MNEMO" | grep -q 'libasan'; then
+# No grep -q: it would stop reading, ldd would die of SIGPIPE and pipefail fail the test.
+if ldd "$MNEMO" | grep libasan >/dev/null; then
   echo "skip: $MNEMO is an AddressSanitizer build; valgrind needs the plain one (build/)"
   exit 77
 fi
 
-OUT=$ROOT/build/valgrind
+OUT=$(cd "$(dirname "$MNEMO")" && pwd)/valgrind
 rm -rf "$OUT" && mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/mnemo-valgrind-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
