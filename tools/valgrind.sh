@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mnemo under valgrind's memcheck (`make valgrind`; ctest valgrind_headless, label slow):
+# mnemo under valgrind's memcheck (`make valgrind`; ctest valgrind_memcheck, label slow):
 # a short headless run of the whole piece on the cpu backend (oneDNN + OpenMP), a short
 # PNG recording, and the config and model tools, each with --leak-check=full and
 # --error-exitcode=1. Any invalid read/write, use of uninitialised memory or definite /
