@@ -8,7 +8,8 @@ JOBS     ?= $(shell nproc)
 # `make install`: where (the binary finds its models and shaders under PREFIX/share/mnemo)
 PREFIX   ?= /usr/local
 CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
-# The default suite leaves out long runs (soak, the package build): CTEST_FLAGS= runs all.
+# The default suite leaves out long runs (label slow: the soak, valgrind): CTEST_FLAGS= runs
+# all, CTEST_FLAGS=-Lslow only those.
 CTEST_FLAGS ?= -LE slow
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-asan
@@ -19,8 +20,8 @@ endif
 MNEMO    := $(BUILD)/mnemo
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run install deb bench bench-loop bench-present format \
-	format-check clean
+.PHONY: all deps configure build test run install deb bench bench-loop bench-present fuzz \
+	fuzz-build valgrind format format-check clean
 
 all: build
 
@@ -73,6 +74,31 @@ bench-loop: build
 bench-present: build
 	@tools/bench/present.sh
 
+# `make fuzz`: the libFuzzer targets of tools/fuzz/ (ONNX loader, config parser, OSC
+# handler), built with clang + ASan + UBSan into build-fuzz/, each run FUZZ_SECONDS,
+# FUZZ_PARALLEL at a time; corpora minimised into tools/fuzz/corpus/, findings copied to
+# tools/fuzz/crashers/, numbers into bench/RESULTS.md. `make test` replays both.
+FUZZ_SECONDS  ?= 600
+FUZZ_PARALLEL ?= 2
+FUZZ_TARGETS  ?= onnx config osc
+fuzz-build: deps
+	@command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	  >/dev/null 2>&1 || { echo "make fuzz needs clang with libFuzzer: tools/install-deps.sh --tools"; \
+	  exit 1; }
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMNEMO_FUZZ=ON -DMNEMO_WITH_CUDA=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-fuzz.configure.log 2>&1 || \
+	  { cat build-fuzz.configure.log; exit 1; }
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@tools/fuzz/run.sh --build build-fuzz --seconds $(FUZZ_SECONDS) --parallel $(FUZZ_PARALLEL) \
+	  --results bench/RESULTS.md $(FUZZ_TARGETS)
+
+# `make valgrind`: a short headless run and a short PNG recording under memcheck
+# (tools/valgrind.sh; minutes: not part of `make test`).
+valgrind: build
+	@tools/valgrind.sh
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -80,5 +106,5 @@ format-check:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-deb build.configure.log build-asan.configure.log \
-	  build-deb.configure.log
+	rm -rf build build-asan build-deb build-fuzz build.configure.log build-asan.configure.log \
+	  build-deb.configure.log build-fuzz.configure.log

@@ -114,15 +114,10 @@ static char *dir_of(const char *path)
     return dir;
 }
 
-static int model_parse(struct loader *L, struct error *err)
+/* protobuf-c copies what it keeps, so the caller's bytes may go as soon as this returns. */
+static int model_unpack(struct loader *L, const uint8_t *data, size_t size, struct error *err)
 {
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (file_read(L->path, &data, &size, err))
-        return -1;
-    /* protobuf-c copies what it keeps, so the file buffer can go at once. */
     L->model = size ? onnx__model_proto__unpack(NULL, size, data) : NULL;
-    free(data);
     if (!L->model)
         return error_set(err,
                          "'%s' is not an ONNX model (protobuf parse failed%s); check "
@@ -137,6 +132,17 @@ static int model_parse(struct loader *L, struct error *err)
     if (missing)
         return error_set(err, "'%s' is not an ONNX model: it has no %s", L->path, missing);
     return 0;
+}
+
+static int model_parse(struct loader *L, struct error *err)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (file_read(L->path, &data, &size, err))
+        return -1;
+    int rc = model_unpack(L, data, size, err);
+    free(data);
+    return rc;
 }
 
 static void model_read_opset(struct loader *L)
@@ -343,23 +349,42 @@ static void loader_free(struct loader *L)
         onnx__model_proto__free_unpacked(L->model, NULL);
 }
 
+/* Everything after the protobuf parse: L->model is set (or rc already failed). */
+static int loader_finish(struct loader *L, int rc, struct error *err)
+{
+    struct graph *g = L->g;
+    if (!rc) {
+        model_read_opset(L);
+        rc = input_add(L, err) || outputs_check(L, err);
+    }
+    if (!rc && (initializers_read(L, err) || nodes_import(L, err) || output_set(L, err) ||
+                metadata_copy(L, err) || graph_finalize(g, err)))
+        rc = error_prefix(err, "%s", L->path);
+    loader_free(L);
+    if (rc)
+        graph_free(g);
+    return rc;
+}
+
 int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt, struct error *err)
 {
-    struct loader L = {.path = path, .opt = opt, .g = g};
+    struct loader L = {.path = path, .opt = opt, .g = g, .fold_room = FOLD_ROOM_BASE};
     graph_init(g);
     L.dir = dir_of(path);
     int rc = L.dir ? 0 : error_set(err, "out of memory");
     if (!rc)
         rc = model_parse(&L, err);
-    if (!rc) {
-        model_read_opset(&L);
-        rc = input_add(&L, err) || outputs_check(&L, err);
-    }
-    if (!rc && (initializers_read(&L, err) || nodes_import(&L, err) || output_set(&L, err) ||
-                metadata_copy(&L, err) || graph_finalize(g, err)))
-        rc = error_prefix(err, "%s", path);
-    loader_free(&L);
-    if (rc)
-        graph_free(g);
-    return rc;
+    return loader_finish(&L, rc, err);
+}
+
+int onnx_load_memory(struct graph *g, const void *data, size_t size, const char *name,
+                     const struct onnx_options *opt, struct error *err)
+{
+    struct loader L = {.path = name, .opt = opt, .g = g, .fold_room = FOLD_ROOM_BASE};
+    graph_init(g);
+    L.dir = dir_of(name);
+    int rc = L.dir ? 0 : error_set(err, "out of memory");
+    if (!rc)
+        rc = model_unpack(&L, data, size, err);
+    return loader_finish(&L, rc, err);
 }

@@ -24,4 +24,10 @@ struct onnx_options {
  * is left empty (graph_free'd) and err says what and where. */
 int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt, struct error *err);
 
+/* The same for a model already in memory (`size` bytes at `data`, which the call does not
+ * keep): `name` stands for the file in messages, and external data is looked for in its
+ * folder. What the fuzzer (tools/fuzz/) drives. */
+int onnx_load_memory(struct graph *g, const void *data, size_t size, const char *name,
+                     const struct onnx_options *opt, struct error *err);
+
 #endif

@@ -234,10 +234,25 @@ static int shape_from_list(const int64_t *dims, int32_t count, struct shape *s, 
     return 0;
 }
 
-static struct known *output_add(struct loader *L, const Onnx__NodeProto *n, int32_t dtype,
-                                const struct shape *s, struct error *err)
+/* A fold's output, charged to the load's fold room (FOLD_ROOM_BASE). */
+static struct known *output_add(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                                int32_t dtype, const struct shape *s, struct error *err)
 {
-    return known_add(&L->known, n->output[0], dtype, s, err);
+    int64_t count = count_checked(s);
+    if (count > L->fold_room) {
+        char dims[128];
+        error_set(err,
+                  "node '%s' (%s) would build a constant of shape %s; mnemo evaluates at load "
+                  "only small constant subgraphs (shapes, pads, scales), at most %lld more "
+                  "elements in this model: the file is damaged or its constants are not an "
+                  "image model's",
+                  node, n->op_type, shape_str(s, dims, sizeof dims), (long long)L->fold_room);
+        return NULL;
+    }
+    struct known *k = known_add(&L->known, n->output[0], dtype, s, err);
+    if (k)
+        L->fold_room -= count;
+    return k;
 }
 
 /* ---- the folds, one per op ---- */
@@ -251,18 +266,18 @@ static int fold_constant(struct loader *L, const Onnx__NodeProto *n, const char 
     if ((a = attr_find(n, "value")) && a->t)
         return known_add_tensor(L, a->t, n->output[0], err);
     if ((a = attr_find(n, "value_float"))) {
-        if ((k = output_add(L, n, DT_FLOAT, &scalar, err)))
+        if ((k = output_add(L, n, node, DT_FLOAT, &scalar, err)))
             k->f[0] = a->f;
     } else if ((a = attr_find(n, "value_int"))) {
-        if ((k = output_add(L, n, DT_INT64, &scalar, err)))
+        if ((k = output_add(L, n, node, DT_INT64, &scalar, err)))
             k->i[0] = a->i;
     } else if ((a = attr_find(n, "value_floats"))) {
         struct shape list = {.rank = 1, .dim = {(int64_t)a->n_floats}};
-        if ((k = output_add(L, n, DT_FLOAT, &list, err)) && a->n_floats)
+        if ((k = output_add(L, n, node, DT_FLOAT, &list, err)) && a->n_floats)
             memcpy(k->f, a->floats, a->n_floats * sizeof *k->f);
     } else if ((a = attr_find(n, "value_ints"))) {
         struct shape list = {.rank = 1, .dim = {(int64_t)a->n_ints}};
-        if ((k = output_add(L, n, DT_INT64, &list, err)) && a->n_ints)
+        if ((k = output_add(L, n, node, DT_INT64, &list, err)) && a->n_ints)
             memcpy(k->i, a->ints, a->n_ints * sizeof *k->i);
     } else {
         return error_set(err,
@@ -296,7 +311,7 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
         dtype = v->dtype;
         fill = known_get_f(v, 0);
     }
-    struct known *k = output_add(L, n, dtype, &s, err);
+    struct known *k = output_add(L, n, node, dtype, &s, err);
     if (!k)
         return -1;
     for (int64_t j = 0; j < shape_count(&s); j++) {
@@ -326,7 +341,7 @@ static int fold_shape(struct loader *L, const Onnx__NodeProto *n, const char *no
     start = start < 0 ? 0 : (start > in->rank ? in->rank : start);
     end = end < start ? start : (end > in->rank ? in->rank : end);
     struct shape s = {.rank = 1, .dim = {end - start}};
-    struct known *out = output_add(L, n, DT_INT64, &s, err);
+    struct known *out = output_add(L, n, node, DT_INT64, &s, err);
     if (!out)
         return -1;
     for (int64_t d = start; d < end; d++)
@@ -353,7 +368,7 @@ static int fold_gather(struct loader *L, const Onnx__NodeProto *n, const char *n
         s.dim[s.rank++] = idx->shape.dim[d];
     for (int32_t d = axis + 1; d < data->shape.rank; d++)
         s.dim[s.rank++] = data->shape.dim[d];
-    struct known *out = output_add(L, n, data->dtype, &s, err);
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
     if (!out)
         return -1;
     int64_t extent = data->shape.dim[axis], inner = 1, outer = 1, n_idx = shape_count(&idx->shape);
@@ -397,7 +412,7 @@ static int fold_concat(struct loader *L, const Onnx__NodeProto *n, const char *n
                              node, k->name);
         s.dim[axis] += k->shape.dim[axis];
     }
-    struct known *out = output_add(L, n, first->dtype, &s, err);
+    struct known *out = output_add(L, n, node, first->dtype, &s, err);
     if (!out)
         return -1;
     int64_t outer = 1, inner = 1, o = 0;
@@ -450,7 +465,7 @@ static int fold_reshape(struct loader *L, const Onnx__NodeProto *n, const char *
                          "node '%s' (Reshape): cannot reshape %lld elements into that "
                          "shape",
                          node, (long long)count);
-    struct known *out = output_add(L, n, data->dtype, &s, err);
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
     if (!out)
         return -1;
     for (int64_t j = 0; j < count; j++)
@@ -547,7 +562,7 @@ static int fold_slice(struct loader *L, const Onnx__NodeProto *n, const char *no
     struct shape s = data->shape;
     for (int32_t d = 0; d < s.rank; d++)
         s.dim[d] = ax[d].count;
-    struct known *out = output_add(L, n, data->dtype, &s, err);
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
     if (!out)
         return -1;
     int64_t in_stride[SHAPE_MAX_RANK], coord[SHAPE_MAX_RANK];
@@ -584,7 +599,7 @@ static int fold_transpose(struct loader *L, const Onnx__NodeProto *n, const char
     struct shape s = data->shape;
     for (int32_t d = 0; d < rank; d++)
         s.dim[d] = data->shape.dim[perm[d]];
-    struct known *out = output_add(L, n, data->dtype, &s, err);
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
     if (!out)
         return -1;
     int64_t in_stride[SHAPE_MAX_RANK], coord[SHAPE_MAX_RANK];
@@ -611,7 +626,7 @@ static int fold_cast(struct loader *L, const Onnx__NodeProto *n, const char *nod
     if (!dtype_supported((int32_t)to))
         return error_set(err, "node '%s' (Cast): cannot cast to data type %lld", node,
                          (long long)to);
-    struct known *out = output_add(L, n, (int32_t)to, &data->shape, err);
+    struct known *out = output_add(L, n, node, (int32_t)to, &data->shape, err);
     if (!out)
         return -1;
     for (int64_t j = 0; j < shape_count(&data->shape); j++) {
@@ -645,10 +660,10 @@ static int axes_list(struct loader *L, const Onnx__NodeProto *n, const char *nod
     return !k || int_list(k, axes, SHAPE_MAX_RANK, count, node, err) ? -1 : 0;
 }
 
-static int fold_copy_as(struct loader *L, const Onnx__NodeProto *n, const struct known *data,
-                        const struct shape *s, struct error *err)
+static int fold_copy_as(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                        const struct known *data, const struct shape *s, struct error *err)
 {
-    struct known *out = output_add(L, n, data->dtype, s, err);
+    struct known *out = output_add(L, n, node, data->dtype, s, err);
     if (!out)
         return -1;
     for (int64_t j = 0; j < shape_count(s); j++)
@@ -679,7 +694,7 @@ static int fold_unsqueeze(struct loader *L, const Onnx__NodeProto *n, const char
     struct shape s = {.rank = rank};
     for (int32_t d = 0, src = 0; d < rank; d++)
         s.dim[d] = inserted[d] ? 1 : data->shape.dim[src++];
-    return fold_copy_as(L, n, data, &s, err);
+    return fold_copy_as(L, n, node, data, &s, err);
 }
 
 static int fold_squeeze(struct loader *L, const Onnx__NodeProto *n, const char *node,
@@ -706,14 +721,14 @@ static int fold_squeeze(struct loader *L, const Onnx__NodeProto *n, const char *
     for (int32_t d = 0; d < data->shape.rank; d++)
         if (!drop[d])
             s.dim[s.rank++] = data->shape.dim[d];
-    return fold_copy_as(L, n, data, &s, err);
+    return fold_copy_as(L, n, node, data, &s, err);
 }
 
 static int fold_identity(struct loader *L, const Onnx__NodeProto *n, const char *node,
                          struct error *err)
 {
     const struct known *data = input_known(L, n, 0, node, err);
-    return data ? fold_copy_as(L, n, data, &data->shape, err) : -1;
+    return data ? fold_copy_as(L, n, node, data, &data->shape, err) : -1;
 }
 
 /* Numpy broadcasting of a and b into s. */
@@ -771,7 +786,7 @@ static int fold_binary(struct loader *L, const Onnx__NodeProto *n, const char *n
     if (broadcast_shape(&a->shape, &b->shape, &s))
         return error_set(err, "node '%s' (%s): shapes do not broadcast", node, n->op_type);
     bool is_float = a->dtype == DT_FLOAT || b->dtype == DT_FLOAT;
-    struct known *out = output_add(L, n, is_float ? DT_FLOAT : a->dtype, &s, err);
+    struct known *out = output_add(L, n, node, is_float ? DT_FLOAT : a->dtype, &s, err);
     if (!out)
         return -1;
     int64_t coord[SHAPE_MAX_RANK];
@@ -805,7 +820,7 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
     if (!(steps <= (double)FOLD_MAX_ELEMENTS))
         return error_set(err, "node '%s' (Range): too many elements", node);
     struct shape s = {.rank = 1, .dim = {steps > 0 ? (int64_t)steps : 0}};
-    struct known *out = output_add(L, n, in[0]->dtype, &s, err);
+    struct known *out = output_add(L, n, node, in[0]->dtype, &s, err);
     if (!out)
         return -1;
     for (int64_t j = 0; j < s.dim[0]; j++) {

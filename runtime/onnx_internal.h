@@ -49,6 +49,11 @@ struct alias {
     int32_t value;
 };
 
+/* Elements the constant folder may create in one load beyond the tensors the file holds:
+ * what exporters fold (shapes, pads, scales) needs a few hundred; a few KB of file must
+ * not make mnemo build gigabytes (a ConstantOfShape of 16M, concatenated, reshaped...). */
+#define FOLD_ROOM_BASE (4LL * 1024 * 1024)
+
 struct loader {
     const char *path; /* the model file, as given: every message starts with it */
     char *dir;        /* its folder, for external data */
@@ -59,6 +64,9 @@ struct loader {
     struct known_table known;
     struct alias *aliases;
     int32_t n_aliases;
+    /* Elements folds may still create: FOLD_ROOM_BASE plus every element the file itself
+     * holds (so that folds over weights, e.g. an Identity or Cast per weight, still fit). */
+    int64_t fold_room;
 };
 
 /* ---- known constants (onnx_fold.c) ---- */

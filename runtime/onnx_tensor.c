@@ -208,6 +208,7 @@ int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *n
     }
     if (k->f)
         nonfinite_warn(L, k);
+    L->fold_room += shape_count(&s);
     return 0;
 }
 

@@ -267,27 +267,6 @@ static void dispatch(struct osc *o, struct control *ctl, const struct packet *pk
         set_param(ctl, pk, cmd);
 }
 
-static void packet_handle(struct osc *o, struct control *ctl, struct packet *pk, size_t n)
-{
-    if (n >= 8 && memcmp(o->packet, "#bundle", 8) == 0) {
-        control_reject(ctl, "osc bundle from %s ignored: send plain messages", pk->who);
-        return;
-    }
-    int result = 0;
-    pk->msg = lo_message_deserialise(o->packet, n, &result);
-    if (!pk->msg) {
-        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n,
-                       pk->who, result);
-        return;
-    }
-    pk->path = (const char *)o->packet; /* a message starts with its NUL-terminated path */
-    pk->types = lo_message_get_types(pk->msg);
-    pk->argc = lo_message_get_argc(pk->msg);
-    pk->argv = lo_message_get_argv(pk->msg);
-    dispatch(o, ctl, pk);
-    lo_message_free(pk->msg);
-}
-
 static void sender_name(struct packet *pk)
 {
     const struct sockaddr_in *in = (const struct sockaddr_in *)&pk->from;
@@ -297,20 +276,48 @@ static void sender_name(struct packet *pk)
     snprintf(pk->who, sizeof pk->who, "%s:%d", ip, ntohs(in->sin_port));
 }
 
+void osc_handle_packet(struct osc *o, struct control *ctl, const void *data, size_t n,
+                       const struct sockaddr *from, socklen_t from_len)
+{
+    struct packet pk = {.from_len = from_len < sizeof pk.from ? from_len : sizeof pk.from};
+    memcpy(&pk.from, from, pk.from_len);
+    sender_name(&pk);
+    if (n > OSC_PACKET_MAX) {
+        control_reject(ctl, "osc packet of %zu bytes from %s ignored: over %d bytes", n, pk.who,
+                       OSC_PACKET_MAX);
+        return;
+    }
+    if (n >= 8 && memcmp(data, "#bundle", 8) == 0) {
+        control_reject(ctl, "osc bundle from %s ignored: send plain messages", pk.who);
+        return;
+    }
+    int result = 0;
+    /* liblo copies the bytes it keeps and does not write to `data` (its prototype predates
+     * const). */
+    pk.msg = lo_message_deserialise((void *)data, n, &result);
+    if (!pk.msg) {
+        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n,
+                       pk.who, result);
+        return;
+    }
+    pk.path = data; /* a message starts with its NUL-terminated path */
+    pk.types = lo_message_get_types(pk.msg);
+    pk.argc = lo_message_get_argc(pk.msg);
+    pk.argv = lo_message_get_argv(pk.msg);
+    dispatch(o, ctl, &pk);
+    lo_message_free(pk.msg);
+}
+
 void osc_receive(struct osc *o, struct control *ctl)
 {
     for (;;) {
-        struct packet pk = {.from_len = sizeof pk.from};
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
         /* MSG_TRUNC: the real size of a datagram too big for the buffer, to say so. */
         ssize_t n = recvfrom(o->fd, o->packet, sizeof o->packet, MSG_TRUNC,
-                             (struct sockaddr *)&pk.from, &pk.from_len);
+                             (struct sockaddr *)&from, &from_len);
         if (n < 0)
             return;
-        sender_name(&pk);
-        if ((size_t)n > sizeof o->packet)
-            control_reject(ctl, "osc packet of %zd bytes from %s ignored: over %d bytes", n, pk.who,
-                           OSC_PACKET_MAX);
-        else
-            packet_handle(o, ctl, &pk, (size_t)n);
+        osc_handle_packet(o, ctl, o->packet, (size_t)n, (const struct sockaddr *)&from, from_len);
     }
 }

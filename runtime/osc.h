@@ -17,6 +17,7 @@
 #include "control.h"
 
 #include <lo/lo.h>
+#include <sys/socket.h>
 
 #define OSC_PACKET_MAX 8192
 
@@ -27,6 +28,11 @@ int osc_fd(const struct osc *o);
 int osc_port(const struct osc *o);
 /* Handles every packet waiting on the socket. */
 void osc_receive(struct osc *o, struct control *ctl);
+/* Handles one received packet of n bytes from `from` (where replies go): what osc_receive
+ * does with each datagram, callable without one (the fuzzer, tools/fuzz/). n may exceed
+ * OSC_PACKET_MAX (a truncated datagram's real size): then data is not read. */
+void osc_handle_packet(struct osc *o, struct control *ctl, const void *data, size_t n,
+                       const struct sockaddr *from, socklen_t from_len);
 
 /* One OSC argument of type `type` as text for param_set of def: ints and floats for numbers
  * (a float for an int parameter only when whole), T/F or numbers (0 = false) for bools,

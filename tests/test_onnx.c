@@ -347,6 +347,39 @@ static void test_constant_folding_long_chain(void)
     graph_free(&g);
 }
 
+/* A constant subgraph that doubles 1M zeros up to 64M: refused at the Concat that passes
+ * the fold room, at once (it once took seconds and gigabytes; found by fuzzing). */
+static void test_constant_folding_bomb(void)
+{
+    EXPECT_FAILURE(BAD_DIR "fold_bomb.onnx", 0, 0, "fold_bomb.onnx: ",
+                   "node 'double_2' (Concat) would build a constant of shape 4194304",
+                   "only small constant subgraphs");
+}
+
+/* The same bytes load the same from memory; messages name the given name. */
+static void test_load_memory(void)
+{
+    size_t len = 0;
+    void *data = file_slurp(BAD_DIR "reflect_pad_op13.onnx", &len);
+    CHECK(data != NULL);
+    if (!data)
+        return;
+    struct graph from_file, from_memory;
+    const struct onnx_options opt = {0};
+    CHECK(load(&from_file, BAD_DIR "reflect_pad_op13.onnx", 0, 0) == 0);
+    CHECK(onnx_load_memory(&from_memory, data, len, "memory.onnx", &opt, &err) == 0);
+    CHECK(from_memory.n_nodes == from_file.n_nodes && from_memory.n_nodes > 0);
+    CHECK(from_memory.arena_floats == from_file.arena_floats);
+    CHECK(shape_equal(&from_memory.values[from_memory.output].shape,
+                      &from_file.values[from_file.output].shape));
+    graph_free(&from_memory);
+    graph_free(&from_file);
+    CHECK(onnx_load_memory(&from_memory, data, len / 2, "half.onnx", &opt, &err) != 0);
+    CHECK_HAS(err.msg, "'half.onnx' is not an ONNX model");
+    CHECK(from_memory.n_nodes == 0 && from_memory.values == NULL);
+    free(data);
+}
+
 /* Every folded op in one subgraph (see fold_ops() in make-bad-models.py). */
 static void test_constant_folding(void)
 {
@@ -475,6 +508,8 @@ int main(void)
     RUN(test_reflect_pad_export);
     RUN(test_constant_folding);
     RUN(test_constant_folding_long_chain);
+    RUN(test_constant_folding_bomb);
+    RUN(test_load_memory);
     RUN(test_size_hint);
     RUN(test_opset10_attributes);
     RUN(test_fixture_resnet_all_opsets);

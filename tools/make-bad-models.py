@@ -210,6 +210,25 @@ def many_constants(steps=150):
                   "many_constants"), "many_constants.onnx")
 
 
+def fold_bomb(doublings=6):
+    """A few hundred bytes whose constant subgraph asks for 64M elements: a ConstantOfShape
+    of 1M, doubled by Concats. No single fold is absurd, their sum is: the importer must
+    refuse it with a message (the Concat that builds 4M, when 1M + 2M are already made),
+    not spend seconds and gigabytes on it (found by the ONNX fuzzer)."""
+    n = helper.make_node
+    nodes = [const_node("count", [1 << 20]),
+             n("ConstantOfShape", ["count"], ["x_0"], name="zeros_1m",
+               value=numpy_helper.from_array(np.array([1], dtype=np.int64)))]
+    for i in range(doublings):
+        nodes.append(n("Concat", [f"x_{i}", f"x_{i}"], [f"x_{i + 1}"], axis=0,
+                       name=f"double_{i + 1}"))
+    nodes += [const_node("start", [0]), const_node("end", [8]),
+              n("Slice", [f"x_{doublings}", "start", "end"], ["pads"], name="take_8"),
+              n("Pad", ["input", "pads"], ["output"], mode="constant", name="pad")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 10, 10))], [], "bomb"),
+         "fold_bomb.onnx")
+
+
 def guard_models():
     """Two broken loop partners for the guard's tests (64x64): a sketcher that returns
     plain white paper whatever it is shown (the loop stalls, the sketch loses its ink),
@@ -297,6 +316,7 @@ def main():
     group_conv()
     fold_ops()
     many_constants()
+    fold_bomb()
     guard_models()
     old_opset()
     unknown_attr()
