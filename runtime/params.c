@@ -1,6 +1,7 @@
 #include "params.h"
 
 #include "midi_map.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <math.h>
@@ -181,6 +182,13 @@ static const struct param_def table[] = {
            "take MIDI control changes from any ALSA sequencer port (controllers may come and go)"),
     P_TEXT("midi.map", midi.map, "", SETUP, midi_map_check,
            "CC -> parameter, entries split by ';': cc=21 param=perturb.noise min=0 max=0.3 curve=lin|exp|log [channel=1..16]"),
+    P_TEXT("kiosk.hours", kiosk.hours, "", SETUP, schedule_check,
+           "opening hours on the local wall clock, e.g. \"mon-fri 10:00-18:00; sat,sun 11:00-13:00 "
+           "14:00-17:00\"; days not named are closed; fri 20:00-02:00 runs past midnight; "
+           "empty = always open"),
+    P_ENUM("kiosk.closed", kiosk.closed, "black|dpms", "black", SETUP,
+           "outside kiosk.hours the loop idles and the screens show black, or with dpms are "
+           "powered off (X11 DPMS; black where there is none)"),
 };
 /* clang-format on */
 

@@ -14,6 +14,8 @@
 #define RETRY_S      0.1
 /* Longest single sleep while pacing, so a stop request is seen promptly. */
 #define SLEEP_SLICE_S 0.02
+/* How often a paused loop thread looks up (stop, resume, parameters, --stats lines). */
+#define PAUSED_SLICE_S 0.05
 
 struct slot {
     uint64_t iteration;
@@ -31,7 +33,7 @@ struct piece {
     struct stats *stats;
     struct stats_display display;
     pthread_t thread;
-    atomic_bool stop, failed, reseed;
+    atomic_bool stop, failed, reseed, paused;
     struct slot slots[3];
     unsigned back, front;
     atomic_uint middle;
@@ -71,6 +73,16 @@ static void params_take(struct piece *pc)
     pthread_mutex_unlock(&pc->params_lock);
     loop_set_params(pc->L, &p);
     pc->applied_version = v;
+}
+
+void piece_set_paused(struct piece *pc, bool paused)
+{
+    atomic_store(&pc->paused, paused);
+}
+
+bool piece_paused(const struct piece *pc)
+{
+    return atomic_load(&((struct piece *)pc)->paused);
 }
 
 void piece_request_reseed(struct piece *pc)
@@ -123,10 +135,11 @@ static void *loop_thread(void *arg)
     uint64_t rate_at = 0;
     while (!atomic_load(&pc->stop)) {
         params_take(pc);
-        if (atomic_exchange(&pc->reseed, false))
+        bool paused = atomic_load(&pc->paused);
+        if (!paused && atomic_exchange(&pc->reseed, false))
             guard_request_reseed(&pc->L->guard);
         double start = stats_now();
-        if (!iterate(pc, &failures)) {
+        if (!paused && !iterate(pc, &failures)) {
             atomic_store(&pc->failed, true);
             break;
         }
@@ -134,7 +147,9 @@ static void *loop_thread(void *arg)
         if (pc->stats)
             stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), false);
         float rate = pc->L->p.loop.rate;
-        if (rate > 0)
+        if (paused) /* no model runs: the GPU idles until piece_set_paused(false) */
+            pace(pc, start + PAUSED_SLICE_S);
+        else if (rate > 0)
             pace(pc, start + 1.0 / rate);
     }
     return NULL;

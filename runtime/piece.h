@@ -48,6 +48,14 @@ bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame
  * iterations). Thread-safe; blocks only for a struct copy. */
 void piece_set_params(struct piece *pc, const struct params *p);
 
+/* Closed hours (kiosk.hours): while paused the loop thread runs no iteration (no model,
+ * the GPU idles); it wakes every 50 ms to take parameters, write --stats lines (iterations
+ * standing still) and see a stop, so piece_stop still joins at once. Unpausing continues
+ * the same iteration sequence where it stopped. An iteration running when the pause is
+ * asked for finishes (and is published) first. Thread-safe. */
+void piece_set_paused(struct piece *pc, bool paused);
+bool piece_paused(const struct piece *pc);
+
 /* A fresh seed sketch at the next iteration (a key, OSC /mnemo/reseed). Thread-safe. */
 void piece_request_reseed(struct piece *pc);
 
