@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* How often the clock is looked at: a state change shows within a second. */
 #define CHECK_EVERY_S 1.0
@@ -47,6 +48,8 @@ static bool hours_reparse(struct hours *h, const struct params *p)
 {
     if (h->parsed && strcmp(h->text, p->kiosk.hours) == 0)
         return false;
+    if (!h->parsed)
+        tzset(); /* the zone file is read now, at start, never again (schedule.h) */
     struct error err;
     if (schedule_parse(&h->schedule, p->kiosk.hours, &err)) {
         warn("kiosk.hours: %s; staying open", err.msg);
@@ -91,17 +94,23 @@ static void state_log(const struct hours *h, time_t now)
         hours_log("open (kiosk.hours is empty: always open)");
 }
 
+/* A screen woken while closed (a touched mouse) goes back off within DPMS_AGAIN_S. */
+static void dpms_keep_off(struct hours *h, struct SDL_Window *w, double now_s)
+{
+    if (!h->closed || !h->dpms.off || now_s < h->dpms_again_s)
+        return;
+    struct error err;
+    h->dpms_again_s = now_s + DPMS_AGAIN_S;
+    (void)dpms_power(&h->dpms, w, false, &err); /* it worked before; quiet if not now */
+}
+
 bool hours_update(struct hours *h, const struct params *p, struct piece *pc, struct SDL_Window *w,
                   double now_s)
 {
     h->changed = false;
     bool reparsed = hours_reparse(h, p);
     bool mode_changed = p->kiosk.closed != h->mode;
-    if (h->closed && h->dpms.off && now_s >= h->dpms_again_s) {
-        struct error err;
-        h->dpms_again_s = now_s + DPMS_AGAIN_S;
-        (void)dpms_power(&h->dpms, w, false, &err); /* it worked before; quiet if not now */
-    }
+    dpms_keep_off(h, w, now_s);
     if (!reparsed && !mode_changed && now_s < h->next_check_s)
         return h->closed;
     h->next_check_s = now_s + CHECK_EVERY_S;
@@ -116,8 +125,10 @@ bool hours_update(struct hours *h, const struct params *p, struct piece *pc, str
     h->closed = closed;
     if (mode_changed)
         h->dpms_failed = false; /* dpms asked for again: try again, say again */
-    screens_power(h, w, !closed || h->mode != KIOSK_CLOSED_DPMS);
-    h->dpms_again_s = now_s + DPMS_AGAIN_S;
+    if (h->changed || mode_changed) {
+        screens_power(h, w, !closed || h->mode != KIOSK_CLOSED_DPMS);
+        h->dpms_again_s = now_s + DPMS_AGAIN_S;
+    }
     /* Said at start when there are hours, at every change, when the hours are edited. */
     bool announce = h->changed || (reparsed && (h->announced || !h->schedule.always)) ||
                     (mode_changed && closed);

@@ -155,7 +155,6 @@ static bool blank(const char *s)
 int schedule_parse(struct schedule *s, const char *text, struct error *err)
 {
     memset(s, 0, sizeof *s);
-    tzset(); /* the zone file is read here, never again while running */
     if (blank(text)) {
         s->always = true;
         return 0;

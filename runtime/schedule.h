@@ -26,9 +26,10 @@
  *     opens at the first 02:30 and stays open through the repeat to 04:00.
  * So no range ever opens twice in a night, and every state change is at a whole minute.
  *
- * Once parsed, the functions below neither allocate nor read files: schedule_parse calls
- * tzset() so glibc has read the zone file before, and glibc's localtime_r does not read it
- * again (a changed /etc/localtime is noticed at the next start). */
+ * Once parsed, the functions below neither allocate nor read files, provided the zone was
+ * loaded before (tzset(), as the presenter does at start): glibc's localtime_r reads the
+ * zone file only the first time and never looks at it again (checked with strace), so a
+ * changed /etc/localtime is noticed at the next start. */
 #ifndef MNEMO_SCHEDULE_H
 #define MNEMO_SCHEDULE_H
 
