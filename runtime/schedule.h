@@ -9,10 +9,10 @@
  *
  * Days are mon tue wed thu fri sat sun (or their full names, any case), spans like mon-fri
  * (fri-mon wraps over the weekend), or daily. Ranges are HH:MM-HH:MM, split by spaces or
- * commas; 24:00 may end a range; a range that ends at or before its start runs past
- * midnight into the next day (fri 20:00-02:00 is open until Saturday 02:00). Ranges may
- * overlap (their union counts). Days not named are closed. An empty (or blank) text means
- * always open.
+ * commas; 24:00 may end a range; a range that ends before its start runs past midnight
+ * into the next day (fri 20:00-02:00 is open until Saturday 02:00); one that ends where it
+ * starts is an error (00:00-24:00 is the whole day). Ranges may overlap (their union
+ * counts). Days not named are closed. An empty (or blank) text means always open.
  *
  * Time is the local wall clock (localtime_r: TZ, else /etc/localtime), so 10:00 is 10:00
  * on the wall on both sides of a daylight-saving change:
@@ -50,7 +50,8 @@ struct schedule {
 };
 
 /* Parses kiosk.hours text. On failure s is unspecified and err names the bad token and
- * what is expected, e.g. "entry 2 (sat,sun 11:00-17:00): 'sat,sun' ...". */
+ * what is expected, with the entry when there are several, e.g.
+ *   entry 2 (sat 9-12): '9' in '9-12' is not a time: HH:MM from 00:00 to 23:59 */
 int schedule_parse(struct schedule *s, const char *text, struct error *err);
 /* The same, result thrown away: the registry's validator for kiosk.hours. */
 int schedule_check(const char *text, struct error *err);
