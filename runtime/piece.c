@@ -33,7 +33,8 @@ struct piece {
     struct stats *stats;
     struct stats_display display;
     pthread_t thread;
-    atomic_bool stop, failed, reseed, paused;
+    atomic_bool stop, failed, reseed;
+    atomic_bool pause, idle; /* asked for by the presenter; taken by the loop thread */
     struct slot slots[3];
     unsigned back, front;
     atomic_uint middle;
@@ -77,12 +78,12 @@ static void params_take(struct piece *pc)
 
 void piece_set_paused(struct piece *pc, bool paused)
 {
-    atomic_store(&pc->paused, paused);
+    atomic_store(&pc->pause, paused);
 }
 
 bool piece_paused(const struct piece *pc)
 {
-    return atomic_load(&((struct piece *)pc)->paused);
+    return atomic_load(&((struct piece *)pc)->idle);
 }
 
 void piece_request_reseed(struct piece *pc)
@@ -135,7 +136,8 @@ static void *loop_thread(void *arg)
     uint64_t rate_at = 0;
     while (!atomic_load(&pc->stop)) {
         params_take(pc);
-        bool paused = atomic_load(&pc->paused);
+        bool paused = atomic_load(&pc->pause);
+        atomic_store(&pc->idle, paused); /* every iteration before this one is published */
         if (!paused && atomic_exchange(&pc->reseed, false))
             guard_request_reseed(&pc->L->guard);
         double start = stats_now();

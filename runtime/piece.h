@@ -54,6 +54,9 @@ void piece_set_params(struct piece *pc, const struct params *p);
  * the same iteration sequence where it stopped. An iteration running when the pause is
  * asked for finishes (and is published) first. Thread-safe. */
 void piece_set_paused(struct piece *pc, bool paused);
+/* True once the loop thread has taken the pause: no iteration runs, every finished one is
+ * published. False while it runs, and between a pause asked for and taken (an iteration
+ * still finishing, or a loop thread stuck in one). */
 bool piece_paused(const struct piece *pc);
 
 /* A fresh seed sketch at the next iteration (a key, OSC /mnemo/reseed). Thread-safe. */

@@ -318,19 +318,36 @@ static void test_clock(void)
 
 /* ---- the loop thread's pause ------------------------------------------------------------ */
 
-/* The newest published iteration once the thread has stood still for `quiet_s`. */
-static uint64_t settled(struct piece *pc, uint64_t last, double quiet_s, struct piece_frame *out)
+/* Pauses the piece and waits until the loop thread has taken the pause; then the newest
+ * published iteration is the last one it made (into *out when newer than `last`). */
+static uint64_t pause_taken(struct piece *pc, uint64_t last, struct piece_frame *out)
 {
-    double still_since = stats_now(), give_up = still_since + 30;
+    piece_set_paused(pc, true);
+    for (double give_up = stats_now() + 60; !piece_paused(pc) && stats_now() < give_up;)
+        ;
+    CHECK(piece_paused(pc));
     struct piece_frame f;
-    while (stats_now() - still_since < quiet_s && stats_now() < give_up) {
-        if (piece_latest(pc, last, &f)) {
-            last = f.iteration;
-            *out = f;
-            still_since = stats_now();
-        }
+    if (piece_latest(pc, last, &f)) {
+        last = f.iteration;
+        *out = f;
     }
     return last;
+}
+
+/* Waits (busy, up to 30 s) for a published iteration past `after`; returns the newest. */
+static uint64_t newer(struct piece *pc, uint64_t after, struct piece_frame *out)
+{
+    uint64_t last = after;
+    for (double give_up = stats_now() + 30; last < after + 3 && stats_now() < give_up;)
+        if (piece_latest(pc, last, out))
+            last = out->iteration;
+    return last;
+}
+
+static void wait_s(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&t, NULL);
 }
 
 static void params_small(struct params *p)
@@ -373,26 +390,18 @@ static void test_piece_pause(void)
     CHECK(fd >= 0 && stats_open(&stats, path, &err) == 0);
     struct piece *pc = piece_start(&L, &stats, &err);
     struct piece_frame f = {0}, g = {0};
-    uint64_t first = 0;
-    for (double until = stats_now() + 30; first < 3 && stats_now() < until;)
-        if (piece_latest(pc, first, &f))
-            first = f.iteration;
-    piece_set_paused(pc, true);
-    CHECK(piece_paused(pc));
-    uint64_t at = settled(pc, first, 1.0, &f);
-    CHECK(at >= 3);
-    CHECK(!piece_latest(pc, at, &g));
-    settled(pc, at, 2.5, &g); /* still nothing after 2.5 s more */
+    uint64_t first = newer(pc, 0, &f);
+    CHECK(first >= 3);
+    CHECK(!piece_paused(pc));
+    uint64_t at = pause_taken(pc, first, &f);
+    CHECK(f.iteration == at);
+    wait_s(2.5); /* paused: nothing new, the stats lines go on */
     CHECK(!piece_latest(pc, at, &g));
     CHECK_MSG(same_as_uninterrupted(&p, &f), "iteration %llu", (unsigned long long)at);
     piece_set_paused(pc, false);
-    uint64_t later = at;
-    for (double until = stats_now() + 30; later < at + 3 && stats_now() < until;)
-        if (piece_latest(pc, later, &g))
-            later = g.iteration;
+    uint64_t later = newer(pc, at, &g);
     CHECK(later >= at + 3);
-    piece_set_paused(pc, true);
-    later = settled(pc, later, 1.0, &g);
+    later = pause_taken(pc, later, &g);
     CHECK_MSG(same_as_uninterrupted(&p, &g), "iteration %llu", (unsigned long long)later);
     CHECK(piece_stop(pc, &err) == 0);
     CHECK(L.iterations == later);
