@@ -12,6 +12,8 @@ else
 BUILD    ?= build
 endif
 MNEMO    := $(BUILD)/mnemo
+# `make test` runs everything but the hours-long soak (label slow: `ctest -L slow`).
+CTEST_FLAGS ?= -LE slow
 FIXTURES := tests/data
 
 .PHONY: all deps configure build test run bench bench-loop bench-present format format-check clean

@@ -7,10 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+/* 74 (EX_IOERR): a recording could not be written (full disk). Not restarted by
+ * --supervise: a restart would record over what was saved. 75 is backend.h's device lost. */
+enum cli_exit { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_OUTPUT_FAILED = 74 };
 
 int cli_infer(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+/* `mnemo run --supervise [--watchdog S] ...`: the piece as a child, restarted when it dies
+ * or hangs (supervise.c). argv as cli_run's. */
+int cli_supervise(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_params(int argc, char **argv);
 int cli_check(int argc, char **argv);

@@ -7,6 +7,8 @@
 #include "config.h"
 #include "control.h"
 #include "headless.h"
+#include "kiosk.h"
+#include "log.h"
 #include "present.h"
 
 #include <errno.h>
@@ -19,15 +21,38 @@
 struct run_args {
     const char *config, *backend, *out, *stats;
     int64_t frames, iterations;
-    bool headless;
+    bool headless, supervise;
+    const char *watchdog;
 };
 
+/* Longest sleep between two signs of life while pacing (kiosk.h's watchdog). */
+#define PACE_SLICE_NS 250000000LL
+
 static volatile sig_atomic_t stop_requested;
+static struct control *volatile reload_control; /* what SIGHUP reloads */
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    control_reload(reload_control);
+}
+
+/* SIGTERM/SIGINT stop the piece cleanly; SIGHUP reads the config again (`systemctl reload`)
+ * and must never end the piece, even with nothing to reload. ffmpeg children get SIGPIPE
+ * back at its default (capture_video.c). */
+static void signals_install(struct control *ctl)
+{
+    reload_control = ctl;
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+    signal(SIGHUP, ctl ? on_reload_signal : SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* stderr to a journal that restarted: EPIPE, not death */
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -98,6 +123,10 @@ static int args_parse(struct run_args *a, int argc, char **argv)
         const char *arg = argv[i];
         if (strcmp(arg, "--headless") == 0)
             a->headless = true;
+        else if (strcmp(arg, "--supervise") == 0)
+            a->supervise = true;
+        else if (strcmp(arg, "--watchdog") == 0 && i + 1 < argc)
+            a->watchdog = argv[++i]; /* supervise.c reads it */
         else if ((strcmp(arg, "-o") == 0 || strcmp(arg, "--seed") == 0) && i + 1 < argc)
             i++; /* second pass */
         else if (strcmp(arg, "--windowed") == 0 || strcmp(arg, "--fullscreen") == 0)
@@ -138,7 +167,7 @@ static int settings_load(struct params *p, const struct run_args *a, int argc, c
     params_defaults(p);
     struct error err;
     if (a->config && params_load_file(p, a->config, &err)) {
-        fprintf(stderr, "mnemo: %s\n", err.msg);
+        log_line(LOG_ERR, "%s", err.msg);
         return CLI_FAILED;
     }
     return overrides_apply(p, argc, argv);
@@ -177,8 +206,13 @@ static void pace(struct timespec *next, float rate)
         at = now_ns;
     next->tv_sec = (time_t)(at / 1000000000LL);
     next->tv_nsec = (long)(at % 1000000000LL);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR && !stop_requested)
-        ;
+    /* in slices, each a sign of life, so a slow loop.rate never looks hung to a watchdog */
+    for (long long t = now_ns; t < at && !stop_requested; t += PACE_SLICE_NS) {
+        long long until = t + PACE_SLICE_NS < at ? t + PACE_SLICE_NS : at;
+        struct timespec slice = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &slice, NULL);
+        kiosk_alive(KIOSK_LOOP);
+    }
 }
 
 /* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
@@ -197,6 +231,9 @@ static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct
         stats->params_version = follow.version;
         if (loop_step(L, err))
             return -1;
+        kiosk_count(KIOSK_LOOP, L->iterations);
+        kiosk_ready(); /* headless: the first iteration is the piece running */
+        kiosk_freeze_point(KIOSK_LOOP, L->iterations);
         stats_tick(stats, L, 0, false);
     }
     stats_tick(stats, L, 0, true);
@@ -237,47 +274,64 @@ static int control_start(struct control **ctl, const struct params *p, const str
     *ctl = control_open(&o, p, &err);
     free(overrides);
     if (!*ctl)
-        fprintf(stderr, "mnemo: %s\n", err.msg);
+        log_line(LOG_ERR, "%s", err.msg);
     return *ctl ? 0 : -1;
 }
 
-static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
+/* The piece on an open loop until it ends or is stopped; the exit code. */
+static int piece_drive(struct loop *loop, const struct params *p, const struct run_args *a,
+                       int argc, char **argv)
 {
     struct error err;
-    struct loop loop;
-    if (loop_open(&loop, p, a->backend, &err)) {
-        fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
-    }
     struct stats stats;
     if (stats_open(&stats, a->stats, &err)) {
-        fprintf(stderr, "mnemo: %s\n", err.msg);
-        loop_close(&loop);
+        log_line(LOG_ERR, "%s", err.msg);
         return CLI_FAILED;
     }
     struct control *ctl;
     if (control_start(&ctl, p, a, argc, argv)) {
         stats_close(&stats);
-        loop_close(&loop);
         return CLI_FAILED;
     }
-    signal(SIGINT, on_stop_signal);
-    signal(SIGTERM, on_stop_signal);
-    int rc = !a->headless ? present_run(&loop, &stats, ctl, &stop_requested, &err)
-             : a->out ? headless_run(&loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
-                      : iterations_run(&loop, a->iterations, &stats, ctl, &err);
+    signals_install(ctl);
+    int rc = !a->headless ? present_run(loop, &stats, ctl, &stop_requested, &err)
+             : a->out ? headless_run(loop, a->frames, a->out, &stats, ctl, &stop_requested, &err)
+                      : iterations_run(loop, a->iterations, &stats, ctl, &err);
+    signals_install(NULL);
     control_close(ctl);
     if (rc)
-        fprintf(stderr, "mnemo: %s\n", err.msg);
+        log_line(LOG_ERR, "%s", err.msg);
     else if (a->out)
-        fprintf(stderr, "mnemo: recorded %s (%llu iterations on %s)\n", a->out,
-                (unsigned long long)loop.iterations, loop_backend(&loop));
+        log_line(LOG_INFO, "recorded %s (%llu iterations on %s)", a->out,
+                 (unsigned long long)loop->iterations, loop_backend(loop));
     /* TODO(issue 6, with the loop's save/resume): save the loop state before this exit. */
     bool lost =
-        backend_device_lost(loop.painter.backend) || backend_device_lost(loop.sketcher.backend);
+        backend_device_lost(loop->painter.backend) || backend_device_lost(loop->sketcher.backend);
     stats_close(&stats);
-    loop_close(&loop);
-    return lost ? MNEMO_EXIT_DEVICE_LOST : rc ? CLI_FAILED : CLI_OK;
+    if (lost)
+        return MNEMO_EXIT_DEVICE_LOST;
+    return rc == HEADLESS_OUTPUT_FAILED ? CLI_OUTPUT_FAILED : rc ? CLI_FAILED : CLI_OK;
+}
+
+static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
+{
+    struct error err;
+    unsigned needs = KIOSK_NEEDS(KIOSK_LOOP) | (a->headless ? 0 : KIOSK_NEEDS(KIOSK_PRESENTER));
+    if (kiosk_start(needs, &err)) {
+        log_line(LOG_ERR, "%s", err.msg);
+        return CLI_FAILED;
+    }
+    signals_install(NULL); /* a SIGTERM while the models load ends the run once they are */
+    struct loop loop;
+    int rc = CLI_FAILED;
+    if (loop_open(&loop, p, a->backend, &err)) {
+        log_line(LOG_ERR, "%s", err.msg);
+    } else {
+        rc = stop_requested ? CLI_OK : piece_drive(&loop, p, a, argc, argv);
+        loop_close(&loop);
+    }
+    kiosk_stop();
+    return rc;
 }
 
 int cli_run(int argc, char **argv)
@@ -286,10 +340,14 @@ int cli_run(int argc, char **argv)
     int rc = args_parse(&a, argc, argv);
     if (rc == CLI_OK)
         rc = headless_check(&a);
+    if (rc == CLI_OK && a.watchdog && !a.supervise)
+        rc = usage_error("%s", "--watchdog goes with --supervise");
     if (rc != CLI_OK)
         return rc;
     struct params p;
-    rc = settings_load(&p, &a, argc, argv);
+    rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
+    if (rc == CLI_OK && a.supervise)
+        return cli_supervise(argc, argv);
     return rc == CLI_OK ? piece_run(&p, &a, argc, argv) : rc;
 }
 

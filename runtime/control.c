@@ -1,6 +1,7 @@
 /* control.c — see control.h. The mailbox, the control thread, config reloads, presets,
  * MIDI mapping and the driver-side glide. */
 #include "control_internal.h"
+#include "log.h"
 
 #include "config.h"
 #include "loop.h"
@@ -25,6 +26,7 @@ struct control {
     pthread_mutex_t mu;
     struct params desired; /* what every source asked for; restart-only = as started */
     atomic_bool pending, reseed;
+    atomic_bool reload; /* SIGHUP: read the config file again now */
     char error[ERROR_MSG_MAX];
     uint64_t error_seq;
     char load_preset[NAME_MAX_LEN], save_preset[NAME_MAX_LEN], learn[NAME_MAX_LEN];
@@ -54,7 +56,7 @@ void control_log(const char *fmt, ...)
     char line[ERROR_MSG_MAX + 64];
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "mnemo: live: %s\n", line);
+    log_line(LOG_NOTICE, "live: %s", line);
 }
 
 void control_reject(struct control *ctl, const char *fmt, ...)
@@ -96,6 +98,16 @@ bool control_take(struct control *ctl, struct params *target)
 bool control_take_reseed(struct control *ctl)
 {
     return ctl && atomic_exchange(&ctl->reseed, false);
+}
+
+void control_reload(struct control *ctl)
+{
+    if (!ctl)
+        return;
+    atomic_store(&ctl->reload, true);
+    uint64_t one = 1;
+    if (write(ctl->wake_fd, &one, sizeof one) < 0)
+        return; /* the eventfd is full: a wake-up is pending anyway */
 }
 
 void control_reseed(struct control *ctl)
@@ -236,8 +248,16 @@ static void preset_save_now(struct control *ctl, const char *name)
         control_log("preset %s saved to %s/%s.cfg", name, p.control.presets, name);
 }
 
+static void config_reload(struct control *ctl, bool quiet);
+
 static void requests_serve(struct control *ctl)
 {
+    if (atomic_exchange(&ctl->reload, false)) {
+        if (ctl->config_path)
+            config_reload(ctl, false);
+        else
+            control_log("reload asked for (SIGHUP), but the piece runs without --config");
+    }
     char name[NAME_MAX_LEN];
     take_request(ctl, ctl->save_preset, name);
     if (*name)

@@ -62,6 +62,9 @@ int control_set(struct control *ctl, const char *name, const char *value, struct
 /* The desired value of `name` as text (what /mnemo/get replies). */
 int control_get(struct control *ctl, const char *name, char *buf, size_t size, struct error *err);
 void control_reseed(struct control *ctl);
+/* Reads the config file again now, as if it had been saved (SIGHUP). Async-signal-safe:
+ * an atomic flag and a write to the thread's eventfd. NULL is fine. */
+void control_reload(struct control *ctl);
 
 /* Presets (keys 1-9 load, Shift+1-9 save; OSC /mnemo/preset NAME): queued to the control
  * thread, which does the file I/O; the outcome is logged, errors also in last_error. */

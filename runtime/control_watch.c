@@ -1,7 +1,9 @@
 /* control_watch.c — the config watcher (control_internal.h). inotify watches directories,
  * not files: an editor that saves by writing a new file and renaming it over the old one
  * (vim, VS Code) replaces the inode a file watch would follow, but the directory sees
- * IN_MOVED_TO with the file's name. */
+ * IN_MOVED_TO with the file's name. A config deleted or moved away (IN_DELETE,
+ * IN_MOVED_FROM) is reported too: the reload fails, says so, and the piece keeps its last
+ * good values until the file is back. */
 #include "control_internal.h"
 
 #include <errno.h>
@@ -43,7 +45,8 @@ static size_t dir_of(struct watch *w, const char *dir)
             return i;
     if (w->dir_count == WATCH_DIRS)
         return (size_t)-1;
-    int wd = inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO);
+    int wd =
+        inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM);
     if (wd < 0) {
         warn("cannot watch %s for config changes: %s", dir, strerror(errno));
         return (size_t)-1;

@@ -1,4 +1,5 @@
 #include "error.h"
+#include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,10 +40,10 @@ int error_prefix(struct error *err, const char *fmt, ...)
 
 void warn(const char *fmt, ...)
 {
+    char text[ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    fputs("mnemo: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    log_line(LOG_WARNING, "%s", text);
 }

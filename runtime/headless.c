@@ -1,6 +1,8 @@
 /* headless.c — see headless.h. */
 #include "headless.h"
 
+#include "kiosk.h"
+
 #include "capture.h"
 #include "present_offscreen.h"
 
@@ -152,11 +154,13 @@ static int frames_write(struct recorder *r, struct loop *L, int64_t frames, stru
         stats->params_version = follow.version;
         if (loop_step(L, err))
             return -1;
+        kiosk_count(KIOSK_LOOP, L->iterations);
+        kiosk_ready();
         recorder_advance(r, L, first);
         for (int32_t k = 1; k <= r->per_iteration && written < frames; k++) {
             recorder_compose(r, L, k);
             if (capture_write(r->capture, r->frame, err))
-                return -1;
+                return HEADLESS_OUTPUT_FAILED;
             written++;
         }
         progress_update(&progress, written);
@@ -179,13 +183,14 @@ int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *
                           : p->capture.quality;
         r.capture = capture_open(out, r.width, r.height, p->capture.fps,
                                  codec_name(p->capture.codec), crf, err);
-        rc = r.capture ? frames_write(&r, L, frames, stats, ctl, stop, err) : -1;
+        rc =
+            r.capture ? frames_write(&r, L, frames, stats, ctl, stop, err) : HEADLESS_OUTPUT_FAILED;
     }
     /* Always finalise what was written: a cut recording stays playable. */
     struct error close_err;
     if (r.capture && capture_close(r.capture, &close_err) < 0 && rc == 0) {
         *err = close_err;
-        rc = -1;
+        rc = HEADLESS_OUTPUT_FAILED;
     }
     recorder_close(&r);
     return rc;

@@ -18,14 +18,16 @@ static int planar_make(struct planar *im, int32_t channels, int32_t size)
 
 static int buffers_make(struct loop *L, struct error *err)
 {
+#define OUT_OF_MEMORY_IMAGES                                                                       \
+    "out of memory for the loop's %dx%d images; set a smaller loop.size or free memory"
     int32_t s = L->size;
     if (planar_make(&L->sketch, 1, s) || planar_make(&L->painter_in, 1, s) ||
         planar_make(&L->raw_sketch, 1, s) || planar_make(&L->seed, 1, s) ||
         planar_make(&L->portrait, 3, s) || planar_make(&L->prev_portrait, 3, s))
-        return error_set(err, "out of memory for the loop's %dx%d images", s, s);
+        return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
     L->scratch = calloc((size_t)s * s, sizeof(float));
     if (!L->scratch)
-        return error_set(err, "out of memory for the loop's %dx%d images", s, s);
+        return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
     return 0;
 }
 

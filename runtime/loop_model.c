@@ -44,7 +44,10 @@ static int buffers_make(struct loop_model *m, struct error *err)
     m->output = calloc(out, sizeof(float));
     m->work = calloc((size_t)3 * m->size * m->size, sizeof(float));
     if (!m->input || !m->output || !m->work)
-        return error_set(err, "out of memory for the %s's buffers", m->role);
+        return error_set(err,
+                         "out of memory for the %s's buffers at loop.size %d; set a smaller "
+                         "loop.size or free memory",
+                         m->role, m->size);
     return 0;
 }
 

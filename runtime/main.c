@@ -19,10 +19,14 @@ static void usage(FILE *out)
           "                [--backend auto|cuda|cpu|ref] [--precision fp32|bf16] [--threads N]\n"
           "                [--size HxW] [--bench N]\n"
           "  mnemo inspect M.onnx [--size HxW] [--chain OTHER.onnx]\n"
+          "  mnemo run --supervise [--watchdog S] ...  the piece as a child process, restarted\n"
+          "              when it dies or stops answering (no systemd needed)\n"
           "  mnemo --version | --help\n"
           "\n"
           "exit codes: 0 ok, 1 the work failed (the message says why), 2 bad command line,\n"
-          "  75 the GPU context was lost (a sticky CUDA error): restart mnemo\n",
+          "  74 a recording could not be written (full disk; what was written is kept),\n"
+          "  75 the GPU context was lost (a sticky CUDA error): restart mnemo\n"
+          "signals (run): TERM/INT stop cleanly, HUP reads --config again\n",
           out);
 }
 

@@ -1,6 +1,8 @@
 /* piece.c — see piece.h. */
 #include "piece.h"
 
+#include "kiosk.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -59,8 +61,10 @@ static void sleep_s(double s)
 /* Sleeps until `until` (stats_now clock) or a stop request. */
 static void pace(struct piece *pc, double until)
 {
-    for (double now = stats_now(); now < until && !atomic_load(&pc->stop); now = stats_now())
+    for (double now = stats_now(); now < until && !atomic_load(&pc->stop); now = stats_now()) {
         sleep_s(until - now < SLEEP_SLICE_S ? until - now : SLEEP_SLICE_S);
+        kiosk_alive(KIOSK_LOOP); /* waiting on purpose is progress for the watchdog */
+    }
 }
 
 /* New parameters, if any, between two iterations; try-lock so a reader copying them
@@ -145,6 +149,8 @@ static void *loop_thread(void *arg)
             atomic_store(&pc->failed, true);
             break;
         }
+        kiosk_count(KIOSK_LOOP, pc->L->iterations);
+        kiosk_freeze_point(KIOSK_LOOP, pc->L->iterations);
         rate_update(pc, &rate_since, &rate_at);
         if (pc->stats)
             stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), false);

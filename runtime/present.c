@@ -4,6 +4,7 @@
 #include "present.h"
 
 #include "control.h"
+#include "kiosk.h"
 
 #include "capture.h"
 #include "piece.h"
@@ -590,12 +591,15 @@ static int recreate(struct presenter *P, volatile sig_atomic_t *stop, struct err
     windows_close(P);
     for (int tries = 0; !(stop && *stop); tries++) {
         if (windows_open(P, err) == 0) {
+            kiosk_state(NULL);
             warn("display changed: windows and GL resources recreated");
             return 0;
         }
         windows_close(P);
         if (tries == 0)
             warn("cannot recreate the windows (%s); retrying every second", err->msg);
+        kiosk_state("waiting for the display to come back");
+        kiosk_alive(KIOSK_PRESENTER); /* waiting on purpose, not hung */
         sleep_until(stats_now() + 1.0);
     }
     return -1;
@@ -616,6 +620,10 @@ static void frame(struct presenter *P)
     if (last)
         P->quit = true;
     frame_end(P, start);
+    if (P->to_iteration > 0)
+        kiosk_ready(); /* the first portrait is on screen */
+    kiosk_count(KIOSK_PRESENTER, P->frames);
+    kiosk_freeze_point(KIOSK_PRESENTER, P->frames);
 }
 
 static int frames_run(struct presenter *P, volatile sig_atomic_t *stop, struct error *err)
@@ -691,6 +699,32 @@ static int video_init(struct error *err)
                      why);
 }
 
+/* Under a supervisor the display may come up after us (a desktop session still starting,
+ * X restarted after a crash): wait for it, saying so, rather than exit into a restart
+ * loop. Run by hand, say at once that there is none. 1 when a stop came first. */
+static int video_wait(volatile sig_atomic_t *stop, struct error *err)
+{
+    for (int tries = 0;; tries++) {
+        if (video_init(err) == 0) {
+            if (tries)
+                warn("a display is here now; starting the piece");
+            kiosk_state(NULL);
+            return 0;
+        }
+        if (!kiosk_supervised())
+            return -1;
+        if (tries == 0)
+            warn("%s; waiting for one (checking every second)", err->msg);
+        kiosk_state("waiting for a display");
+        for (int i = 0; i < 10; i++) {
+            if (stop && *stop)
+                return 1;
+            kiosk_alive(KIOSK_PRESENTER); /* waiting on purpose, not hung */
+            sleep_until(stats_now() + 0.1);
+        }
+    }
+}
+
 int present_run(struct loop *L, struct stats *stats, struct control *ctl,
                 volatile sig_atomic_t *stop, struct error *err)
 {
@@ -703,9 +737,10 @@ int present_run(struct loop *L, struct stats *stats, struct control *ctl,
     P->cur = P->target = L->p;
     hooks_read(&P->hooks);
     select_step(P, 1);
-    if (buffers_alloc(P, err) || video_init(err)) {
+    int wait = buffers_alloc(P, err) ? -1 : video_wait(stop, err);
+    if (wait) {
         presenter_free(P);
-        return -1;
+        return wait > 0 ? 0 : -1;
     }
     int rc = windows_open(P, err);
     if (rc == 0 && !(P->piece = piece_start(L, stats, err)))

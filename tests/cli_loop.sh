@@ -102,10 +102,11 @@ expect_fail 2 "loop.rat" "$M" run --headless --frames 3 --out "$TMP/e4" -o loop.
 expect_fail 2 "out of range" "$M" run --headless --frames 3 --out "$TMP/e5" -o perturb.noise=7
 expect_fail 2 "--frames" "$M" run --headless --out "$TMP/e6"
 expect_fail 2 "--headless" "$M" run --frames 3 --out "$TMP/e7"
-expect_fail 1 "/proc/mnemo" "$M" run --headless --frames 3 --out /proc/mnemo "${SMALL[@]}"
+expect_fail 74 "/proc/mnemo" "$M" run --headless --frames 3 --out /proc/mnemo "${SMALL[@]}"
 [ -e "$TMP/e1" ] && fail "a failed run left $TMP/e1 behind" || passed=$((passed + 1))
-# A full disk after 5 frames: an error naming the frame, frames 1-5 whole, nothing after.
-MNEMO_FAULT_DISK_FULL_AFTER=5 expect_fail 1 "No space left" \
+# A full disk after 5 frames: an error naming the frame, exit 74, frames 1-5 whole, nothing
+# after.
+MNEMO_FAULT_DISK_FULL_AFTER=5 expect_fail 74 "No space left" \
   "$M" run --headless --frames 10 --out "$TMP/full" "${SMALL[@]}"
 "$PNG_INFO" "$TMP"/full/frame_00000[1-5].png >/dev/null && [ ! -e "$TMP/full/frame_000006.png" ] &&
   [ "$(ls -A "$TMP/full" | wc -l)" -eq 5 ] && passed=$((passed + 1)) ||

@@ -1,0 +1,34 @@
+/* log.h — the runtime's log lines: to the journal with priorities when systemd runs us,
+ * plain "mnemo: ..." lines on stderr otherwise, and never so many that a fault repeating
+ * every frame could fill a disk.
+ *
+ * Under systemd, stderr is a stream to journald ($JOURNAL_STREAM names it); each line
+ * then starts with a "<N>" syslog priority, which journald strips and files the line
+ * under (sd-daemon(3)). Elsewhere the prefix would be noise, so it is left out.
+ *
+ * Rate limit: a token bucket shared by every line (LOG_BURST lines at once, LOG_RATE
+ * a second after that); lines over the limit are counted, and the next line that gets
+ * through says how many were dropped. A failed write (a full disk behind stderr, a
+ * closed pipe) is ignored: logging never stops the piece. Thread-safe. */
+#ifndef MNEMO_LOG_H
+#define MNEMO_LOG_H
+
+#include "error.h"
+
+#include <stdbool.h>
+
+enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6 };
+
+#define LOG_BURST 40
+#define LOG_RATE  5.0
+
+/* "mnemo: <text>" at `level` (with "warning: " before warnings). */
+void log_line(enum log_level level, const char *fmt, ...) MNEMO_PRINTF(2, 3);
+
+/* True when stderr is the journal (the "<N>" prefixes are on). */
+bool log_to_journal(void);
+
+/* Tests: how many lines the rate limit dropped so far. */
+unsigned long log_dropped_total(void);
+
+#endif
