@@ -184,7 +184,8 @@ static int slots_alloc(struct piece *pc, struct error *err)
     return 0;
 }
 
-struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err)
+static struct piece *piece_launch(struct loop *L, struct stats *stats, bool paused,
+                                  struct error *err)
 {
     struct piece *pc = calloc(1, sizeof *pc);
     if (!pc) {
@@ -198,6 +199,7 @@ struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err
     atomic_init(&pc->middle, 1);
     pc->front = 2;
     pc->pending = L->p;
+    atomic_init(&pc->pause, paused);
     pthread_mutex_init(&pc->params_lock, NULL);
     if (stats)
         stats->display = &pc->display;
@@ -212,6 +214,16 @@ struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err
         return NULL;
     }
     return pc;
+}
+
+struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err)
+{
+    return piece_launch(L, stats, false, err);
+}
+
+struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct error *err)
+{
+    return piece_launch(L, stats, true, err);
 }
 
 bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame *f)

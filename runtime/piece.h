@@ -39,6 +39,9 @@ struct piece;
  * by the loop thread between iterations. The first frame is published after the first
  * iteration. */
 struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err);
+/* The same, paused from the first moment (closed hours at start: not one iteration runs
+ * until piece_set_paused(pc, false)). */
+struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct error *err);
 
 /* The newest published frame if it is newer than `after_iteration`: returns true and
  * fills *f; false when nothing newer exists yet. Never blocks. One reader only. */

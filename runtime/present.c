@@ -620,8 +620,8 @@ static void frame(struct presenter *P)
     if (last)
         P->quit = true;
     frame_end(P, start);
-    if (P->to_iteration > 0)
-        kiosk_ready(); /* the first portrait is on screen */
+    if (P->to_iteration > 0 || closed)
+        kiosk_ready(); /* the first portrait is on screen, or closed hours' black */
     kiosk_count(KIOSK_PRESENTER, P->frames);
     kiosk_freeze_point(KIOSK_PRESENTER, P->frames);
 }
@@ -743,7 +743,8 @@ int present_run(struct loop *L, struct stats *stats, struct control *ctl,
         return wait > 0 ? 0 : -1;
     }
     int rc = windows_open(P, err);
-    if (rc == 0 && !(P->piece = piece_start(L, stats, err)))
+    bool closed = rc == 0 && hours_closed_now(&P->cur); /* then not one iteration runs */
+    if (rc == 0 && !(P->piece = (closed ? piece_start_paused : piece_start)(L, stats, err)))
         rc = -1;
     if (rc == 0)
         rc = frames_run(P, stop, err);

@@ -5,10 +5,11 @@
  * state is logged once. */
 #include "present_internal.h"
 
+#include "kiosk.h"
+#include "log.h"
 #include "piece.h"
 
 #include <SDL.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,17 +18,6 @@
 #define CHECK_EVERY_S 1.0
 /* While powered down, DPMS off is asserted again this often (a touched mouse wakes it). */
 #define DPMS_AGAIN_S 60.0
-
-static void hours_log(const char *fmt, ...) MNEMO_PRINTF(1, 2);
-static void hours_log(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("mnemo: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 /* " until Tue 10:00" (the next change of state), or "" when there is none. */
 static void until_text(const struct schedule *s, time_t now, char *buf, size_t size)
@@ -81,17 +71,20 @@ static void screens_power(struct hours *h, struct SDL_Window *w, bool on)
          on ? "they stay as they are" : "showing black instead");
 }
 
+/* The log line, and the supervisor's STATUS while closed ("closed until Tue 10:00"). */
 static void state_log(const struct hours *h, time_t now)
 {
-    char until[64];
+    char until[64], status[80];
     until_text(&h->schedule, now, until, sizeof until);
     if (h->closed)
-        hours_log("closed (kiosk.hours): screens %s%s", h->dpms.off ? "off (DPMS)" : "black",
-                  until);
+        log_line(LOG_NOTICE, "closed (kiosk.hours): screens %s%s",
+                 h->dpms.off ? "off (DPMS)" : "black", until);
     else if (!h->schedule.always)
-        hours_log("open (kiosk.hours): the piece runs%s", until);
+        log_line(LOG_NOTICE, "open (kiosk.hours): the piece runs%s", until);
     else
-        hours_log("open (kiosk.hours is empty: always open)");
+        log_line(LOG_NOTICE, "open (kiosk.hours is empty: always open)");
+    snprintf(status, sizeof status, "closed%s", until);
+    kiosk_state(h->closed ? status : NULL);
 }
 
 /* A screen woken while closed (a touched mouse) goes back off within DPMS_AGAIN_S. */
@@ -136,6 +129,14 @@ bool hours_update(struct hours *h, const struct params *p, struct piece *pc, str
         state_log(h, now);
     h->announced |= announce;
     return h->closed;
+}
+
+bool hours_closed_now(const struct params *p)
+{
+    static struct schedule s; /* presenter thread only, once */
+    struct error err;
+    tzset(); /* the zone file is read now, at start, never again (schedule.h) */
+    return schedule_parse(&s, p->kiosk.hours, &err) == 0 && !schedule_open_at(&s, schedule_now());
 }
 
 void hours_end(struct hours *h, struct SDL_Window *w)

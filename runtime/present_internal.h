@@ -140,6 +140,8 @@ struct hours {
  * resumes the piece, powers the screens of window w down or up. Returns h->closed. */
 bool hours_update(struct hours *h, const struct params *p, struct piece *pc, struct SDL_Window *w,
                   double now_s);
+/* Whether p's hours are closed now: at start, so that the piece starts paused then. */
+bool hours_closed_now(const struct params *p);
 /* Screens back on (if DPMS put them off) before the windows go. */
 void hours_end(struct hours *h, struct SDL_Window *w);
 

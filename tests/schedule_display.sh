@@ -3,7 +3,8 @@
 # (MNEMO_TEST_TIME=<epoch>x<speed>, runtime/schedule.h) set just before closing time: the
 # screen goes black, the loop's iterations (--stats) stand still while closed and resume
 # after opening, the closed presenter runs slowly; kiosk.closed = dpms falls back to black
-# where the X server has no DPMS (Xvfb); a config reload changes the hours live.
+# where the X server has no DPMS (Xvfb); a config reload changes the hours live; under a
+# supervisor (fake NOTIFY_SOCKET) closed hours are READY and keep the watchdog pinging.
 # Starts its own Xvfb; exits 77 (skipped) with the reason when there is no Xvfb or no GL.
 #   schedule_display.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
@@ -132,5 +133,36 @@ code=$?
 PID=
 [ $code -eq 0 ] && grep -q '"final":true' "$TMP/live.jsonl" && passed=$((passed + 1)) ||
   fail "SIGTERM while closed: exit $code: $(cat "$TMP/live.log")"
+
+echo "== started in closed hours under a fake systemd: READY, STATUS says closed, pings go on"
+LISTEN="$(dirname "$MNEMO")/tests/notify_listen"
+"$LISTEN" "$TMP/notify" 120 >"$TMP/notify.log" &
+listener=$!
+sleep 0.2
+AFTER_10=$(date -d '2026-06-10 10:00:05' +%s) # closed until 10:01, 55 s away
+NOTIFY_SOCKET="$TMP/notify" WATCHDOG_USEC=2000000 MNEMO_TEST_TIME="$AFTER_10" \
+  "$MNEMO" run "${SMALL[@]}" -o "kiosk.hours=$HOURS" --stats "$TMP/sd.jsonl" >"$TMP/sd.log" 2>&1 &
+PID=$!
+if wait_for "$TMP/notify.log" 'READY=1' && wait_for "$TMP/notify.log" 'closed until Wed 10:01'; then
+  passed=$((passed + 1))
+else
+  fail "no READY or no closed STATUS in closed hours: $(cat "$TMP/notify.log" "$TMP/sd.log")"
+fi
+before=$(grep -c 'WATCHDOG=1' "$TMP/notify.log")
+sleep 5 # more than two watchdog intervals, all in closed hours
+after=$(grep -c 'WATCHDOG=1' "$TMP/notify.log")
+echo "   watchdog pings: $before, 5 s later $after"
+[ "$after" -ge $((before + 3)) ] && ! grep -q 'made no progress' "$TMP/sd.log" &&
+  passed=$((passed + 1)) || fail "pings stopped in closed hours ($before, $after): $(cat "$TMP/sd.log")"
+kill -TERM $PID
+wait $PID
+code=$?
+PID=
+kill $listener
+wait $listener 2>/dev/null
+[ $code -eq 0 ] && passed=$((passed + 1)) || fail "SIGTERM under the fake systemd: exit $code"
+moved=$(field iterations <"$TMP/sd.jsonl" | sort -u | tr '\n' ' ')
+[ "$moved" = "0 " ] && passed=$((passed + 1)) ||
+  fail "started in closed hours, the loop ran iterations: $moved"
 
 finish

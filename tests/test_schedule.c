@@ -422,6 +422,29 @@ static void test_piece_pause(void)
     loop_close(&L);
 }
 
+/* Closed at start: not one iteration until unpaused; then the sequence starts at 1. */
+static void test_piece_start_paused(void)
+{
+    struct params p;
+    params_small(&p);
+    struct loop L;
+    if (loop_open(&L, &p, "ref", &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    struct piece *pc = piece_start_paused(&L, NULL, &err);
+    for (double give_up = stats_now() + 60; !piece_paused(pc) && stats_now() < give_up;)
+        ;
+    CHECK(piece_paused(pc));
+    wait_s(1.0);
+    struct piece_frame f;
+    CHECK(!piece_latest(pc, 0, &f));
+    piece_set_paused(pc, false);
+    CHECK(newer(pc, 0, &f) >= 3);
+    CHECK(piece_stop(pc, &err) == 0);
+    loop_close(&L);
+}
+
 int main(void)
 {
     RUN(test_week);
@@ -437,5 +460,6 @@ int main(void)
     RUN(test_new_york);
     RUN(test_clock);
     RUN(test_piece_pause);
+    RUN(test_piece_start_paused);
     return check_report();
 }
