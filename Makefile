@@ -5,6 +5,11 @@
 
 SANITIZE ?= 0
 JOBS     ?= $(shell nproc)
+# `make install`: where (the binary finds its models and shaders under PREFIX/share/mnemo)
+PREFIX   ?= /usr/local
+CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+# The default suite leaves out long runs (soak, the package build): CTEST_FLAGS= runs all.
+CTEST_FLAGS ?= -LE slow
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-asan
 CMAKE_FLAGS += -DMNEMO_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -12,11 +17,10 @@ else
 BUILD    ?= build
 endif
 MNEMO    := $(BUILD)/mnemo
-# `make test` runs everything but the hours-long soak (label slow: `ctest -L slow`).
-CTEST_FLAGS ?= -LE slow
 FIXTURES := tests/data
 
-.PHONY: all deps configure build test run bench bench-loop bench-present format format-check clean
+.PHONY: all deps configure build test run install deb bench bench-loop bench-present format \
+	format-check clean
 
 all: build
 
@@ -49,6 +53,17 @@ run: build
 	  echo "mnemo: the piece, 240 frames (8 s at 30 fps): $(RUN_CLIP); its --stats: out/stats.jsonl"; \
 	fi
 
+# `make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]`: bin/mnemo, share/mnemo (models,
+# shaders, configs), etc/mnemo/kiosk.cfg, the systemd units and sysusers file (README:
+# "Running a show").
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# `make deb [DEB_CUDA=1]`: the Debian package, built in build-deb/ (tools/deb/build.sh).
+DEB_BUILD ?= build-deb
+deb: deps
+	@JOBS=$(JOBS) tools/deb/build.sh $(DEB_BUILD) $(if $(filter 1,$(DEB_CUDA)),--cuda)
+
 bench: build
 	@tools/bench/cpu.sh
 
@@ -65,4 +80,5 @@ format-check:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build.configure.log build-asan.configure.log
+	rm -rf build build-asan build-deb build.configure.log build-asan.configure.log \
+	  build-deb.configure.log

@@ -43,10 +43,12 @@ struct backend_ops {
 /* Every backend struct starts with this. */
 struct backend {
     const struct backend_ops *ops;
-    /* Set by run when the device hit a sticky error (illegal address, launch failure): the
-     * context is poisoned, nothing in this process can run on it again. The caller saves
-     * what it can and exits with MNEMO_EXIT_DEVICE_LOST so its supervisor restarts it. */
+    /* Set (through backend_lose) when the device hit a sticky error (illegal address,
+     * launch failure): the context is poisoned, nothing in this process can run on it
+     * again. The caller saves what it can and exits with MNEMO_EXIT_DEVICE_LOST so its
+     * supervisor restarts it. */
     bool device_lost;
+    char lost[ERROR_MSG_MAX]; /* why, repeated by every later backend_run */
 };
 
 /* Exit code of a process whose device was lost (see device_lost): EX_TEMPFAIL, "try
@@ -81,16 +83,30 @@ const struct backend_ops *backend_find(const char *name);
  * cuda cannot start (or run a node), it falls back to the CPU backend with one warning. */
 struct backend *backend_open(const struct graph *g, const char *name,
                              const struct backend_options *opt, struct error *err);
-static inline int backend_run(struct backend *b, const float *in, float *out, struct error *err)
-{
-    return b->ops->run(b, in, out, err);
-}
+/* Runs b (ops->run) through the checks every backend shares: a lost device fails at once
+ * with the message of its loss, and the fault seam below may fail the run. No allocation,
+ * no I/O. */
+int backend_run(struct backend *b, const float *in, float *out, struct error *err);
 void backend_close(struct backend *b);
+/* Marks b lost with the message in err (kept for every later run). Returns -1. */
+int backend_lose(struct backend *b, struct error *err);
 static inline bool backend_device_lost(const struct backend *b)
 {
     return b && b->device_lost;
 }
 /* Why the named backend cannot run `precision` on this machine, or NULL when it can. */
 const char *backend_precision_unavailable(const char *name, enum precision precision);
+
+/* Fault injection (fault.h), the same for every backend since it sits in backend_run:
+ *   MNEMO_FAULT=backend:transient@N  backend run number N of the process fails once, as a
+ *                                    recoverable device error does; later runs work
+ *   MNEMO_FAULT=backend:sticky@N     run N and every run after it fail, on every backend,
+ *                                    each marked lost as a sticky CUDA error marks it
+ * Runs are counted over all backends from 1; the loop makes two per iteration (painter,
+ * then sketcher), so @21 is the painter of iteration 11, after 10 good iterations.
+ * backend_open reads MNEMO_FAULT once per process (a bad entry fails the open with a
+ * message); tests arm the seam directly with backend_fault_arm ("transient@N",
+ * "sticky@N", or NULL to disarm), which also restarts the count. */
+int backend_fault_arm(const char *what, struct error *err);
 
 #endif

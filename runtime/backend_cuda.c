@@ -10,6 +10,9 @@
  * run copies the input in, replays the graph, copies the output out and waits.
  * MNEMO_CUDA_EAGER=1 in the environment skips the capture and launches node by node (for
  * debugging and compute-sanitizer).
+ * A sticky CUDA error marks the backend lost (backend_lose); MNEMO_FAULT=backend:sticky@N
+ * or backend:transient@N (backend.h) injects the same failures through backend_run, so a
+ * GPU fault drill needs no broken GPU.
  *
  * fp32 only so far: the fp16 / NHWC tensor-core path is the next step (issue 6). */
 #include "backend.h"
@@ -30,8 +33,7 @@ struct cuda_backend {
     float **value;           /* device pointer of each value id; NULL for unused ones */
     struct cuda_conv *convs; /* one per node; only conv nodes' entries are used */
     cudaGraph_t graph;
-    cudaGraphExec_t exec;     /* NULL when running eagerly */
-    char lost[ERROR_MSG_MAX]; /* the sticky error, once there was one */
+    cudaGraphExec_t exec; /* NULL when running eagerly */
 };
 
 #define CUDA_TRY(call, what)                                                                       \
@@ -99,18 +101,18 @@ static bool error_sticky(cudaError_t e)
     }
 }
 
-/* Reports a failed CUDA call of run; a sticky one also marks the backend lost. */
+/* Reports a failed CUDA call of run; a sticky one also marks the backend lost, exactly as
+ * the fault seam's injected sticky fault does (backend_lose, backend.c), so the loop, the
+ * exit code and the tests that run on the CPU see one behaviour. */
 static int run_error(struct cuda_backend *b, cudaError_t e, const char *what, struct error *err)
 {
     if (!error_sticky(e))
         return cuda_error_set(err, e, what);
-    b->base.device_lost = true;
     error_set(err,
               "cuda backend: sticky CUDA error in %s: %s (%s): the device context is lost "
               "and cannot be repaired in this process; restart mnemo (exit code %d)",
               what, cudaGetErrorName(e), cudaGetErrorString(e), MNEMO_EXIT_DEVICE_LOST);
-    snprintf(b->lost, sizeof b->lost, "%s", err->msg);
-    return -1;
+    return backend_lose(&b->base, err);
 }
 
 static void cuda_destroy(struct backend *base)
@@ -301,9 +303,7 @@ static struct backend *cuda_create(const struct graph *g, const struct backend_o
 
 static int cuda_run(struct backend *base, const float *input, float *output, struct error *err)
 {
-    struct cuda_backend *b = (struct cuda_backend *)base;
-    if (b->base.device_lost)
-        return error_set(err, "%s", b->lost);
+    struct cuda_backend *b = (struct cuda_backend *)base; /* not lost: backend_run checked */
     const struct graph *g = b->g;
     const struct value *in = &g->values[g->input], *out = &g->values[g->output];
     cudaError_t e =

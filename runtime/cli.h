@@ -31,4 +31,9 @@ int cli_parse_count(const char *text, int32_t *count);
 /* Does `path` end with `suffix` (case-insensitive)? */
 bool cli_has_suffix(const char *path, const char *suffix);
 
+/* `handler` for `sig` for good (sigaction): signal() under strict C11 with
+ * _POSIX_C_SOURCE resets the handler after the first signal, so a second SIGTERM would
+ * kill. No SA_RESTART: a signal must interrupt a sleep. SIG_IGN works too. */
+void cli_signal_catch(int sig, void (*handler)(int));
+
 #endif

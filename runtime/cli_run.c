@@ -3,9 +3,11 @@
  * Settings come in this order, each on top of the last: the registry's defaults, the
  * --config file, then every -o name=value, then --seed and --backend. Each is validated
  * against the registry (params.c) with a message naming the file:line or the option. */
+#include "checkpoint.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
+#include "datapath.h"
 #include "headless.h"
 #include "kiosk.h"
 #include "log.h"
@@ -43,16 +45,18 @@ static void on_reload_signal(int sig)
     control_reload(reload_control);
 }
 
-/* SIGTERM/SIGINT stop the piece cleanly; SIGHUP reads the config again (`systemctl reload`)
- * and must never end the piece, even with nothing to reload. ffmpeg children get SIGPIPE
- * back at its default (capture_video.c). */
+/* SIGTERM/SIGINT stop the piece cleanly, every time (cli_signal_catch: a second SIGTERM
+ * during shutdown must not kill the process before it saves its state); SIGHUP reads the
+ * config again (`systemctl reload`) and must never end the piece, even with nothing to
+ * reload. SIGPIPE: stderr to a journal that restarted gives EPIPE, not death (ffmpeg
+ * children get it back at its default, capture_video.c). */
 static void signals_install(struct control *ctl)
 {
     reload_control = ctl;
-    signal(SIGINT, on_stop_signal);
-    signal(SIGTERM, on_stop_signal);
-    signal(SIGHUP, ctl ? on_reload_signal : SIG_IGN);
-    signal(SIGPIPE, SIG_IGN); /* stderr to a journal that restarted: EPIPE, not death */
+    cli_signal_catch(SIGINT, on_stop_signal);
+    cli_signal_catch(SIGTERM, on_stop_signal);
+    cli_signal_catch(SIGHUP, ctl ? on_reload_signal : SIG_IGN);
+    cli_signal_catch(SIGPIPE, SIG_IGN);
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -162,15 +166,34 @@ static int overrides_apply(struct params *p, int argc, char **argv)
     return CLI_OK;
 }
 
+/* systemd's StateDirectory= (the installed units: /var/lib/mnemo) is where a service keeps
+ * its state: the checkpoint goes there unless kiosk.state_dir says otherwise. */
+static void state_dir_from_systemd(struct params *p)
+{
+    const char *dir = getenv("STATE_DIRECTORY");
+    if (!dir || !*dir || *p->kiosk.state_dir)
+        return;
+    size_t len = strcspn(dir, ":"); /* several directories: the first */
+    struct error err;
+    char value[PARAM_TEXT_MAX];
+    snprintf(value, sizeof value, "%.*s", (int)len, dir);
+    if (params_set(p, "kiosk.state_dir", value, &err) == 0)
+        log_line(LOG_INFO, "kiosk.state_dir = %s (systemd's StateDirectory)", value);
+}
+
 static int settings_load(struct params *p, const struct run_args *a, int argc, char **argv)
 {
     params_defaults(p);
+    datapath_set_config(a->config); /* relative model paths are looked for beside it too */
     struct error err;
     if (a->config && params_load_file(p, a->config, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
         return CLI_FAILED;
     }
-    return overrides_apply(p, argc, argv);
+    int rc = overrides_apply(p, argc, argv);
+    if (rc == CLI_OK)
+        state_dir_from_systemd(p);
+    return rc;
 }
 
 static int headless_check(const struct run_args *a)
@@ -216,7 +239,8 @@ static void pace(struct timespec *next, float rate)
 }
 
 /* The loop alone for n iterations at loop.rate (soak tests; benchmarks set rate 0):
- * stats, nothing recorded. */
+ * stats, nothing recorded. A failed iteration is retried (loop_step_retrying) and does
+ * not count. */
 static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct control *ctl,
                           struct error *err)
 {
@@ -229,11 +253,12 @@ static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct
             pace(&next, L->p.loop.rate);
         control_drive_loop(ctl, &follow, L);
         stats->params_version = follow.version;
-        if (loop_step(L, err))
+        if (loop_step_retrying(L, &stop_requested, err))
             return -1;
         kiosk_count(KIOSK_LOOP, L->iterations);
         kiosk_ready(); /* headless: the first iteration is the piece running */
         kiosk_freeze_point(KIOSK_LOOP, L->iterations);
+        checkpoint_offer(L->checkpoint);
         stats_tick(stats, L, 0, false);
     }
     stats_tick(stats, L, 0, true);
@@ -288,8 +313,15 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
         log_line(LOG_ERR, "%s", err.msg);
         return CLI_FAILED;
     }
+    /* kiosk.state_dir: continue the piece where the last process left it. */
+    static struct params resumed; /* with the live values restored: off the stack */
+    resumed = *p;
+    struct checkpoint *ck = checkpoint_open(loop, p);
+    checkpoint_restore(ck, &resumed);
+    p = &resumed;
     struct control *ctl;
     if (control_start(&ctl, p, a, argc, argv)) {
+        checkpoint_close(ck);
         stats_close(&stats);
         return CLI_FAILED;
     }
@@ -304,9 +336,11 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
     else if (a->out)
         log_line(LOG_INFO, "recorded %s (%llu iterations on %s)", a->out,
                  (unsigned long long)loop->iterations, loop_backend(loop));
-    /* TODO(issue 6, with the loop's save/resume): save the loop state before this exit. */
-    bool lost =
-        backend_device_lost(loop->painter.backend) || backend_device_lost(loop->sketcher.backend);
+    /* Every way out (the end, SIGTERM, a lost device, a failure the loop could not get
+     * past) leaves the loop as its last good iteration did: save it for the restart. */
+    checkpoint_save_now(ck);
+    checkpoint_close(ck);
+    bool lost = loop_device_lost(loop);
     stats_close(&stats);
     if (lost)
         return MNEMO_EXIT_DEVICE_LOST;
@@ -386,6 +420,31 @@ int cli_params(int argc, char **argv)
     return CLI_OK;
 }
 
+/* Where the files the settings name are found from here (datapath.h), so that a
+ * technician sees before a restart that the piece will find them; a missing model fails. */
+static int files_report(const struct params *p)
+{
+    const char *names[] = {"loop.painter", "loop.sketcher", "loop.seed_image"};
+    const char *paths[] = {p->loop.painter, p->loop.sketcher, p->loop.seed_image};
+    int rc = CLI_OK;
+    for (size_t i = 0; i < 3; i++) {
+        char found[4096];
+        struct error err;
+        if (!paths[i][0])
+            continue; /* no seed image */
+        if (datapath_find(paths[i], found, sizeof found, &err)) {
+            fprintf(stderr, "mnemo: %s: %s\n", names[i], err.msg);
+            rc = CLI_FAILED;
+        } else {
+            printf("  %-16s %s\n", names[i], found);
+        }
+    }
+    char dir[4096];
+    const char *shaders = datapath_shader_dir(p->present.shaders, dir, sizeof dir);
+    printf("  %-16s %s\n", "shaders", shaders ? shaders : "(built-in copies)");
+    return rc;
+}
+
 int cli_check(int argc, char **argv)
 {
     if (argc != 1) {
@@ -400,5 +459,6 @@ int cli_check(int argc, char **argv)
         return CLI_FAILED;
     }
     printf("%s: ok (%zu parameters known)\n", argv[0], params_count());
-    return CLI_OK;
+    datapath_set_config(argv[0]);
+    return files_report(&p);
 }

@@ -1,9 +1,9 @@
 /* headless.c — see headless.h. */
 #include "headless.h"
 
-#include "kiosk.h"
-
 #include "capture.h"
+#include "checkpoint.h"
+#include "kiosk.h"
 #include "present_offscreen.h"
 
 #include <math.h>
@@ -152,10 +152,11 @@ static int frames_write(struct recorder *r, struct loop *L, int64_t frames, stru
     for (bool first = true; written < frames && !(stop && *stop); first = false) {
         control_drive_loop(ctl, &follow, L);
         stats->params_version = follow.version;
-        if (loop_step(L, err))
+        if (loop_step_retrying(L, stop, err))
             return -1;
         kiosk_count(KIOSK_LOOP, L->iterations);
         kiosk_ready();
+        checkpoint_offer(L->checkpoint);
         recorder_advance(r, L, first);
         for (int32_t k = 1; k <= r->per_iteration && written < frames; k++) {
             recorder_compose(r, L, k);

@@ -2,9 +2,13 @@
 #include "loop.h"
 
 #include "chain.h"
+#include "datapath.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const backend_names[] = {"auto", "cpu", "ref"};
 
@@ -35,7 +39,9 @@ static int buffers_make(struct loop *L, struct error *err)
 static int seed_image_load(struct loop *L, struct error *err)
 {
     struct image img;
-    if (image_read_png(&img, L->p.loop.seed_image, 1, err)) {
+    char path[4096];
+    if (datapath_find(L->p.loop.seed_image, path, sizeof path, err) ||
+        image_read_png(&img, path, 1, err)) {
         error_prefix(err, "loop.seed_image");
         return -1;
     }
@@ -61,13 +67,21 @@ static void seed_draw(struct loop *L, struct planar *out)
         lo_seed_face(out, &L->seed_rng);
 }
 
+/* One of the models, found by datapath.h's rule (the setting may be relative). */
+static int model_open(struct loop *L, struct loop_model *m, const char *role, const char *setting,
+                      const struct backend_options *opt, struct error *err)
+{
+    char path[4096];
+    if (datapath_find(setting, path, sizeof path, err))
+        return error_prefix(err, "loop.%s", role);
+    return loop_model_open(m, role, path, L->size, L->backend_name, opt, err);
+}
+
 static int models_open(struct loop *L, struct error *err)
 {
     struct backend_options opt = {.precision = (enum precision)L->p.loop.precision};
-    if (loop_model_open(&L->painter, "painter", L->p.loop.painter, L->size, L->backend_name, &opt,
-                        err) ||
-        loop_model_open(&L->sketcher, "sketcher", L->p.loop.sketcher, L->size, L->backend_name,
-                        &opt, err))
+    if (model_open(L, &L->painter, "painter", L->p.loop.painter, &opt, err) ||
+        model_open(L, &L->sketcher, "sketcher", L->p.loop.sketcher, &opt, err))
         return -1;
     /* Both directions must chain; the loop converts sizes and channels at its borders, so
      * this refuses only what cannot be an image. */
@@ -152,13 +166,70 @@ static int sketch(struct loop *L, struct error *err)
 
 int loop_step(struct loop *L, struct error *err)
 {
-    if (paint(L, err) || sketch(L, err))
+    /* A failed network leaves the loop as it was: the perturbation's draws are taken back
+     * and a painted portrait undone (paint kept the old one in prev_portrait, which the
+     * next paint overwrites before anything reads it). The seed generator draws only after
+     * both networks ran. */
+    struct rng perturb_before = L->perturb_rng;
+    if (paint(L, err)) {
+        L->perturb_rng = perturb_before;
         return -1;
+    }
+    if (sketch(L, err)) {
+        L->perturb_rng = perturb_before;
+        memcpy(L->portrait.data, L->prev_portrait.data, lo_size(&L->portrait) * sizeof(float));
+        return -1;
+    }
     const struct planar *prev = L->iterations > 0 ? &L->prev_portrait : NULL;
     lo_measure(&L->portrait, prev, &L->sketch, &L->metrics);
     L->action = guard_step(&L->guard, &L->metrics);
     L->iterations++;
     return 0;
+}
+
+bool loop_device_lost(const struct loop *L)
+{
+    return backend_device_lost(L->painter.backend) || backend_device_lost(L->sketcher.backend);
+}
+
+enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct error *err)
+{
+    if (rc == 0) {
+        if (*failures > 0)
+            warn("loop iteration %" PRIu64 " ran after %d failed %s; going on", L->iterations,
+                 *failures, *failures == 1 ? "try" : "tries");
+        *failures = 0;
+        return LOOP_NEXT;
+    }
+    if (loop_device_lost(L))
+        return LOOP_GIVE_UP; /* err says so, with the exit code */
+    if ((*failures)++ == 0)
+        warn("loop iteration %" PRIu64 " failed (%s); retrying every %.1f s, at most %d times",
+             L->iterations + 1, err->msg, LOOP_RETRY_S, LOOP_MAX_FAILURES);
+    if (*failures < LOOP_MAX_FAILURES)
+        return LOOP_RETRY;
+    error_prefix(err, "the loop stopped after %d failed iterations in a row", LOOP_MAX_FAILURES);
+    return LOOP_GIVE_UP;
+}
+
+int loop_step_retrying(struct loop *L, volatile sig_atomic_t *stop, struct error *err)
+{
+    int failures = 0;
+    for (;;) {
+        switch (loop_after_step(L, loop_step(L, err), &failures, err)) {
+        case LOOP_NEXT:
+            return 0;
+        case LOOP_GIVE_UP:
+            return -1;
+        case LOOP_RETRY:
+            break;
+        }
+        struct timespec wait = {0, (long)(LOOP_RETRY_S * 1e9)};
+        while (nanosleep(&wait, &wait) && errno == EINTR && !(stop && *stop))
+            ;
+        if (stop && *stop)
+            return -1; /* err: the failure that was being retried */
+    }
 }
 
 void loop_set_params(struct loop *L, const struct params *p)

@@ -22,7 +22,10 @@
 #include "params.h"
 #include "rng.h"
 
+#include <signal.h>
 #include <stdint.h>
+
+struct checkpoint;
 
 struct loop {
     struct params p; /* the values this iteration uses; loop_set_params changes live ones */
@@ -37,6 +40,9 @@ struct loop {
     struct guard_action action; /* what the next iteration does */
     struct lo_metrics metrics;  /* of the last iteration */
     uint64_t iterations;
+    /* NULL, or where the thread driving the loop offers snapshots between iterations
+     * (checkpoint.h: checkpoint_open attaches itself here, checkpoint_close detaches). */
+    struct checkpoint *checkpoint;
 };
 
 /* Loads loop.painter and loop.sketcher on `backend` ("auto", "cpu", "ref"; NULL: the
@@ -45,9 +51,28 @@ struct loop {
 int loop_open(struct loop *L, const struct params *p, const char *backend, struct error *err);
 void loop_close(struct loop *L);
 
-/* One iteration. No allocation, no I/O. On failure (a backend error) the loop's images
- * are those of the last good iteration. */
+/* One iteration. No allocation, no I/O. On failure (a backend error) the loop is as the
+ * last good iteration left it (images, generators, guard), so a retry, or a checkpoint
+ * saved after the failure, continues exactly where the piece was. */
 int loop_step(struct loop *L, struct error *err);
+
+/* What every driver does when loop_step fails: a transient error is retried up to
+ * LOOP_MAX_FAILURES times in a row, LOOP_RETRY_S apart, so a passing fault clears; a lost
+ * device (backend.h) is not retried at all, nothing in this process can run on it again:
+ * the driver stops, the caller saves the state and exits with MNEMO_EXIT_DEVICE_LOST. */
+#define LOOP_MAX_FAILURES 50
+#define LOOP_RETRY_S      0.1
+enum loop_outcome { LOOP_NEXT, LOOP_RETRY, LOOP_GIVE_UP };
+/* After each loop_step (rc its result): LOOP_NEXT after a good iteration, LOOP_RETRY (wait
+ * LOOP_RETRY_S, step again) or LOOP_GIVE_UP (err says why) after a failed one. *failures
+ * counts failures in a row (start it at 0). Logs the first failure of a row and the
+ * iteration that ends it. */
+enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct error *err);
+/* loop_step with that policy, for a driver on one thread: sleeps between retries; `stop`
+ * (may be NULL) set by a signal ends the retries. Returns 0, or -1 with err. */
+int loop_step_retrying(struct loop *L, volatile sig_atomic_t *stop, struct error *err);
+/* True when a model's device is lost (backend_device_lost). */
+bool loop_device_lost(const struct loop *L);
 
 /* Takes the live parameters of p (restart-only ones stay as they were opened); between
  * two iterations. */

@@ -182,6 +182,10 @@ static const struct param_def table[] = {
            "take MIDI control changes from any ALSA sequencer port (controllers may come and go)"),
     P_TEXT("midi.map", midi.map, "", SETUP, midi_map_check,
            "CC -> parameter, entries split by ';': cc=21 param=perturb.noise min=0 max=0.3 curve=lin|exp|log [channel=1..16]"),
+    P_FLOAT("kiosk.checkpoint_s", kiosk.checkpoint_s, 0, 86400, "60", SETUP,
+            "seconds between checkpoints of the loop into kiosk.state_dir; 0 = only at exit"),
+    P_STR("kiosk.state_dir", kiosk.state_dir, "", RESTART,
+          "folder of the loop's checkpoint, restored at start so a restart continues the piece; empty = none, or $STATE_DIRECTORY under systemd"),
     P_TEXT("kiosk.hours", kiosk.hours, "", SETUP, schedule_check,
            "opening hours on the local wall clock, e.g. \"mon-fri 10:00-18:00; sat,sun 11:00-13:00 "
            "14:00-17:00\"; days not named are closed; fri 20:00-02:00 runs past midnight; "

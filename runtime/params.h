@@ -101,6 +101,8 @@ struct params {
         float brightness, contrast, gamma, saturation, grain, vignette;
     } present;
     struct {
+        float checkpoint_s;
+        char state_dir[PARAM_STRING_MAX];
         char hours[PARAM_STRING_MAX]; /* opening hours (schedule.h); "" = always open */
         int32_t closed;               /* enum kiosk_closed */
     } kiosk;

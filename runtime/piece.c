@@ -1,6 +1,7 @@
 /* piece.c — see piece.h. */
 #include "piece.h"
 
+#include "checkpoint.h"
 #include "kiosk.h"
 
 #include <errno.h>
@@ -10,10 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Consecutive loop_step failures after which the thread gives up (the kiosk supervisor
- * restarts the process); each retry waits RETRY_S so a transient fault can clear. */
-#define MAX_FAILURES 50
-#define RETRY_S      0.1
 /* Longest single sleep while pacing, so a stop request is seen promptly. */
 #define SLEEP_SLICE_S 0.02
 /* How often a paused loop thread looks up (stop, resume, parameters, --stats lines). */
@@ -105,20 +102,24 @@ static void publish(struct piece *pc)
     pc->back = atomic_exchange(&pc->middle, pc->back | FRESH) & ~FRESH;
 }
 
-/* One iteration with its retry policy; false when the thread should give up. */
+/* One iteration with the loop's retry policy (loop_after_step); false when the thread
+ * should give up (pc->err says why). A good one is published and offered to the
+ * checkpoint (a copy when one is due, never a wait). */
 static bool iterate(struct piece *pc, int *failures)
 {
-    if (loop_step(pc->L, &pc->err) == 0) {
-        *failures = 0;
+    int rc = loop_step(pc->L, &pc->err);
+    switch (loop_after_step(pc->L, rc, failures, &pc->err)) {
+    case LOOP_NEXT:
         publish(pc);
+        checkpoint_offer(pc->L->checkpoint);
         return true;
+    case LOOP_RETRY:
+        pace(pc, stats_now() + LOOP_RETRY_S);
+        return true;
+    case LOOP_GIVE_UP:
+        break;
     }
-    if ((*failures)++ == 0)
-        warn("loop iteration failed (%s); retrying", pc->err.msg);
-    if (*failures >= MAX_FAILURES)
-        return false;
-    pace(pc, stats_now() + RETRY_S);
-    return true;
+    return false;
 }
 
 static void rate_update(struct piece *pc, double *since, uint64_t *at)
@@ -290,7 +291,7 @@ int piece_stop(struct piece *pc, struct error *err)
     int rc = 0;
     if (atomic_load(&pc->failed)) {
         *err = pc->err;
-        rc = error_prefix(err, "the loop stopped after %d failed iterations", MAX_FAILURES);
+        rc = -1;
     }
     if (pc->stats) {
         stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), true);

@@ -7,6 +7,7 @@
 #include "kiosk.h"
 
 #include "capture.h"
+#include "datapath.h"
 #include "piece.h"
 #include "present_internal.h"
 
@@ -177,7 +178,7 @@ static int windows_open(struct presenter *P, struct error *err)
     if (context_create(P, err))
         return -1;
     char dirbuf[4096];
-    const char *dir = shader_dir_find(P->cur.present.shaders, dirbuf, sizeof dirbuf);
+    const char *dir = datapath_shader_dir(P->cur.present.shaders, dirbuf, sizeof dirbuf);
     if (!dir)
         warn("no shaders/ folder found next to the binary, in the source tree or under the "
              "install prefix; using the built-in shaders");

@@ -28,11 +28,6 @@ extern const struct shader_text present_shaders_embedded[];
 /* The embedded copy of `name`, or NULL. */
 const char *shader_embedded(const char *name);
 
-/* The folder shaders are read from: `configured` when not empty, else the first of
- * <binary dir>/shaders, <binary dir>/../shaders, the source tree's, the install prefix's
- * that holds quad.vert; NULL when none does. Into buf. */
-const char *shader_dir_find(const char *configured, char *buf, size_t size);
-
 /* Links vertex + fragment shader `vert`/`frag` read from dir (NULL: embedded only), with
  * `defines` ("#define X 1\n", may be NULL) put into the fragment shader. A file that is
  * missing or does not compile is reported with warn() naming the file (and line, from the

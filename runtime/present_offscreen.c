@@ -1,6 +1,7 @@
 /* present_offscreen.c — see present_offscreen.h. */
 #include "present_offscreen.h"
 
+#include "datapath.h"
 #include "present_internal.h"
 
 #include <SDL.h>
@@ -73,7 +74,7 @@ static int pattern_open(struct gl_composer *c, int32_t size, struct error *err)
 static int pipeline_open(struct gl_composer *c, int32_t size, struct error *err)
 {
     char buf[4096];
-    const char *dir = shader_dir_find(c->p.present.shaders, buf, sizeof buf);
+    const char *dir = datapath_shader_dir(c->p.present.shaders, buf, sizeof buf);
     if (gl_open(&c->gl, size, dir, err))
         return -1;
     c->gl_ready = true;

@@ -1,61 +1,18 @@
 /* present_shaders.c — shaders/ read at start so an artist can edit them without a
  * rebuild; the copy embedded at build time is used whenever a file is missing or broken,
  * so the piece never goes dark over a shader. */
-#define _XOPEN_SOURCE 700 /* realpath */
 #include "present_internal.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *shader_embedded(const char *name)
 {
     for (const struct shader_text *s = present_shaders_embedded; s->name; s++)
         if (strcmp(s->name, name) == 0)
             return s->text;
-    return NULL;
-}
-
-static bool has_shaders(const char *dir)
-{
-    char path[4096 + 16];
-    snprintf(path, sizeof path, "%s/quad.vert", dir);
-    return access(path, R_OK) == 0;
-}
-
-const char *shader_dir_find(const char *configured, char *buf, size_t size)
-{
-    if (configured && configured[0]) {
-        snprintf(buf, size, "%s", configured);
-        return buf;
-    }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    const char *bin = ".";
-    if (n > 0) {
-        exe[n] = '\0';
-        bin = dirname(exe);
-    }
-    const char *fmt[] = {"%s/shaders", "%s/../shaders"};
-    for (size_t i = 0; i < 2; i++) {
-        char path[4096], *real;
-        snprintf(path, sizeof path, fmt[i], bin);
-        if (has_shaders(path) && (real = realpath(path, NULL))) { /* messages name it plainly */
-            snprintf(buf, size, "%s", real);
-            free(real);
-            return buf;
-        }
-    }
-    const char *fixed[] = {MNEMO_SOURCE_DIR "/shaders",
-                           MNEMO_INSTALL_PREFIX "/share/mnemo/shaders"};
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(buf, size, "%s", fixed[i]);
-        if (has_shaders(buf))
-            return buf;
-    }
     return NULL;
 }
 

@@ -210,9 +210,13 @@ static int child_watch(struct supervisor *S, struct child *c)
         }
         const char *why = child_verdict(S, c, mono_s());
         if (why) {
-            log_line(LOG_ERR, "supervise: %s for %.1f s from pid %ld: killing it", why,
-                     mono_s() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid);
-            return child_end(c, SIGKILL);
+            /* SIGTERM first: a piece that can still stop saves its state on the way out */
+            log_line(LOG_ERR,
+                     "supervise: %s for %.1f s from pid %ld: killing it (SIGTERM, SIGKILL "
+                     "after %.0f s)",
+                     why, mono_s() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
+                     STOP_GRACE_S);
+            return child_end(c, SIGTERM);
         }
     }
 }
@@ -310,10 +314,10 @@ int cli_supervise(int argc, char **argv)
     if (rc == CLI_OK && (kiosk_start(0, &err) || socket_bind(&S)))
         rc = CLI_FAILED;
     if (rc == CLI_OK) {
-        signal(SIGTERM, on_sup_stop);
-        signal(SIGINT, on_sup_stop);
-        signal(SIGHUP, on_sup_hup);
-        signal(SIGPIPE, SIG_IGN);
+        cli_signal_catch(SIGTERM, on_sup_stop);
+        cli_signal_catch(SIGINT, on_sup_stop);
+        cli_signal_catch(SIGHUP, on_sup_hup);
+        cli_signal_catch(SIGPIPE, SIG_IGN);
         log_line(LOG_NOTICE, "supervise: starting the piece (watchdog %.1f s)", S.watchdog_s);
         rc = supervise_loop(&S);
     }

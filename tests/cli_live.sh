@@ -77,7 +77,7 @@ else
     fail "OSC get replied '$reply'"
   reply=$("$OSC" "$PORT" /mnemo/list)
   case "$reply" in
-  "/mnemo/list loop.painter "*" midi.map"*) passed=$((passed + 1)) ;;
+  "/mnemo/list loop.painter "*" midi.map"*) passed=$((passed + 1)) ;; # the whole table, midi.map and what follows
   *) fail "OSC list replied '$reply'" ;;
   esac
   "$OSC" "$PORT" /mnemo/perturb.noise s loud

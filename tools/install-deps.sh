@@ -17,6 +17,8 @@ packages=(
   libxext-dev                             # kiosk.closed = dpms: screens off via X11 DPMS
   libgl1-mesa-dri libegl-mesa0            # Mesa's software GL (llvmpipe) when no GPU driver
   xvfb xauth                              # display tests under a virtual X server
+  dpkg-dev file                           # make deb: CPack's dpkg-shlibdeps, file
+  systemd                                 # the units' tests: systemd-analyze, systemd-sysusers
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy

@@ -1,0 +1,487 @@
+/* checkpoint_file.c — the checkpoint file's bytes: writing a snapshot, checking and
+ * reading one back, its checksums (see checkpoint_internal.h for the layout). No I/O but
+ * reading the model files for their digest. */
+#include "checkpoint_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The format writes these field by field; a change to them needs CHECKPOINT_VERSION + 1
+ * and its fields in put_ and get_ below. */
+static_assert(GUARD_EVENT_COUNT == 7, "checkpoint format: a guard event changes the file");
+static_assert(sizeof(struct rng) == 32, "checkpoint format: struct rng changed");
+static_assert(sizeof(struct lo_metrics) == 40, "checkpoint format: struct lo_metrics changed");
+static_assert(sizeof(struct guard_action) == 20, "checkpoint format: guard_action changed");
+
+#define MAGIC "MNEMOCKP"
+
+/* ---- checksums ----------------------------------------------------------------------- */
+
+/* CRC-32 (IEEE 802.3, as zlib and PNG), table built per call: it runs once per save. */
+static uint32_t crc32_of(const unsigned char *data, size_t len)
+{
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++)
+        crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+    return crc ^ 0xFFFFFFFFu;
+}
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME  1099511628211ULL
+
+/* FNV-1a of a file's bytes and length, continuing from *h. -1 with errno when unreadable. */
+static int digest_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    unsigned char chunk[65536];
+    uint64_t total = 0;
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            *h = (*h ^ chunk[i]) * FNV_PRIME;
+        total += n;
+    }
+    int rc = ferror(f) ? -1 : 0;
+    int saved = errno;
+    fclose(f);
+    errno = saved;
+    for (int i = 0; i < 8; i++) /* the length ends each file's part */
+        *h = (*h ^ ((total >> (8 * i)) & 0xFF)) * FNV_PRIME;
+    return rc;
+}
+
+int ckpt_models_digest(const char *painter, const char *sketcher, uint64_t *digest,
+                       const char **bad)
+{
+    uint64_t h = FNV_OFFSET;
+    *bad = digest_file(painter, &h) ? painter : digest_file(sketcher, &h) ? sketcher : NULL;
+    *digest = h;
+    return *bad ? -1 : 0;
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+static void put_bytes(struct buf *b, const void *data, size_t len)
+{
+    if (b->oom || len == 0) /* an empty block may have no data at all */
+        return;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->oom = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(b, le, sizeof le);
+}
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+    unsigned char le[4];
+    for (int i = 0; i < 4; i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(b, le, sizeof le);
+}
+
+static void put_u8(struct buf *b, uint8_t v)
+{
+    put_bytes(b, &v, 1);
+}
+
+static void put_f32(struct buf *b, float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_u32(b, bits);
+}
+
+static void put_floats(struct buf *b, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_f32(b, v[i]);
+}
+
+static void put_rng(struct buf *b, const struct rng *r)
+{
+    uint64_t spare;
+    memcpy(&spare, &r->spare, sizeof spare);
+    put_u64(b, r->state);
+    put_u64(b, r->inc);
+    put_u64(b, spare);
+    put_u8(b, r->has_spare);
+}
+
+static void put_action(struct buf *b, const struct guard_action *a)
+{
+    put_u32(b, (uint32_t)a->remedy);
+    put_f32(b, a->boost);
+    put_u8(b, a->reseed_start);
+    put_f32(b, a->reseed_mix);
+    put_u32(b, a->events);
+}
+
+static void put_metrics(struct buf *b, const struct lo_metrics *m)
+{
+    const float f[] = {m->change, m->variance,     m->hf_ratio,    m->saturation,
+                       m->ink,    m->ink_spread_x, m->ink_spread_y};
+    put_floats(b, f, sizeof f / sizeof f[0]);
+    put_u64(b, m->hash);
+}
+
+static void put_guard(struct buf *b, const struct guard *g, const uint64_t *ring)
+{
+    put_u32(b, (uint32_t)g->still_run);
+    put_f32(b, g->level);
+    put_u32(b, (uint32_t)g->episode_age);
+    put_u32(b, (uint32_t)g->reseed_step);
+    put_u32(b, (uint32_t)g->grace);
+    put_u8(b, g->reseed_requested);
+    put_u32(b, g->last_events);
+    const struct guard_stats *s = &g->stats;
+    put_u64(b, s->iterations);
+    for (int e = 0; e < GUARD_EVENT_COUNT; e++)
+        put_u64(b, s->onsets[e]);
+    for (int e = 0; e < GUARD_EVENT_COUNT; e++)
+        put_u64(b, s->active[e]);
+    put_u64(b, s->boosts);
+    put_u64(b, s->reseeds);
+    put_u32(b, (uint32_t)s->novelty);
+    put_f32(b, s->boost_now);
+    put_u32(b, (uint32_t)g->count);
+    for (int32_t i = 0; i < g->count; i++)
+        put_u64(b, ring[i]);
+}
+
+/* A live look parameter (not how the piece is controlled: control, OSC, MIDI, kiosk). */
+static bool param_restorable(const struct param_def *d)
+{
+    return (d->flags & PARAM_LIVE) && !(d->flags & PARAM_SETUP);
+}
+
+static void put_line(struct buf *b, const char *name, const char *value)
+{
+    put_bytes(b, name, strlen(name));
+    put_bytes(b, "=", 1);
+    put_bytes(b, value, strlen(value));
+    put_bytes(b, "\n", 1);
+}
+
+/* The live parameters that differ from the start, as "name=value\n" lines in `live`
+ * and the values they started from in `from`, same order; each block length-prefixed. */
+static void put_params(struct buf *b, const struct params *now, const struct params *start)
+{
+    struct buf live = {0}, from = {0};
+    char value[PARAM_TEXT_MAX];
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        if (!param_restorable(d) || param_equal(d, now, start))
+            continue;
+        char was[PARAM_TEXT_MAX];
+        param_format(now, d, value, sizeof value);
+        param_format(start, d, was, sizeof was);
+        if (strchr(value, '\n') || strchr(was, '\n'))
+            continue; /* a line per value: a (live string) value with a newline stays out */
+        put_line(&live, d->name, value);
+        put_line(&from, d->name, was);
+    }
+    b->oom |= live.oom || from.oom;
+    put_u32(b, (uint32_t)live.len);
+    put_bytes(b, live.data, live.len);
+    put_u32(b, (uint32_t)from.len);
+    put_bytes(b, from.data, from.len);
+    free(live.data);
+    free(from.data);
+}
+
+int ckpt_serialise(struct buf *b, const struct snapshot *s, int32_t size, size_t plane,
+                   uint64_t digest, const struct params *start)
+{
+    b->len = 0;
+    b->oom = false;
+    put_bytes(b, MAGIC, 8);
+    put_u32(b, CHECKPOINT_VERSION);
+    put_u32(b, 0);
+    put_u64(b, 0); /* total length, filled in below */
+    put_u32(b, (uint32_t)size);
+    put_u32(b, 0);
+    put_u64(b, digest);
+    put_u64(b, s->iterations);
+    put_u64(b, (uint64_t)time(NULL));
+    put_rng(b, &s->perturb_rng);
+    put_rng(b, &s->seed_rng);
+    put_action(b, &s->action);
+    put_metrics(b, &s->metrics);
+    put_guard(b, &s->guard, s->ring);
+    put_floats(b, s->sketch, plane);
+    put_floats(b, s->portrait, 3 * plane);
+    put_floats(b, s->seed, plane);
+    put_params(b, &s->p, start);
+    if (b->oom)
+        return -1;
+    uint64_t total = b->len + 4;
+    for (int i = 0; i < 8; i++)
+        b->data[16 + i] = (unsigned char)(total >> (8 * i));
+    put_u32(b, crc32_of(b->data, b->len));
+    return b->oom ? -1 : 0;
+}
+
+/* ---- checking and reading ------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+const char *ckpt_check(const unsigned char *data, size_t len, int32_t size, uint64_t digest,
+                       char *why, size_t why_size)
+{
+    if (len < 8 || memcmp(data, MAGIC, 8) != 0)
+        return "not a mnemo checkpoint (no MNEMOCKP at its start)";
+    if (len < CKPT_HEADER_BYTES + 4) {
+        snprintf(why, why_size, "truncated: %zu bytes, shorter than a header", len);
+        return why;
+    }
+    uint32_t version = le32(data + 8);
+    if (version != CHECKPOINT_VERSION) {
+        snprintf(why, why_size, "format version %" PRIu32 "; this mnemo reads version %d", version,
+                 CHECKPOINT_VERSION);
+        return why;
+    }
+    uint64_t total = le64(data + 16);
+    if (total != len) {
+        snprintf(why, why_size, "%s: %zu bytes, its header says %" PRIu64,
+                 len < total ? "truncated" : "too long", len, total);
+        return why;
+    }
+    if (crc32_of(data, len - 4) != le32(data + len - 4))
+        return "checksum mismatch: the file is corrupt";
+    int32_t size_saved = (int32_t)le32(data + 24);
+    if (size_saved != size) {
+        snprintf(why, why_size, "saved at loop.size %d, this piece runs at %d", (int)size_saved,
+                 (int)size);
+        return why;
+    }
+    if (le64(data + 32) != digest)
+        return "saved with other models (loop.painter / loop.sketcher files differ)";
+    return NULL;
+}
+
+struct reader {
+    const unsigned char *at, *end;
+    bool ok;
+};
+
+static const unsigned char *get_bytes(struct reader *r, size_t len)
+{
+    if (!r->ok || (size_t)(r->end - r->at) < len) {
+        r->ok = false;
+        return NULL;
+    }
+    const unsigned char *p = r->at;
+    r->at += len;
+    return p;
+}
+
+static uint64_t get_u64(struct reader *r)
+{
+    const unsigned char *p = get_bytes(r, 8);
+    uint64_t v = 0;
+    for (int i = 0; p && i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint32_t get_u32(struct reader *r)
+{
+    const unsigned char *p = get_bytes(r, 4);
+    uint32_t v = 0;
+    for (int i = 0; p && i < 4; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint8_t get_u8(struct reader *r)
+{
+    const unsigned char *p = get_bytes(r, 1);
+    return p ? p[0] : 0;
+}
+
+static float get_f32(struct reader *r)
+{
+    uint32_t bits = get_u32(r);
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void get_floats(struct reader *r, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = get_f32(r);
+}
+
+static void get_rng(struct reader *r, struct rng *g)
+{
+    g->state = get_u64(r);
+    g->inc = get_u64(r);
+    uint64_t spare = get_u64(r);
+    memcpy(&g->spare, &spare, sizeof spare);
+    g->has_spare = get_u8(r) != 0;
+}
+
+static void get_action(struct reader *r, struct guard_action *a)
+{
+    uint32_t remedy = get_u32(r);
+    a->remedy = remedy <= GUARD_RESEED ? (enum guard_remedy)remedy : GUARD_NONE;
+    a->boost = get_f32(r);
+    a->reseed_start = get_u8(r) != 0;
+    a->reseed_mix = get_f32(r);
+    a->events = get_u32(r);
+}
+
+static void get_metrics(struct reader *r, struct lo_metrics *m)
+{
+    float f[7];
+    get_floats(r, f, 7);
+    *m = (struct lo_metrics){f[0], f[1], f[2], f[3], f[4], f[5], f[6], get_u64(r)};
+}
+
+/* The guard's state into s->guard and s->ring (at most `capacity` hashes: the newest). */
+static void get_guard(struct reader *r, struct snapshot *s, int32_t capacity)
+{
+    struct guard *g = &s->guard;
+    g->still_run = (int32_t)get_u32(r);
+    g->level = get_f32(r);
+    g->episode_age = (int32_t)get_u32(r);
+    g->reseed_step = (int32_t)get_u32(r);
+    g->grace = (int32_t)get_u32(r);
+    g->reseed_requested = get_u8(r) != 0;
+    g->last_events = get_u32(r);
+    struct guard_stats *st = &g->stats;
+    st->iterations = get_u64(r);
+    for (int e = 0; e < GUARD_EVENT_COUNT; e++)
+        st->onsets[e] = get_u64(r);
+    for (int e = 0; e < GUARD_EVENT_COUNT; e++)
+        st->active[e] = get_u64(r);
+    st->boosts = get_u64(r);
+    st->reseeds = get_u64(r);
+    st->novelty = (int32_t)get_u32(r);
+    st->boost_now = get_f32(r);
+    uint32_t count = get_u32(r);
+    uint32_t skip = count > (uint32_t)capacity ? count - (uint32_t)capacity : 0;
+    get_bytes(r, (size_t)skip * 8); /* a smaller guard.history keeps the newest */
+    g->count = (int32_t)(count - skip);
+    for (int32_t i = 0; i < g->count; i++)
+        s->ring[i] = get_u64(r);
+}
+
+/* A length-prefixed text block: its start and length (not terminated). */
+static const char *get_text(struct reader *r, size_t *len)
+{
+    *len = get_u32(r);
+    return (const char *)get_bytes(r, *len);
+}
+
+bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t ring_capacity,
+                struct snapshot *s, struct ckpt_extra *x)
+{
+    struct reader r = {data + 40, data + len - 4, true};
+    s->iterations = get_u64(&r);
+    x->saved_unix = get_u64(&r);
+    get_rng(&r, &s->perturb_rng);
+    get_rng(&r, &s->seed_rng);
+    get_action(&r, &s->action);
+    get_metrics(&r, &s->metrics);
+    get_guard(&r, s, ring_capacity);
+    get_floats(&r, s->sketch, plane);
+    get_floats(&r, s->portrait, 3 * plane);
+    get_floats(&r, s->seed, plane);
+    x->live = get_text(&r, &x->live_len);
+    x->from = get_text(&r, &x->from_len);
+    return r.ok && r.at == r.end;
+}
+
+/* ---- live parameters ------------------------------------------------------------------ */
+
+/* The value of `name` in "name=value\n" lines, copied into buf; false when absent. */
+static bool text_value(const char *text, size_t len, const char *name, char *buf, size_t size)
+{
+    size_t name_len = strlen(name);
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            return false;
+        if ((size_t)(nl - line) > name_len && memcmp(line, name, name_len) == 0 &&
+            line[name_len] == '=') {
+            size_t n = (size_t)(nl - line) - name_len - 1;
+            if (n >= size)
+                return false;
+            memcpy(buf, line + name_len + 1, n);
+            buf[n] = '\0';
+            return true;
+        }
+        line = nl + 1;
+    }
+    return false;
+}
+
+void ckpt_params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
+                         size_t applied_size)
+{
+    applied[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        char value[PARAM_TEXT_MAX], was[PARAM_TEXT_MAX], now[PARAM_TEXT_MAX];
+        if (!param_restorable(d) || !text_value(x->live, x->live_len, d->name, value, sizeof value))
+            continue;
+        param_format(p, d, now, sizeof now);
+        if (!text_value(x->from, x->from_len, d->name, was, sizeof was))
+            snprintf(was, sizeof was, "unknown");
+        if (strcmp(was, now) != 0) {
+            ckpt_log("%s: keeping the config's %s (it was %s when %s was set live)", d->name, now,
+                     was, value);
+            continue;
+        }
+        struct error err;
+        if (param_set(p, d, value, &err)) {
+            warn("checkpoint: not restoring %s", err.msg);
+            continue;
+        }
+        int n = snprintf(applied + used, applied_size - used, "%s%s=%s", used ? ", " : "", d->name,
+                         value);
+        used += n > 0 && (size_t)n < applied_size - used ? (size_t)n : 0;
+    }
+}

@@ -1,0 +1,75 @@
+/* checkpoint_internal.h — the checkpoint file's format (checkpoint_file.c), for the part
+ * that takes snapshots, writes them and restores them (checkpoint.c).
+ *
+ * Layout, all little-endian (CHECKPOINT_VERSION 1):
+ *   header, 56 bytes: "MNEMOCKP", u32 version, u32 0, u64 total file length, u32
+ *     loop.size, u32 0, u64 models digest, u64 iteration count, u64 unix time saved
+ *   generators: perturb, seed (u64 state, u64 inc, f64 spare, u8 has_spare)
+ *   guard action, metrics of the last iteration, guard state and counters, its hash ring
+ *     (u32 count, then count u64, oldest first)
+ *   images (f32): sketch (size^2), portrait (3 size^2), seed sketch (size^2)
+ *   live parameters: u32 length + "name=value\n" lines; the values they started from,
+ *     the same way
+ *   u32 CRC-32 of everything before it */
+#ifndef MNEMO_CHECKPOINT_INTERNAL_H
+#define MNEMO_CHECKPOINT_INTERNAL_H
+
+#include "checkpoint.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CKPT_HEADER_BYTES 56
+
+/* The loop's state between two iterations, as checkpoint_offer copies it. */
+struct snapshot {
+    uint64_t iterations;
+    struct rng perturb_rng, seed_rng;
+    struct guard_action action;
+    struct lo_metrics metrics;
+    struct guard guard; /* counters and stats; its ring pointer is the loop's, unused */
+    uint64_t *ring;     /* guard.count hashes, oldest first */
+    struct params p;
+    float *sketch, *portrait, *seed; /* plane, 3 planes, plane */
+};
+
+/* A growing byte buffer for serialising (a writer thread or an exit path, not the loop). */
+struct buf {
+    unsigned char *data;
+    size_t len, cap;
+    bool oom;
+};
+
+/* What a file holds besides the snapshot: when it was saved, and the live parameters as
+ * "name=value\n" lines (pointing into the file's bytes; not terminated). */
+struct ckpt_extra {
+    uint64_t saved_unix;
+    const char *live, *from;
+    size_t live_len, from_len;
+};
+
+/* The file for snapshot s (loop.size `size`, images of `plane` floats per channel, the
+ * models' `digest`; live parameters compared with `start`) into b. -1: out of memory. */
+int ckpt_serialise(struct buf *b, const struct snapshot *s, int32_t size, size_t plane,
+                   uint64_t digest, const struct params *start);
+/* Why the file in data cannot be a checkpoint of a piece at loop.size `size` with models
+ * `digest` (written into why when it needs numbers); NULL when it can. */
+const char *ckpt_check(const unsigned char *data, size_t len, int32_t size, uint64_t digest,
+                       char *why, size_t why_size);
+/* A checked file into s (at most ring_capacity hashes: the newest) and x; false when its
+ * contents do not parse. */
+bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t ring_capacity,
+                struct snapshot *s, struct ckpt_extra *x);
+/* Sets the saved live values in *p where the config has not changed them since the
+ * save; lists what it set ("a=1, b=2") in applied. */
+void ckpt_params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
+                         size_t applied_size);
+/* The digest that ties a checkpoint to two model files (their bytes and lengths). -1
+ * with errno set and *bad naming the file that could not be read. */
+int ckpt_models_digest(const char *painter, const char *sketcher, uint64_t *digest,
+                       const char **bad);
+
+/* "mnemo: state: ..." on stderr: what happened to the saved state, for the journal. */
+void ckpt_log(const char *fmt, ...) MNEMO_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The loop's state across processes, through the binary: a second run continues the
+# iteration count; SIGTERM saves at exit; a corrupt file is ignored; a transient backend
+# fault is retried once; a sticky one saves the state and exits 75 (--iterations and
+# headless recording), and the next run resumes. Usage: cli_checkpoint.sh MNEMO DATA
+source "$(dirname "$0")/cli_lib.sh"
+M=$MNEMO
+SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
+       -o loop.size=64 -o loop.rate=0 -o capture.width=64 -o capture.height=64
+       -o capture.frames_per_iteration=1)
+STATE=(-o kiosk.state_dir="$TMP/state")
+
+final_iterations() { # stats file -> the final line's iteration count
+  grep '"final":true' "$1" | grep -o '"iterations":[0-9]*' | cut -d: -f2
+}
+check() { # condition message...: counts a pass or a failure
+  if eval "$1"; then passed=$((passed + 1)); else shift; fail "$*"; fi
+}
+
+# ---- a second run continues where the first ended ------------------------------------------
+expect_ok "$M" run --headless --iterations 15 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/1.jsonl"
+check '[ "$(final_iterations "$TMP/1.jsonl")" = 15 ] && [ -s "$TMP/state/mnemo.state" ]' \
+  "first run: want 15 iterations and a state file: $(cat "$TMP/err")"
+grep -q "no checkpoint in $TMP/state yet" "$TMP/err" && grep -q "saved iteration 15" "$TMP/err" ||
+  fail "first run's log: $(cat "$TMP/err")"
+expect_ok "$M" run --headless --iterations 10 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/2.jsonl"
+check '[ "$(final_iterations "$TMP/2.jsonl")" = 25 ]' \
+  "second run: want iteration 25 (15 + 10): $(tail -n1 "$TMP/2.jsonl")"
+check 'grep -q "resumed from $TMP/state/mnemo.state at iteration 15" "$TMP/err"' \
+  "second run does not say it resumed: $(cat "$TMP/err")"
+
+# ---- the same run, split in two, gives the same frames as in one go -----------------------
+expect_ok "$M" run --headless --frames 12 --out "$TMP/whole" "${SMALL[@]}"
+expect_ok "$M" run --headless --frames 7 --out "$TMP/part1" "${SMALL[@]}" \
+  -o kiosk.state_dir="$TMP/split"
+expect_ok "$M" run --headless --frames 5 --out "$TMP/part2" "${SMALL[@]}" \
+  -o kiosk.state_dir="$TMP/split"
+same=0
+for i in 1 2 3 4 5; do
+  cmp -s "$TMP/part2/frame_00000$i.png" "$TMP/whole/$(printf 'frame_%06d.png' $((i + 7)))" &&
+    same=$((same + 1))
+done
+# The first frame of a recording crossfades from nothing; with one frame per iteration
+# every frame is its iteration's portrait, so all 5 must match.
+check '[ "$same" -eq 5 ]' "resumed recording: $same of 5 frames match frames 8-12 of the whole"
+
+# ---- SIGTERM: the state is saved at exit --------------------------------------------------
+rm -rf "$TMP/state"
+"$M" run --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" -o loop.rate=50 \
+  -o kiosk.checkpoint_s=0 --stats "$TMP/t.jsonl" 2>"$TMP/t.err" &
+pid=$!
+for _ in $(seq 200); do
+  n=$(grep -o '"iterations":[0-9]*' "$TMP/t.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
+  [ "${n:-0}" -ge 5 ] && break
+  sleep 0.1
+done
+kill -TERM $pid # twice, as `timeout` or an impatient supervisor does: the handler stays
+kill -TERM $pid
+wait $pid
+code=$?
+saved=$(grep -o 'saved iteration [0-9]*' "$TMP/t.err" | cut -d' ' -f3)
+check '[ "$code" -eq 0 ] && [ "${saved:-0}" -ge 5 ] && [ "$saved" = "$(final_iterations "$TMP/t.jsonl")" ]' \
+  "SIGTERM: exit $code, saved '${saved:-}', want 0 and the final iteration: $(cat "$TMP/t.err")"
+expect_ok "$M" run --headless --iterations 1 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/t2.jsonl"
+check '[ "$(final_iterations "$TMP/t2.jsonl")" = "$((saved + 1))" ]' \
+  "after SIGTERM at $saved the next run ended at $(final_iterations "$TMP/t2.jsonl")"
+
+# ---- periodic checkpoints while running (kiosk.checkpoint_s) ------------------------------
+rm -rf "$TMP/state"
+"$M" run --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" -o loop.rate=50 \
+  -o kiosk.checkpoint_s=0.2 2>"$TMP/p.err" &
+pid=$!
+for _ in $(seq 200); do [ -s "$TMP/state/mnemo.state" ] && break; sleep 0.1; done
+check '[ -s "$TMP/state/mnemo.state" ]' "no periodic checkpoint within 20 s: $(cat "$TMP/p.err")"
+kill -TERM $pid
+wait $pid
+
+# ---- a corrupt checkpoint: one warning naming it, a fresh start ---------------------------
+printf 'garbage' | dd of="$TMP/state/mnemo.state" bs=1 seek=300 conv=notrunc 2>/dev/null
+expect_ok "$M" run --headless --iterations 4 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/c.jsonl"
+check 'grep -q "warning: ignoring the checkpoint $TMP/state/mnemo.state: checksum mismatch" "$TMP/err"' \
+  "corrupt file: no warning naming it: $(cat "$TMP/err")"
+check '[ "$(final_iterations "$TMP/c.jsonl")" = 4 ]' "corrupt file: the piece did not start fresh"
+
+# ---- a folder that cannot be made: one warning, the piece goes on -------------------------
+touch "$TMP/a_file"
+expect_ok "$M" run --headless --iterations 30 "${SMALL[@]}" -o kiosk.state_dir="$TMP/a_file/x" \
+  -o kiosk.checkpoint_s=0.01 --stats "$TMP/u.jsonl"
+check '[ "$(grep -c "warning: cannot save" "$TMP/err")" -eq 1 ] && grep -q "kiosk.state_dir" "$TMP/err"' \
+  "unwritable folder: want one warning naming kiosk.state_dir: $(cat "$TMP/err")"
+check '[ "$(final_iterations "$TMP/u.jsonl")" = 30 ]' "unwritable folder: the piece stopped"
+
+# ---- backend faults (MNEMO_FAULT, backend.h): run 21 is iteration 11's painter -------------
+rm -rf "$TMP/state"
+MNEMO_FAULT=backend:transient@21 expect_ok "$M" run --headless --iterations 30 "${SMALL[@]}" \
+  --stats "$TMP/f1.jsonl"
+check '[ "$(final_iterations "$TMP/f1.jsonl")" = 30 ] && [ "$(grep -c retrying "$TMP/err")" -eq 1 ]' \
+  "transient fault: want 30 iterations and one retry: $(cat "$TMP/err")"
+check 'grep -q "iteration 11 failed (painter: [a-z]* backend: injected transient fault at run 21" "$TMP/err" && grep -q "iteration 11 ran after 1 failed try" "$TMP/err"' \
+  "transient fault: the log does not name iteration 11: $(cat "$TMP/err")"
+
+MNEMO_FAULT=backend:sticky@21 "$M" run --headless --iterations 30 "${SMALL[@]}" "${STATE[@]}" \
+  --stats "$TMP/f2.jsonl" >"$TMP/out" 2>"$TMP/err"
+code=$?
+check '[ "$code" -eq 75 ]' "sticky fault: exit $code, want 75: $(cat "$TMP/err")"
+check 'grep -q "saved iteration 10 to $TMP/state/mnemo.state" "$TMP/err" && ! grep -q retrying "$TMP/err"' \
+  "sticky fault: want iteration 10 saved and no retry: $(cat "$TMP/err")"
+check 'grep -q "^mnemo: .*injected sticky fault at run 21.*exit code 75" "$TMP/err"' \
+  "sticky fault: no error line naming the fault and the exit code: $(cat "$TMP/err")"
+expect_ok "$M" run --headless --iterations 5 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/f3.jsonl"
+check '[ "$(final_iterations "$TMP/f3.jsonl")" = 15 ]' \
+  "after the sticky fault the next run should resume at 10 and end at 15: $(tail -n1 "$TMP/f3.jsonl")"
+
+# The same in a headless recording: the frames so far stay, the state is saved, exit 75.
+rm -rf "$TMP/state"
+MNEMO_FAULT=backend:sticky@9 "$M" run --headless --frames 20 --out "$TMP/rec" "${SMALL[@]}" \
+  "${STATE[@]}" >"$TMP/out" 2>"$TMP/err"
+code=$?
+check '[ "$code" -eq 75 ] && grep -q "saved iteration 4 " "$TMP/err" && [ -f "$TMP/rec/frame_000004.png" ]' \
+  "sticky fault while recording: exit $code, want 75, iteration 4 saved, 4 frames: $(cat "$TMP/err")"
+
+expect_fail 1 "backend:sticky@N" env MNEMO_FAULT=backend:sticky@soon \
+  "$M" run --headless --iterations 3 "${SMALL[@]}"
+
+finish
