@@ -1,6 +1,7 @@
 #include "params.h"
 
 #include "midi_map.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <math.h>
@@ -185,6 +186,13 @@ static const struct param_def table[] = {
             "seconds between checkpoints of the loop into kiosk.state_dir; 0 = only at exit"),
     P_STR("kiosk.state_dir", kiosk.state_dir, "", RESTART,
           "folder of the loop's checkpoint, restored at start so a restart continues the piece; empty = none, or $STATE_DIRECTORY under systemd"),
+    P_TEXT("kiosk.hours", kiosk.hours, "", SETUP, schedule_check,
+           "opening hours on the local wall clock, e.g. \"mon-fri 10:00-18:00; sat,sun 11:00-13:00 "
+           "14:00-17:00\"; days not named are closed; fri 20:00-02:00 runs past midnight; "
+           "empty = always open"),
+    P_ENUM("kiosk.closed", kiosk.closed, "black|dpms", "black", SETUP,
+           "outside kiosk.hours the loop idles and the screens show black, or with dpms are "
+           "powered off (X11 DPMS; black where there is none)"),
 };
 /* clang-format on */
 

@@ -38,6 +38,7 @@ enum present_fit { FIT_FIT, FIT_FILL, FIT_STRETCH };
 enum present_filter { FILTER_CATMULL_ROM, FILTER_LANCZOS3, FILTER_BILINEAR };
 enum present_rotate { ROTATE_0, ROTATE_90, ROTATE_180, ROTATE_270 }; /* quarter turns */
 enum present_interpolate { INTERPOLATE_CROSSFADE, INTERPOLATE_CUT };
+enum kiosk_closed { KIOSK_CLOSED_BLACK, KIOSK_CLOSED_DPMS };
 
 struct params {
     struct {
@@ -102,6 +103,8 @@ struct params {
     struct {
         float checkpoint_s;
         char state_dir[PARAM_STRING_MAX];
+        char hours[PARAM_STRING_MAX]; /* opening hours (schedule.h); "" = always open */
+        int32_t closed;               /* enum kiosk_closed */
     } kiosk;
 };
 

@@ -13,6 +13,8 @@
 
 /* Longest single sleep while pacing, so a stop request is seen promptly. */
 #define SLEEP_SLICE_S 0.02
+/* How often a paused loop thread looks up (stop, resume, parameters, --stats lines). */
+#define PAUSED_SLICE_S 0.05
 
 struct slot {
     uint64_t iteration;
@@ -31,6 +33,7 @@ struct piece {
     struct stats_display display;
     pthread_t thread;
     atomic_bool stop, failed, reseed;
+    atomic_bool pause, idle; /* asked for by the presenter; taken by the loop thread */
     struct slot slots[3];
     unsigned back, front;
     atomic_uint middle;
@@ -72,6 +75,16 @@ static void params_take(struct piece *pc)
     pthread_mutex_unlock(&pc->params_lock);
     loop_set_params(pc->L, &p);
     pc->applied_version = v;
+}
+
+void piece_set_paused(struct piece *pc, bool paused)
+{
+    atomic_store(&pc->pause, paused);
+}
+
+bool piece_paused(const struct piece *pc)
+{
+    return atomic_load(&((struct piece *)pc)->idle);
 }
 
 void piece_request_reseed(struct piece *pc)
@@ -128,10 +141,12 @@ static void *loop_thread(void *arg)
     uint64_t rate_at = 0;
     while (!atomic_load(&pc->stop)) {
         params_take(pc);
-        if (atomic_exchange(&pc->reseed, false))
+        bool paused = atomic_load(&pc->pause);
+        atomic_store(&pc->idle, paused); /* every iteration before this one is published */
+        if (!paused && atomic_exchange(&pc->reseed, false))
             guard_request_reseed(&pc->L->guard);
         double start = stats_now();
-        if (!iterate(pc, &failures)) {
+        if (!paused && !iterate(pc, &failures)) {
             atomic_store(&pc->failed, true);
             break;
         }
@@ -141,7 +156,9 @@ static void *loop_thread(void *arg)
         if (pc->stats)
             stats_tick(pc->stats, pc->L, (int64_t)atomic_load(&pc->display.frames), false);
         float rate = pc->L->p.loop.rate;
-        if (rate > 0)
+        if (paused) /* no model runs: the GPU idles until piece_set_paused(false) */
+            pace(pc, start + PAUSED_SLICE_S);
+        else if (rate > 0)
             pace(pc, start + 1.0 / rate);
     }
     return NULL;
@@ -168,7 +185,8 @@ static int slots_alloc(struct piece *pc, struct error *err)
     return 0;
 }
 
-struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err)
+static struct piece *piece_launch(struct loop *L, struct stats *stats, bool paused,
+                                  struct error *err)
 {
     struct piece *pc = calloc(1, sizeof *pc);
     if (!pc) {
@@ -182,6 +200,7 @@ struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err
     atomic_init(&pc->middle, 1);
     pc->front = 2;
     pc->pending = L->p;
+    atomic_init(&pc->pause, paused);
     pthread_mutex_init(&pc->params_lock, NULL);
     if (stats)
         stats->display = &pc->display;
@@ -196,6 +215,16 @@ struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err
         return NULL;
     }
     return pc;
+}
+
+struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err)
+{
+    return piece_launch(L, stats, false, err);
+}
+
+struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct error *err)
+{
+    return piece_launch(L, stats, true, err);
 }
 
 bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame *f)

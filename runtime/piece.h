@@ -39,6 +39,9 @@ struct piece;
  * by the loop thread between iterations. The first frame is published after the first
  * iteration. */
 struct piece *piece_start(struct loop *L, struct stats *stats, struct error *err);
+/* The same, paused from the first moment (closed hours at start: not one iteration runs
+ * until piece_set_paused(pc, false)). */
+struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct error *err);
 
 /* The newest published frame if it is newer than `after_iteration`: returns true and
  * fills *f; false when nothing newer exists yet. Never blocks. One reader only. */
@@ -47,6 +50,17 @@ bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame
 /* Hands a new parameter set to the loop thread (live ones take effect between two
  * iterations). Thread-safe; blocks only for a struct copy. */
 void piece_set_params(struct piece *pc, const struct params *p);
+
+/* Closed hours (kiosk.hours): while paused the loop thread runs no iteration (no model,
+ * the GPU idles); it wakes every 50 ms to take parameters, write --stats lines (iterations
+ * standing still) and see a stop, so piece_stop still joins at once. Unpausing continues
+ * the same iteration sequence where it stopped. An iteration running when the pause is
+ * asked for finishes (and is published) first. Thread-safe. */
+void piece_set_paused(struct piece *pc, bool paused);
+/* True once the loop thread has taken the pause: no iteration runs, every finished one is
+ * published. False while it runs, and between a pause asked for and taken (an iteration
+ * still finishing, or a loop thread stuck in one). */
+bool piece_paused(const struct piece *pc);
 
 /* A fresh seed sketch at the next iteration (a key, OSC /mnemo/reseed). Thread-safe. */
 void piece_request_reseed(struct piece *pc);

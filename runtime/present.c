@@ -57,6 +57,7 @@ struct presenter {
     double fps_since, last_frame_end;
     size_t selected; /* HUD: index of the parameter being tuned */
     struct hooks hooks;
+    struct hours hours; /* kiosk.hours: closed = loop paused, screens black, slow frames */
     bool quit;
 };
 
@@ -257,13 +258,14 @@ static void window_draw(struct presenter *P, int i, float t, bool last)
     glViewport(0, 0, w, h);
     glClearColor(0, 0, 0, 1);
     glClear(GL_COLOR_BUFFER_BIT);
-    if (P->to_iteration || P->hooks.pattern) { /* black until the first portrait */
+    bool black = P->hours.closed || (!P->to_iteration && !P->hooks.pattern);
+    if (!black) { /* black until the first portrait, and while closed */
         struct view v[2];
         int n = gl_views(win->layout < 0 ? P->cur.present.layout : win->layout, w, h, v);
         for (int k = 0; k < n; k++)
             gl_draw_view(&P->gl, &v[k], &P->cur, P->frames);
     }
-    if (i == 0 && P->cur.present.hud) {
+    if (i == 0 && P->cur.present.hud && !P->hours.closed) {
         char text[512];
         hud_text(P, text, sizeof text);
         hud_draw(&P->gl, text, w, h);
@@ -554,18 +556,22 @@ static void sleep_until(double t)
 
 static double frame_interval(const struct presenter *P)
 {
+    if (P->hours.closed)
+        return 1.0 / HOURS_CLOSED_FPS;
     return P->vsync ? 1.0 / P->refresh_hz : 1.0 / P->cur.present.fps;
 }
 
-/* Without vsync the swap returns at once: wait out the rest of the frame ourselves. */
+/* Without vsync the swap returns at once: wait out the rest of the frame ourselves; while
+ * closed, whatever the vsync, so the GPU idles. */
 static void frame_end(struct presenter *P, double start)
 {
     double interval = frame_interval(P);
-    if (!P->vsync)
+    if (!P->vsync || P->hours.closed)
         sleep_until(start + interval);
     double now = stats_now();
     struct stats_display *s = piece_display(P->piece);
-    if (P->frames > 2 && now - P->last_frame_end > DROP_FACTOR * interval)
+    bool paced = P->frames > 2 && !P->hours.changed; /* opening ends a slow frame */
+    if (paced && now - P->last_frame_end > DROP_FACTOR * interval)
         atomic_fetch_add(&s->dropped, 1);
     P->last_frame_end = now;
     P->frames++;
@@ -604,17 +610,19 @@ static void frame(struct presenter *P)
 {
     double start = stats_now();
     params_follow(P);
+    bool closed = hours_update(&P->hours, &P->cur, P->piece, P->win[0].sdl, start);
     frame_take(P, start);
     float t = fade_t(P, start);
     bool last = last_frame(P, t);
-    gl_mix(&P->gl, t);
+    if (!closed)
+        gl_mix(&P->gl, t);
     for (int i = 0; i < P->nwin; i++)
         window_draw(P, i, t, last);
     if (last)
         P->quit = true;
     frame_end(P, start);
-    if (P->to_iteration > 0)
-        kiosk_ready(); /* the first portrait is on screen */
+    if (P->to_iteration > 0 || closed)
+        kiosk_ready(); /* the first portrait is on screen, or closed hours' black */
     kiosk_count(KIOSK_PRESENTER, P->frames);
     kiosk_freeze_point(KIOSK_PRESENTER, P->frames);
 }
@@ -736,10 +744,13 @@ int present_run(struct loop *L, struct stats *stats, struct control *ctl,
         return wait > 0 ? 0 : -1;
     }
     int rc = windows_open(P, err);
-    if (rc == 0 && !(P->piece = piece_start(L, stats, err)))
+    bool closed = rc == 0 && hours_closed_now(&P->cur); /* then not one iteration runs */
+    if (rc == 0 && !(P->piece = (closed ? piece_start_paused : piece_start)(L, stats, err)))
         rc = -1;
     if (rc == 0)
         rc = frames_run(P, stop, err);
+    if (P->nwin)
+        hours_end(&P->hours, P->win[0].sdl);
     struct error stop_err;
     if (piece_stop(P->piece, &stop_err) && rc == 0) {
         *err = stop_err;

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "params.h"
+#include "schedule.h"
 
 #include <GL/glew.h>
 #include <stdbool.h>
@@ -95,5 +96,48 @@ void hud_draw(struct gl_state *g, const char *lines, int32_t win_w, int32_t win_
 /* The 5x7 glyph of c (upper-cased; unknown characters blank): 7 rows, low 5 bits each,
  * bit 4 the leftmost column. Exposed for tests. */
 const uint8_t *hud_glyph(char c);
+
+/* ---- opening hours (present_hours.c, present_dpms.c) ---------------------------------- */
+
+struct piece;
+struct SDL_Window;
+
+/* Frame rate while closed: black frames, little work for the GPU, and a frame loop that
+ * still makes progress (a watchdog sees it alive). */
+#define HOURS_CLOSED_FPS 4
+
+/* Screens powered down through X11 DPMS (present_dpms.c). */
+struct dpms {
+    bool off;         /* we forced the screens off */
+    bool was_enabled; /* DPMS was enabled before we touched it (restored on power-up) */
+};
+
+/* Powers the screens of w's X display down (on = false) or back up. -1 with err saying why
+ * where it cannot (no libXext in this build, not X11, no DPMS in the X server, refused);
+ * never fails otherwise, never exits (X errors are caught). */
+int dpms_power(struct dpms *d, struct SDL_Window *w, bool on, struct error *err);
+
+struct hours {
+    struct schedule schedule;
+    char text[PARAM_STRING_MAX]; /* the kiosk.hours schedule was parsed from */
+    int32_t mode;                /* enum kiosk_closed in force */
+    bool parsed, announced;
+    bool closed;      /* outside the hours now: piece paused, screens black */
+    bool changed;     /* closed changed at the last hours_update (pacing skips a frame) */
+    bool dpms_failed; /* DPMS was tried and is not available: logged once, black instead */
+    struct dpms dpms;
+    double next_check_s; /* stats_now() at which the clock is looked at again */
+    double dpms_again_s; /* ... and DPMS off is asserted again (a touch may wake a screen) */
+};
+
+/* Once per frame: looks at the clock (schedule_now) at most once a second, and at once
+ * when kiosk.hours or kiosk.closed changed; on a change logs the new state once, pauses or
+ * resumes the piece, powers the screens of window w down or up. Returns h->closed. */
+bool hours_update(struct hours *h, const struct params *p, struct piece *pc, struct SDL_Window *w,
+                  double now_s);
+/* Whether p's hours are closed now: at start, so that the piece starts paused then. */
+bool hours_closed_now(const struct params *p);
+/* Screens back on (if DPMS put them off) before the windows go. */
+void hours_end(struct hours *h, struct SDL_Window *w);
 
 #endif

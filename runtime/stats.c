@@ -78,10 +78,11 @@ void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool fina
             (unsigned long long)s->params_version, (double)L->p.perturb.noise);
     if (s->display)
         fprintf(
-            s->out, ",\"display_frames\":%llu,\"display_fps\":%.2f,\"dropped\":%llu",
+            s->out, ",\"display_frames\":%llu,\"display_fps\":%.2f,\"dropped\":%llu,\"closed\":%s",
             (unsigned long long)atomic_load_explicit(&s->display->frames, memory_order_relaxed),
             atomic_load_explicit(&s->display->fps_x100, memory_order_relaxed) / 100.0,
-            (unsigned long long)atomic_load_explicit(&s->display->dropped, memory_order_relaxed));
+            (unsigned long long)atomic_load_explicit(&s->display->dropped, memory_order_relaxed),
+            atomic_load_explicit(&s->display->closed, memory_order_relaxed) ? "true" : "false");
     fprintf(s->out, ",\"rss_kib\":%ld,\"backend\":\"%s\"%s}\n", stats_rss_kib(), loop_backend(L),
             final ? ",\"final\":true" : "");
     fflush(s->out);

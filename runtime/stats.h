@@ -3,7 +3,8 @@
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
  * uses it now (so a live change shows), resident memory, backend; with a presenter also
- * display frames, display fps and dropped display frames. Written from the thread that
+ * display frames, display fps, dropped display frames and whether the kiosk is closed
+ * (kiosk.hours). Written from the thread that
  * drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
@@ -21,6 +22,7 @@ struct stats_display {
     _Atomic uint64_t frames;   /* presented */
     _Atomic uint64_t dropped;  /* frames that came later than 1.5 frame intervals */
     _Atomic uint32_t fps_x100; /* presented frames per second over the last second, x100 */
+    atomic_bool closed;        /* outside kiosk.hours: the loop paused, the screens black */
 };
 
 struct stats {

@@ -36,10 +36,13 @@ static void other_value(const struct param_def *def, char *buf, size_t size)
         snprintf(buf, size, "%s", strrchr(def->choices, '|') + 1);
         break;
     case PARAM_STRING:
-        snprintf(buf, size, "%s",
-                 def->check ? "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; cc=7 "
-                              "param=loop.blend channel=2"
-                            : "some dir/a \"quoted\" file.png");
+        if (strcmp(def->name, "kiosk.hours") == 0) /* checked: opening hours */
+            snprintf(buf, size, "mon-fri 10:00-18:00; sat,sun 11:00-13:00 14:00-17:00");
+        else
+            snprintf(buf, size, "%s",
+                     def->check ? "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; cc=7 "
+                                  "param=loop.blend channel=2"
+                                : "some dir/a \"quoted\" file.png");
         break;
     }
 }

@@ -14,6 +14,7 @@ packages=(
   liblo-dev liblo-tools                   # OSC control (runtime/osc.c); oscsend for tests
   libasound2-dev                          # MIDI control (runtime/control_midi.c), ALSA sequencer
   libsdl2-dev libglew-dev libegl-dev libgl-dev   # the presenter (runtime/present*.c)
+  libxext-dev                             # kiosk.closed = dpms: screens off via X11 DPMS
   libgl1-mesa-dri libegl-mesa0            # Mesa's software GL (llvmpipe) when no GPU driver
   xvfb xauth                              # display tests under a virtual X server
   dpkg-dev file                           # make deb: CPack's dpkg-shlibdeps, file
