@@ -130,8 +130,10 @@ if MNEMO_PRESENT_SNAPSHOT_MID=1 present 30 "$TMP/mid.png" -o present.grain=0 -o 
     awk '{ printf "%.1f %.2f", $3 / $1, $2 / $1 }')
   read -r dfps itps <<<"$rates"
   echo "   display $dfps fps, loop $itps it/s over the run"
-  le 15 "$dfps" && le "$itps" 2.5 && passed=$((passed + 1)) ||
-    fail "presenter did not keep presenting with a slow loop: $final"
+  # behaviour, not speed: many frames per iteration (30 fps over 2 it/s would be 15; a
+  # presenter that waited for the loop would show about 1), and the loop kept its rate
+  awk -v d="$dfps" -v i="$itps" 'BEGIN { exit !(d >= 4 * i) }' && le "$itps" 2.5 &&
+    passed=$((passed + 1)) || fail "presenter did not keep presenting with a slow loop: $final"
 else
   fail "pacing run failed: $(tail -n3 "$TMP/log")"
 fi
