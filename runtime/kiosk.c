@@ -92,7 +92,7 @@ static double watchdog_read(void)
 
 /* ---- the thread -------------------------------------------------------------------- */
 
-/* The part that has been silent longest among those needed, if one is over the limit. */
+/* A needed part silent for longer than the limit, or -1. */
 static int part_silent(double limit_s, double *silent_s)
 {
     uint64_t now = now_ms();
@@ -161,7 +161,7 @@ static void *watchdog_thread(void *arg)
     pthread_mutex_lock(&K.lock);
     while (!K.quit) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until); /* the condition waits on this clock */
         double at = (double)until.tv_sec + (double)until.tv_nsec * 1e-9 + period;
         until.tv_sec = (time_t)at;
         until.tv_nsec = (long)((at - (double)until.tv_sec) * 1e9);
@@ -214,6 +214,14 @@ int kiosk_start(unsigned needs, struct error *err)
     if (K.fd < 0 || needs == 0)
         return 0; /* nothing to notify, or a relay (--supervise) that pings for its child */
     K.quit = false;
+    /* A kiosk's wall clock jumps (NTP at boot, a technician setting it): a wait on it
+     * could last hours and starve the watchdog. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_destroy(&K.wake);
+    pthread_cond_init(&K.wake, &attr);
+    pthread_condattr_destroy(&attr);
     if (pthread_create(&K.thread, NULL, watchdog_thread, NULL) != 0)
         return error_set(err, "cannot start the watchdog thread");
     K.thread_on = true;
