@@ -2,6 +2,7 @@
 #include "checkpoint_internal.h"
 
 #include "fault.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,13 +51,6 @@ void ckpt_log(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* ---- the atomic write ----------------------------------------------------------------- */
@@ -215,7 +209,7 @@ void checkpoint_offer(struct checkpoint *ck)
     float every = ck->L->p.kiosk.checkpoint_s;
     if (every <= 0)
         return;
-    double now = now_s();
+    double now = stats_now();
     if (now - ck->last_offer_s < every || atomic_load(&ck->busy))
         return; /* not due, or the writer is still at the last one: next time */
     snapshot_take(ck);
@@ -450,7 +444,7 @@ struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
              err.msg);
         ck->failing = true;
     }
-    ck->last_offer_s = now_s();
+    ck->last_offer_s = stats_now();
     L->checkpoint = ck;
     return ck;
 }

@@ -2,6 +2,7 @@
 #include "kiosk.h"
 
 #include "log.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -48,9 +49,7 @@ static struct {
 
 static uint64_t now_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+    return (uint64_t)(stats_now() * 1000.0);
 }
 
 int kiosk_notify(const char *message)
@@ -148,16 +147,11 @@ static void tick(double dt)
     kiosk_notify(msg);
 }
 
-static double mono_s(void)
-{
-    return (double)now_ms() * 1e-3;
-}
-
 static void *watchdog_thread(void *arg)
 {
     (void)arg;
     double period = K.watchdog_s > 0 ? K.watchdog_s / 2 : STATUS_PERIOD_S;
-    K.last_wake_s = mono_s();
+    K.last_wake_s = stats_now();
     pthread_mutex_lock(&K.lock);
     while (!K.quit) {
         struct timespec until;
@@ -168,7 +162,7 @@ static void *watchdog_thread(void *arg)
         if (pthread_cond_timedwait(&K.wake, &K.lock, &until) != ETIMEDOUT || K.quit)
             continue;
         pthread_mutex_unlock(&K.lock);
-        double now = mono_s();
+        double now = stats_now();
         tick(now - K.last_wake_s);
         K.last_wake_s = now;
         pthread_mutex_lock(&K.lock);

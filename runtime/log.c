@@ -1,6 +1,8 @@
 /* log.c — see log.h. */
 #include "log.h"
 
+#include "stats.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +16,6 @@ static bool journal;
 static double tokens = LOG_BURST, refilled_at;
 static unsigned long dropped_since, dropped_total;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* systemd sets JOURNAL_STREAM="<dev>:<inode>" of the stream it connected; it is ours only
  * while stderr is still that stream (a child may have been redirected since). */
 static void journal_detect(void)
@@ -30,7 +25,7 @@ static void journal_detect(void)
     struct stat st;
     journal = v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
               (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
-    refilled_at = now_s();
+    refilled_at = stats_now();
 }
 
 bool log_to_journal(void)
@@ -42,7 +37,7 @@ bool log_to_journal(void)
 /* Under log_lock: may one more line go out now? */
 static bool bucket_take(void)
 {
-    double now = now_s();
+    double now = stats_now();
     tokens += (now - refilled_at) * LOG_RATE;
     if (tokens > LOG_BURST)
         tokens = LOG_BURST;

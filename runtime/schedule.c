@@ -2,6 +2,8 @@
 #define _DEFAULT_SOURCE /* tm_gmtoff */
 #include "schedule.h"
 
+#include "stats.h"
+
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -257,13 +259,6 @@ static struct {
     double speed, start_s;
 } test_clock;
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void test_clock_read(void)
 {
     const char *v = getenv("MNEMO_TEST_TIME");
@@ -280,7 +275,7 @@ static void test_clock_read(void)
     }
     test_clock.epoch = (time_t)epoch;
     test_clock.speed = speed;
-    test_clock.start_s = monotonic_s();
+    test_clock.start_s = stats_now();
     test_clock.on = true;
 }
 
@@ -291,7 +286,7 @@ time_t schedule_now(void)
     pthread_once(&test_clock_once, test_clock_read);
     if (!test_clock.on)
         return time(NULL);
-    return test_clock.epoch + (time_t)((monotonic_s() - test_clock.start_s) * test_clock.speed);
+    return test_clock.epoch + (time_t)((stats_now() - test_clock.start_s) * test_clock.speed);
 }
 
 void schedule_set_clock(time_t (*fn)(void))

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "kiosk.h"
 #include "log.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -62,13 +63,6 @@ static void on_sup_hup(int sig)
 {
     (void)sig;
     sup_hup = 1;
-}
-
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* ---- the notify socket ------------------------------------------------------------- */
@@ -125,7 +119,7 @@ static void message_take(struct child *c, char *text)
             log_line(LOG_NOTICE, "supervise: the piece is running (pid %ld)", (long)c->pid);
         }
         if (strcmp(line, "READY=1") == 0 || strcmp(line, "WATCHDOG=1") == 0)
-            c->last_ping_s = mono_s();
+            c->last_ping_s = stats_now();
         if (strcmp(line, "READY=1") == 0 || strcmp(line, "WATCHDOG=1") == 0 ||
             strncmp(line, "STATUS=", 7) == 0)
             kiosk_notify(line);
@@ -179,8 +173,8 @@ static int child_end(struct child *c, int sig)
 {
     kill(c->pid, sig);
     int status = 0;
-    for (double until = mono_s() + STOP_GRACE_S; waitpid(c->pid, &status, WNOHANG) == 0;) {
-        if (mono_s() > until) {
+    for (double until = stats_now() + STOP_GRACE_S; waitpid(c->pid, &status, WNOHANG) == 0;) {
+        if (stats_now() > until) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &status, 0);
             break;
@@ -208,13 +202,13 @@ static int child_watch(struct supervisor *S, struct child *c)
             sup_hup = 0;
             kill(c->pid, SIGHUP);
         }
-        const char *why = child_verdict(S, c, mono_s());
+        const char *why = child_verdict(S, c, stats_now());
         if (why) {
             /* SIGTERM first: a piece that can still stop saves its state on the way out */
             log_line(LOG_ERR,
                      "supervise: %s for %.1f s from pid %ld: killing it (SIGTERM, SIGKILL "
                      "after %.0f s)",
-                     why, mono_s() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
+                     why, stats_now() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
                      STOP_GRACE_S);
             return child_end(c, SIGTERM);
         }
@@ -235,7 +229,7 @@ static void status_describe(int status, char *buf, size_t size)
 /* Sleeps the backoff unless stopped; false when stopped. */
 static bool backoff_sleep(double s)
 {
-    for (double until = mono_s() + s; mono_s() < until;) {
+    for (double until = stats_now() + s; stats_now() < until;) {
         if (sup_stop)
             return false;
         poll(NULL, 0, 20);
@@ -256,7 +250,7 @@ static int supervise_loop(struct supervisor *S)
 {
     double backoff = BACKOFF_MIN_S;
     for (unsigned starts = 1;; starts++) {
-        struct child c = {.started_s = mono_s()};
+        struct child c = {.started_s = stats_now()};
         c.last_ping_s = c.started_s;
         if ((c.pid = child_spawn(S)) < 0) {
             log_line(LOG_ERR, "supervise: fork failed (%s)", strerror(errno));
@@ -267,7 +261,7 @@ static int supervise_loop(struct supervisor *S)
             return CLI_OK; /* stopped by SIGTERM/SIGINT */
         if (exit_is_final(status))
             return WEXITSTATUS(status);
-        double ran = mono_s() - c.started_s;
+        double ran = stats_now() - c.started_s;
         backoff = ran >= HEALTHY_AFTER_S ? BACKOFF_MIN_S : backoff;
         char why[128];
         status_describe(status, why, sizeof why);

@@ -12,6 +12,7 @@
  *     device at once, on every backend, with no retries.
  * Links with --wrap=malloc/calloc/realloc (tests/checkpoint.cmake) to count the offering
  * thread's allocations. */
+#include "alloc_count.h" /* thread_allocations: the writer may allocate, the loop not */
 #include "backend.h"
 #include "check.h"
 #include "checkpoint.h"
@@ -27,30 +28,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- allocations per thread (the writer thread may allocate; the loop's must not) ---- */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-static _Thread_local long thread_allocations;
-void *__wrap_malloc(size_t n)
-{
-    thread_allocations++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t size)
-{
-    thread_allocations++;
-    return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    thread_allocations++;
-    return __real_realloc(p, n);
-}
 
 static struct error err;
 static char dir[256];      /* this run's kiosk.state_dir */
