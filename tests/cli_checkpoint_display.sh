@@ -5,20 +5,8 @@
 #   cli_checkpoint_display.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 
-command -v Xvfb >/dev/null || { echo "skipped: no Xvfb (apt-get install xvfb)"; exit 77; }
-for n in $(seq 0 20); do # a free display number
-  d=$((100 + (RANDOM % 400)))
-  [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
-done
-Xvfb ":$d" -screen 0 640x360x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-XVFB=$!
-trap 'kill $XVFB 2>/dev/null; wait $XVFB 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && break; sleep 0.1; done
-[ -e "/tmp/.X11-unix/X$d" ] || { echo "skipped: Xvfb did not start: $(cat "$TMP/xvfb.log")"; exit 77; }
-export DISPLAY=":$d"
-# Mesa's GL driver is dlclose()d at exit: LeakSanitizer cannot blame its allocations (see
-# present_display.sh); leaks are checked by the unit and headless tests.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+source "$(dirname "$0")/xvfb_lib.sh"
+xvfb_open 640x360
 
 SMALL=(-o "loop.painter=$DATA/unet_bn.onnx" -o "loop.sketcher=$DATA/resnet_in_op13.onnx"
   -o loop.size=64 --backend cpu --windowed -o present.width=320 -o present.height=180

@@ -9,16 +9,6 @@ LISTEN="$(dirname "$M")/tests/notify_listen"
 SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
        -o loop.size=64)
 
-# wait_for FILE PATTERN SECONDS: true once FILE has a line matching PATTERN.
-wait_for() {
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # ---- notify: READY once, STATUS with it/s, pings every half interval, STOPPING ----------
 "$LISTEN" "$TMP/n1" 60 >"$TMP/n1.log" &
 listener=$!

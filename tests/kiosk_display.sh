@@ -7,34 +7,12 @@
 source "$(dirname "$0")/cli_lib.sh"
 LISTEN="$(dirname "$MNEMO")/tests/notify_listen"
 
-command -v Xvfb >/dev/null || { echo "skipped: no Xvfb (apt-get install xvfb)"; exit 77; }
-for n in $(seq 0 20); do # a free display number
-  d=$((100 + (RANDOM % 400)))
-  [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
-done
-xvfb_start() {
-  Xvfb ":$d" -screen 0 640x360x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-  XVFB=$!
-  for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && return 0; sleep 0.1; done
-  return 1
-}
-xvfb_start || { echo "skipped: Xvfb did not start: $(cat "$TMP/xvfb.log")"; exit 77; }
-trap 'kill $XVFB 2>/dev/null; wait $XVFB 2>/dev/null; rm -rf "$TMP"' EXIT
-export DISPLAY=":$d"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" # Mesa: see present_display.sh
+source "$(dirname "$0")/xvfb_lib.sh"
+xvfb_open 640x360
 
 SMALL=(-o "loop.painter=$DATA/unet_bn.onnx" -o "loop.sketcher=$DATA/resnet_in_op13.onnx"
   -o loop.size=64 --backend cpu --windowed -o present.width=320 -o present.height=180
   -o loop.rate=10)
-
-wait_for() {
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 if ! MNEMO_PRESENT_EXIT_AFTER=2 timeout 60 "$MNEMO" run "${SMALL[@]}" >"$TMP/probe" 2>&1; then
   echo "skipped: no usable GL under Xvfb: $(tail -n1 "$TMP/probe")"

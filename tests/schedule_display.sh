@@ -10,21 +10,8 @@
 source "$(dirname "$0")/cli_lib.sh"
 TOOL="$(dirname "$MNEMO")/tests/png_tool"
 
-command -v Xvfb >/dev/null || { echo "skipped: no Xvfb (apt-get install xvfb)"; exit 77; }
-for n in $(seq 0 20); do # a free display number
-  d=$((100 + (RANDOM % 400)))
-  [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
-done
-Xvfb ":$d" -screen 0 1280x720x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-XVFB=$!
-PID=
-trap 'kill $PID 2>/dev/null; kill $XVFB 2>/dev/null; wait $XVFB 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && break; sleep 0.1; done
-[ -e "/tmp/.X11-unix/X$d" ] || { echo "skipped: Xvfb did not start: $(cat "$TMP/xvfb.log")"; exit 77; }
-export DISPLAY=":$d"
-# Mesa's GL driver is dlclose()d at exit: LeakSanitizer cannot tell its allocations from
-# ours (see present_display.sh); our own are checked by the unit tests.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+source "$(dirname "$0")/xvfb_lib.sh"
+xvfb_open 1280x720
 
 # The wall clock of the tests: Berlin, Wednesday 2026-06-10, closed 10:00-10:01.
 export TZ=Europe/Berlin
@@ -115,14 +102,10 @@ printf 'kiosk = { hours = ""; };\n' >"$TMP/k.cfg"
 MNEMO_TEST_TIME="$BEFORE_10" "$MNEMO" run "${SMALL[@]}" --config "$TMP/k.cfg" \
   --stats "$TMP/live.jsonl" >"$TMP/live.log" 2>&1 &
 PID=$!
-wait_for() { # wait_for FILE "text": up to 30 s
-  for _ in $(seq 300); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
-wait_for "$TMP/live.jsonl" '"closed":false' || fail "no stats line: $(cat "$TMP/live.log")"
+wait_for "$TMP/live.jsonl" '"closed":false' 30 || fail "no stats line: $(cat "$TMP/live.log")"
 printf 'kiosk = { hours = "sat,sun 11:00-17:00"; };\n' >"$TMP/k.cfg" # closed on a Wednesday
-if wait_for "$TMP/live.log" 'closed (kiosk.hours): screens black until Sat 11:00' &&
-  wait_for "$TMP/live.jsonl" '"closed":true'; then
+if wait_for "$TMP/live.log" 'closed (kiosk.hours): screens black until Sat 11:00' 30 &&
+  wait_for "$TMP/live.jsonl" '"closed":true' 30; then
   passed=$((passed + 1))
 else
   fail "the reloaded hours did not close the kiosk: $(cat "$TMP/live.log")"
@@ -143,7 +126,7 @@ AFTER_10=$(date -d '2026-06-10 10:00:05' +%s) # closed until 10:01, 55 s away
 NOTIFY_SOCKET="$TMP/notify" WATCHDOG_USEC=2000000 MNEMO_TEST_TIME="$AFTER_10" \
   "$MNEMO" run "${SMALL[@]}" -o "kiosk.hours=$HOURS" --stats "$TMP/sd.jsonl" >"$TMP/sd.log" 2>&1 &
 PID=$!
-if wait_for "$TMP/notify.log" 'READY=1' && wait_for "$TMP/notify.log" 'closed until Wed 10:01'; then
+if wait_for "$TMP/notify.log" 'READY=1' 30 && wait_for "$TMP/notify.log" 'closed until Wed 10:01' 30; then
   passed=$((passed + 1))
 else
   fail "no READY or no closed STATUS in closed hours: $(cat "$TMP/notify.log" "$TMP/sd.log")"
