@@ -4,8 +4,10 @@
  * backend cannot run is refused at load with the node's name, never met at run time.
  * Knows nothing of how any backend computes. */
 #include "backend.h"
+#include "exit.h"
 
 #include "fault.h"
+#include "log.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -208,8 +210,8 @@ struct backend *backend_open(const struct graph *g, const char *name,
 #else
         const struct backend_ops *fallback = &backend_ref_ops;
 #endif
-        warn("the cuda backend could not start (%s); running on %s instead", err->msg,
-             fallback->name);
+        log_warn("the cuda backend could not start (%s); running on %s instead", err->msg,
+                 fallback->name);
         b = backend_open_ops(fallback, g, opt, err);
     }
 #endif

@@ -45,15 +45,11 @@ struct backend {
     const struct backend_ops *ops;
     /* Set (through backend_lose) when the device hit a sticky error (illegal address,
      * launch failure): the context is poisoned, nothing in this process can run on it
-     * again. The caller saves what it can and exits with MNEMO_EXIT_DEVICE_LOST so its
+     * again. The caller saves what it can and exits with MNEMO_EXIT_DEVICE_LOST (exit.h) so its
      * supervisor restarts it. */
     bool device_lost;
     char lost[ERROR_MSG_MAX]; /* why, repeated by every later backend_run */
 };
-
-/* Exit code of a process whose device was lost (see device_lost): EX_TEMPFAIL, "try
- * again": a restart is expected to work. */
-#define MNEMO_EXIT_DEVICE_LOST 75
 
 extern const struct backend_ops backend_ref_ops;
 #ifdef MNEMO_HAVE_DNNL

@@ -16,6 +16,7 @@
  *
  * fp32 only so far: the fp16 / NHWC tensor-core path is the next step (issue 6). */
 #include "backend.h"
+#include "exit.h"
 #include "cuda/cuda.h"
 
 #include <stdio.h>

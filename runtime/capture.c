@@ -1,6 +1,7 @@
 /* capture.c — recording frames: choosing PNG or video from the path, and the PNG
  * sequence writer (see capture.h). The ffmpeg side is in capture_video.c. */
 #include "capture_internal.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -222,8 +223,8 @@ int capture_png_open(struct capture *c, struct error *err)
         return -1;
     set_frame_names(c, 1);
     if (access(c->frame_path, F_OK) == 0)
-        warn("capture directory '%s' already holds frames; they are overwritten one by one",
-             c->path);
+        log_warn("capture directory '%s' already holds frames; they are overwritten one by one",
+                 c->path);
     c->fault_full_after = fault_from_env();
     return 0;
 }

@@ -1,8 +1,9 @@
 /* checkpoint.c — see checkpoint.h. */
 #include "checkpoint_internal.h"
+#include "clock.h"
 
 #include "fault.h"
-#include "stats.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,9 +148,9 @@ static int snapshot_save(struct checkpoint *ck)
     else
         rc = file_replace(ck, &err);
     if (rc && !ck->failing)
-        warn("cannot save the loop's state: %s; the piece goes on, unsaved: make room on that "
-             "disk or point kiosk.state_dir at a writable folder",
-             err.msg);
+        log_warn("cannot save the loop's state: %s; the piece goes on, unsaved: make room on that "
+                 "disk or point kiosk.state_dir at a writable folder",
+                 err.msg);
     else if (rc == 0 && ck->failing)
         ckpt_log("saving to %s works again", ck->path);
     ck->failing = rc != 0;
@@ -209,7 +210,7 @@ void checkpoint_offer(struct checkpoint *ck)
     float every = ck->L->p.kiosk.checkpoint_s;
     if (every <= 0)
         return;
-    double now = stats_now();
+    double now = clock_now();
     if (now - ck->last_offer_s < every || atomic_load(&ck->busy))
         return; /* not due, or the writer is still at the last one: next time */
     snapshot_take(ck);
@@ -329,7 +330,7 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     if (!why && !ckpt_parse(data, len, ck->plane, ck->L->guard.capacity, &ck->snap, &x))
         why = "its contents do not parse (a writer bug?)";
     if (why) {
-        warn("ignoring the checkpoint %s: %s; the piece starts fresh", ck->path, why);
+        log_warn("ignoring the checkpoint %s: %s; the piece starts fresh", ck->path, why);
         free(data);
         return false;
     }
@@ -373,8 +374,8 @@ static int models_digest(struct checkpoint *ck)
     if (ckpt_models_digest(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest,
                            &bad) == 0)
         return 0;
-    warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
-         strerror(errno));
+    log_warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
+             strerror(errno));
     return -1;
 }
 
@@ -395,7 +396,8 @@ static void fault_from_env(struct checkpoint *ck)
     if (strcmp(what, "kill_before_rename") == 0)
         ck->kill_before_rename = true;
     else
-        warn("MNEMO_FAULT: 'checkpoint:%s' is not a checkpoint fault (kill_before_rename)", what);
+        log_warn("MNEMO_FAULT: 'checkpoint:%s' is not a checkpoint fault (kill_before_rename)",
+                 what);
 }
 
 /* Everything a checkpoint needs before the loop runs: NULL, or why not ("" when said). */
@@ -420,7 +422,7 @@ struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
         return NULL;
     struct checkpoint *ck = calloc(1, sizeof *ck);
     if (!ck) {
-        warn("checkpoints off: out of memory");
+        log_warn("checkpoints off: out of memory");
         return NULL;
     }
     ck->L = L;
@@ -433,18 +435,18 @@ struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
     const char *why = setup(ck);
     if (why) {
         if (why[0])
-            warn("checkpoints off: %s", why);
+            log_warn("checkpoints off: %s", why);
         checkpoint_close(ck);
         return NULL;
     }
     struct error err;
     if (dir_make(ck->dir, &err)) {
-        warn("cannot save the loop's state: %s; the piece goes on, unsaved: create it or point "
-             "kiosk.state_dir at a writable folder",
-             err.msg);
+        log_warn("cannot save the loop's state: %s; the piece goes on, unsaved: create it or point "
+                 "kiosk.state_dir at a writable folder",
+                 err.msg);
         ck->failing = true;
     }
-    ck->last_offer_s = stats_now();
+    ck->last_offer_s = clock_now();
     L->checkpoint = ck;
     return ck;
 }

@@ -2,6 +2,7 @@
  * reading one back, its checksums (see checkpoint_internal.h for the layout). No I/O but
  * reading the model files for their digest. */
 #include "checkpoint_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -477,7 +478,7 @@ void ckpt_params_restore(const struct ckpt_extra *x, struct params *p, char *app
         }
         struct error err;
         if (param_set(p, d, value, &err)) {
-            warn("checkpoint: not restoring %s", err.msg);
+            log_warn("checkpoint: not restoring %s", err.msg);
             continue;
         }
         int n = snprintf(applied + used, applied_size - used, "%s%s=%s", used ? ", " : "", d->name,

@@ -219,7 +219,7 @@ int cli_infer(int argc, char **argv)
 {
     struct infer_args a;
     if (infer_parse(argc, argv, &a))
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     /* A .npy input says the size exactly: use it for models with a dynamic size. */
     if (cli_has_suffix(a.input, ".npy") && !a.onnx_opt.height) {
         struct tensor t;
@@ -236,13 +236,13 @@ int cli_infer(int argc, char **argv)
     struct error err = {{0}};
     if (onnx_load(&g, a.model, &a.onnx_opt, &err)) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     int rc = infer_with_graph(&g, &a, &err);
     graph_free(&g);
     if (rc) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return rc == MNEMO_EXIT_DEVICE_LOST ? rc : CLI_FAILED;
+        return rc == MNEMO_EXIT_DEVICE_LOST ? rc : MNEMO_EXIT_FAILED;
     }
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }

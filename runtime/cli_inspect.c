@@ -126,7 +126,7 @@ static int inspect_chain(const struct graph *g, const struct inspect_args *a)
     struct onnx_options opt = {0};
     if (onnx_load(&other, a->chain_model, &opt, &err)) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     char plan[512];
     int rc = chain_check(g, a->model, &other, a->chain_model, plan, sizeof plan, &err);
@@ -135,24 +135,24 @@ static int inspect_chain(const struct graph *g, const struct inspect_args *a)
     else
         fprintf(stderr, "mnemo: %s\n", err.msg);
     graph_free(&other);
-    return rc ? CLI_FAILED : CLI_OK;
+    return rc ? MNEMO_EXIT_FAILED : MNEMO_EXIT_OK;
 }
 
 int cli_inspect(int argc, char **argv)
 {
     struct inspect_args a;
     if (inspect_parse(argc, argv, &a))
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     struct graph g;
     struct error err = {{0}};
     if (onnx_load(&g, a.model, &a.onnx_opt, &err)) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     print_header(&g);
     print_onnx_ops(&g);
     print_nodes(&g);
-    int rc = a.chain_model ? inspect_chain(&g, &a) : CLI_OK;
+    int rc = a.chain_model ? inspect_chain(&g, &a) : MNEMO_EXIT_OK;
     graph_free(&g);
     return rc;
 }

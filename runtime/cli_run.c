@@ -4,6 +4,7 @@
  * --config file, then every -o name=value, then --seed and --backend. Each is validated
  * against the registry (params.c) with a message naming the file:line or the option. */
 #include "checkpoint.h"
+#include "clock.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
@@ -12,8 +13,11 @@
 #include "kiosk.h"
 #include "log.h"
 #include "present.h"
+#include "signals.h"
+#include "supervise.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,7 @@ struct run_args {
 };
 
 /* Longest sleep between two signs of life while pacing (kiosk.h's watchdog). */
-#define PACE_SLICE_NS 250000000LL
+#define PACE_SLICE_S 0.25
 
 static volatile sig_atomic_t stop_requested;
 static struct control *volatile reload_control; /* what SIGHUP reloads */
@@ -45,7 +49,7 @@ static void on_reload_signal(int sig)
     control_reload(reload_control);
 }
 
-/* SIGTERM/SIGINT stop the piece cleanly, every time (cli_signal_catch: a second SIGTERM
+/* SIGTERM/SIGINT stop the piece cleanly, every time (signal_catch: a second SIGTERM
  * during shutdown must not kill the process before it saves its state); SIGHUP reads the
  * config again (`systemctl reload`) and must never end the piece, even with nothing to
  * reload. SIGPIPE: stderr to a journal that restarted gives EPIPE, not death (ffmpeg
@@ -53,10 +57,10 @@ static void on_reload_signal(int sig)
 static void signals_install(struct control *ctl)
 {
     reload_control = ctl;
-    cli_signal_catch(SIGINT, on_stop_signal);
-    cli_signal_catch(SIGTERM, on_stop_signal);
-    cli_signal_catch(SIGHUP, ctl ? on_reload_signal : SIG_IGN);
-    cli_signal_catch(SIGPIPE, SIG_IGN);
+    signal_catch(SIGINT, on_stop_signal);
+    signal_catch(SIGTERM, on_stop_signal);
+    signal_catch(SIGHUP, ctl ? on_reload_signal : SIG_IGN);
+    signal_catch(SIGPIPE, SIG_IGN);
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -64,19 +68,19 @@ static int usage_error(const char *fmt, const char *what)
     fprintf(stderr, "mnemo run: ");
     fprintf(stderr, fmt, what);
     fprintf(stderr, "\n(see mnemo --help)\n");
-    return CLI_USAGE;
+    return MNEMO_EXIT_USAGE;
 }
 
-/* An -o, --seed or --backend into the parameters; CLI_OK or a usage error. */
+/* An -o, --seed or --backend into the parameters; MNEMO_EXIT_OK or a usage error. */
 static int override_apply(struct params *p, const char *name, const char *value)
 {
     struct error err;
     int rc = name ? params_set(p, name, value, &err) : params_set_assignment(p, value, &err);
     if (rc) {
         fprintf(stderr, "mnemo run: %s\n", err.msg);
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     }
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 static int count_parse(int64_t *count, const char *option, const char *text)
@@ -86,10 +90,10 @@ static int count_parse(int64_t *count, const char *option, const char *text)
     if (*end || n < 1 || n > 1000000000) {
         fprintf(stderr, "mnemo run: %s takes a count from 1 to 1000000000, not '%s'\n", option,
                 text);
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     }
     *count = n;
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* One option at argv[*i] that takes a value; *handled says whether it was one. */
@@ -111,7 +115,7 @@ static int value_option(struct run_args *a, int argc, char **argv, int *i, bool 
         return count_parse(&a->iterations, "--iterations", v);
     else
         *handled = false;
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* First pass: everything but -o/--seed (which apply after the config file). */
@@ -121,8 +125,8 @@ static int args_parse(struct run_args *a, int argc, char **argv)
         bool handled, bad = false;
         int rc = value_option(a, argc, argv, &i, &handled, &bad);
         if (bad)
-            return CLI_USAGE;
-        if (rc != CLI_OK || handled)
+            return MNEMO_EXIT_USAGE;
+        if (rc != MNEMO_EXIT_OK || handled)
             continue;
         const char *arg = argv[i];
         if (strcmp(arg, "--headless") == 0)
@@ -140,7 +144,7 @@ static int args_parse(struct run_args *a, int argc, char **argv)
         else
             return usage_error("unknown or incomplete option '%s'", arg);
     }
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* Second pass, after the config file: -o name=value, --seed N, --display N, --windowed and
@@ -148,7 +152,7 @@ static int args_parse(struct run_args *a, int argc, char **argv)
 static int overrides_apply(struct params *p, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
-        int rc = CLI_OK;
+        int rc = MNEMO_EXIT_OK;
         bool has_value = i + 1 < argc;
         if (strcmp(argv[i], "-o") == 0 && has_value)
             rc = override_apply(p, NULL, argv[++i]);
@@ -160,10 +164,10 @@ static int overrides_apply(struct params *p, int argc, char **argv)
             rc = override_apply(p, "present.fullscreen", "false");
         else if (strcmp(argv[i], "--fullscreen") == 0)
             rc = override_apply(p, "present.fullscreen", "true");
-        if (rc != CLI_OK)
+        if (rc != MNEMO_EXIT_OK)
             return rc;
     }
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* systemd's StateDirectory= (the installed units: /var/lib/mnemo) is where a service keeps
@@ -188,10 +192,10 @@ static int settings_load(struct params *p, const struct run_args *a, int argc, c
     struct error err;
     if (a->config && params_load_file(p, a->config, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     int rc = overrides_apply(p, argc, argv);
-    if (rc == CLI_OK)
+    if (rc == MNEMO_EXIT_OK)
         state_dir_from_systemd(p);
     return rc;
 }
@@ -201,39 +205,30 @@ static int headless_check(const struct run_args *a)
     if (!a->headless) {
         if (a->frames || a->out || a->iterations)
             return usage_error("%s", "--frames, --out and --iterations need --headless");
-        return CLI_OK; /* the presenter */
+        return MNEMO_EXIT_OK; /* the presenter */
     }
     if (a->iterations && !a->frames && !a->out)
-        return CLI_OK; /* the loop alone, nothing recorded */
+        return MNEMO_EXIT_OK; /* the loop alone, nothing recorded */
     if (!a->frames || !a->out || a->iterations)
         return usage_error("%s", "--headless needs --frames N and --out PATH (or --iterations N "
                                  "alone, to run the loop without recording)");
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* Sleeps until the next iteration's slot at loop.rate iterations per second (read every
  * time: it is live). A loop slower than the rate runs at once and does not try to catch
  * up, so a slow stretch never turns into a burst. */
-static void pace(struct timespec *next, float rate)
+static void pace(double *next, float rate)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    double now = clock_now();
     if (rate <= 0) {
         *next = now;
         return;
     }
-    long long step = (long long)(1e9 / rate);
-    long long at = (long long)next->tv_sec * 1000000000LL + next->tv_nsec + step;
-    long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-    if (at < now_ns)
-        at = now_ns;
-    next->tv_sec = (time_t)(at / 1000000000LL);
-    next->tv_nsec = (long)(at % 1000000000LL);
+    *next = fmax(*next + 1.0 / rate, now);
     /* in slices, each a sign of life, so a slow loop.rate never looks hung to a watchdog */
-    for (long long t = now_ns; t < at && !stop_requested; t += PACE_SLICE_NS) {
-        long long until = t + PACE_SLICE_NS < at ? t + PACE_SLICE_NS : at;
-        struct timespec slice = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &slice, NULL);
+    for (double t = now; t < *next && !stop_requested; t = clock_now()) {
+        clock_sleep_until(fmin(t + PACE_SLICE_S, *next));
         kiosk_alive(KIOSK_LOOP);
     }
 }
@@ -246,8 +241,7 @@ static int iterations_run(struct loop *L, int64_t n, struct stats *stats, struct
 {
     static struct control_follow follow; /* holds two parameter sets: off the stack */
     control_follow_init(&follow, &L->p);
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
+    double next = clock_now();
     for (int64_t i = 0; i < n && !stop_requested; i++) {
         if (i > 0)
             pace(&next, L->p.loop.rate);
@@ -311,7 +305,7 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
     struct stats stats;
     if (stats_open(&stats, a->stats, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     /* kiosk.state_dir: continue the piece where the last process left it. */
     static struct params resumed; /* with the live values restored: off the stack */
@@ -323,7 +317,7 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
     if (control_start(&ctl, p, a, argc, argv)) {
         checkpoint_close(ck);
         stats_close(&stats);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     signals_install(ctl);
     int rc = !a->headless ? present_run(loop, &stats, ctl, &stop_requested, &err)
@@ -344,7 +338,9 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
     stats_close(&stats);
     if (lost)
         return MNEMO_EXIT_DEVICE_LOST;
-    return rc == HEADLESS_OUTPUT_FAILED ? CLI_OUTPUT_FAILED : rc ? CLI_FAILED : CLI_OK;
+    return rc == MNEMO_EXIT_OUTPUT_FAILED ? MNEMO_EXIT_OUTPUT_FAILED
+           : rc                           ? MNEMO_EXIT_FAILED
+                                          : MNEMO_EXIT_OK;
 }
 
 static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
@@ -353,15 +349,15 @@ static int piece_run(const struct params *p, const struct run_args *a, int argc,
     unsigned needs = KIOSK_NEEDS(KIOSK_LOOP) | (a->headless ? 0 : KIOSK_NEEDS(KIOSK_PRESENTER));
     if (kiosk_start(needs, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     signals_install(NULL); /* a SIGTERM while the models load ends the run once they are */
     struct loop loop;
-    int rc = CLI_FAILED;
+    int rc = MNEMO_EXIT_FAILED;
     if (loop_open(&loop, p, a->backend, &err)) {
         log_line(LOG_ERR, "%s", err.msg);
     } else {
-        rc = stop_requested ? CLI_OK : piece_drive(&loop, p, a, argc, argv);
+        rc = stop_requested ? MNEMO_EXIT_OK : piece_drive(&loop, p, a, argc, argv);
         loop_close(&loop);
     }
     kiosk_stop();
@@ -372,17 +368,17 @@ int cli_run(int argc, char **argv)
 {
     struct run_args a = {0};
     int rc = args_parse(&a, argc, argv);
-    if (rc == CLI_OK)
+    if (rc == MNEMO_EXIT_OK)
         rc = headless_check(&a);
-    if (rc == CLI_OK && a.watchdog && !a.supervise)
+    if (rc == MNEMO_EXIT_OK && a.watchdog && !a.supervise)
         rc = usage_error("%s", "--watchdog goes with --supervise");
-    if (rc != CLI_OK)
+    if (rc != MNEMO_EXIT_OK)
         return rc;
     struct params p;
     rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
-    if (rc == CLI_OK && a.supervise)
-        return cli_supervise(argc, argv);
-    return rc == CLI_OK ? piece_run(&p, &a, argc, argv) : rc;
+    if (rc == MNEMO_EXIT_OK && a.supervise)
+        return supervise_run(argc, argv);
+    return rc == MNEMO_EXIT_OK ? piece_run(&p, &a, argc, argv) : rc;
 }
 
 /* ---- mnemo params / mnemo check ------------------------------------------------------- */
@@ -408,16 +404,16 @@ int cli_params(int argc, char **argv)
         struct error err;
         if (params_write_config(stdout, &p, &err)) {
             fprintf(stderr, "mnemo params: %s\n", err.msg);
-            return CLI_FAILED;
+            return MNEMO_EXIT_FAILED;
         }
-        return CLI_OK;
+        return MNEMO_EXIT_OK;
     }
     if (argc != 0) {
         fprintf(stderr, "mnemo params: takes no arguments but --config\n");
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     }
     params_list();
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
 /* Where the files the settings name are found from here (datapath.h), so that a
@@ -426,7 +422,7 @@ static int files_report(const struct params *p)
 {
     const char *names[] = {"loop.painter", "loop.sketcher", "loop.seed_image"};
     const char *paths[] = {p->loop.painter, p->loop.sketcher, p->loop.seed_image};
-    int rc = CLI_OK;
+    int rc = MNEMO_EXIT_OK;
     for (size_t i = 0; i < 3; i++) {
         char found[4096];
         struct error err;
@@ -434,7 +430,7 @@ static int files_report(const struct params *p)
             continue; /* no seed image */
         if (datapath_find(paths[i], found, sizeof found, &err)) {
             fprintf(stderr, "mnemo: %s: %s\n", names[i], err.msg);
-            rc = CLI_FAILED;
+            rc = MNEMO_EXIT_FAILED;
         } else {
             printf("  %-16s %s\n", names[i], found);
         }
@@ -449,14 +445,14 @@ int cli_check(int argc, char **argv)
 {
     if (argc != 1) {
         fprintf(stderr, "mnemo check: give one config file (mnemo check FILE.cfg)\n");
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     }
     struct params p;
     params_defaults(&p);
     struct error err;
     if (params_load_file(&p, argv[0], &err)) {
         fprintf(stderr, "mnemo: %s\n", err.msg);
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     }
     printf("%s: ok (%zu parameters known)\n", argv[0], params_count());
     datapath_set_config(argv[0]);

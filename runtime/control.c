@@ -1,13 +1,13 @@
 /* control.c — see control.h. The mailbox, the control thread, config reloads, presets,
  * MIDI mapping and the driver-side glide. */
 #include "control_internal.h"
+#include "clock.h"
 #include "log.h"
 
 #include "config.h"
 #include "loop.h"
 #include "osc.h"
 #include "presets.h"
-#include "stats.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -66,7 +66,7 @@ void control_reject(struct control *ctl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    warn("%s", msg);
+    log_warn("%s", msg);
     pthread_mutex_lock(&ctl->mu);
     memcpy(ctl->error, msg, sizeof msg);
     ctl->error_seq++;
@@ -277,7 +277,7 @@ static void map_refresh(struct control *ctl, const char *text)
     struct error err;
     if (midi_map_parse(&ctl->map, text, &err)) {
         ctl->map.count = 0; /* not expected: midi.map is validated on every set */
-        warn("midi.map: %s", err.msg);
+        log_warn("midi.map: %s", err.msg);
     }
     snprintf(ctl->map_text, sizeof ctl->map_text, "%s", text);
 }
@@ -572,7 +572,7 @@ bool control_drive_loop(struct control *ctl, struct control_follow *f, struct lo
 {
     if (!ctl)
         return false;
-    bool changed = control_follow(ctl, f, stats_now());
+    bool changed = control_follow(ctl, f, clock_now());
     if (changed)
         loop_set_params(L, &f->cur);
     if (control_take_reseed(ctl))

@@ -5,6 +5,7 @@
  * IN_MOVED_FROM) is reported too: the reload fails, says so, and the piece keeps its last
  * good values until the file is back. */
 #include "control_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static size_t dir_of(struct watch *w, const char *dir)
     int wd =
         inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM);
     if (wd < 0) {
-        warn("cannot watch %s for config changes: %s", dir, strerror(errno));
+        log_warn("cannot watch %s for config changes: %s", dir, strerror(errno));
         return (size_t)-1;
     }
     size_t i = w->dir_count++;

@@ -1,5 +1,4 @@
 #include "error.h"
-#include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,14 +35,4 @@ int error_prefix(struct error *err, const char *fmt, ...)
     memcpy(err->msg + used + 2, old, old_len);
     err->msg[used + 2 + old_len] = '\0';
     return -1;
-}
-
-void warn(const char *fmt, ...)
-{
-    char text[ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    log_line(LOG_WARNING, "%s", text);
 }

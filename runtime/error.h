@@ -28,8 +28,4 @@ int error_set(struct error *err, const char *fmt, ...) MNEMO_PRINTF(2, 3);
 /* Prepends "<prefix>: " to the current message. Returns -1. */
 int error_prefix(struct error *err, const char *fmt, ...) MNEMO_PRINTF(2, 3);
 
-/* Warnings that do not stop anything (NaN weights, ignored attributes): a "mnemo: warning:"
- * line through log.h (journal priority, rate limit). */
-void warn(const char *fmt, ...) MNEMO_PRINTF(1, 2);
-
 #endif

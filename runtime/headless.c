@@ -161,7 +161,7 @@ static int frames_write(struct recorder *r, struct loop *L, int64_t frames, stru
         for (int32_t k = 1; k <= r->per_iteration && written < frames; k++) {
             recorder_compose(r, L, k);
             if (capture_write(r->capture, r->frame, err))
-                return HEADLESS_OUTPUT_FAILED;
+                return MNEMO_EXIT_OUTPUT_FAILED;
             written++;
         }
         progress_update(&progress, written);
@@ -184,14 +184,14 @@ int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *
                           : p->capture.quality;
         r.capture = capture_open(out, r.width, r.height, p->capture.fps,
                                  codec_name(p->capture.codec), crf, err);
-        rc =
-            r.capture ? frames_write(&r, L, frames, stats, ctl, stop, err) : HEADLESS_OUTPUT_FAILED;
+        rc = r.capture ? frames_write(&r, L, frames, stats, ctl, stop, err)
+                       : MNEMO_EXIT_OUTPUT_FAILED;
     }
     /* Always finalise what was written: a cut recording stays playable. */
     struct error close_err;
     if (r.capture && capture_close(r.capture, &close_err) < 0 && rc == 0) {
         *err = close_err;
-        rc = HEADLESS_OUTPUT_FAILED;
+        rc = MNEMO_EXIT_OUTPUT_FAILED;
     }
     recorder_close(&r);
     return rc;

@@ -10,6 +10,7 @@
 #define MNEMO_HEADLESS_H
 
 #include "control.h"
+#include "exit.h"
 #include "loop.h"
 #include "stats.h"
 
@@ -21,10 +22,9 @@ int32_t headless_frames_per_iteration(const struct params *p);
 /* Records `frames` frames of the open loop L to `out`. `stop` (may be NULL), when set by a
  * signal handler, ends the recording early and cleanly: the frames so far are finalised.
  * `ctl` (may be NULL) brings live changes in between iterations (control_drive_loop).
- * Returns 0; HEADLESS_OUTPUT_FAILED with err when the recording could not be written (a
+ * Returns 0; MNEMO_EXIT_OUTPUT_FAILED with err when the recording could not be written (a
  * full disk, an unwritable path: what was written is finalised and stays valid); or -1
  * with err naming the step that failed. */
-#define HEADLESS_OUTPUT_FAILED (-2)
 int headless_run(struct loop *L, int64_t frames, const char *out, struct stats *stats,
                  struct control *ctl, volatile sig_atomic_t *stop, struct error *err);
 

@@ -1,5 +1,6 @@
 /* image.c — PNG and .npy files, and fitting images to a model's input (see image.h). */
 #include "image.h"
+#include "log.h"
 
 #include <errno.h>
 #include <math.h>
@@ -244,8 +245,8 @@ struct value_range graph_value_range(const struct graph *g, const char *key)
     struct value_range range = {-1.0f, 1.0f};
     for (int32_t i = 0; i < g->n_meta; i++)
         if (strcmp(g->meta[i].key, key) == 0 && value_range_parse(g->meta[i].value, &range))
-            warn("'%s': metadata %s = '%s' is not a range like [-1,1]; using [-1,1]",
-                 g->source_path ? g->source_path : "model", key, g->meta[i].value);
+            log_warn("'%s': metadata %s = '%s' is not a range like [-1,1]; using [-1,1]",
+                     g->source_path ? g->source_path : "model", key, g->meta[i].value);
     return range;
 }
 

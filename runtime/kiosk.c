@@ -1,8 +1,8 @@
 /* kiosk.c — see kiosk.h. */
 #include "kiosk.h"
+#include "clock.h"
 
 #include "log.h"
-#include "stats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -49,7 +49,7 @@ static struct {
 
 static uint64_t now_ms(void)
 {
-    return (uint64_t)(stats_now() * 1000.0);
+    return (uint64_t)(clock_now() * 1000.0);
 }
 
 int kiosk_notify(const char *message)
@@ -151,7 +151,7 @@ static void *watchdog_thread(void *arg)
 {
     (void)arg;
     double period = K.watchdog_s > 0 ? K.watchdog_s / 2 : STATUS_PERIOD_S;
-    K.last_wake_s = stats_now();
+    K.last_wake_s = clock_now();
     pthread_mutex_lock(&K.lock);
     while (!K.quit) {
         struct timespec until;
@@ -162,7 +162,7 @@ static void *watchdog_thread(void *arg)
         if (pthread_cond_timedwait(&K.wake, &K.lock, &until) != ETIMEDOUT || K.quit)
             continue;
         pthread_mutex_unlock(&K.lock);
-        double now = stats_now();
+        double now = clock_now();
         tick(now - K.last_wake_s);
         K.last_wake_s = now;
         pthread_mutex_lock(&K.lock);

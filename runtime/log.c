@@ -1,7 +1,7 @@
 /* log.c — see log.h. */
 #include "log.h"
 
-#include "stats.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -25,7 +25,7 @@ static void journal_detect(void)
     struct stat st;
     journal = v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
               (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
-    refilled_at = stats_now();
+    refilled_at = clock_now();
 }
 
 bool log_to_journal(void)
@@ -37,7 +37,7 @@ bool log_to_journal(void)
 /* Under log_lock: may one more line go out now? */
 static bool bucket_take(void)
 {
-    double now = stats_now();
+    double now = clock_now();
     tokens += (now - refilled_at) * LOG_RATE;
     if (tokens > LOG_BURST)
         tokens = LOG_BURST;
@@ -86,4 +86,14 @@ unsigned long log_dropped_total(void)
     unsigned long n = dropped_total;
     pthread_mutex_unlock(&log_lock);
     return n;
+}
+
+void log_warn(const char *fmt, ...)
+{
+    char text[ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    log_line(LOG_WARNING, "%s", text);
 }

@@ -25,6 +25,10 @@ enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6 };
 /* "mnemo: <text>" at `level` (with "warning: " before warnings). */
 void log_line(enum log_level level, const char *fmt, ...) MNEMO_PRINTF(2, 3);
 
+/* A warning that stops nothing (NaN weights, an ignored attribute): log_line at LOG_WARNING.
+ * Named so, not warn(), which is BSD's warn(3) in <err.h>. */
+void log_warn(const char *fmt, ...) MNEMO_PRINTF(1, 2);
+
 /* True when stderr is the journal (the "<N>" prefixes are on). */
 bool log_to_journal(void);
 

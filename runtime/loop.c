@@ -3,6 +3,7 @@
 
 #include "chain.h"
 #include "datapath.h"
+#include "log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const backend_names[] = {"auto", "cpu", "ref"};
+static const char *const backend_names[] = {[LOOP_BACKEND_AUTO] = "auto",
+                                            [LOOP_BACKEND_CUDA] = "cuda",
+                                            [LOOP_BACKEND_CPU] = "cpu",
+                                            [LOOP_BACKEND_REF] = "ref"};
 
 static int planar_make(struct planar *im, int32_t channels, int32_t size)
 {
@@ -196,16 +200,16 @@ enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct 
 {
     if (rc == 0) {
         if (*failures > 0)
-            warn("loop iteration %" PRIu64 " ran after %d failed %s; going on", L->iterations,
-                 *failures, *failures == 1 ? "try" : "tries");
+            log_warn("loop iteration %" PRIu64 " ran after %d failed %s; going on", L->iterations,
+                     *failures, *failures == 1 ? "try" : "tries");
         *failures = 0;
         return LOOP_NEXT;
     }
     if (loop_device_lost(L))
         return LOOP_GIVE_UP; /* err says so, with the exit code */
     if ((*failures)++ == 0)
-        warn("loop iteration %" PRIu64 " failed (%s); retrying every %.1f s, at most %d times",
-             L->iterations + 1, err->msg, LOOP_RETRY_S, LOOP_MAX_FAILURES);
+        log_warn("loop iteration %" PRIu64 " failed (%s); retrying every %.1f s, at most %d times",
+                 L->iterations + 1, err->msg, LOOP_RETRY_S, LOOP_MAX_FAILURES);
     if (*failures < LOOP_MAX_FAILURES)
         return LOOP_RETRY;
     error_prefix(err, "the loop stopped after %d failed iterations in a row", LOOP_MAX_FAILURES);

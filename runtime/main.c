@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return CLI_USAGE;
+        return MNEMO_EXIT_USAGE;
     }
     const char *command = argv[1];
     if (strcmp(command, "infer") == 0)
@@ -50,15 +50,15 @@ int main(int argc, char **argv)
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
         usage(stdout);
-        return CLI_OK;
+        return MNEMO_EXIT_OK;
     }
     if (strcmp(command, "--version") == 0) {
         printf("mnemo %s\n", MNEMO_VERSION);
-        return CLI_OK;
+        return MNEMO_EXIT_OK;
     }
     if (command[0] == '-') /* `mnemo --headless ...`: run is the default command */
         return cli_run(argc - 1, argv + 1);
     fprintf(stderr, "mnemo: unknown command '%s'\n\n", command);
     usage(stderr);
-    return CLI_USAGE;
+    return MNEMO_EXIT_USAGE;
 }

@@ -4,9 +4,10 @@
  * output, metadata, and the order of the whole load. Tensors are read by onnx_tensor.c,
  * nodes mapped by onnx_ops.c, constant subgraphs evaluated by onnx_fold.c.
  *
- * Never prints except through warn(); every protobuf message and every allocation is freed
+ * Never prints except through log_warn(); every protobuf message and every allocation is freed
  * on every path, and a failed load leaves the graph empty. */
 #include "onnx_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -155,10 +156,11 @@ static void model_read_opset(struct loader *L)
     }
     if (L->opset < 0) {
         L->opset = 13;
-        warn("'%s' declares no opset for the default ONNX domain; reading it as opset 13", L->path);
+        log_warn("'%s' declares no opset for the default ONNX domain; reading it as opset 13",
+                 L->path);
     } else if (L->opset < OPSET_TESTED_MIN || L->opset > OPSET_TESTED_MAX) {
-        warn("'%s' uses opset %lld; mnemo is tested with opsets %d-%d and will try anyway", L->path,
-             (long long)L->opset, OPSET_TESTED_MIN, OPSET_TESTED_MAX);
+        log_warn("'%s' uses opset %lld; mnemo is tested with opsets %d-%d and will try anyway",
+                 L->path, (long long)L->opset, OPSET_TESTED_MIN, OPSET_TESTED_MAX);
     }
 }
 

@@ -5,6 +5,7 @@
  * Must never read outside the model's folder (absolute paths and '..' are refused) and
  * never trust a size from the file without checking it against the tensor's shape. */
 #include "onnx_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -170,9 +171,9 @@ static void nonfinite_warn(const struct loader *L, const struct known *k)
     for (int64_t j = 0; j < count; j++)
         bad += !isfinite(k->f[j]);
     if (bad)
-        warn("'%s': weights '%s' hold %lld NaN/Inf values out of %lld; the output will likely "
-             "be NaN too (re-export the model from a healthy checkpoint)",
-             L->path, k->name, (long long)bad, (long long)count);
+        log_warn("'%s': weights '%s' hold %lld NaN/Inf values out of %lld; the output will likely "
+                 "be NaN too (re-export the model from a healthy checkpoint)",
+                 L->path, k->name, (long long)bad, (long long)count);
 }
 
 int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,

@@ -2,6 +2,7 @@
 #include "osc.h"
 
 #include "control_internal.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -195,7 +196,8 @@ static void reply(struct osc *o, const struct packet *pk, const char *path, lo_m
     size_t len = 0;
     void *data = lo_message_serialise(m, path, NULL, &len);
     if (!data || sendto(o->fd, data, len, 0, (const struct sockaddr *)&pk->from, pk->from_len) < 0)
-        warn("osc: reply %s to %s not sent: %s", path, pk->who, data ? strerror(errno) : "memory");
+        log_warn("osc: reply %s to %s not sent: %s", path, pk->who,
+                 data ? strerror(errno) : "memory");
     free(data);
 }
 

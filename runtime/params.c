@@ -1,5 +1,6 @@
 #include "params.h"
 
+#include "backend.h"
 #include "midi_map.h"
 #include "schedule.h"
 
@@ -23,7 +24,30 @@
                                            sizeof(((struct params *)0)->f), NULL}
 #define P_TEXT(n, f, d, fl, chk, doc)     {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc, \
                                            sizeof(((struct params *)0)->f), chk}
-#define P_ENUM(n, f, ch, d, fl, doc)      {n, PARAM_ENUM, FIELD(f, int32_t), 0, 0, d, ch, fl, doc, 0, NULL}
+#define P_ENUM(n, f, ch, d, fl, doc)      P_ENUM_(n, f, ch, d, fl, doc)
+#define P_ENUM_(n, f, text, ok, d, fl, doc) \
+    {n, PARAM_ENUM, FIELD(f, int32_t) + 0 * sizeof(char[(ok) ? 1 : -1]), 0, 0, d, text, fl, doc, 0, NULL}
+
+/* CHOICES(E0, "a", E1, "b", ...) is an enum row's choice text "a|b|..." and the check that
+ * E0, E1, ... are 0, 1, ... in that order: an enum and its row that drift apart (a value
+ * added to one and not the other, or reordered) do not compile. */
+#define CHOICES_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, n, ...) n
+#define CHOICES(...)     CHOICES_AT(CHOICES_N(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1), __VA_ARGS__)
+#define CHOICES_AT(n, ...)  CHOICES_AT_(n, __VA_ARGS__)
+#define CHOICES_AT_(n, ...) CHOICES_##n(__VA_ARGS__)
+#define CHOICES_4(a, sa, b, sb)  sa "|" sb, (a) == 0 && (b) == 1
+#define CHOICES_6(a, sa, ...)    sa "|" CHOICES_4_TEXT(__VA_ARGS__), (a) == 0 && CHOICES_4_FROM(1, __VA_ARGS__)
+#define CHOICES_8(a, sa, ...)    sa "|" CHOICES_6_TEXT(__VA_ARGS__), (a) == 0 && CHOICES_6_FROM(1, __VA_ARGS__)
+#define CHOICES_10(a, sa, ...)   sa "|" CHOICES_8_TEXT(__VA_ARGS__), (a) == 0 && CHOICES_8_FROM(1, __VA_ARGS__)
+#define CHOICES_12(a, sa, ...)   sa "|" CHOICES_10_TEXT(__VA_ARGS__), (a) == 0 && CHOICES_10_FROM(1, __VA_ARGS__)
+#define CHOICES_4_TEXT(a, sa, b, sb)          sa "|" sb
+#define CHOICES_6_TEXT(a, sa, ...)            sa "|" CHOICES_4_TEXT(__VA_ARGS__)
+#define CHOICES_8_TEXT(a, sa, ...)            sa "|" CHOICES_6_TEXT(__VA_ARGS__)
+#define CHOICES_10_TEXT(a, sa, ...)           sa "|" CHOICES_8_TEXT(__VA_ARGS__)
+#define CHOICES_4_FROM(k, a, sa, b, sb)       (a) == (k) && (b) == (k) + 1
+#define CHOICES_6_FROM(k, a, sa, ...)         (a) == (k) && CHOICES_4_FROM((k) + 1, __VA_ARGS__)
+#define CHOICES_8_FROM(k, a, sa, ...)         (a) == (k) && CHOICES_6_FROM((k) + 1, __VA_ARGS__)
+#define CHOICES_10_FROM(k, a, sa, ...)        (a) == (k) && CHOICES_8_FROM((k) + 1, __VA_ARGS__)
 
 #define LIVE    PARAM_LIVE
 #define SMOOTH  (PARAM_LIVE | PARAM_SMOOTH)
@@ -37,15 +61,22 @@ static const struct param_def table[] = {
           "sketcher model (portrait -> sketch), ONNX file"),
     P_INT("loop.size", loop.size, 32, 2048, "256", RESTART,
           "side of the loop's square images; models of another size are converted to it"),
-    P_ENUM("loop.backend", loop.backend, "auto|cuda|cpu|ref", "auto", RESTART,
+    P_ENUM("loop.backend", loop.backend,
+           CHOICES(LOOP_BACKEND_AUTO, "auto", LOOP_BACKEND_CUDA, "cuda", LOOP_BACKEND_CPU, "cpu",
+                   LOOP_BACKEND_REF, "ref"),
+           "auto", RESTART,
            "where the networks run: auto = cuda when a GPU is usable, else cpu; --backend overrides"),
-    P_ENUM("loop.precision", loop.precision, "fp32|bf16", "fp32", RESTART,
+    P_ENUM("loop.precision", loop.precision,
+           CHOICES(PRECISION_FP32, "fp32", PRECISION_BF16, "bf16"),
+           "fp32", RESTART,
            "arithmetic of the networks; bf16 needs an AVX-512 CPU on the cpu backend"),
     P_INT("loop.seed", loop.seed, 0, 2147483647, "1", RESTART,
           "seed of the one random generator: same seed + config + backend = same frames"),
     P_FLOAT("loop.rate", loop.rate, 0, 240, "8", SMOOTH,
             "cap on loop iterations per second; 0 = as fast as the backend goes"),
-    P_ENUM("loop.seed_source", loop.seed_source, "procedural|image|noise", "procedural", LIVE,
+    P_ENUM("loop.seed_source", loop.seed_source,
+           CHOICES(SEED_PROCEDURAL, "procedural", SEED_IMAGE, "image", SEED_NOISE, "noise"),
+           "procedural", LIVE,
            "first and fresh sketches: a drawn face, loop.seed_image, or smooth noise"),
     P_STR("loop.seed_image", loop.seed_image, "", LIVE,
           "sketch image (PNG) used when loop.seed_source = image"),
@@ -114,13 +145,21 @@ static const struct param_def table[] = {
           "width of captured frames, pixels"),
     P_INT("capture.height", capture.height, 16, 8192, "1024", RESTART,
           "height of captured frames, pixels"),
-    P_ENUM("capture.stream", capture.stream, "portrait|sketch|side_by_side", "portrait", RESTART,
+    P_ENUM("capture.stream", capture.stream,
+           CHOICES(STREAM_PORTRAIT, "portrait", STREAM_SKETCH, "sketch",
+                   STREAM_SIDE_BY_SIDE, "side_by_side"),
+           "portrait", RESTART,
            "what is recorded"),
-    P_ENUM("capture.codec", capture.codec, "auto|png|h264|h265|vp9|ffv1", "auto", RESTART,
+    P_ENUM("capture.codec", capture.codec,
+           CHOICES(CODEC_AUTO, "auto", CODEC_PNG, "png", CODEC_H264, "h264", CODEC_H265, "h265",
+                   CODEC_VP9, "vp9", CODEC_FFV1, "ffv1"),
+           "auto", RESTART,
            "video codec for .mp4/.mov/.mkv outputs (a directory always gets PNGs); auto = h264"),
     P_INT("capture.quality", capture.quality, 0, 51, "18", RESTART,
           "encoder CRF: 0 lossless .. 51 worst (video codecs only)"),
-    P_ENUM("capture.renderer", capture.renderer, "cpu|gl", "cpu", RESTART,
+    P_ENUM("capture.renderer", capture.renderer,
+           CHOICES(RENDERER_CPU, "cpu", RENDERER_GL, "gl"),
+           "cpu", RESTART,
            "cpu: capture.h's upscaler; gl: the presenter's shaders offscreen (present.* look)"),
     P_BOOL("present.fullscreen", present.fullscreen, "true", RESTART,
            "cover the whole display, borderless; --windowed / --fullscreen override"),
@@ -133,15 +172,27 @@ static const struct param_def table[] = {
           "window width when windowed, pixels"),
     P_INT("present.height", present.height, 16, 16384, "720", RESTART,
           "window height when windowed, pixels"),
-    P_ENUM("present.layout", present.layout, "portrait|sketch|side_by_side", "portrait", LIVE,
+    P_ENUM("present.layout", present.layout,
+           CHOICES(LAYOUT_PORTRAIT, "portrait", LAYOUT_SKETCH, "sketch",
+                   LAYOUT_SIDE_BY_SIDE, "side_by_side"),
+           "portrait", LIVE,
            "what the screen shows"),
-    P_ENUM("present.fit", present.fit, "fit|fill|stretch", "fit", LIVE,
+    P_ENUM("present.fit", present.fit,
+           CHOICES(FIT_FIT, "fit", FIT_FILL, "fill", FIT_STRETCH, "stretch"),
+           "fit", LIVE,
            "fit: whole picture, black bars; fill: screen covered, edges cut; stretch: aspect lost"),
-    P_ENUM("present.filter", present.filter, "catmull_rom|lanczos3|bilinear", "catmull_rom", LIVE,
+    P_ENUM("present.filter", present.filter,
+           CHOICES(FILTER_CATMULL_ROM, "catmull_rom", FILTER_LANCZOS3, "lanczos3",
+                   FILTER_BILINEAR, "bilinear"),
+           "catmull_rom", LIVE,
            "upscaling filter: bicubic Catmull-Rom (crisp lines), Lanczos-3 (sharper), bilinear"),
-    P_ENUM("present.rotate", present.rotate, "0|90|180|270", "0", LIVE,
+    P_ENUM("present.rotate", present.rotate,
+           CHOICES(ROTATE_0, "0", ROTATE_90, "90", ROTATE_180, "180", ROTATE_270, "270"),
+           "0", LIVE,
            "turn the picture clockwise by this many degrees, for portrait-mounted screens"),
-    P_ENUM("present.interpolate", present.interpolate, "crossfade|cut", "crossfade", LIVE,
+    P_ENUM("present.interpolate", present.interpolate,
+           CHOICES(INTERPOLATE_CROSSFADE, "crossfade", INTERPOLATE_CUT, "cut"),
+           "crossfade", LIVE,
            "between portraits: crossfade over one iteration's time, or cut"),
     P_INT("present.fps", present.fps, 1, 480, "60", LIVE,
           "frame rate the presenter paces itself to when the display gives no vsync"),
@@ -190,7 +241,9 @@ static const struct param_def table[] = {
            "opening hours on the local wall clock, e.g. \"mon-fri 10:00-18:00; sat,sun 11:00-13:00 "
            "14:00-17:00\"; days not named are closed; fri 20:00-02:00 runs past midnight; "
            "empty = always open"),
-    P_ENUM("kiosk.closed", kiosk.closed, "black|dpms", "black", SETUP,
+    P_ENUM("kiosk.closed", kiosk.closed,
+           CHOICES(KIOSK_CLOSED_BLACK, "black", KIOSK_CLOSED_DPMS, "dpms"),
+           "black", SETUP,
            "outside kiosk.hours the loop idles and the screens show black, or with dpms are "
            "powered off (X11 DPMS; black where there is none)"),
 };

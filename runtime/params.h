@@ -27,9 +27,10 @@
 #define PARAM_TEXT_MAX 4096
 
 /* Enum parameters are stored as the index into their choices; these name the indices
- * (the table's choice strings list them in this order, a test checks). */
+ * (each table row pairs every value with its name: CHOICES in params.c, checked when it
+ * compiles). */
 enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE };
-enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
+enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CUDA, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
 enum capture_stream { STREAM_PORTRAIT, STREAM_SKETCH, STREAM_SIDE_BY_SIDE };
 enum capture_codec { CODEC_AUTO, CODEC_PNG, CODEC_H264, CODEC_H265, CODEC_VP9, CODEC_FFV1 };
 enum capture_renderer { RENDERER_CPU, RENDERER_GL };

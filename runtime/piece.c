@@ -1,5 +1,6 @@
 /* piece.c — see piece.h. */
 #include "piece.h"
+#include "clock.h"
 
 #include "checkpoint.h"
 #include "kiosk.h"
@@ -48,18 +49,11 @@ struct piece {
     struct error err; /* loop thread's last failure */
 };
 
-static void sleep_s(double s)
-{
-    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) && errno == EINTR)
-        ;
-}
-
 /* Sleeps until `until` (stats_now clock) or a stop request. */
 static void pace(struct piece *pc, double until)
 {
-    for (double now = stats_now(); now < until && !atomic_load(&pc->stop); now = stats_now()) {
-        sleep_s(until - now < SLEEP_SLICE_S ? until - now : SLEEP_SLICE_S);
+    for (double now = clock_now(); now < until && !atomic_load(&pc->stop); now = clock_now()) {
+        clock_sleep_until(until - now < SLEEP_SLICE_S ? until : now + SLEEP_SLICE_S);
         kiosk_alive(KIOSK_LOOP); /* waiting on purpose is progress for the watchdog */
     }
 }
@@ -98,7 +92,7 @@ static void publish(struct piece *pc)
     memcpy(s->portrait, pc->L->portrait.data, 3 * pc->plane * sizeof(float));
     memcpy(s->sketch, pc->L->sketch.data, pc->plane * sizeof(float));
     s->iteration = pc->L->iterations;
-    s->time_s = stats_now();
+    s->time_s = clock_now();
     pc->back = atomic_exchange(&pc->middle, pc->back | FRESH) & ~FRESH;
 }
 
@@ -114,7 +108,7 @@ static bool iterate(struct piece *pc, int *failures)
         checkpoint_offer(pc->L->checkpoint);
         return true;
     case LOOP_RETRY:
-        pace(pc, stats_now() + LOOP_RETRY_S);
+        pace(pc, clock_now() + LOOP_RETRY_S);
         return true;
     case LOOP_GIVE_UP:
         break;
@@ -124,7 +118,7 @@ static bool iterate(struct piece *pc, int *failures)
 
 static void rate_update(struct piece *pc, double *since, uint64_t *at)
 {
-    double now = stats_now();
+    double now = clock_now();
     if (now - *since < 1.0)
         return;
     double rate = (double)(pc->L->iterations - *at) / (now - *since);
@@ -137,7 +131,7 @@ static void *loop_thread(void *arg)
 {
     struct piece *pc = arg;
     int failures = 0;
-    double rate_since = stats_now();
+    double rate_since = clock_now();
     uint64_t rate_at = 0;
     while (!atomic_load(&pc->stop)) {
         params_take(pc);
@@ -145,7 +139,7 @@ static void *loop_thread(void *arg)
         atomic_store(&pc->idle, paused); /* every iteration before this one is published */
         if (!paused && atomic_exchange(&pc->reseed, false))
             guard_request_reseed(&pc->L->guard);
-        double start = stats_now();
+        double start = clock_now();
         if (!paused && !iterate(pc, &failures)) {
             atomic_store(&pc->failed, true);
             break;

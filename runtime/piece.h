@@ -26,7 +26,7 @@
  * piece_latest call by the same reader. */
 struct piece_frame {
     uint64_t iteration;    /* loop iterations done when this was published (1 = first) */
-    double time_s;         /* stats_now() when it was published */
+    double time_s;         /* clock_now() when it was published */
     const float *portrait; /* 3 x size x size, canonical [-1,1] planar */
     const float *sketch;   /* 1 x size x size */
     int32_t size;

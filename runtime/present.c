@@ -2,6 +2,7 @@
  * crossfade, draw every window, swap, pace (vsync, or our own clock where the display has
  * none, e.g. Xvfb), count, handle keys. */
 #include "present.h"
+#include "clock.h"
 
 #include "control.h"
 #include "kiosk.h"
@@ -10,6 +11,7 @@
 #include "datapath.h"
 #include "piece.h"
 #include "present_internal.h"
+#include "log.h"
 
 #include <SDL.h>
 #include <errno.h>
@@ -180,8 +182,8 @@ static int windows_open(struct presenter *P, struct error *err)
     char dirbuf[4096];
     const char *dir = datapath_shader_dir(P->cur.present.shaders, dirbuf, sizeof dirbuf);
     if (!dir)
-        warn("no shaders/ folder found next to the binary, in the source tree or under the "
-             "install prefix; using the built-in shaders");
+        log_warn("no shaders/ folder found next to the binary, in the source tree or under the "
+                 "install prefix; using the built-in shaders");
     if (gl_open(&P->gl, P->L->size, dir, err))
         return -1;
     P->gl_ready = true;
@@ -282,7 +284,7 @@ static void png_write(const char *path, uint8_t *rgb, int32_t w, int32_t h)
     struct image img = {.width = w, .height = h, .channels = 3, .pixels = rgb};
     struct error err;
     if (image_write_png(&img, path, &err))
-        warn("snapshot: %s", err.msg);
+        log_warn("snapshot: %s", err.msg);
 }
 
 /* The frame at t as capture.h would make it on the CPU (portrait layout, no rotation). */
@@ -382,7 +384,7 @@ static void keys_push(const char *keys)
         }
         e.key.keysym.sym = SDL_GetKeyFromName(k);
         if (e.key.keysym.sym == SDLK_UNKNOWN)
-            warn("MNEMO_PRESENT_KEYS: unknown key '%s'", k);
+            log_warn("MNEMO_PRESENT_KEYS: unknown key '%s'", k);
         else
             SDL_PushEvent(&e);
     }
@@ -414,11 +416,11 @@ static void param_push(struct presenter *P, const char *name, const char *text)
     struct error err;
     if (P->ctl) {
         if (control_set(P->ctl, name, text, &err))
-            warn("%s", err.msg);
+            log_warn("%s", err.msg);
         return;
     }
     if (params_set(&P->target, name, text, &err))
-        warn("%s", err.msg);
+        log_warn("%s", err.msg);
     piece_set_params(P->piece, &P->target);
 }
 
@@ -524,7 +526,7 @@ static void control_poll(struct presenter *P)
 {
     if (!P->ctl)
         return;
-    if (control_follow(P->ctl, &P->follow, stats_now()))
+    if (control_follow(P->ctl, &P->follow, clock_now()))
         piece_set_params(P->piece, &P->follow.cur);
     if (control_take_reseed(P->ctl))
         piece_request_reseed(P->piece);
@@ -544,16 +546,6 @@ static void params_follow(struct presenter *P)
 
 /* ---- pacing and counters -------------------------------------------------------------- */
 
-static void sleep_until(double t)
-{
-    double d = t - stats_now();
-    if (d <= 0)
-        return;
-    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
 static double frame_interval(const struct presenter *P)
 {
     if (P->hours.closed)
@@ -567,8 +559,8 @@ static void frame_end(struct presenter *P, double start)
 {
     double interval = frame_interval(P);
     if (!P->vsync || P->hours.closed)
-        sleep_until(start + interval);
-    double now = stats_now();
+        clock_sleep_until(start + interval);
+    double now = clock_now();
     struct stats_display *s = piece_display(P->piece);
     bool paced = P->frames > 2 && !P->hours.changed; /* opening ends a slow frame */
     if (paced && now - P->last_frame_end > DROP_FACTOR * interval)
@@ -593,22 +585,22 @@ static int recreate(struct presenter *P, volatile sig_atomic_t *stop, struct err
     for (int tries = 0; !(stop && *stop); tries++) {
         if (windows_open(P, err) == 0) {
             kiosk_state(NULL);
-            warn("display changed: windows and GL resources recreated");
+            log_warn("display changed: windows and GL resources recreated");
             return 0;
         }
         windows_close(P);
         if (tries == 0)
-            warn("cannot recreate the windows (%s); retrying every second", err->msg);
+            log_warn("cannot recreate the windows (%s); retrying every second", err->msg);
         kiosk_state("waiting for the display to come back");
         kiosk_alive(KIOSK_PRESENTER); /* waiting on purpose, not hung */
-        sleep_until(stats_now() + 1.0);
+        clock_sleep_until(clock_now() + 1.0);
     }
     return -1;
 }
 
 static void frame(struct presenter *P)
 {
-    double start = stats_now();
+    double start = clock_now();
     params_follow(P);
     bool closed = hours_update(&P->hours, &P->cur, P->piece, P->win[0].sdl, start);
     frame_take(P, start);
@@ -629,7 +621,7 @@ static void frame(struct presenter *P)
 
 static int frames_run(struct presenter *P, volatile sig_atomic_t *stop, struct error *err)
 {
-    P->fps_since = P->last_frame_end = stats_now();
+    P->fps_since = P->last_frame_end = clock_now();
     if (P->hooks.keys)
         keys_push(P->hooks.keys);
     while (!P->quit && !(stop && *stop)) {
@@ -708,20 +700,20 @@ static int video_wait(volatile sig_atomic_t *stop, struct error *err)
     for (int tries = 0;; tries++) {
         if (video_init(err) == 0) {
             if (tries)
-                warn("a display is here now; starting the piece");
+                log_warn("a display is here now; starting the piece");
             kiosk_state(NULL);
             return 0;
         }
         if (!kiosk_supervised())
             return -1;
         if (tries == 0)
-            warn("%s; waiting for one (checking every second)", err->msg);
+            log_warn("%s; waiting for one (checking every second)", err->msg);
         kiosk_state("waiting for a display");
         for (int i = 0; i < 10; i++) {
             if (stop && *stop)
                 return 1;
             kiosk_alive(KIOSK_PRESENTER); /* waiting on purpose, not hung */
-            sleep_until(stats_now() + 0.1);
+            clock_sleep_until(clock_now() + 0.1);
         }
     }
 }

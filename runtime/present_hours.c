@@ -4,6 +4,7 @@
  * opening the piece resumes where it stopped and the screens come back. Each change of
  * state is logged once. */
 #include "present_internal.h"
+#include "clock.h"
 
 #include "kiosk.h"
 #include "log.h"
@@ -42,7 +43,7 @@ static bool hours_reparse(struct hours *h, const struct params *p)
         tzset(); /* the zone file is read now, at start, never again (schedule.h) */
     struct error err;
     if (schedule_parse(&h->schedule, p->kiosk.hours, &err)) {
-        warn("kiosk.hours: %s; staying open", err.msg);
+        log_warn("kiosk.hours: %s; staying open", err.msg);
         schedule_parse(&h->schedule, "", &err);
     }
     snprintf(h->text, sizeof h->text, "%s", p->kiosk.hours);
@@ -67,8 +68,8 @@ static void screens_power(struct hours *h, struct SDL_Window *w, bool on)
     }
     if (!on)
         h->dpms_failed = true;
-    warn("kiosk.closed = dpms: cannot power the screens %s (%s); %s", on ? "up" : "down", err.msg,
-         on ? "they stay as they are" : "showing black instead");
+    log_warn("kiosk.closed = dpms: cannot power the screens %s (%s); %s", on ? "up" : "down",
+             err.msg, on ? "they stay as they are" : "showing black instead");
 }
 
 /* The log line, and the supervisor's STATUS while closed ("closed until Tue 10:00"). */
@@ -108,7 +109,7 @@ bool hours_update(struct hours *h, const struct params *p, struct piece *pc, str
         return h->closed;
     h->next_check_s = now_s + CHECK_EVERY_S;
     h->mode = p->kiosk.closed;
-    time_t now = schedule_now();
+    time_t now = clock_wall();
     bool closed = !schedule_open_at(&h->schedule, now);
     h->changed = closed != h->closed;
     if (h->changed) {
@@ -136,7 +137,7 @@ bool hours_closed_now(const struct params *p)
     static struct schedule s; /* presenter thread only, once */
     struct error err;
     tzset(); /* the zone file is read now, at start, never again (schedule.h) */
-    return schedule_parse(&s, p->kiosk.hours, &err) == 0 && !schedule_open_at(&s, schedule_now());
+    return schedule_parse(&s, p->kiosk.hours, &err) == 0 && !schedule_open_at(&s, clock_wall());
 }
 
 void hours_end(struct hours *h, struct SDL_Window *w)

@@ -30,7 +30,7 @@ const char *shader_embedded(const char *name);
 
 /* Links vertex + fragment shader `vert`/`frag` read from dir (NULL: embedded only), with
  * `defines` ("#define X 1\n", may be NULL) put into the fragment shader. A file that is
- * missing or does not compile is reported with warn() naming the file (and line, from the
+ * missing or does not compile is reported with log_warn() naming the file (and line, from the
  * driver's log) and replaced by its embedded copy. Returns 0 on failure. */
 GLuint shader_program(const char *dir, const char *vert, const char *frag, const char *defines,
                       struct error *err);
@@ -126,7 +126,7 @@ struct hours {
     bool changed;     /* closed changed at the last hours_update (pacing skips a frame) */
     bool dpms_failed; /* DPMS was tried and is not available: logged once, black instead */
     struct dpms dpms;
-    double next_check_s; /* stats_now() at which the clock is looked at again */
+    double next_check_s; /* clock_now() at which the clock is looked at again */
     double dpms_again_s; /* ... and DPMS off is asserted again (a touch may wake a screen) */
 };
 

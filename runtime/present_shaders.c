@@ -2,6 +2,7 @@
  * rebuild; the copy embedded at build time is used whenever a file is missing or broken,
  * so the piece never goes dark over a shader. */
 #include "present_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -118,10 +119,11 @@ static GLuint shader_load(const char *dir, const char *name, GLenum kind, const 
     if (text) {
         s = compile(kind, text, defines, path, log, sizeof log);
         if (!s && first_report(path))
-            warn("shader %s does not compile:\n%s\nusing the built-in %s", path, log, name);
+            log_warn("shader %s does not compile:\n%s\nusing the built-in %s", path, log, name);
         free(text);
     } else if (dir && first_report(path)) {
-        warn("shader %s: cannot read it (%s); using the built-in %s", path, strerror(errno), name);
+        log_warn("shader %s: cannot read it (%s); using the built-in %s", path, strerror(errno),
+                 name);
     }
     if (s)
         return s;

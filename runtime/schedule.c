@@ -2,10 +2,7 @@
 #define _DEFAULT_SOURCE /* tm_gmtoff */
 #include "schedule.h"
 
-#include "stats.h"
-
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,49 +244,4 @@ time_t schedule_next_change(const struct schedule *s, time_t t)
         if (schedule_open_at(s, m) != now)
             return m;
     return SCHEDULE_NEVER;
-}
-
-/* ---- the clock -------------------------------------------------------------------------- */
-
-static time_t (*clock_fn)(void);
-static pthread_once_t test_clock_once = PTHREAD_ONCE_INIT;
-static struct {
-    bool on;
-    time_t epoch;
-    double speed, start_s;
-} test_clock;
-
-static void test_clock_read(void)
-{
-    const char *v = getenv("MNEMO_TEST_TIME");
-    if (!v || !*v)
-        return;
-    char *end;
-    long long epoch = strtoll(v, &end, 10);
-    double speed = 1;
-    if (*end == 'x')
-        speed = strtod(end + 1, &end);
-    if (end == v || *end || speed <= 0) {
-        warn("MNEMO_TEST_TIME='%s' is not <epoch>[x<speed>]; using the real clock", v);
-        return;
-    }
-    test_clock.epoch = (time_t)epoch;
-    test_clock.speed = speed;
-    test_clock.start_s = stats_now();
-    test_clock.on = true;
-}
-
-time_t schedule_now(void)
-{
-    if (clock_fn)
-        return clock_fn();
-    pthread_once(&test_clock_once, test_clock_read);
-    if (!test_clock.on)
-        return time(NULL);
-    return test_clock.epoch + (time_t)((stats_now() - test_clock.start_s) * test_clock.speed);
-}
-
-void schedule_set_clock(time_t (*fn)(void))
-{
-    clock_fn = fn;
 }

@@ -63,11 +63,4 @@ bool schedule_open_at(const struct schedule *s, time_t t);
  * milliseconds, for logs and transitions, not for every frame. */
 time_t schedule_next_change(const struct schedule *s, time_t t);
 
-/* The clock kiosk.hours follows: time(NULL), or the test clock when the environment has
- * MNEMO_TEST_TIME=<epoch>[x<speed>] (read at the first call: from then on the clock
- * starts at <epoch> and runs <speed> times as fast as the real one, e.g. 1782036000x10). */
-time_t schedule_now(void);
-/* Tests: replaces the clock with fn (NULL: back to the real / MNEMO_TEST_TIME clock). */
-void schedule_set_clock(time_t (*fn)(void));
-
 #endif

@@ -1,19 +1,14 @@
 /* stats.c — see stats.h. */
 #include "stats.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-double stats_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 long stats_rss_kib(void)
 {
@@ -34,7 +29,7 @@ long stats_rss_kib(void)
 
 int stats_open(struct stats *s, const char *path, struct error *err)
 {
-    *s = (struct stats){.start_s = stats_now()};
+    *s = (struct stats){.start_s = clock_now()};
     s->last_s = s->start_s;
     if (!path)
         return 0;
@@ -62,7 +57,7 @@ static void events_write(FILE *f, const struct guard_stats *g)
 
 void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool final)
 {
-    double now = stats_now();
+    double now = clock_now();
     if (!s->out || (!final && now - s->last_s < 1.0))
         return;
     double dt = now - s->last_s;

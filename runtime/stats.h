@@ -40,8 +40,6 @@ int stats_open(struct stats *s, const char *path, struct error *err);
 void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool final);
 void stats_close(struct stats *s);
 
-/* Seconds on a monotonic clock. */
-double stats_now(void);
 /* Resident set size in KiB (from /proc/self/statm), 0 when unknown. */
 long stats_rss_kib(void);
 

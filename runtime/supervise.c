@@ -12,11 +12,12 @@
  * passed on. Messages from any process but the child are ignored (as NotifyAccess=main).
  * When we ourselves run under systemd, READY, STATUS and the child's pings are relayed. */
 #define _GNU_SOURCE /* struct ucred, SO_PASSCRED: who sent a notify message */
-#include "backend.h"
-#include "cli.h"
+#include "clock.h"
+#include "exit.h"
 #include "kiosk.h"
 #include "log.h"
-#include "stats.h"
+#include "signals.h"
+#include "supervise.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -119,7 +120,7 @@ static void message_take(struct child *c, char *text)
             log_line(LOG_NOTICE, "supervise: the piece is running (pid %ld)", (long)c->pid);
         }
         if (strcmp(line, "READY=1") == 0 || strcmp(line, "WATCHDOG=1") == 0)
-            c->last_ping_s = stats_now();
+            c->last_ping_s = clock_now();
         if (strcmp(line, "READY=1") == 0 || strcmp(line, "WATCHDOG=1") == 0 ||
             strncmp(line, "STATUS=", 7) == 0)
             kiosk_notify(line);
@@ -173,8 +174,8 @@ static int child_end(struct child *c, int sig)
 {
     kill(c->pid, sig);
     int status = 0;
-    for (double until = stats_now() + STOP_GRACE_S; waitpid(c->pid, &status, WNOHANG) == 0;) {
-        if (stats_now() > until) {
+    for (double until = clock_now() + STOP_GRACE_S; waitpid(c->pid, &status, WNOHANG) == 0;) {
+        if (clock_now() > until) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &status, 0);
             break;
@@ -202,13 +203,13 @@ static int child_watch(struct supervisor *S, struct child *c)
             sup_hup = 0;
             kill(c->pid, SIGHUP);
         }
-        const char *why = child_verdict(S, c, stats_now());
+        const char *why = child_verdict(S, c, clock_now());
         if (why) {
             /* SIGTERM first: a piece that can still stop saves its state on the way out */
             log_line(LOG_ERR,
                      "supervise: %s for %.1f s from pid %ld: killing it (SIGTERM, SIGKILL "
                      "after %.0f s)",
-                     why, stats_now() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
+                     why, clock_now() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
                      STOP_GRACE_S);
             return child_end(c, SIGTERM);
         }
@@ -229,7 +230,7 @@ static void status_describe(int status, char *buf, size_t size)
 /* Sleeps the backoff unless stopped; false when stopped. */
 static bool backoff_sleep(double s)
 {
-    for (double until = stats_now() + s; stats_now() < until;) {
+    for (double until = clock_now() + s; clock_now() < until;) {
         if (sup_stop)
             return false;
         poll(NULL, 0, 20);
@@ -240,35 +241,35 @@ static bool backoff_sleep(double s)
 static bool exit_is_final(int status)
 {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == CLI_OUTPUT_FAILED)
+    if (code == MNEMO_EXIT_OUTPUT_FAILED)
         log_line(LOG_ERR, "supervise: the recording could not be written; not restarting "
                           "(a restart would record over it)");
-    return code == CLI_OK || code == CLI_USAGE || code == CLI_OUTPUT_FAILED;
+    return code == MNEMO_EXIT_OK || code == MNEMO_EXIT_USAGE || code == MNEMO_EXIT_OUTPUT_FAILED;
 }
 
 static int supervise_loop(struct supervisor *S)
 {
     double backoff = BACKOFF_MIN_S;
     for (unsigned starts = 1;; starts++) {
-        struct child c = {.started_s = stats_now()};
+        struct child c = {.started_s = clock_now()};
         c.last_ping_s = c.started_s;
         if ((c.pid = child_spawn(S)) < 0) {
             log_line(LOG_ERR, "supervise: fork failed (%s)", strerror(errno));
-            return CLI_FAILED;
+            return MNEMO_EXIT_FAILED;
         }
         int status = child_watch(S, &c);
         if (status < 0)
-            return CLI_OK; /* stopped by SIGTERM/SIGINT */
+            return MNEMO_EXIT_OK; /* stopped by SIGTERM/SIGINT */
         if (exit_is_final(status))
             return WEXITSTATUS(status);
-        double ran = stats_now() - c.started_s;
+        double ran = clock_now() - c.started_s;
         backoff = ran >= HEALTHY_AFTER_S ? BACKOFF_MIN_S : backoff;
         char why[128];
         status_describe(status, why, sizeof why);
         log_line(LOG_WARNING, "supervise: the piece %s after %.1f s; restart %u in %.1f s", why,
                  ran, starts, backoff);
         if (!backoff_sleep(backoff))
-            return CLI_OK;
+            return MNEMO_EXIT_OK;
         backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
     }
 }
@@ -279,7 +280,7 @@ static int args_split(struct supervisor *S, int argc, char **argv)
     S->watchdog_s = WATCHDOG_DEFAULT_S;
     S->child_argv = calloc((size_t)argc + 3, sizeof *S->child_argv);
     if (!S->child_argv)
-        return CLI_FAILED;
+        return MNEMO_EXIT_FAILED;
     int n = 0;
     S->child_argv[n++] = "mnemo";
     S->child_argv[n++] = "run";
@@ -291,27 +292,27 @@ static int args_split(struct supervisor *S, int argc, char **argv)
             S->watchdog_s = i + 1 < argc ? strtod(argv[++i], &end) : 0;
             if (!end || *end || !(S->watchdog_s >= 0.2 && S->watchdog_s <= 3600)) {
                 fprintf(stderr, "mnemo run: --watchdog takes seconds from 0.2 to 3600\n");
-                return CLI_USAGE;
+                return MNEMO_EXIT_USAGE;
             }
             continue;
         }
         S->child_argv[n++] = argv[i];
     }
-    return CLI_OK;
+    return MNEMO_EXIT_OK;
 }
 
-int cli_supervise(int argc, char **argv)
+int supervise_run(int argc, char **argv)
 {
     struct supervisor S = {.sock = -1};
     int rc = args_split(&S, argc, argv);
     struct error err;
-    if (rc == CLI_OK && (kiosk_start(0, &err) || socket_bind(&S)))
-        rc = CLI_FAILED;
-    if (rc == CLI_OK) {
-        cli_signal_catch(SIGTERM, on_sup_stop);
-        cli_signal_catch(SIGINT, on_sup_stop);
-        cli_signal_catch(SIGHUP, on_sup_hup);
-        cli_signal_catch(SIGPIPE, SIG_IGN);
+    if (rc == MNEMO_EXIT_OK && (kiosk_start(0, &err) || socket_bind(&S)))
+        rc = MNEMO_EXIT_FAILED;
+    if (rc == MNEMO_EXIT_OK) {
+        signal_catch(SIGTERM, on_sup_stop);
+        signal_catch(SIGINT, on_sup_stop);
+        signal_catch(SIGHUP, on_sup_hup);
+        signal_catch(SIGPIPE, SIG_IGN);
         log_line(LOG_NOTICE, "supervise: starting the piece (watchdog %.1f s)", S.watchdog_s);
         rc = supervise_loop(&S);
     }

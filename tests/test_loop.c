@@ -132,8 +132,37 @@ static void test_live_params_apply_restart_ones_wait(void)
     loop_close(&L);
 }
 
+/* loop.backend picks the backend as --backend does, for every one of its choices (it once
+ * named the enum's old list: "ref" read past the names, "cuda" ran on the cpu). */
+static void test_backend_param_is_the_backend(void)
+{
+    const char *names[] = {"ref", "cpu", "cuda"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        struct params p;
+        params_small(&p, 1);
+        CHECK(params_set(&p, "loop.backend", names[i], &err) == 0);
+        struct loop by_param, by_flag;
+        struct error flag_err;
+        int rc_param = loop_open(&by_param, &p, NULL, &err);
+        int rc_flag = loop_open(&by_flag, &p, names[i], &flag_err);
+        CHECK_MSG(rc_param == rc_flag, "loop.backend=%s: %d, --backend %s: %d", names[i], rc_param,
+                  names[i], rc_flag);
+        if (rc_param == 0) {
+            CHECK_MSG(strcmp(loop_backend(&by_param), names[i]) == 0, "loop.backend=%s runs on %s",
+                      names[i], loop_backend(&by_param));
+            loop_close(&by_param);
+        } else {
+            CHECK_MSG(strcmp(err.msg, flag_err.msg) == 0, "loop.backend=%s: '%s' vs '%s'", names[i],
+                      err.msg, flag_err.msg);
+        }
+        if (rc_flag == 0)
+            loop_close(&by_flag);
+    }
+}
+
 int main(void)
 {
+    RUN(test_backend_param_is_the_backend);
     RUN(test_steady_state_allocates_nothing);
     RUN(test_cpu_backend_heap_flat);
     RUN(test_deterministic_ref);

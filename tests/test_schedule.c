@@ -3,6 +3,7 @@
  * the test clock; and the loop thread's pause (piece_set_paused) that closed hours use. */
 #define _DEFAULT_SOURCE /* timegm */
 #include "check.h"
+#include "clock.h"
 #include "config.h"
 #include "piece.h"
 #include "schedule.h"
@@ -302,15 +303,15 @@ static time_t fixed_clock(void)
 
 static void test_clock(void)
 {
-    schedule_set_clock(fixed_clock);
-    CHECK(schedule_now() == 1234567890);
-    schedule_set_clock(NULL);
+    clock_wall_set(fixed_clock);
+    CHECK(clock_wall() == 1234567890);
+    clock_wall_set(NULL);
     /* MNEMO_TEST_TIME is read at the first call of the real clock: 10 times as fast */
     setenv("MNEMO_TEST_TIME", "1781078390x10", 1);
-    time_t t0 = schedule_now();
+    time_t t0 = clock_wall();
     struct timespec half = {0, 500000000};
     nanosleep(&half, NULL);
-    time_t t1 = schedule_now();
+    time_t t1 = clock_wall();
     CHECK_MSG(t0 >= 1781078390 && t0 <= 1781078391, "%lld", (long long)t0);
     CHECK_MSG(t1 - t0 >= 4, "%lld", (long long)(t1 - t0)); /* >= 0.5 s x 10, less rounding */
     unsetenv("MNEMO_TEST_TIME");
@@ -323,7 +324,7 @@ static void test_clock(void)
 static uint64_t pause_taken(struct piece *pc, uint64_t last, struct piece_frame *out)
 {
     piece_set_paused(pc, true);
-    for (double give_up = stats_now() + 60; !piece_paused(pc) && stats_now() < give_up;)
+    for (double give_up = clock_now() + 60; !piece_paused(pc) && clock_now() < give_up;)
         ;
     CHECK(piece_paused(pc));
     struct piece_frame f;
@@ -338,7 +339,7 @@ static uint64_t pause_taken(struct piece *pc, uint64_t last, struct piece_frame 
 static uint64_t newer(struct piece *pc, uint64_t after, struct piece_frame *out)
 {
     uint64_t last = after;
-    for (double give_up = stats_now() + 30; last < after + 3 && stats_now() < give_up;)
+    for (double give_up = clock_now() + 30; last < after + 3 && clock_now() < give_up;)
         if (piece_latest(pc, last, out))
             last = out->iteration;
     return last;
@@ -433,7 +434,7 @@ static void test_piece_start_paused(void)
         return;
     }
     struct piece *pc = piece_start_paused(&L, NULL, &err);
-    for (double give_up = stats_now() + 60; !piece_paused(pc) && stats_now() < give_up;)
+    for (double give_up = clock_now() + 60; !piece_paused(pc) && clock_now() < give_up;)
         ;
     CHECK(piece_paused(pc));
     wait_s(1.0);
