@@ -2,7 +2,7 @@
 # Debian package built from the same rules (`make deb`, CPack's DEB generator).
 #
 #   <prefix>/bin/mnemo
-#   <prefix>/share/mnemo/{models,shaders,configs}     found by runtime/datapath.h's rule
+#   <prefix>/share/mnemo/{models,shaders,configs}     found by runtime/base/datapath.h's rule
 #   <prefix>/share/doc/mnemo/README.md
 #   <sysconf>/mnemo/kiosk.cfg                        /etc for prefix /usr; the deb's conffile
 #   <prefix>/lib/systemd/system/mnemo.service        KMS/DRM, no desktop (system unit)

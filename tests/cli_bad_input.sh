@@ -8,6 +8,15 @@ B=$DATA/bad
 good=$DATA/unet_bn.onnx
 in64=$DATA/unet_bn_in_64.npy
 
+# Each command's --help is its usage on stdout, exit 0 (it once was "unknown option").
+for cmd in run infer inspect params check; do
+  "$M" $cmd --help >"$TMP/help" 2>"$TMP/err" || fail "mnemo $cmd --help exited $?"
+  grep -q "^usage: mnemo .*$cmd" "$TMP/help" || grep -q "^usage: mnemo \[$cmd\]" "$TMP/help" ||
+    fail "mnemo $cmd --help printed no usage of $cmd: $(head -2 "$TMP/help")"
+done
+"$M" run --headless --iterations 2 -h >"$TMP/help" || fail "mnemo run ... -h exited $?"
+grep -q -- "--headless" "$TMP/help" || fail "mnemo run -h: no usage"
+
 expect_fail 1 "No such file" $M inspect "$TMP/missing.onnx"
 head -c 3000 "$good" >"$TMP/truncated.onnx"
 expect_fail 1 "truncated.onnx' is not an ONNX model" $M inspect "$TMP/truncated.onnx"

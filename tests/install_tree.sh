@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `cmake --install` into a temporary DESTDIR, then the installed binary run from / (as a
 # systemd service is) with the installed kiosk config: it must find the installed models
-# and shaders (runtime/datapath.h), and a relative path found nowhere must be an error that
+# and shaders (runtime/base/datapath.h), and a relative path found nowhere must be an error that
 # names every place tried. Usage: install_tree.sh MNEMO DATA BUILD_DIR PREFIX SYSCONFDIR
 source "$(dirname "$0")/cli_lib.sh"
 BUILD=$3

@@ -48,7 +48,7 @@ else
   fail "systemd-analyze verify passed a unit with a misspelt key"
 fi
 
-# What the runtime (runtime/kiosk.c) and the README rely on, in both units.
+# What the runtime (runtime/kiosk/kiosk.c) and the README rely on, in both units.
 for unit in "$UNITS/mnemo.service" "$UNITS/mnemo-user.service"; do
   for line in Type=notify NotifyAccess=main Restart=always "ExecReload=/bin/kill -HUP \$MAINPID" \
     "ExecStart=/usr/bin/mnemo run --config /etc/mnemo/kiosk.cfg" StateDirectory=mnemo; do

@@ -3,7 +3,7 @@
 # loop's portrait, geometry (fit/fill/stretch, rotation, side by side) by reading pixels
 # back, pacing with a slow loop (crossfade frames in between), shader fallbacks, no
 # display, recreating the window, SIGTERM. Starts its own Xvfb; exits 77 (skipped) with the
-# reason when there is no Xvfb or no GL. Test hooks: see runtime/present.h.
+# reason when there is no Xvfb or no GL. Test hooks: see runtime/piece/show.h.
 #   present_display.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 TOOL="$(dirname "$MNEMO")/tests/png_tool"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Opening hours (kiosk.hours) on a real window under Xvfb, with the test clock
-# (MNEMO_TEST_TIME=<epoch>x<speed>, runtime/schedule.h) set just before closing time: the
+# (MNEMO_TEST_TIME=<epoch>x<speed>, runtime/params/schedule.h) set just before closing time: the
 # screen goes black, the loop's iterations (--stats) stand still while closed and resume
 # after opening, the closed presenter runs slowly; kiosk.closed = dpms falls back to black
 # where the X server has no DPMS (Xvfb); a config reload changes the hours live; under a

@@ -10,7 +10,7 @@
 #include "backend.h"
 #include "check.h"
 #include "graph_build.h"
-#include "ref/ref.h"
+#include "ref.h"
 #ifdef MNEMO_HAVE_CUDA
 #include "cuda/cuda.h"
 #endif

@@ -1,4 +1,4 @@
-/* Capture to a PNG sequence (runtime/capture.c): names, contents, bad paths, full disk. */
+/* Capture to a PNG sequence (runtime/output/capture.c): names, contents, bad paths, full disk. */
 #include "capture_internal.h"
 #include "check.h"
 #include "image.h"

@@ -1,5 +1,5 @@
 /* The recording upscaler, the side-by-side layout and the progress bar
- * (runtime/capture_scale.c, runtime/capture_progress.c). */
+ * (runtime/output/capture_scale.c, runtime/output/capture_progress.c). */
 #define _XOPEN_SOURCE 700 /* posix_openpt, for a terminal to draw the progress bar on */
 #include "capture.h"
 #include "check.h"

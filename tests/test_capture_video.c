@@ -1,4 +1,4 @@
-/* Capture to video through ffmpeg (runtime/capture_video.c): frame counts per ffprobe,
+/* Capture to video through ffmpeg (runtime/output/capture_video.c): frame counts per ffprobe,
  * containers, ffmpeg missing, ffmpeg dying or killed mid-stream, a full disk. Tests that
  * need the real ffmpeg skip (exit 77 when all skip) with the reason when it is absent. */
 #include "capture.h"

@@ -15,6 +15,7 @@
 #include "alloc_count.h" /* thread_allocations: the writer may allocate, the loop not */
 #include "backend.h"
 #include "check.h"
+#include "step.h"
 #include "checkpoint.h"
 #include "piece.h"
 
@@ -541,7 +542,7 @@ static void test_piece_thread_offers(void)
     if (!open_loop(&L, &p, "ref"))
         return;
     struct checkpoint *ck = checkpoint_open(&L, &p);
-    struct piece *pc = piece_start(&L, NULL, &err);
+    struct piece *pc = piece_start(&L, NULL, ck, &err);
     CHECK(pc != NULL);
     char path[400];
     snprintf(path, sizeof path, "%s", checkpoint_path(ck));
@@ -577,7 +578,7 @@ static void test_transient_fault_changes_nothing(void)
         CHECK(backend_fault_arm(faults[f], &err) == 0);
         log_begin();
         for (int i = 0; i < 6; i++) {
-            CHECK(loop_step_retrying(&L, NULL, &err) == 0);
+            CHECK(step_retrying(&L, NULL, &err) == 0);
             memcpy(faulty + (size_t)i * 4 * PLANE, L.portrait.data, 3 * PLANE * sizeof(float));
             memcpy(faulty + ((size_t)i * 4 + 3) * PLANE, L.sketch.data, PLANE * sizeof(float));
         }
@@ -606,7 +607,7 @@ static void test_sticky_fault_loses_device(void)
     struct rng rng_before = L.perturb_rng;
     log_begin();
     double start = now();
-    int rc = loop_step_retrying(&L, NULL, &err);
+    int rc = step_retrying(&L, NULL, &err);
     double took = now() - start;
     const char *log = log_end();
     CHECK(rc == -1 && loop_device_lost(&L));
@@ -635,7 +636,7 @@ static void test_piece_gives_up_on_lost_device(void)
         return;
     CHECK(backend_fault_arm("sticky@5", &err) == 0);
     log_begin();
-    struct piece *pc = piece_start(&L, NULL, &err);
+    struct piece *pc = piece_start(&L, NULL, NULL, &err);
     double end = now() + 20;
     while (pc && !piece_failed(pc) && now() < end) {
         struct timespec wait = {0, 5 * 1000 * 1000};

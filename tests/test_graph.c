@@ -7,7 +7,7 @@
 #include "backend.h"
 #include "check.h"
 #include "graph_build.h"
-#include "ref/ref.h"
+#include "ref.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* PNG and .npy files, and fitting images to a model's input (runtime/image.c). */
+/* PNG and .npy files, and fitting images to a model's input (runtime/engine/image.c). */
 #include "check.h"
 #include "image.h"
 

@@ -3,7 +3,7 @@
  * Expected values are worked out by hand (in the comments) or, where marked, computed
  * once with numpy / PyTorch 1.13 (Debian python3-torch) and pasted here as literals. */
 #include "check.h"
-#include "ref/ref.h"
+#include "ref.h"
 
 #include <string.h>
 

@@ -8,11 +8,11 @@ packages=(
   build-essential cmake pkg-config git clang-format
   protobuf-c-compiler libprotobuf-c-dev   # ONNX reader
   libpng-dev                              # PNG in/out
-  libconfig-dev                           # config files (runtime/config.c)
+  libconfig-dev                           # config files (runtime/params/config.c)
   libdnnl-dev                             # the fast cpu backend (oneDNN)
-  ffmpeg                                  # headless capture to video (runtime/capture_video.c)
-  liblo-dev liblo-tools                   # OSC control (runtime/osc.c); oscsend for tests
-  libasound2-dev                          # MIDI control (runtime/control_midi.c), ALSA sequencer
+  ffmpeg                                  # headless capture to video (runtime/output/capture_video.c)
+  liblo-dev liblo-tools                   # OSC control (runtime/control/osc.c); oscsend for tests
+  libasound2-dev                          # MIDI control (runtime/control/control_midi.c), ALSA sequencer
   libsdl2-dev libglew-dev libegl-dev libgl-dev   # the presenter (runtime/present*.c)
   libxext-dev                             # kiosk.closed = dpms: screens off via X11 DPMS
   libgl1-mesa-dri libegl-mesa0            # Mesa's software GL (llvmpipe) when no GPU driver

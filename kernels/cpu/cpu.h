@@ -1,4 +1,4 @@
-/* cpu.h — the fast CPU kernels behind the cpu backend (runtime/backend_cpu.c).
+/* cpu.h — the fast CPU kernels behind the cpu backend (kernels/cpu/backend.c).
  *
  * Convolutions and transposed convolutions go to oneDNN (kernels/cpu/conv.c): one
  * primitive per node, created at load with its weights reordered once into the layout
@@ -10,7 +10,7 @@
 #define MNEMO_CPU_H
 
 #include "backend.h"
-#include "ref/ref.h"
+#include "ref.h"
 
 #include <oneapi/dnnl/dnnl.h>
 

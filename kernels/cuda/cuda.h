@@ -1,4 +1,4 @@
-/* cuda.h — the CUDA kernels behind the cuda backend (runtime/backend_cuda.c).
+/* cuda.h — the CUDA kernels behind the cuda backend (kernels/cuda/backend.c).
  *
  * Tensors are NCHW float32 in device memory at the graph's memory plan (the same layout
  * as ref and cpu), so every kernel takes a struct ref_io whose pointers are device
@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #include "backend.h"
-#include "ref/ref.h"
+#include "ref.h"
 
 /* ---- own kernels (elementwise.cu, norm.cu) ------------------------------------------- */
 

@@ -38,7 +38,7 @@ DEFAULTS = dict(density=0.07, smooth=1.0, sigma=1.6, k=1.6, floor=0.006, min_are
 
 
 def gaussian_kernel(sigma):
-    """The same kernel as runtime/loop_simplify.c: radius ceil(3 sigma) (1..24), normalised."""
+    """The same kernel as runtime/loop/loop_simplify.c: radius ceil(3 sigma) (1..24), normalised."""
     r = int(np.ceil(3 * sigma))
     r = max(1, min(24, r))
     i = np.arange(-r, r + 1, dtype=np.float32)

@@ -1,0 +1,568 @@
+/* control.c — see control.h. The mailbox, the control thread, config reloads, presets,
+ * MIDI mapping and the driver-side glide. */
+#include "control_internal.h"
+#include "clock.h"
+#include "log.h"
+
+#include "config.h"
+#include "osc.h"
+#include "presets.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define NAME_MAX_LEN 128
+#define MIDI_FDS     8
+
+struct control {
+    /* mailbox: everything below `mu` is guarded by it; held only for copies */
+    pthread_mutex_t mu;
+    struct params desired; /* what every source asked for; restart-only = as started */
+    atomic_bool pending, reseed;
+    atomic_bool reload; /* SIGHUP: read the config file again now */
+    char error[ERROR_MSG_MAX];
+    uint64_t error_seq;
+    char load_preset[NAME_MAX_LEN], save_preset[NAME_MAX_LEN], learn[NAME_MAX_LEN];
+
+    /* the control thread's own */
+    pthread_t thread;
+    bool running;
+    atomic_bool quit;
+    int wake_fd; /* eventfd: stop, or a queued request */
+    char *config_path;
+    char **overrides;
+    size_t override_count;
+    struct params file; /* the last good load of the file (+ overrides) */
+    struct watch watch;
+    bool watching;
+    struct osc *osc;
+    int osc_port;
+    struct midi_in *midi;
+    struct midi_map map; /* parsed from map_text */
+    char map_text[PARAM_TEXT_MAX];
+};
+
+void control_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char line[ERROR_MSG_MAX + 64];
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_line(LOG_NOTICE, "live: %s", line);
+}
+
+void control_reject(struct control *ctl, const char *fmt, ...)
+{
+    char msg[ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_warn("%s", msg);
+    pthread_mutex_lock(&ctl->mu);
+    memcpy(ctl->error, msg, sizeof msg);
+    ctl->error_seq++;
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+static void wake(struct control *ctl)
+{
+    uint64_t one = 1;
+    if (write(ctl->wake_fd, &one, sizeof one) < 0) {
+        /* The counter cannot overflow in practice; a lost wake-up only delays a request. */
+    }
+}
+
+/* ---- the mailbox ------------------------------------------------------------------- */
+
+bool control_take(struct control *ctl, struct params *target)
+{
+    if (!ctl || !atomic_load(&ctl->pending))
+        return false;
+    if (pthread_mutex_trylock(&ctl->mu) != 0)
+        return false; /* a writer holds it for a copy: next iteration */
+    *target = ctl->desired;
+    atomic_store(&ctl->pending, false);
+    pthread_mutex_unlock(&ctl->mu);
+    return true;
+}
+
+bool control_take_reseed(struct control *ctl)
+{
+    return ctl && atomic_exchange(&ctl->reseed, false);
+}
+
+void control_reload(struct control *ctl)
+{
+    if (!ctl)
+        return;
+    atomic_store(&ctl->reload, true);
+    uint64_t one = 1;
+    if (write(ctl->wake_fd, &one, sizeof one) < 0)
+        return; /* the eventfd is full: a wake-up is pending anyway */
+}
+
+void control_reseed(struct control *ctl)
+{
+    atomic_store(&ctl->reseed, true);
+}
+
+uint64_t control_last_error(struct control *ctl, char *buf, size_t size)
+{
+    pthread_mutex_lock(&ctl->mu);
+    snprintf(buf, size, "%s", ctl->error);
+    uint64_t seq = ctl->error_seq;
+    pthread_mutex_unlock(&ctl->mu);
+    return seq;
+}
+
+void control_snapshot(struct control *ctl, struct params *out)
+{
+    pthread_mutex_lock(&ctl->mu);
+    *out = ctl->desired;
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+int control_set_def(struct control *ctl, const struct param_def *def, const char *value,
+                    struct error *err)
+{
+    if (!(def->flags & PARAM_LIVE))
+        return error_set(err, "%s is restart-only: change it in the config file and restart",
+                         def->name);
+    pthread_mutex_lock(&ctl->mu);
+    int rc = param_set(&ctl->desired, def, value, err); /* validates before it stores */
+    if (rc == 0)
+        atomic_store(&ctl->pending, true);
+    pthread_mutex_unlock(&ctl->mu);
+    return rc;
+}
+
+int control_set(struct control *ctl, const char *name, const char *value, struct error *err)
+{
+    const struct param_def *def = params_find(name);
+    return def ? control_set_def(ctl, def, value, err) : params_unknown_error(name, err);
+}
+
+int control_get(struct control *ctl, const char *name, char *buf, size_t size, struct error *err)
+{
+    const struct param_def *def = params_find(name);
+    if (!def)
+        return params_unknown_error(name, err);
+    pthread_mutex_lock(&ctl->mu);
+    param_format(&ctl->desired, def, buf, size);
+    pthread_mutex_unlock(&ctl->mu);
+    return 0;
+}
+
+int control_osc_port(const struct control *ctl)
+{
+    return ctl ? ctl->osc_port : 0;
+}
+
+/* ---- requests queued to the thread ------------------------------------------------- */
+
+static void request(struct control *ctl, char *slot, const char *name)
+{
+    pthread_mutex_lock(&ctl->mu);
+    snprintf(slot, NAME_MAX_LEN, "%s", name ? name : "");
+    pthread_mutex_unlock(&ctl->mu);
+    wake(ctl);
+}
+
+void control_preset_load(struct control *ctl, const char *name)
+{
+    request(ctl, ctl->load_preset, name);
+}
+
+void control_preset_save(struct control *ctl, const char *name)
+{
+    request(ctl, ctl->save_preset, name);
+}
+
+int control_midi_learn(struct control *ctl, const char *param, struct error *err)
+{
+    if (param) {
+        /* Refused now, not when the knob moves: a parameter no knob can drive. */
+        char entry[NAME_MAX_LEN + 16];
+        snprintf(entry, sizeof entry, "cc=0 param=%.100s", param);
+        if (midi_map_check(entry, err))
+            return -1;
+    }
+    pthread_mutex_lock(&ctl->mu);
+    snprintf(ctl->learn, sizeof ctl->learn, "%s", param ? param : "");
+    pthread_mutex_unlock(&ctl->mu);
+    if (param)
+        control_log("midi learn: move a knob to bind it to %s", param);
+    return 0;
+}
+
+bool control_midi_learning(struct control *ctl, char *buf, size_t size)
+{
+    pthread_mutex_lock(&ctl->mu);
+    snprintf(buf, size, "%s", ctl->learn);
+    pthread_mutex_unlock(&ctl->mu);
+    return *buf != '\0';
+}
+
+/* Takes a queued name out of its slot (empty when none). */
+static void take_request(struct control *ctl, char *slot, char *name)
+{
+    pthread_mutex_lock(&ctl->mu);
+    memcpy(name, slot, NAME_MAX_LEN);
+    slot[0] = '\0';
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+static void preset_load_now(struct control *ctl, const char *name)
+{
+    static _Thread_local struct params p;
+    control_snapshot(ctl, &p);
+    struct error err;
+    if (preset_load(p.control.presets, name, &p, &err)) {
+        control_reject(ctl, "preset %s not loaded: %s", name, err.msg);
+        return;
+    }
+    pthread_mutex_lock(&ctl->mu);
+    params_glide(&ctl->desired, &p, 1.0f); /* live values only, in one step */
+    atomic_store(&ctl->pending, true);
+    pthread_mutex_unlock(&ctl->mu);
+    control_log("preset %s loaded", name);
+}
+
+static void preset_save_now(struct control *ctl, const char *name)
+{
+    static _Thread_local struct params p;
+    control_snapshot(ctl, &p);
+    struct error err;
+    if (preset_save(p.control.presets, name, &p, &err))
+        control_reject(ctl, "preset %s not saved: %s", name, err.msg);
+    else
+        control_log("preset %s saved to %s/%s.cfg", name, p.control.presets, name);
+}
+
+static void config_reload(struct control *ctl, bool quiet);
+
+static void requests_serve(struct control *ctl)
+{
+    if (atomic_exchange(&ctl->reload, false)) {
+        if (ctl->config_path)
+            config_reload(ctl, false);
+        else
+            control_log("reload asked for (SIGHUP), but the piece runs without --config");
+    }
+    char name[NAME_MAX_LEN];
+    take_request(ctl, ctl->save_preset, name);
+    if (*name)
+        preset_save_now(ctl, name);
+    take_request(ctl, ctl->load_preset, name);
+    if (*name)
+        preset_load_now(ctl, name);
+}
+
+/* ---- MIDI -------------------------------------------------------------------------- */
+
+/* midi.map may have changed by any source: parse it again when its text did. Under mu. */
+static void map_refresh(struct control *ctl, const char *text)
+{
+    if (strcmp(text, ctl->map_text) == 0)
+        return;
+    struct error err;
+    if (midi_map_parse(&ctl->map, text, &err)) {
+        ctl->map.count = 0; /* not expected: midi.map is validated on every set */
+        log_warn("midi.map: %s", err.msg);
+    }
+    snprintf(ctl->map_text, sizeof ctl->map_text, "%s", text);
+}
+
+/* The CC binds the parameter waiting in learn mode; true when it did. */
+static bool learn_take(struct control *ctl, const struct midi_cc *ev)
+{
+    bool learnt = false;
+    struct error err = {{0}};
+    pthread_mutex_lock(&ctl->mu);
+    if (ctl->learn[0]) {
+        learnt = midi_map_learn(ctl->desired.midi.map, sizeof ctl->desired.midi.map, ev, ctl->learn,
+                                &err) == 0;
+        atomic_store(&ctl->pending, true);
+    }
+    char param[NAME_MAX_LEN];
+    memcpy(param, ctl->learn, sizeof param);
+    ctl->learn[0] = '\0';
+    pthread_mutex_unlock(&ctl->mu);
+    if (learnt)
+        control_log("midi learn: cc %d now drives %s", ev->cc, param);
+    else if (*param)
+        control_reject(ctl, "midi learn of %s: %s", param, err.msg);
+    return *param != '\0';
+}
+
+void control_midi_event(struct control *ctl, const struct midi_cc *ev)
+{
+    if (learn_take(ctl, ev))
+        return;
+    pthread_mutex_lock(&ctl->mu);
+    map_refresh(ctl, ctl->desired.midi.map);
+    if (midi_map_apply(&ctl->map, ev, &ctl->desired) > 0)
+        atomic_store(&ctl->pending, true);
+    pthread_mutex_unlock(&ctl->mu);
+}
+
+static void midi_serve(struct control *ctl)
+{
+    struct midi_cc evs[64];
+    int n = midi_in_read(ctl->midi, evs, 64);
+    for (int i = 0; i < n; i++)
+        control_midi_event(ctl, &evs[i]);
+}
+
+/* ---- config reload ----------------------------------------------------------------- */
+
+/* defaults + file + -o, as the piece started; the file list goes to the watcher. */
+static int file_load(struct control *ctl, struct params *p, struct error *err)
+{
+    params_defaults(p);
+    if (ctl->watching)
+        watch_reset_files(&ctl->watch);
+    if (params_load_file_watched(p, ctl->config_path, ctl->watching ? watch_add : NULL, &ctl->watch,
+                                 err))
+        return -1;
+    for (size_t i = 0; i < ctl->override_count; i++)
+        if (params_set_assignment(p, ctl->overrides[i], err))
+            return error_prefix(err, "-o %s", ctl->overrides[i]);
+    return 0;
+}
+
+/* Appends name to a ", "-separated list, keeping the end when it overflows. */
+static void list_add(char *list, size_t size, const char *name)
+{
+    size_t used = strlen(list);
+    snprintf(list + used, size - used, "%s%s", used ? ", " : "", name);
+}
+
+/* Takes the parameters that changed in the file into the desired set: what OSC or MIDI
+ * changed since stays as it is unless the file changes that same parameter. */
+static void file_apply(struct control *ctl, const struct params *next, bool quiet)
+{
+    char live[2048] = "", restart[2048] = "";
+    pthread_mutex_lock(&ctl->mu);
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *def = params_at(i);
+        if (param_equal(def, &ctl->file, next))
+            continue;
+        if (def->flags & PARAM_LIVE) {
+            param_copy(def, &ctl->desired, next);
+            list_add(live, sizeof live, def->name);
+        } else if (!param_equal(def, &ctl->desired, next)) {
+            list_add(restart, sizeof restart, def->name); /* differs from what runs */
+        }
+    }
+    if (*live)
+        atomic_store(&ctl->pending, true);
+    ctl->error[0] = '\0';
+    pthread_mutex_unlock(&ctl->mu);
+    if (*live || !quiet)
+        control_log("%s: %s%s", ctl->config_path, *live ? "changed " : "no live change", live);
+    if (*restart)
+        control_log("%s: restart needed for: %s", ctl->config_path, restart);
+}
+
+static void config_reload(struct control *ctl, bool quiet)
+{
+    static _Thread_local struct params next;
+    struct error err;
+    int rc = file_load(ctl, &next, &err);
+    ctl->watch.broken = rc != 0;
+    if (rc) {
+        control_reject(ctl, "%s (the piece keeps its last good values)", err.msg);
+        return;
+    }
+    file_apply(ctl, &next, quiet);
+    ctl->file = next;
+}
+
+/* ---- the thread -------------------------------------------------------------------- */
+
+static int pollfds_build(struct control *ctl, struct pollfd *fds)
+{
+    int n = 0;
+    fds[n++] = (struct pollfd){.fd = ctl->wake_fd, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = ctl->watching ? ctl->watch.fd : -1, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = ctl->osc ? osc_fd(ctl->osc) : -1, .events = POLLIN};
+    if (ctl->midi)
+        n += midi_in_pollfds(ctl->midi, fds + n, MIDI_FDS);
+    return n;
+}
+
+static void *control_thread(void *arg)
+{
+    struct control *ctl = arg;
+    struct pollfd fds[3 + MIDI_FDS];
+    while (!atomic_load(&ctl->quit)) {
+        int n = pollfds_build(ctl, fds);
+        if (poll(fds, (nfds_t)n, -1) < 0)
+            continue; /* EINTR */
+        if (fds[0].revents & POLLIN) {
+            uint64_t count;
+            if (read(ctl->wake_fd, &count, sizeof count) < 0)
+                count = 0;
+            requests_serve(ctl);
+        }
+        if ((fds[1].revents & POLLIN) && watch_changed(&ctl->watch))
+            config_reload(ctl, false);
+        if (fds[2].revents & POLLIN)
+            osc_receive(ctl->osc, ctl);
+        if (n > 3)
+            midi_serve(ctl);
+    }
+    return NULL;
+}
+
+/* ---- open / close ------------------------------------------------------------------ */
+
+static int options_copy(struct control *ctl, const struct control_options *o, struct error *err)
+{
+    if (o->config_path && !(ctl->config_path = strdup(o->config_path)))
+        return error_set(err, "out of memory");
+    ctl->overrides = calloc(o->override_count + 1, sizeof *ctl->overrides);
+    if (!ctl->overrides)
+        return error_set(err, "out of memory");
+    for (size_t i = 0; i < o->override_count; i++)
+        if (!(ctl->overrides[ctl->override_count++] = strdup(o->overrides[i])))
+            return error_set(err, "out of memory");
+    return 0;
+}
+
+/* Watching starts from a load of its own, so that the file list (includes) is known and
+ * an edit saved while the models were loading is not lost. */
+static int watch_start(struct control *ctl, struct error *err)
+{
+    if (!ctl->config_path || !ctl->desired.control.watch)
+        return 0;
+    if (watch_open(&ctl->watch, err))
+        return -1;
+    ctl->watching = true;
+    config_reload(ctl, true);
+    return 0;
+}
+
+static void midi_start(struct control *ctl)
+{
+    if (!ctl->desired.midi.enabled)
+        return;
+    struct error err;
+    ctl->midi = midi_in_open(&err);
+    if (!ctl->midi)
+        control_log("midi: %s; carrying on without MIDI", err.msg);
+}
+
+static int sources_start(struct control *ctl, struct error *err)
+{
+    if (watch_start(ctl, err))
+        return -1;
+    if (ctl->desired.osc.enabled) {
+        ctl->osc = osc_open(ctl->desired.osc.address, ctl->desired.osc.port, err);
+        if (!ctl->osc)
+            return -1;
+        ctl->osc_port = osc_port(ctl->osc);
+        control_log("osc: listening on %s:%d", ctl->desired.osc.address, ctl->osc_port);
+    }
+    midi_start(ctl);
+    return 0;
+}
+
+struct control *control_open(const struct control_options *o, const struct params *start,
+                             struct error *err)
+{
+    struct control *ctl = calloc(1, sizeof *ctl);
+    if (!ctl) {
+        error_set(err, "out of memory for the control");
+        return NULL;
+    }
+    pthread_mutex_init(&ctl->mu, NULL);
+    ctl->desired = *start;
+    ctl->file = *start;
+    ctl->watch.fd = -1;
+    ctl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int rc = ctl->wake_fd < 0 ? error_set(err, "eventfd failed") : options_copy(ctl, o, err);
+    if (rc == 0)
+        rc = sources_start(ctl, err);
+    if (rc == 0 && pthread_create(&ctl->thread, NULL, control_thread, ctl) != 0)
+        rc = error_set(err, "cannot start the control thread");
+    ctl->running = rc == 0;
+    if (rc) {
+        control_close(ctl);
+        return NULL;
+    }
+    return ctl;
+}
+
+void control_close(struct control *ctl)
+{
+    if (!ctl)
+        return;
+    if (ctl->running) {
+        atomic_store(&ctl->quit, true);
+        wake(ctl);
+        pthread_join(ctl->thread, NULL);
+    }
+    osc_close(ctl->osc);
+    midi_in_close(ctl->midi);
+    if (ctl->watching)
+        watch_close(&ctl->watch);
+    if (ctl->wake_fd >= 0)
+        close(ctl->wake_fd);
+    for (size_t i = 0; i < ctl->override_count; i++)
+        free(ctl->overrides[i]);
+    free(ctl->overrides);
+    free(ctl->config_path);
+    pthread_mutex_destroy(&ctl->mu);
+    free(ctl);
+}
+
+/* ---- the driver's side ------------------------------------------------------------- */
+
+void control_follow_init(struct control_follow *f, const struct params *start)
+{
+    memset(f, 0, sizeof *f);
+    f->target = *start;
+    f->cur = *start;
+}
+
+void control_follow_retarget(struct control_follow *f, const struct params *target, double now_s)
+{
+    f->target = *target;
+    f->last_s = now_s;
+    f->end_s = now_s + target->control.glide_ms / 1000.0;
+    f->gliding = true;
+    f->version++;
+}
+
+bool control_follow_advance(struct control_follow *f, double now_s)
+{
+    if (!f->gliding)
+        return false;
+    /* The share of the distance left that this step covers, so that what is left falls
+     * linearly to zero at end_s whatever the step times are. */
+    double span = f->end_s - f->last_s;
+    double alpha = span <= 0 || now_s >= f->end_s ? 1.0 : (now_s - f->last_s) / span;
+    alpha = alpha < 0 ? 0 : alpha;
+    f->last_s = now_s;
+    params_glide(&f->cur, &f->target, (float)alpha);
+    f->gliding = alpha < 1.0;
+    return true;
+}
+
+bool control_follow(struct control *ctl, struct control_follow *f, double now_s)
+{
+    static _Thread_local struct params taken;
+    if (control_take(ctl, &taken))
+        control_follow_retarget(f, &taken, now_s);
+    return control_follow_advance(f, now_s);
+}

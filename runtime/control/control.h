@@ -1,0 +1,104 @@
+/* control.h — live tuning: config hot reload, OSC, MIDI, presets, and the glide that
+ * carries every change into the running loop.
+ *
+ * A control owns one thread that watches the config file and its @includes (inotify on
+ * their directories, so editors that save by rename work), listens for OSC (osc.*) and
+ * MIDI (midi.*), and serves preset and learn requests. Every source changes one "desired"
+ * parameter set; a change is parsed and validated on the control's thread, never on the
+ * loop's, and an invalid one changes nothing (logged, and kept for the HUD:
+ * control_last_error). Restart-only parameters keep the values the piece started with;
+ * changing one in the file logs "restart needed for: ...".
+ *
+ * The thread driving the loop picks changes up between two iterations without ever
+ * waiting (control_take is an atomic flag and a trylock), and glides smoothable numbers
+ * to them over control.glide_ms (struct control_follow). The piece's drivers follow it
+ * into the loop (piece/step.h: step_follow_control) and forward reseed requests.
+ *
+ *   struct control *ctl = control_open(&opts, &params, &err);
+ *   struct control_follow f; control_follow_init(&f, &params);
+ *   for (;;) { if (control_follow(ctl, &f, clock_now())) use(&f.cur); ... }
+ *
+ * Thread safety: every function may be called from any thread; control_take and
+ * control_follow from one driver thread at a time. */
+#ifndef MNEMO_CONTROL_H
+#define MNEMO_CONTROL_H
+
+#include "error.h"
+#include "midi_map.h"
+#include "params.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct control;
+
+struct control_options {
+    const char *config_path;      /* watched and reloaded; NULL: no file (OSC/MIDI only) */
+    const char *const *overrides; /* "name=value" (-o), applied after the file on each reload */
+    size_t override_count;
+};
+
+/* Starts the control thread for a piece that runs with `start` (defaults + file + -o).
+ * OSC that cannot bind is an error; no MIDI sequencer is not (logged once). */
+struct control *control_open(const struct control_options *o, const struct params *start,
+                             struct error *err);
+/* Stops the thread and frees everything. NULL is fine. */
+void control_close(struct control *ctl);
+
+/* Never blocks. When a new parameter set was posted since the last take, copies it into
+ * *target and returns true; otherwise (or when the mailbox is busy this instant) false. */
+bool control_take(struct control *ctl, struct params *target);
+/* True once per reseed request (OSC /mnemo/reseed, a key): call guard_request_reseed. */
+bool control_take_reseed(struct control *ctl);
+
+/* The newest rejected change (config error with file:line, bad OSC value, missing preset)
+ * into buf, "" when the config loads cleanly again; returns a number that grows with each
+ * new error, so a HUD can show it for a while. */
+uint64_t control_last_error(struct control *ctl, char *buf, size_t size);
+
+/* A change from the keyboard or HUD, validated like config values. */
+int control_set(struct control *ctl, const char *name, const char *value, struct error *err);
+/* The desired value of `name` as text (what /mnemo/get replies). */
+int control_get(struct control *ctl, const char *name, char *buf, size_t size, struct error *err);
+void control_reseed(struct control *ctl);
+/* Reads the config file again now, as if it had been saved (SIGHUP). Async-signal-safe:
+ * an atomic flag and a write to the thread's eventfd. NULL is fine. */
+void control_reload(struct control *ctl);
+
+/* Presets (keys 1-9 load, Shift+1-9 save; OSC /mnemo/preset NAME): queued to the control
+ * thread, which does the file I/O; the outcome is logged, errors also in last_error. */
+void control_preset_load(struct control *ctl, const char *name);
+void control_preset_save(struct control *ctl, const char *name);
+
+/* MIDI learn: the next CC that moves is bound to `param` (midi.map is rewritten, so a
+ * preset or `mnemo params` shows it). NULL cancels. control_midi_learning tells the HUD
+ * which parameter waits ("" when none). */
+int control_midi_learn(struct control *ctl, const char *param, struct error *err);
+bool control_midi_learning(struct control *ctl, char *buf, size_t size);
+/* One decoded control change, as the ALSA reader delivers it (tests call it directly). */
+void control_midi_event(struct control *ctl, const struct midi_cc *ev);
+
+/* The UDP port OSC listens on (osc.port, or the one chosen for osc.port = 0), 0 if off. */
+int control_osc_port(const struct control *ctl);
+
+/* ---- on the driver's side: follow the posted values, gliding ------------------------ */
+
+struct control_follow {
+    struct params target; /* the newest set taken */
+    struct params cur;    /* what the loop should use now */
+    double last_s, end_s; /* glide: time of the last step, time it arrives */
+    bool gliding;
+    uint64_t version; /* sets taken so far (--stats params_version) */
+};
+
+void control_follow_init(struct control_follow *f, const struct params *start);
+/* A new target at time now_s: the glide restarts from cur and arrives after the target's
+ * control.glide_ms. */
+void control_follow_retarget(struct control_follow *f, const struct params *target, double now_s);
+/* Moves cur toward the target for time now_s: the distance left shrinks linearly to zero at
+ * the glide's end (monotone per parameter). Returns true when cur changed. */
+bool control_follow_advance(struct control_follow *f, double now_s);
+/* control_take + retarget + advance. Returns true when cur changed. */
+bool control_follow(struct control *ctl, struct control_follow *f, double now_s);
+
+#endif

@@ -1,0 +1,262 @@
+/* graph.h — the one internal graph every backend runs.
+ *
+ * Owns: values (tensors: the graph input, constant weights, activations computed at run
+ * time), nodes in topological order, the load-time passes (BatchNorm folded into the
+ * preceding Conv/ConvTranspose, activations fused into their producer, identities
+ * dropped) and the memory plan (one arena, each run-time value at a fixed offset).
+ *
+ * Built once at load by the ONNX importer (runtime/engine/onnx.c) through graph_add_value /
+ * graph_add_node / graph_infer_shape, then graph_finalize(). After finalize the graph is
+ * read-only: backends keep a const pointer to it and never allocate per inference.
+ *
+ * Every tensor at run time is float32, NCHW (rank 4) unless its shape says otherwise. */
+#ifndef MNEMO_GRAPH_H
+#define MNEMO_GRAPH_H
+
+#include "error.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SHAPE_MAX_RANK  6
+#define NODE_MAX_INPUTS 8
+
+struct shape {
+    int32_t rank;
+    int64_t dim[SHAPE_MAX_RANK];
+};
+
+/* Number of elements (1 for rank 0). */
+int64_t shape_count(const struct shape *s);
+bool shape_equal(const struct shape *a, const struct shape *b);
+/* "1x3x256x256" into buf; returns buf. */
+const char *shape_str(const struct shape *s, char *buf, size_t size);
+struct shape shape_make4(int64_t n, int64_t c, int64_t h, int64_t w);
+
+/* ---- ops ---------------------------------------------------------------------------
+ * The op enum, its name table (graph.c) and every backend's support function stay in
+ * step: op_names has a static_assert on OP_COUNT. Adding an op means adding a row to
+ * each. */
+enum op {
+    OP_CONV,           /* in: X, W, [B]; p.conv */
+    OP_CONV_TRANSPOSE, /* in: X, W (Cin x Cout x kh x kw), [B]; p.conv */
+    OP_BATCH_NORM,     /* in: X, scale, bias, mean, var; p.norm (inference mode) */
+    OP_INSTANCE_NORM,  /* in: X, scale, bias; p.norm */
+    OP_ACTIVATION,     /* in: X; the activation is node.act */
+    OP_BINARY,         /* in: A, B (numpy broadcasting, either may be constant); p.binary */
+    OP_CONCAT,         /* in: X0..Xn-1; p.concat */
+    OP_PAD,            /* in: X; p.pad */
+    OP_RESIZE,         /* in: X; p.resize */
+    OP_COUNT
+};
+extern const char *const op_names[OP_COUNT];
+
+enum act_kind {
+    ACT_NONE,
+    ACT_RELU,
+    ACT_LEAKY_RELU, /* alpha = negative slope */
+    ACT_TANH,
+    ACT_SIGMOID,
+    ACT_CLIP, /* alpha = min, beta = max */
+    ACT_COUNT
+};
+extern const char *const act_names[ACT_COUNT];
+
+struct act {
+    enum act_kind kind;
+    float alpha;
+    float beta;
+};
+
+/* The CUDA kernels (kernels/cuda, compiled by nvcc) use the same function on the device. */
+#ifdef __CUDACC__
+#define MNEMO_HOST_DEVICE __host__ __device__
+#else
+#define MNEMO_HOST_DEVICE
+#endif
+
+static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
+{
+    switch (a.kind) {
+    case ACT_NONE:
+        return x;
+    case ACT_RELU:
+        return x > 0.0f ? x : 0.0f;
+    case ACT_LEAKY_RELU:
+        return x >= 0.0f ? x : a.alpha * x;
+    case ACT_TANH:
+        return tanhf(x);
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + expf(-x));
+    case ACT_CLIP:
+        return x < a.alpha ? a.alpha : (x > a.beta ? a.beta : x);
+    case ACT_COUNT:
+        break;
+    }
+    return x;
+}
+
+enum binary_kind { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_COUNT };
+enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_MODE_COUNT };
+enum resize_mode { RESIZE_NEAREST, RESIZE_LINEAR, RESIZE_MODE_COUNT };
+/* ONNX coordinate_transformation_mode values we run. */
+enum resize_coord {
+    RESIZE_COORD_HALF_PIXEL,
+    RESIZE_COORD_PYTORCH_HALF_PIXEL,
+    RESIZE_COORD_ALIGN_CORNERS,
+    RESIZE_COORD_ASYMMETRIC,
+    RESIZE_COORD_COUNT
+};
+/* ONNX nearest_mode values we run. */
+enum resize_nearest {
+    RESIZE_NEAREST_ROUND_PREFER_FLOOR,
+    RESIZE_NEAREST_ROUND_PREFER_CEIL,
+    RESIZE_NEAREST_FLOOR,
+    RESIZE_NEAREST_CEIL,
+    RESIZE_NEAREST_COUNT
+};
+
+struct conv_params {
+    int32_t kernel[2];         /* kh, kw */
+    int32_t stride[2];         /* sh, sw */
+    int32_t dilation[2];       /* dh, dw */
+    int32_t pad[4];            /* top, left, bottom, right (ONNX order: begins then ends) */
+    int32_t output_padding[2]; /* ConvTranspose only */
+    int32_t group;             /* only 1 is run today; importer rejects others */
+};
+
+struct norm_params {
+    float epsilon;
+};
+
+struct binary_params {
+    enum binary_kind kind;
+};
+
+struct concat_params {
+    int32_t axis; /* non-negative, < rank */
+};
+
+struct pad_params {
+    enum pad_mode mode;
+    int64_t pads[2 * SHAPE_MAX_RANK]; /* ONNX order: x1_begin, x2_begin, ..., x1_end, ... */
+    float value;                      /* PAD_CONSTANT */
+};
+
+struct resize_params {
+    enum resize_mode mode;
+    enum resize_coord coord;
+    enum resize_nearest nearest;
+    float scale[2]; /* output/input for H and W; output size comes from the value's shape */
+};
+
+struct node {
+    enum op op;
+    char *name;    /* ONNX node name, or "<OpType>_<index>" when the file has none */
+    char *onnx_op; /* ONNX op type it came from, for messages and inspect */
+    int32_t n_inputs;
+    int32_t input[NODE_MAX_INPUTS]; /* value ids; -1 marks an absent optional input */
+    int32_t output;                 /* value id */
+    /* Fused epilogue, applied in this order: y = act(op(...) + residual). */
+    int32_t residual; /* value id with the output's shape, or -1 */
+    struct act act;
+    union {
+        struct conv_params conv;
+        struct norm_params norm;
+        struct binary_params binary;
+        struct concat_params concat;
+        struct pad_params pad;
+        struct resize_params resize;
+    } p;
+};
+
+enum value_kind {
+    VALUE_INPUT,    /* the graph input, written by the caller before each run */
+    VALUE_CONST,    /* weights: data owned by the graph */
+    VALUE_COMPUTED, /* produced by a node at run time */
+};
+
+struct value {
+    char *name;
+    enum value_kind kind;
+    struct shape shape;
+    float *data;      /* VALUE_CONST only */
+    int64_t offset;   /* memory plan: float offset into the arena; -1 for constants */
+    int32_t producer; /* node index, -1 for inputs and constants */
+};
+
+struct graph_meta {
+    char *key;
+    char *value;
+};
+
+/* How many nodes of one ONNX op type the file had, and how many of them were evaluated
+ * at load (constant subgraphs) or removed (Identity, Dropout) instead of run. */
+struct graph_op_count {
+    char *onnx_op;
+    int32_t count;
+    int32_t folded;
+};
+
+struct graph {
+    struct value *values;
+    int32_t n_values, cap_values;
+    struct node *nodes; /* topological order */
+    int32_t n_nodes, cap_nodes;
+    int32_t input;        /* value id of the one graph input */
+    int32_t output;       /* value id of the one graph output */
+    int64_t arena_floats; /* size of the memory plan, set by graph_finalize */
+    /* From the model file, for inspect: */
+    char *source_path;
+    int64_t opset;
+    char *producer;
+    struct graph_meta *meta;
+    int32_t n_meta;
+    struct graph_op_count *onnx_ops;
+    int32_t n_onnx_ops;
+};
+
+void graph_init(struct graph *g);
+void graph_free(struct graph *g);
+
+/* Adds a value; name is copied. Returns the value id, or -1 (err set) on failure. */
+int32_t graph_add_value(struct graph *g, const char *name, enum value_kind kind,
+                        const struct shape *shape, struct error *err);
+/* Adds a constant and copies `data` (shape_count floats) into it. Returns the id or -1. */
+int32_t graph_add_const(struct graph *g, const char *name, const struct shape *shape,
+                        const float *data, struct error *err);
+/* Value id by name, or -1. */
+int32_t graph_find_value(const struct graph *g, const char *name);
+
+/* Appends a node (zeroed, residual = -1, act = none, inputs -1); names are copied.
+ * Returns NULL (err set) on failure. The pointer is valid until the next graph_add_node. */
+struct node *graph_add_node(struct graph *g, enum op op, const char *name, const char *onnx_op,
+                            struct error *err);
+
+/* Computes the output shape of `n` from its inputs and parameters, stores it in its
+ * output value and records `n` as that value's producer. Checks ranks, channel counts,
+ * kernel sizes; errors name the node. The caller has set n->input[], n->n_inputs,
+ * n->output (a VALUE_COMPUTED value) and n->p. */
+int graph_infer_shape(struct graph *g, struct node *n, struct error *err);
+
+/* Load-time passes, then the memory plan. After this the graph is read-only. */
+int graph_finalize(struct graph *g, struct error *err);
+
+/* Individual passes (graph_finalize runs them all, in this order). Exposed for tests. */
+int graph_fold_batch_norm(struct graph *g, struct error *err);
+int graph_fuse_activations(struct graph *g, struct error *err);
+int graph_fuse_residual_add(struct graph *g, struct error *err);
+int graph_plan_memory(struct graph *g, struct error *err);
+
+/* Multiply-accumulates of one inference and the number of weight floats. */
+int64_t graph_macs(const struct graph *g);
+int64_t graph_parameter_count(const struct graph *g);
+
+/* Adds a metadata key/value pair (copied). */
+int graph_add_meta(struct graph *g, const char *key, const char *value, struct error *err);
+/* Counts one ONNX node of type onnx_op for inspect; `folded` when it will not run. */
+int graph_count_onnx_op(struct graph *g, const char *onnx_op, bool folded, struct error *err);
+
+#endif

@@ -1,0 +1,468 @@
+/* checkpoint.c — see checkpoint.h. */
+#include "checkpoint_internal.h"
+#include "clock.h"
+
+#include "fault.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A state file is a few MiB (loop.size 2048: 5 planes of 16 MiB at the most); anything
+ * far larger is not ours. */
+#define FILE_MAX ((size_t)512 << 20)
+
+struct checkpoint {
+    struct loop *L;
+    struct params start;
+    size_t plane;
+    uint64_t models_digest;
+    char dir[PARAM_STRING_MAX], path[PARAM_STRING_MAX + 16], tmp_path[PARAM_STRING_MAX + 32];
+    struct snapshot snap;
+    struct buf out;
+    double last_offer_s;
+    bool failing; /* the last save failed and said so: the next failure is quiet */
+    bool kill_before_rename;
+
+    pthread_t writer;
+    bool writer_started;
+    sem_t wake;
+    atomic_bool busy, stop; /* busy: the snapshot is the writer's until it clears it */
+    pthread_mutex_t lock;   /* with `idle`: only for checkpoint_save_now to wait on */
+    pthread_cond_t idle;
+};
+
+void ckpt_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mnemo: state: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- the atomic write ----------------------------------------------------------------- */
+
+/* mkdir -p: every missing folder of `dir`. */
+static int dir_make(const char *dir, struct error *err)
+{
+    char path[PARAM_STRING_MAX];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1;; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) && errno != EEXIST)
+            return error_set(err, "cannot create the folder %s (%s)", path, strerror(errno));
+        if (end)
+            break;
+        *p = '/';
+    }
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+        return error_set(err, "%s is not a folder", dir);
+    return 0;
+}
+
+static int write_all(int fd, const unsigned char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The temp file, written and synced; unlinked again when that fails (a full disk gets
+ * its space back). */
+static int tmp_write(const struct checkpoint *ck, struct error *err)
+{
+    int fd = open(ck->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return error_set(err, "cannot create %s (%s)", ck->tmp_path, strerror(errno));
+    int rc = write_all(fd, ck->out.data, ck->out.len) || fsync(fd) ? -1 : 0;
+    int saved = errno;
+    if (close(fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc) {
+        unlink(ck->tmp_path);
+        return error_set(err, "cannot write %s (%s)", ck->tmp_path, strerror(saved));
+    }
+    return 0;
+}
+
+/* Temp file, fsync, rename over the old one, fsync of the folder (so the rename itself
+ * survives a power cut). */
+static int file_replace(const struct checkpoint *ck, struct error *err)
+{
+    if (dir_make(ck->dir, err) || tmp_write(ck, err))
+        return -1;
+    if (ck->kill_before_rename)
+        raise(SIGKILL); /* fault drill: a power cut between write and rename */
+    if (rename(ck->tmp_path, ck->path)) {
+        int saved = errno;
+        unlink(ck->tmp_path);
+        return error_set(err, "cannot rename %s to %s (%s)", ck->tmp_path, ck->path,
+                         strerror(saved));
+    }
+    int dfd = open(ck->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd)) {
+        int saved = errno;
+        if (dfd >= 0)
+            close(dfd);
+        return error_set(err, "cannot sync the folder %s (%s)", ck->dir, strerror(saved));
+    }
+    close(dfd);
+    return 0;
+}
+
+/* Serialises and writes the snapshot; logs a failure once per run of failures. */
+static int snapshot_save(struct checkpoint *ck)
+{
+    struct error err;
+    int rc =
+        ckpt_serialise(&ck->out, &ck->snap, ck->L->size, ck->plane, ck->models_digest, &ck->start);
+    if (rc)
+        error_set(&err, "out of memory serialising the state for %s", ck->path);
+    else
+        rc = file_replace(ck, &err);
+    if (rc && !ck->failing)
+        log_warn("cannot save the loop's state: %s; the piece goes on, unsaved: make room on that "
+                 "disk or point kiosk.state_dir at a writable folder",
+                 err.msg);
+    else if (rc == 0 && ck->failing)
+        ckpt_log("saving to %s works again", ck->path);
+    ck->failing = rc != 0;
+    return rc;
+}
+
+/* ---- snapshots ------------------------------------------------------------------------- */
+
+static void snapshot_take(struct checkpoint *ck)
+{
+    const struct loop *L = ck->L;
+    struct snapshot *s = &ck->snap;
+    s->iterations = L->iterations;
+    s->perturb_rng = L->perturb_rng;
+    s->seed_rng = L->seed_rng;
+    s->action = L->action;
+    s->metrics = L->metrics;
+    s->guard = L->guard;
+    const struct guard *g = &L->guard;
+    for (int32_t i = 0; i < g->count; i++) { /* oldest first: head - count .. head - 1 */
+        int32_t idx = (g->head - g->count + i) % g->capacity;
+        s->ring[i] = g->ring[idx < 0 ? idx + g->capacity : idx];
+    }
+    s->p = L->p;
+    memcpy(s->sketch, L->sketch.data, ck->plane * sizeof(float));
+    memcpy(s->portrait, L->portrait.data, 3 * ck->plane * sizeof(float));
+    memcpy(s->seed, L->seed.data, ck->plane * sizeof(float));
+}
+
+static void writer_done(struct checkpoint *ck)
+{
+    pthread_mutex_lock(&ck->lock);
+    atomic_store(&ck->busy, false);
+    pthread_cond_broadcast(&ck->idle);
+    pthread_mutex_unlock(&ck->lock);
+}
+
+static void *writer_main(void *arg)
+{
+    struct checkpoint *ck = arg;
+    for (;;) {
+        while (sem_wait(&ck->wake) && errno == EINTR)
+            ;
+        if (atomic_load(&ck->busy)) { /* an offered snapshot, even when stopping */
+            snapshot_save(ck);
+            writer_done(ck);
+        }
+        if (atomic_load(&ck->stop))
+            return NULL;
+    }
+}
+
+void checkpoint_offer(struct checkpoint *ck)
+{
+    if (!ck)
+        return;
+    float every = ck->L->p.kiosk.checkpoint_s;
+    if (every <= 0)
+        return;
+    double now = clock_now();
+    if (now - ck->last_offer_s < every || atomic_load(&ck->busy))
+        return; /* not due, or the writer is still at the last one: next time */
+    snapshot_take(ck);
+    ck->last_offer_s = now;
+    atomic_store(&ck->busy, true);
+    sem_post(&ck->wake);
+}
+
+int checkpoint_save_now(struct checkpoint *ck)
+{
+    if (!ck)
+        return 0;
+    pthread_mutex_lock(&ck->lock);
+    while (atomic_load(&ck->busy))
+        pthread_cond_wait(&ck->idle, &ck->lock);
+    atomic_store(&ck->busy, true); /* the snapshot is ours now */
+    pthread_mutex_unlock(&ck->lock);
+    snapshot_take(ck);
+    int rc = snapshot_save(ck);
+    if (rc == 0)
+        ckpt_log("saved iteration %" PRIu64 " to %s", ck->snap.iterations, ck->path);
+    writer_done(ck);
+    return rc;
+}
+
+/* ---- reading it back ------------------------------------------------------------------- */
+
+/* Reads the whole file into *data; NULL why on success, else why it cannot be used. */
+static const char *file_read(const char *path, unsigned char **data, size_t *len, int *errno_out)
+{
+    *data = NULL;
+    *errno_out = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        *errno_out = errno;
+        if (fd >= 0)
+            close(fd);
+        return strerror(*errno_out);
+    }
+    if ((size_t)st.st_size > FILE_MAX) {
+        close(fd);
+        return "far larger than any checkpoint";
+    }
+    *len = (size_t)st.st_size;
+    *data = malloc(*len ? *len : 1);
+    size_t got = 0;
+    while (*data && got < *len) {
+        ssize_t n = read(fd, *data + got, *len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!*data)
+        return "out of memory reading it";
+    if (got != *len)
+        return "it could not be read whole";
+    return NULL;
+}
+
+/* ck->snap into the loop (its parameters are set by the caller). */
+static void snapshot_apply(struct checkpoint *ck)
+{
+    struct loop *L = ck->L;
+    const struct snapshot *s = &ck->snap;
+    L->iterations = s->iterations;
+    L->perturb_rng = s->perturb_rng;
+    L->seed_rng = s->seed_rng;
+    L->action = s->action;
+    L->metrics = s->metrics;
+    struct guard *g = &L->guard;
+    g->still_run = s->guard.still_run;
+    g->level = s->guard.level;
+    g->episode_age = s->guard.episode_age;
+    g->reseed_step = s->guard.reseed_step;
+    g->grace = s->guard.grace;
+    g->reseed_requested = s->guard.reseed_requested;
+    g->last_events = s->guard.last_events;
+    g->stats = s->guard.stats;
+    g->count = s->guard.count;
+    memcpy(g->ring, s->ring, (size_t)g->count * sizeof g->ring[0]);
+    g->head = g->count % g->capacity;
+    memcpy(L->sketch.data, s->sketch, ck->plane * sizeof(float));
+    memcpy(L->portrait.data, s->portrait, 3 * ck->plane * sizeof(float));
+    memcpy(L->prev_portrait.data, s->portrait, 3 * ck->plane * sizeof(float));
+    memcpy(L->seed.data, s->seed, ck->plane * sizeof(float));
+}
+
+static void restore_log(const struct checkpoint *ck, const struct ckpt_extra *x,
+                        const char *applied)
+{
+    int64_t ago = (int64_t)time(NULL) - (int64_t)x->saved_unix;
+    ckpt_log("resumed from %s at iteration %" PRIu64 " (saved %" PRId64 " s ago)%s%s", ck->path,
+             ck->snap.iterations, ago, applied[0] ? "; live parameters: " : "", applied);
+}
+
+bool checkpoint_restore(struct checkpoint *ck, struct params *p)
+{
+    if (!ck)
+        return false;
+    unsigned char *data;
+    size_t len = 0;
+    int read_errno;
+    char why_buf[256];
+    const char *why = file_read(ck->path, &data, &len, &read_errno);
+    if (why && (read_errno == ENOENT || read_errno == ENOTDIR)) {
+        ckpt_log("no checkpoint in %s yet; the piece starts fresh", ck->dir);
+        free(data);
+        return false;
+    }
+    struct ckpt_extra x;
+    if (!why)
+        why = ckpt_check(data, len, ck->L->size, ck->models_digest, why_buf, sizeof why_buf);
+    if (!why && !ckpt_parse(data, len, ck->plane, ck->L->guard.capacity, &ck->snap, &x))
+        why = "its contents do not parse (a writer bug?)";
+    if (why) {
+        log_warn("ignoring the checkpoint %s: %s; the piece starts fresh", ck->path, why);
+        free(data);
+        return false;
+    }
+    char applied[1024];
+    ckpt_params_restore(&x, p, applied, sizeof applied);
+    loop_set_params(ck->L, p);
+    snapshot_apply(ck);
+    restore_log(ck, &x, applied);
+    free(data);
+    return true;
+}
+
+/* ---- open and close -------------------------------------------------------------------- */
+
+static int snapshot_alloc(struct snapshot *s, size_t plane, int32_t ring)
+{
+    s->sketch = calloc(plane, sizeof(float));
+    s->portrait = calloc(3 * plane, sizeof(float));
+    s->seed = calloc(plane, sizeof(float));
+    s->ring = calloc((size_t)(ring > 0 ? ring : 1), sizeof(uint64_t));
+    return s->sketch && s->portrait && s->seed && s->ring ? 0 : -1;
+}
+
+static void checkpoint_free(struct checkpoint *ck)
+{
+    free(ck->snap.sketch);
+    free(ck->snap.portrait);
+    free(ck->snap.seed);
+    free(ck->snap.ring);
+    free(ck->out.data);
+    sem_destroy(&ck->wake);
+    pthread_mutex_destroy(&ck->lock);
+    pthread_cond_destroy(&ck->idle);
+    free(ck);
+}
+
+/* The digest that ties a checkpoint to these two model files. */
+static int models_digest(struct checkpoint *ck)
+{
+    const char *bad;
+    if (ckpt_models_digest(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest,
+                           &bad) == 0)
+        return 0;
+    log_warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
+             strerror(errno));
+    return -1;
+}
+
+static bool paths_set(struct checkpoint *ck, const char *dir)
+{
+    int a = snprintf(ck->dir, sizeof ck->dir, "%s", dir);
+    int b = snprintf(ck->path, sizeof ck->path, "%s/%s", dir, CHECKPOINT_FILE);
+    int c = snprintf(ck->tmp_path, sizeof ck->tmp_path, "%s/%s.tmp", dir, CHECKPOINT_FILE);
+    return a > 0 && b > 0 && c > 0 && (size_t)a < sizeof ck->dir && (size_t)b < sizeof ck->path &&
+           (size_t)c < sizeof ck->tmp_path;
+}
+
+static void fault_from_env(struct checkpoint *ck)
+{
+    char what[64];
+    if (!fault_entry("checkpoint", what, sizeof what))
+        return;
+    if (strcmp(what, "kill_before_rename") == 0)
+        ck->kill_before_rename = true;
+    else
+        log_warn("MNEMO_FAULT: 'checkpoint:%s' is not a checkpoint fault (kill_before_rename)",
+                 what);
+}
+
+/* Everything a checkpoint needs before the loop runs: NULL, or why not ("" when said). */
+static const char *setup(struct checkpoint *ck)
+{
+    const struct loop *L = ck->L;
+    if (!paths_set(ck, L->p.kiosk.state_dir))
+        return "kiosk.state_dir is too long";
+    if (snapshot_alloc(&ck->snap, ck->plane, L->guard.capacity))
+        return "out of memory";
+    if (models_digest(ck))
+        return "";
+    if (pthread_create(&ck->writer, NULL, writer_main, ck))
+        return "cannot start the writer thread";
+    ck->writer_started = true;
+    return NULL;
+}
+
+struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
+{
+    if (!L->p.kiosk.state_dir[0])
+        return NULL;
+    struct checkpoint *ck = calloc(1, sizeof *ck);
+    if (!ck) {
+        log_warn("checkpoints off: out of memory");
+        return NULL;
+    }
+    ck->L = L;
+    ck->start = *start;
+    ck->plane = (size_t)L->size * L->size;
+    sem_init(&ck->wake, 0, 0);
+    pthread_mutex_init(&ck->lock, NULL);
+    pthread_cond_init(&ck->idle, NULL);
+    fault_from_env(ck);
+    const char *why = setup(ck);
+    if (why) {
+        if (why[0])
+            log_warn("checkpoints off: %s", why);
+        checkpoint_close(ck);
+        return NULL;
+    }
+    struct error err;
+    if (dir_make(ck->dir, &err)) {
+        log_warn("cannot save the loop's state: %s; the piece goes on, unsaved: create it or point "
+                 "kiosk.state_dir at a writable folder",
+                 err.msg);
+        ck->failing = true;
+    }
+    ck->last_offer_s = clock_now();
+    return ck;
+}
+
+void checkpoint_close(struct checkpoint *ck)
+{
+    if (!ck)
+        return;
+    if (ck->writer_started) {
+        atomic_store(&ck->stop, true);
+        sem_post(&ck->wake);
+        pthread_join(ck->writer, NULL);
+    }
+    checkpoint_free(ck);
+}
+
+const char *checkpoint_path(const struct checkpoint *ck)
+{
+    return ck ? ck->path : "";
+}

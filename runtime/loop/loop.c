@@ -1,0 +1,230 @@
+/* loop.c — see loop.h. */
+#include "loop.h"
+
+#include "chain.h"
+#include "datapath.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const backend_names[] = {[LOOP_BACKEND_AUTO] = "auto",
+                                            [LOOP_BACKEND_CUDA] = "cuda",
+                                            [LOOP_BACKEND_CPU] = "cpu",
+                                            [LOOP_BACKEND_REF] = "ref"};
+
+static int planar_make(struct planar *im, int32_t channels, int32_t size)
+{
+    im->channels = channels;
+    im->height = im->width = size;
+    im->data = calloc((size_t)channels * size * size, sizeof(float));
+    return im->data ? 0 : -1;
+}
+
+static int buffers_make(struct loop *L, struct error *err)
+{
+#define OUT_OF_MEMORY_IMAGES                                                                       \
+    "out of memory for the loop's %dx%d images; set a smaller loop.size or free memory"
+    int32_t s = L->size;
+    if (planar_make(&L->sketch, 1, s) || planar_make(&L->painter_in, 1, s) ||
+        planar_make(&L->raw_sketch, 1, s) || planar_make(&L->seed, 1, s) ||
+        planar_make(&L->portrait, 3, s) || planar_make(&L->prev_portrait, 3, s))
+        return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
+    L->scratch = calloc((size_t)s * s, sizeof(float));
+    if (!L->scratch)
+        return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
+    return 0;
+}
+
+/* loop.seed_image as a canonical sketch of the loop's size (read once, at open). */
+static int seed_image_load(struct loop *L, struct error *err)
+{
+    struct image img;
+    char path[4096];
+    if (datapath_find(L->p.loop.seed_image, path, sizeof path, err) ||
+        image_read_png(&img, path, 1, err)) {
+        error_prefix(err, "loop.seed_image");
+        return -1;
+    }
+    L->seed_image = malloc((size_t)L->size * L->size * sizeof(float));
+    if (!L->seed_image) {
+        image_free(&img);
+        return error_set(err, "out of memory for loop.seed_image");
+    }
+    struct shape shape = shape_make4(1, 1, L->size, L->size);
+    image_to_tensor(&img, &shape, L->seed_image, (struct value_range){LO_INK, LO_PAPER});
+    image_free(&img);
+    return 0;
+}
+
+/* A fresh sketch into `out` from loop.seed_source. */
+static void seed_draw(struct loop *L, struct planar *out)
+{
+    if (L->p.loop.seed_source == SEED_IMAGE && L->seed_image)
+        memcpy(out->data, L->seed_image, lo_size(out) * sizeof(float));
+    else if (L->p.loop.seed_source == SEED_NOISE)
+        lo_seed_noise(out, &L->seed_rng);
+    else
+        lo_seed_face(out, &L->seed_rng);
+}
+
+/* One of the models, found by datapath.h's rule (the setting may be relative). */
+static int model_open(struct loop *L, struct loop_model *m, const char *role, const char *setting,
+                      const struct backend_options *opt, struct error *err)
+{
+    char path[4096];
+    if (datapath_find(setting, path, sizeof path, err))
+        return error_prefix(err, "loop.%s", role);
+    return loop_model_open(m, role, path, L->size, L->backend_name, opt, err);
+}
+
+static int models_open(struct loop *L, struct error *err)
+{
+    struct backend_options opt = {.precision = (enum precision)L->p.loop.precision};
+    if (model_open(L, &L->painter, "painter", L->p.loop.painter, &opt, err) ||
+        model_open(L, &L->sketcher, "sketcher", L->p.loop.sketcher, &opt, err))
+        return -1;
+    /* Both directions must chain; the loop converts sizes and channels at its borders, so
+     * this refuses only what cannot be an image. */
+    char plan[256];
+    if (chain_check(&L->painter.graph, L->painter.path, &L->sketcher.graph, L->sketcher.path, plan,
+                    sizeof plan, err) ||
+        chain_check(&L->sketcher.graph, L->sketcher.path, &L->painter.graph, L->painter.path, plan,
+                    sizeof plan, err))
+        return -1;
+    return 0;
+}
+
+int loop_open(struct loop *L, const struct params *p, const char *backend, struct error *err)
+{
+    memset(L, 0, sizeof *L);
+    L->p = *p;
+    L->size = p->loop.size;
+    L->backend_name = backend ? backend : backend_names[p->loop.backend];
+    rng_seed(&L->perturb_rng, (uint64_t)p->loop.seed, 1);
+    rng_seed(&L->seed_rng, (uint64_t)p->loop.seed, 2);
+    struct guard_config gc = guard_config_from_params(p);
+    if (buffers_make(L, err) || guard_init(&L->guard, &gc, err) ||
+        (p->loop.seed_source == SEED_IMAGE && seed_image_load(L, err)) || models_open(L, err)) {
+        loop_close(L);
+        return -1;
+    }
+    seed_draw(L, &L->sketch);
+    L->action = (struct guard_action){.remedy = GUARD_NONE, .boost = 1.0f};
+    return 0;
+}
+
+void loop_close(struct loop *L)
+{
+    loop_model_close(&L->painter);
+    loop_model_close(&L->sketcher);
+    guard_free(&L->guard);
+    struct planar *images[] = {&L->sketch, &L->painter_in, &L->raw_sketch,
+                               &L->seed,   &L->portrait,   &L->prev_portrait};
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+        free(images[i]->data);
+        images[i]->data = NULL;
+    }
+    free(L->scratch);
+    free(L->seed_image);
+    L->scratch = L->seed_image = NULL;
+}
+
+/* Sketch -> perturbed -> painter -> portrait, blended with the previous one. */
+static int paint(struct loop *L, struct error *err)
+{
+    struct perturb_strength strength = lo_perturb_strength(&L->p, L->action.boost);
+    lo_perturb(&L->sketch, &L->painter_in, &strength, &L->perturb_rng);
+    loop_model_feed(&L->painter, L->painter_in.data, 1);
+    if (loop_model_run(&L->painter, err))
+        return -1;
+    size_t n = lo_size(&L->portrait);
+    memcpy(L->prev_portrait.data, L->portrait.data, n * sizeof(float));
+    loop_model_take(&L->painter, L->portrait.data, 3);
+    if (L->iterations > 0) /* the first portrait has nothing to blend with */
+        lo_blend(L->portrait.data, L->prev_portrait.data, L->p.loop.blend, L->portrait.data, n);
+    return 0;
+}
+
+/* Portrait -> sketcher -> simplified sketch, with a fresh seed blended in on a reseed. */
+static int sketch(struct loop *L, struct error *err)
+{
+    loop_model_feed(&L->sketcher, L->portrait.data, 3);
+    if (loop_model_run(&L->sketcher, err))
+        return -1;
+    loop_model_take(&L->sketcher, L->raw_sketch.data, 1);
+    struct simplify_opts so = lo_simplify_opts(&L->p);
+    lo_simplify(&L->raw_sketch, &so, L->scratch);
+    if (L->action.reseed_start)
+        seed_draw(L, &L->seed);
+    size_t n = lo_size(&L->sketch);
+    if (L->action.reseed_mix > 0)
+        lo_blend(L->seed.data, L->raw_sketch.data, 1.0f - L->action.reseed_mix, L->sketch.data, n);
+    else
+        memcpy(L->sketch.data, L->raw_sketch.data, n * sizeof(float));
+    return 0;
+}
+
+int loop_step(struct loop *L, struct error *err)
+{
+    /* A failed network leaves the loop as it was: the perturbation's draws are taken back
+     * and a painted portrait undone (paint kept the old one in prev_portrait, which the
+     * next paint overwrites before anything reads it). The seed generator draws only after
+     * both networks ran. */
+    struct rng perturb_before = L->perturb_rng;
+    if (paint(L, err)) {
+        L->perturb_rng = perturb_before;
+        return -1;
+    }
+    if (sketch(L, err)) {
+        L->perturb_rng = perturb_before;
+        memcpy(L->portrait.data, L->prev_portrait.data, lo_size(&L->portrait) * sizeof(float));
+        return -1;
+    }
+    const struct planar *prev = L->iterations > 0 ? &L->prev_portrait : NULL;
+    lo_measure(&L->portrait, prev, &L->sketch, &L->metrics);
+    L->action = guard_step(&L->guard, &L->metrics);
+    L->iterations++;
+    return 0;
+}
+
+bool loop_device_lost(const struct loop *L)
+{
+    return backend_device_lost(L->painter.backend) || backend_device_lost(L->sketcher.backend);
+}
+
+enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct error *err)
+{
+    if (rc == 0) {
+        if (*failures > 0)
+            log_warn("loop iteration %" PRIu64 " ran after %d failed %s; going on", L->iterations,
+                     *failures, *failures == 1 ? "try" : "tries");
+        *failures = 0;
+        return LOOP_NEXT;
+    }
+    if (loop_device_lost(L))
+        return LOOP_GIVE_UP; /* err says so, with the exit code */
+    if ((*failures)++ == 0)
+        log_warn("loop iteration %" PRIu64 " failed (%s); retrying every %.1f s, at most %d times",
+                 L->iterations + 1, err->msg, LOOP_RETRY_S, LOOP_MAX_FAILURES);
+    if (*failures < LOOP_MAX_FAILURES)
+        return LOOP_RETRY;
+    error_prefix(err, "the loop stopped after %d failed iterations in a row", LOOP_MAX_FAILURES);
+    return LOOP_GIVE_UP;
+}
+
+void loop_set_params(struct loop *L, const struct params *p)
+{
+    struct params next = L->p;
+    params_glide(&next, p, 1.0f); /* every live value taken as is; restart-only stay */
+    L->p = next;
+    struct guard_config gc = guard_config_from_params(&L->p);
+    guard_configure(&L->guard, &gc);
+}
+
+const char *loop_backend(const struct loop *L)
+{
+    return L->painter.backend ? L->painter.backend->ops->name : L->backend_name;
+}

@@ -1,0 +1,75 @@
+/* loop.h — the feedback loop: painter and sketcher feeding each other, forever.
+ *
+ * Owns both models (loop_model.h), every image buffer of an iteration, the loop's random
+ * generators and its guard (guard.h). loop_open loads, checks and allocates everything;
+ * loop_step runs one iteration and allocates nothing, reads no file, takes no lock:
+ *
+ *   perturb the sketch -> paint it -> blend with the previous portrait -> sketch the
+ *   portrait -> simplify -> (blend in a fresh seed when the guard reseeds) -> measure
+ *
+ * Images are canonical (loop_ops.h): planar float in [-1,1], -1 black ink, +1 white paper;
+ * the sketch one channel, the portrait three, both loop.size x loop.size.
+ *
+ * Deterministic: the same parameters (loop.seed included) and backend give the same
+ * frames, bit for bit, on ref and cpu. Pacing (loop.rate) is the caller's: loop_step runs
+ * as soon as it is called. */
+#ifndef MNEMO_LOOP_H
+#define MNEMO_LOOP_H
+
+#include "guard.h"
+#include "loop_model.h"
+#include "loop_ops.h"
+#include "params.h"
+#include "rng.h"
+
+#include <stdint.h>
+
+struct loop {
+    struct params p; /* the values this iteration uses; loop_set_params changes live ones */
+    const char *backend_name;
+    struct loop_model painter, sketcher;
+    int32_t size;
+    struct planar sketch, painter_in, portrait, prev_portrait, raw_sketch, seed;
+    float *scratch;    /* size x size, for simplify */
+    float *seed_image; /* loop.seed_image as a canonical sketch, NULL when not used */
+    struct rng perturb_rng, seed_rng;
+    struct guard guard;
+    struct guard_action action; /* what the next iteration does */
+    struct lo_metrics metrics;  /* of the last iteration */
+    uint64_t iterations;
+};
+
+/* Loads loop.painter and loop.sketcher on `backend` ("auto", "cpu", "ref"; NULL: the
+ * loop.backend parameter), checks that they chain, allocates every buffer and draws the
+ * first sketch from loop.seed_source. Errors name the parameter or the file. */
+int loop_open(struct loop *L, const struct params *p, const char *backend, struct error *err);
+void loop_close(struct loop *L);
+
+/* One iteration. No allocation, no I/O. On failure (a backend error) the loop is as the
+ * last good iteration left it (images, generators, guard), so a retry, or a checkpoint
+ * saved after the failure, continues exactly where the piece was. */
+int loop_step(struct loop *L, struct error *err);
+
+/* What every driver does when loop_step fails: a transient error is retried up to
+ * LOOP_MAX_FAILURES times in a row, LOOP_RETRY_S apart, so a passing fault clears; a lost
+ * device (backend.h) is not retried at all, nothing in this process can run on it again:
+ * the driver stops, the caller saves the state and exits with MNEMO_EXIT_DEVICE_LOST. */
+#define LOOP_MAX_FAILURES 50
+#define LOOP_RETRY_S      0.1
+enum loop_outcome { LOOP_NEXT, LOOP_RETRY, LOOP_GIVE_UP };
+/* After each loop_step (rc its result): LOOP_NEXT after a good iteration, LOOP_RETRY (wait
+ * LOOP_RETRY_S, step again) or LOOP_GIVE_UP (err says why) after a failed one. *failures
+ * counts failures in a row (start it at 0). Logs the first failure of a row and the
+ * iteration that ends it. */
+enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct error *err);
+/* True when a model's device is lost (backend_device_lost). */
+bool loop_device_lost(const struct loop *L);
+
+/* Takes the live parameters of p (restart-only ones stay as they were opened); between
+ * two iterations. */
+void loop_set_params(struct loop *L, const struct params *p);
+
+/* The name of the backend the models run on ("cpu", "ref"). */
+const char *loop_backend(const struct loop *L);
+
+#endif

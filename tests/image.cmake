@@ -1,1 +1,0 @@
-mnemo_c_test(test_image test_image.c unit)

@@ -1,0 +1,8 @@
+# output/: headless capture (PNG sequences, video through ffmpeg — skipped when ffmpeg is
+# missing —, the recording upscaler, the progress bar) and the presenter's GL parts.
+mnemo_c_test(test_capture_png test_capture_png.c mnemo_output unit)
+mnemo_c_test(test_capture_scale test_capture_scale.c mnemo_output unit)
+mnemo_c_test(test_capture_video test_capture_video.c mnemo_output e2e)
+# PNG comparisons for the display tests (no Python in tests).
+add_executable(png_tool png_tool.c)
+target_link_libraries(png_tool PRIVATE mnemo_engine m)

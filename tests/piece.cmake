@@ -1,0 +1,13 @@
+# piece/: the piece on screen. Unit: the loop thread's hand-over, embedded shaders,
+# geometry, font. Display: the real window under Xvfb (the script starts its own; skips
+# without Xvfb/GL).
+mnemo_c_test(test_present test_present.c mnemo_piece unit)
+target_compile_definitions(test_present PRIVATE MNEMO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+mnemo_cli_test(present_display present_display.sh display)
+set_tests_properties(present_display PROPERTIES TIMEOUT 300)
+# Opening hours (kiosk.hours). Unit: parsing, the week, daylight saving in Berlin and New
+# York, the test clock, the loop thread's pause. Display: the presenter under Xvfb with the
+# test clock just before closing time (the script starts its own Xvfb; skips without one).
+mnemo_c_test(test_schedule test_schedule.c mnemo_piece unit)
+mnemo_cli_test(schedule_display schedule_display.sh display)
+set_tests_properties(schedule_display PROPERTIES TIMEOUT 300)
