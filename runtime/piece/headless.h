@@ -14,9 +14,6 @@
 
 #include <signal.h>
 
-/* Frames per iteration as configured, with 0 resolved from fps and loop.rate. */
-int32_t headless_frames_per_iteration(const struct params *p);
-
 /* Records `frames` frames of the open loop s->L to `out`, each iteration a piece_step. `stop` (may
  * be NULL), when set by a signal handler, ends the recording early and cleanly: the frames so far
  * are finalised. Returns 0; MNEMO_EXIT_OUTPUT_FAILED with err when the recording could not be
