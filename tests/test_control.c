@@ -1,6 +1,6 @@
-/* Live tuning: every parameter through config text, -o and OSC; midi.map parsing, curves
- * and learn on decoded events (no ALSA); the glide; presets; and the control itself with a
- * real config file edited in place and by rename. */
+/* Live tuning: every parameter through config text, -o and OSC; OSC packets into
+ * requests; midi.map parsing, curves and learn on decoded events (no ALSA); the glide;
+ * presets; and the control itself with a real config file edited in place and by rename. */
 #include "check.h"
 #include "config.h"
 #include "control.h"
@@ -9,6 +9,8 @@
 #include "presets.h"
 #include "stats.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,6 +131,54 @@ static void test_osc_values_convert_sensibly(void)
     arg.i = 1;
     CHECK(osc_text("loop.seed_image", LO_INT32, &arg, buf, &err) < 0);
     CHECK(osc_text("perturb.noise", LO_TRUE, &arg, buf, &err) < 0);
+}
+
+/* A packet with path and arguments, decoded as the control's thread would. */
+static enum osc_kind decode(struct osc_request *rq, const char *path, lo_message m)
+{
+    size_t size = 0;
+    void *data = lo_message_serialise(m, path, NULL, &size);
+    lo_message_free(m);
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(5000)};
+    inet_pton(AF_INET, "127.0.0.1", &from.sin_addr);
+    osc_decode(data, size, (const struct sockaddr *)&from, sizeof from, rq);
+    free(data);
+    return rq->kind;
+}
+
+static lo_message message_of(const char *types, const char *s, float f)
+{
+    lo_message m = lo_message_new();
+    for (const char *t = types; *t; t++)
+        *t == 's' ? lo_message_add_string(m, s) : lo_message_add_float(m, f);
+    return m;
+}
+
+static void test_osc_packets_decode_into_requests(void)
+{
+    static struct osc_request rq;
+    CHECK(decode(&rq, "/mnemo/perturb.noise", message_of("f", "", 0.25f)) == OSC_SET);
+    CHECK(rq.def == params_find("perturb.noise") && !strcmp(rq.value, "0.25"));
+    CHECK(!strcmp(rq.who, "127.0.0.1:5000"));
+    CHECK(decode(&rq, "/mnemo/get", message_of("s", "loop.blend", 0)) == OSC_GET);
+    CHECK(rq.def == params_find("loop.blend"));
+    CHECK(decode(&rq, "/mnemo/list", message_of("", "", 0)) == OSC_LIST);
+    CHECK(decode(&rq, "/mnemo/preset", message_of("s", "calm", 0)) == OSC_PRESET);
+    CHECK(!strcmp(rq.name, "calm"));
+    CHECK(decode(&rq, "/mnemo/reseed", message_of("", "", 0)) == OSC_RESEED);
+    CHECK(decode(&rq, "/mnemo/get", message_of("s", "loop.blnd", 0)) == OSC_IGNORED);
+    CHECK_MSG(strstr(rq.why, "osc /mnemo/get from 127.0.0.1:5000: unknown parameter"), "%s",
+              rq.why);
+    CHECK(decode(&rq, "/mnemo/perturb.erase_count", message_of("f", "", 3.5f)) == OSC_IGNORED);
+    CHECK_MSG(strstr(rq.why, "ignored: perturb.erase_count: 3.5 is not an integer"), "%s", rq.why);
+    CHECK(decode(&rq, "/other/x", message_of("f", "", 1)) == OSC_IGNORED);
+    CHECK(decode(&rq, "/mnemo/preset", message_of("f", "", 1)) == OSC_IGNORED);
+    CHECK(strstr(rq.why, "takes one string"));
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    osc_decode("#bundle\0\0\0\0\0\0\0\0\1", 16, (const struct sockaddr *)&from, sizeof from, &rq);
+    CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "bundle"));
+    osc_decode("", OSC_PACKET_MAX + 1, (const struct sockaddr *)&from, sizeof from, &rq);
+    CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "over 8192 bytes"));
 }
 
 static void test_midi_map_errors_name_the_entry(void)
@@ -386,6 +436,7 @@ int main(void)
 {
     RUN(test_every_param_round_trips);
     RUN(test_osc_values_convert_sensibly);
+    RUN(test_osc_packets_decode_into_requests);
     RUN(test_midi_map_errors_name_the_entry);
     RUN(test_midi_map_curves_and_channels);
     RUN(test_midi_learn_rewrites_the_map);

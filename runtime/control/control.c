@@ -1,5 +1,6 @@
 /* control.c — see control.h. The mailbox, the control thread, config reloads, presets,
- * MIDI mapping and the driver-side glide. */
+ * MIDI mapping, applying OSC requests and the driver-side glide. */
+#include "control.h"
 #include "control_internal.h"
 #include "clock.h"
 #include "log.h"
@@ -48,17 +49,10 @@ struct control {
     char map_text[PARAM_TEXT_MAX];
 };
 
-void control_log(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char line[ERROR_MSG_MAX + 64];
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    log_line(LOG_NOTICE, "live: %s", line);
-}
+static void control_reject(struct control *ctl, const char *fmt, ...) MNEMO_PRINTF(2, 3);
 
-void control_reject(struct control *ctl, const char *fmt, ...)
+/* A rejected change: logged as a warning and kept as control_last_error. */
+static void control_reject(struct control *ctl, const char *fmt, ...)
 {
     char msg[ERROR_MSG_MAX];
     va_list ap;
@@ -123,15 +117,17 @@ uint64_t control_last_error(struct control *ctl, char *buf, size_t size)
     return seq;
 }
 
-void control_snapshot(struct control *ctl, struct params *out)
+/* The desired parameters, copied under the mailbox lock. */
+static void control_snapshot(struct control *ctl, struct params *out)
 {
     pthread_mutex_lock(&ctl->mu);
     *out = ctl->desired;
     pthread_mutex_unlock(&ctl->mu);
 }
 
-int control_set_def(struct control *ctl, const struct param_def *def, const char *value,
-                    struct error *err)
+/* A validated change from a source (OSC, keyboard) to one live parameter. */
+static int control_set_def(struct control *ctl, const struct param_def *def, const char *value,
+                           struct error *err)
 {
     if (!(def->flags & PARAM_LIVE))
         return error_set(err, "%s is restart-only: change it in the config file and restart",
@@ -199,7 +195,7 @@ int control_midi_learn(struct control *ctl, const char *param, struct error *err
     snprintf(ctl->learn, sizeof ctl->learn, "%s", param ? param : "");
     pthread_mutex_unlock(&ctl->mu);
     if (param)
-        control_log("midi learn: move a knob to bind it to %s", param);
+        log_line(LOG_NOTICE, "live: midi learn: move a knob to bind it to %s", param);
     return 0;
 }
 
@@ -233,7 +229,7 @@ static void preset_load_now(struct control *ctl, const char *name)
     params_glide(&ctl->desired, &p, 1.0f); /* live values only, in one step */
     atomic_store(&ctl->pending, true);
     pthread_mutex_unlock(&ctl->mu);
-    control_log("preset %s loaded", name);
+    log_line(LOG_NOTICE, "live: preset %s loaded", name);
 }
 
 static void preset_save_now(struct control *ctl, const char *name)
@@ -244,7 +240,7 @@ static void preset_save_now(struct control *ctl, const char *name)
     if (preset_save(p.control.presets, name, &p, &err))
         control_reject(ctl, "preset %s not saved: %s", name, err.msg);
     else
-        control_log("preset %s saved to %s/%s.cfg", name, p.control.presets, name);
+        log_line(LOG_NOTICE, "live: preset %s saved to %s/%s.cfg", name, p.control.presets, name);
 }
 
 static void config_reload(struct control *ctl, bool quiet);
@@ -255,7 +251,8 @@ static void requests_serve(struct control *ctl)
         if (ctl->config_path)
             config_reload(ctl, false);
         else
-            control_log("reload asked for (SIGHUP), but the piece runs without --config");
+            log_line(LOG_NOTICE,
+                     "live: reload asked for (SIGHUP), but the piece runs without --config");
     }
     char name[NAME_MAX_LEN];
     take_request(ctl, ctl->save_preset, name);
@@ -297,7 +294,7 @@ static bool learn_take(struct control *ctl, const struct midi_cc *ev)
     ctl->learn[0] = '\0';
     pthread_mutex_unlock(&ctl->mu);
     if (learnt)
-        control_log("midi learn: cc %d now drives %s", ev->cc, param);
+        log_line(LOG_NOTICE, "live: midi learn: cc %d now drives %s", ev->cc, param);
     else if (*param)
         control_reject(ctl, "midi learn of %s: %s", param, err.msg);
     return *param != '\0';
@@ -320,6 +317,54 @@ static void midi_serve(struct control *ctl)
     int n = midi_in_read(ctl->midi, evs, 64);
     for (int i = 0; i < n; i++)
         control_midi_event(ctl, &evs[i]);
+}
+
+/* ---- OSC --------------------------------------------------------------------------- */
+
+static void osc_set(struct control *ctl, const struct osc_request *rq)
+{
+    struct error err;
+    if (control_set_def(ctl, rq->def, rq->value, &err))
+        control_reject(ctl, "osc " OSC_PREFIX "%s from %s ignored: %s", rq->def->name, rq->who,
+                       err.msg);
+}
+
+static void osc_get(struct control *ctl, struct osc *o, const struct osc_request *rq)
+{
+    static _Thread_local struct params p;
+    control_snapshot(ctl, &p);
+    osc_reply_value(o, rq, &p);
+}
+
+void control_osc_request(struct control *ctl, struct osc *o, const struct osc_request *rq)
+{
+    switch (rq->kind) {
+    case OSC_SET:
+        osc_set(ctl, rq);
+        break;
+    case OSC_GET:
+        osc_get(ctl, o, rq);
+        break;
+    case OSC_LIST:
+        osc_reply_list(o, rq);
+        break;
+    case OSC_PRESET:
+        control_preset_load(ctl, rq->name);
+        break;
+    case OSC_RESEED:
+        control_reseed(ctl);
+        break;
+    case OSC_IGNORED:
+        control_reject(ctl, "%s", rq->why);
+        break;
+    }
+}
+
+static void osc_serve(struct control *ctl)
+{
+    static _Thread_local struct osc_request rq;
+    while (osc_receive(ctl->osc, &rq))
+        control_osc_request(ctl, ctl->osc, &rq);
 }
 
 /* ---- config reload ----------------------------------------------------------------- */
@@ -368,9 +413,10 @@ static void file_apply(struct control *ctl, const struct params *next, bool quie
     ctl->error[0] = '\0';
     pthread_mutex_unlock(&ctl->mu);
     if (*live || !quiet)
-        control_log("%s: %s%s", ctl->config_path, *live ? "changed " : "no live change", live);
+        log_line(LOG_NOTICE, "live: %s: %s%s", ctl->config_path,
+                 *live ? "changed " : "no live change", live);
     if (*restart)
-        control_log("%s: restart needed for: %s", ctl->config_path, restart);
+        log_line(LOG_NOTICE, "live: %s: restart needed for: %s", ctl->config_path, restart);
 }
 
 static void config_reload(struct control *ctl, bool quiet)
@@ -417,7 +463,7 @@ static void *control_thread(void *arg)
         if ((fds[1].revents & POLLIN) && watch_changed(&ctl->watch))
             config_reload(ctl, false);
         if (fds[2].revents & POLLIN)
-            osc_receive(ctl->osc, ctl);
+            osc_serve(ctl);
         if (n > 3)
             midi_serve(ctl);
     }
@@ -459,7 +505,7 @@ static void midi_start(struct control *ctl)
     struct error err;
     ctl->midi = midi_in_open(&err);
     if (!ctl->midi)
-        control_log("midi: %s; carrying on without MIDI", err.msg);
+        log_line(LOG_NOTICE, "live: midi: %s; carrying on without MIDI", err.msg);
 }
 
 static int sources_start(struct control *ctl, struct error *err)
@@ -471,7 +517,8 @@ static int sources_start(struct control *ctl, struct error *err)
         if (!ctl->osc)
             return -1;
         ctl->osc_port = osc_port(ctl->osc);
-        control_log("osc: listening on %s:%d", ctl->desired.osc.address, ctl->osc_port);
+        log_line(LOG_NOTICE, "live: osc: listening on %s:%d", ctl->desired.osc.address,
+                 ctl->osc_port);
     }
     midi_start(ctl);
     return 0;

@@ -31,6 +31,8 @@
 #include <stdint.h>
 
 struct control;
+struct osc;
+struct osc_request;
 
 struct control_options {
     const char *config_path;      /* watched and reloaded; NULL: no file (OSC/MIDI only) */
@@ -77,6 +79,11 @@ int control_midi_learn(struct control *ctl, const char *param, struct error *err
 bool control_midi_learning(struct control *ctl, char *buf, size_t size);
 /* One decoded control change, as the ALSA reader delivers it (tests call it directly). */
 void control_midi_event(struct control *ctl, const struct midi_cc *ev);
+
+/* One decoded OSC request, as osc_receive delivers it (the fuzzer calls it directly):
+ * applied like a keyboard change, replies (get, list) sent through o to its sender, and
+ * anything rejected logged and kept as last_error. */
+void control_osc_request(struct control *ctl, struct osc *o, const struct osc_request *rq);
 
 /* The UDP port OSC listens on (osc.port, or the one chosen for osc.port = 0), 0 if off. */
 int control_osc_port(const struct control *ctl);

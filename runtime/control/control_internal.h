@@ -1,21 +1,16 @@
-/* control_internal.h — the parts of the control (control.h) that live in their own files:
- * the config watcher, the OSC endpoint, the MIDI input. All run on the control's thread. */
+/* control_internal.h — the control's sources that live in their own files: the config
+ * watcher (control_watch.c) and the MIDI input (control_midi.c); the OSC endpoint has
+ * osc.h. All run on the control's thread; they report what they read and never call
+ * into control.c (it applies what they return). */
 #ifndef MNEMO_CONTROL_INTERNAL_H
 #define MNEMO_CONTROL_INTERNAL_H
 
-#include "control.h"
+#include "error.h"
+#include "midi_map.h"
 
 #include <poll.h>
-
-/* "mnemo: live: ..." on stderr: what changed, for the kiosk's journal. */
-void control_log(const char *fmt, ...) MNEMO_PRINTF(1, 2);
-/* A rejected change: logged as a warning and kept as control_last_error. */
-void control_reject(struct control *ctl, const char *fmt, ...) MNEMO_PRINTF(2, 3);
-/* A validated change from a source (OSC, keyboard) to one live parameter. */
-int control_set_def(struct control *ctl, const struct param_def *def, const char *value,
-                    struct error *err);
-/* The desired parameters, copied under the mailbox lock. */
-void control_snapshot(struct control *ctl, struct params *out);
+#include <stdbool.h>
+#include <stddef.h>
 
 /* ---- config watcher (control_watch.c): inotify on the directories of the config file and
  * its includes ---- */

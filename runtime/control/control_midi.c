@@ -5,6 +5,7 @@
  * as it appears. No sequencer (no /dev/snd, a container, no ALSA in the build) is a normal
  * setup: midi_in_open says why and the control carries on without MIDI. */
 #include "control_internal.h"
+#include "log.h"
 
 #include <stdlib.h>
 
@@ -28,7 +29,7 @@ static void connect_from(struct midi_in *m, int client, int port, unsigned caps)
     if (client == m->client || client == SND_SEQ_CLIENT_SYSTEM || (caps & want) != want)
         return;
     if (snd_seq_connect_from(m->seq, m->port, client, port) == 0)
-        control_log("midi: listening to %d:%d", client, port);
+        log_line(LOG_NOTICE, "live: midi: listening to %d:%d", client, port);
 }
 
 static void connect_all(struct midi_in *m)
@@ -79,7 +80,7 @@ struct midi_in *midi_in_open(struct error *err)
     }
     snd_seq_connect_from(m->seq, m->port, SND_SEQ_CLIENT_SYSTEM, SND_SEQ_PORT_SYSTEM_ANNOUNCE);
     connect_all(m);
-    control_log("midi: sequencer port %d:%d open", m->client, m->port);
+    log_line(LOG_NOTICE, "live: midi: sequencer port %d:%d open", m->client, m->port);
     return m;
 }
 

@@ -1,19 +1,18 @@
-/* osc.c — see osc.h. */
+/* osc.c — see osc.h. Datagrams in, requests out; replies out when asked. */
 #include "osc.h"
 
-#include "control_internal.h"
 #include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define PREFIX "/mnemo/"
 
 struct osc {
     int fd, port;
@@ -179,69 +178,51 @@ int osc_value_append(lo_message m, const struct params *p, const struct param_de
     return lo_message_add_string(m, param_format(p, def, text, sizeof text));
 }
 
-/* ---- messages ---------------------------------------------------------------------- */
+/* ---- decoding ---------------------------------------------------------------------- */
 
 struct packet {
     const char *path, *types;
-    lo_message msg;
     lo_arg **argv;
     int argc;
-    struct sockaddr_storage from;
-    socklen_t from_len;
-    char who[64]; /* "127.0.0.1:5000" for log lines */
 };
 
-static void reply(struct osc *o, const struct packet *pk, const char *path, lo_message m)
+static void ignore(struct osc_request *rq, const char *fmt, ...) MNEMO_PRINTF(2, 3);
+
+/* rq becomes OSC_IGNORED, with the line that says why. */
+static void ignore(struct osc_request *rq, const char *fmt, ...)
 {
-    size_t len = 0;
-    void *data = lo_message_serialise(m, path, NULL, &len);
-    if (!data || sendto(o->fd, data, len, 0, (const struct sockaddr *)&pk->from, pk->from_len) < 0)
-        log_warn("osc: reply %s to %s not sent: %s", path, pk->who,
-                 data ? strerror(errno) : "memory");
-    free(data);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rq->why, sizeof rq->why, fmt, ap);
+    va_end(ap);
+    rq->kind = OSC_IGNORED;
 }
 
-static void reply_value(struct osc *o, struct control *ctl, const struct packet *pk)
+static void decode_get(const struct packet *pk, struct osc_request *rq)
 {
     const char *name = arg_string(pk->argv[0]);
-    const struct param_def *def = params_find(name);
     struct error err;
-    if (!def) {
+    rq->def = params_find(name);
+    if (!rq->def) {
         params_unknown_error(name, &err);
-        control_reject(ctl, "osc /mnemo/get from %s: %s", pk->who, err.msg);
+        ignore(rq, "osc " OSC_PREFIX "get from %s: %s", rq->who, err.msg);
         return;
     }
-    static _Thread_local struct params p;
-    control_snapshot(ctl, &p);
-    lo_message m = lo_message_new();
-    lo_message_add_string(m, name);
-    osc_value_append(m, &p, def);
-    reply(o, pk, PREFIX "value", m);
-    lo_message_free(m);
+    rq->kind = OSC_GET;
 }
 
-static void reply_list(struct osc *o, const struct packet *pk)
+static void decode_set(const struct packet *pk, const char *name, struct osc_request *rq)
 {
-    lo_message m = lo_message_new();
-    for (size_t i = 0; i < params_count(); i++)
-        lo_message_add_string(m, params_at(i)->name);
-    reply(o, pk, PREFIX "list", m);
-    lo_message_free(m);
-}
-
-static void set_param(struct control *ctl, const struct packet *pk, const char *name)
-{
-    const struct param_def *def = params_find(name);
     struct error err;
-    char text[PARAM_TEXT_MAX];
-    int rc = !def ? params_unknown_error(name, &err)
-             : pk->argc != 1
-                 ? error_set(&err, "%s takes one value, got %d", name, pk->argc)
-                 : osc_value_text(def, pk->types[0], pk->argv[0], text, sizeof text, &err);
-    if (rc == 0)
-        rc = control_set_def(ctl, def, text, &err);
+    rq->def = params_find(name);
+    int rc = !rq->def        ? params_unknown_error(name, &err)
+             : pk->argc != 1 ? error_set(&err, "%s takes one value, got %d", name, pk->argc)
+                             : osc_value_text(rq->def, pk->types[0], pk->argv[0], rq->value,
+                                              sizeof rq->value, &err);
     if (rc)
-        control_reject(ctl, "osc %s from %s ignored: %s", pk->path, pk->who, err.msg);
+        ignore(rq, "osc %s from %s ignored: %s", pk->path, rq->who, err.msg);
+    else
+        rq->kind = OSC_SET;
 }
 
 static bool one_string(const struct packet *pk)
@@ -249,77 +230,116 @@ static bool one_string(const struct packet *pk)
     return pk->argc == 1 && (pk->types[0] == LO_STRING || pk->types[0] == LO_SYMBOL);
 }
 
-static void dispatch(struct osc *o, struct control *ctl, const struct packet *pk)
+static void decode_message(const struct packet *pk, struct osc_request *rq)
 {
-    const char *cmd = pk->path + strlen(PREFIX);
-    if (strncmp(pk->path, PREFIX, strlen(PREFIX)) != 0)
-        control_reject(ctl, "osc %s from %s ignored: mnemo's addresses start with " PREFIX,
-                       pk->path, pk->who);
-    else if (strcmp(cmd, "get") == 0 && one_string(pk))
-        reply_value(o, ctl, pk);
-    else if (strcmp(cmd, "list") == 0)
-        reply_list(o, pk);
-    else if (strcmp(cmd, "preset") == 0 && one_string(pk))
-        control_preset_load(ctl, arg_string(pk->argv[0]));
-    else if (strcmp(cmd, "reseed") == 0)
-        control_reseed(ctl);
-    else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "preset") == 0)
-        control_reject(ctl, "osc %s from %s ignored: takes one string", pk->path, pk->who);
-    else
-        set_param(ctl, pk, cmd);
+    const char *cmd = pk->path + strlen(OSC_PREFIX);
+    if (strncmp(pk->path, OSC_PREFIX, strlen(OSC_PREFIX)) != 0) {
+        ignore(rq, "osc %s from %s ignored: mnemo's addresses start with " OSC_PREFIX, pk->path,
+               rq->who);
+    } else if (strcmp(cmd, "get") == 0 && one_string(pk)) {
+        decode_get(pk, rq);
+    } else if (strcmp(cmd, "list") == 0) {
+        rq->kind = OSC_LIST;
+    } else if (strcmp(cmd, "preset") == 0 && one_string(pk)) {
+        rq->kind = OSC_PRESET;
+        snprintf(rq->name, sizeof rq->name, "%s", arg_string(pk->argv[0]));
+    } else if (strcmp(cmd, "reseed") == 0) {
+        rq->kind = OSC_RESEED;
+    } else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "preset") == 0) {
+        ignore(rq, "osc %s from %s ignored: takes one string", pk->path, rq->who);
+    } else {
+        decode_set(pk, cmd, rq);
+    }
 }
 
-static void sender_name(struct packet *pk)
+static void sender_name(struct osc_request *rq)
 {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)&pk->from;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&rq->from;
     char ip[INET_ADDRSTRLEN] = "?";
     if (in->sin_family == AF_INET)
         inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-    snprintf(pk->who, sizeof pk->who, "%s:%d", ip, ntohs(in->sin_port));
+    snprintf(rq->who, sizeof rq->who, "%s:%d", ip, ntohs(in->sin_port));
 }
 
-void osc_handle_packet(struct osc *o, struct control *ctl, const void *data, size_t n,
-                       const struct sockaddr *from, socklen_t from_len)
+static void request_start(struct osc_request *rq, const struct sockaddr *from, socklen_t from_len)
 {
-    struct packet pk = {.from_len = from_len < sizeof pk.from ? from_len : sizeof pk.from};
-    memcpy(&pk.from, from, pk.from_len);
-    sender_name(&pk);
+    rq->def = NULL;
+    rq->value[0] = rq->name[0] = rq->why[0] = '\0';
+    memset(&rq->from, 0, sizeof rq->from);
+    rq->from_len = from_len < sizeof rq->from ? from_len : sizeof rq->from;
+    memcpy(&rq->from, from, rq->from_len);
+    sender_name(rq);
+}
+
+void osc_decode(const void *data, size_t n, const struct sockaddr *from, socklen_t from_len,
+                struct osc_request *rq)
+{
+    request_start(rq, from, from_len);
     if (n > OSC_PACKET_MAX) {
-        control_reject(ctl, "osc packet of %zu bytes from %s ignored: over %d bytes", n, pk.who,
-                       OSC_PACKET_MAX);
+        ignore(rq, "osc packet of %zu bytes from %s ignored: over %d bytes", n, rq->who,
+               OSC_PACKET_MAX);
         return;
     }
     if (n >= 8 && memcmp(data, "#bundle", 8) == 0) {
-        control_reject(ctl, "osc bundle from %s ignored: send plain messages", pk.who);
+        ignore(rq, "osc bundle from %s ignored: send plain messages", rq->who);
         return;
     }
     int result = 0;
     /* liblo copies the bytes it keeps and does not write to `data` (its prototype predates
      * const). */
-    pk.msg = lo_message_deserialise((void *)data, n, &result);
-    if (!pk.msg) {
-        control_reject(ctl, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n,
-                       pk.who, result);
+    lo_message msg = lo_message_deserialise((void *)data, n, &result);
+    if (!msg) {
+        ignore(rq, "osc packet of %zu bytes from %s ignored: not an OSC message (%d)", n, rq->who,
+               result);
         return;
     }
-    pk.path = data; /* a message starts with its NUL-terminated path */
-    pk.types = lo_message_get_types(pk.msg);
-    pk.argc = lo_message_get_argc(pk.msg);
-    pk.argv = lo_message_get_argv(pk.msg);
-    dispatch(o, ctl, &pk);
-    lo_message_free(pk.msg);
+    struct packet pk = {.path = data, /* a message starts with its NUL-terminated path */
+                        .types = lo_message_get_types(msg),
+                        .argc = lo_message_get_argc(msg),
+                        .argv = lo_message_get_argv(msg)};
+    decode_message(&pk, rq);
+    lo_message_free(msg);
 }
 
-void osc_receive(struct osc *o, struct control *ctl)
+bool osc_receive(struct osc *o, struct osc_request *rq)
 {
-    for (;;) {
-        struct sockaddr_storage from;
-        socklen_t from_len = sizeof from;
-        /* MSG_TRUNC: the real size of a datagram too big for the buffer, to say so. */
-        ssize_t n = recvfrom(o->fd, o->packet, sizeof o->packet, MSG_TRUNC,
-                             (struct sockaddr *)&from, &from_len);
-        if (n < 0)
-            return;
-        osc_handle_packet(o, ctl, o->packet, (size_t)n, (const struct sockaddr *)&from, from_len);
-    }
+    struct sockaddr_storage from;
+    socklen_t from_len = sizeof from;
+    /* MSG_TRUNC: the real size of a datagram too big for the buffer, to say so. */
+    ssize_t n = recvfrom(o->fd, o->packet, sizeof o->packet, MSG_TRUNC, (struct sockaddr *)&from,
+                         &from_len);
+    if (n < 0)
+        return false;
+    osc_decode(o->packet, (size_t)n, (const struct sockaddr *)&from, from_len, rq);
+    return true;
+}
+
+/* ---- replies ----------------------------------------------------------------------- */
+
+static void reply(struct osc *o, const struct osc_request *rq, const char *path, lo_message m)
+{
+    size_t len = 0;
+    void *data = lo_message_serialise(m, path, NULL, &len);
+    if (!data || sendto(o->fd, data, len, 0, (const struct sockaddr *)&rq->from, rq->from_len) < 0)
+        log_warn("osc: reply %s to %s not sent: %s", path, rq->who,
+                 data ? strerror(errno) : "memory");
+    free(data);
+}
+
+void osc_reply_value(struct osc *o, const struct osc_request *rq, const struct params *p)
+{
+    lo_message m = lo_message_new();
+    lo_message_add_string(m, rq->def->name);
+    osc_value_append(m, p, rq->def);
+    reply(o, rq, OSC_PREFIX "value", m);
+    lo_message_free(m);
+}
+
+void osc_reply_list(struct osc *o, const struct osc_request *rq)
+{
+    lo_message m = lo_message_new();
+    for (size_t i = 0; i < params_count(); i++)
+        lo_message_add_string(m, params_at(i)->name);
+    reply(o, rq, OSC_PREFIX "list", m);
+    lo_message_free(m);
 }

@@ -1,6 +1,7 @@
-/* fuzz_osc.c — the OSC endpoint on arbitrary packets: liblo's deserialiser, then mnemo's
- * dispatch (/mnemo/<param>, get, list, preset, reseed) onto a live control, exactly as
- * osc_receive hands each datagram over (osc_handle_packet).
+/* fuzz_osc.c — the OSC endpoint on arbitrary packets: liblo's deserialiser and mnemo's
+ * decoding into a request (osc_decode, what osc_receive does with each datagram), then
+ * the request (/mnemo/<param>, get, list, preset, reseed) applied to a live control
+ * (control_osc_request), exactly as the control's thread does.
  *
  * The control is a real one (control_open, its thread serving preset requests) with OSC
  * off: the target feeds packets itself. Replies (/mnemo/get, /mnemo/list) go over UDP on
@@ -114,7 +115,9 @@ static void wanted_check(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    osc_handle_packet(osc, ctl, data, size, (const struct sockaddr *)&sink_addr, sizeof sink_addr);
+    static struct osc_request rq;
+    osc_decode(data, size, (const struct sockaddr *)&sink_addr, sizeof sink_addr, &rq);
+    control_osc_request(ctl, osc, &rq);
     replies_check();
     wanted_check();
     return 0;
