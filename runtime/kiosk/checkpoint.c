@@ -1,4 +1,7 @@
-/* checkpoint.c — see checkpoint.h. */
+/* checkpoint.c — see checkpoint.h. Snapshots, the writer thread, the atomic write, the
+ * models' digest and the restore policy (which saved live values win over the config);
+ * the file's bytes are checkpoint_file.c's. */
+#include "checkpoint.h"
 #include "checkpoint_internal.h"
 #include "clock.h"
 
@@ -11,7 +14,6 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +45,6 @@ struct checkpoint {
     pthread_mutex_t lock;   /* with `idle`: only for checkpoint_save_now to wait on */
     pthread_cond_t idle;
 };
-
-void ckpt_log(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("mnemo: state: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 /* ---- the atomic write ----------------------------------------------------------------- */
 
@@ -152,7 +144,7 @@ static int snapshot_save(struct checkpoint *ck)
                  "disk or point kiosk.state_dir at a writable folder",
                  err.msg);
     else if (rc == 0 && ck->failing)
-        ckpt_log("saving to %s works again", ck->path);
+        log_line(LOG_NOTICE, "state: saving to %s works again", ck->path);
     ck->failing = rc != 0;
     return rc;
 }
@@ -231,7 +223,8 @@ int checkpoint_save_now(struct checkpoint *ck)
     snapshot_take(ck);
     int rc = snapshot_save(ck);
     if (rc == 0)
-        ckpt_log("saved iteration %" PRIu64 " to %s", ck->snap.iterations, ck->path);
+        log_line(LOG_NOTICE, "state: saved iteration %" PRIu64 " to %s", ck->snap.iterations,
+                 ck->path);
     writer_done(ck);
     return rc;
 }
@@ -302,12 +295,57 @@ static void snapshot_apply(struct checkpoint *ck)
     memcpy(L->seed.data, s->seed, ck->plane * sizeof(float));
 }
 
+/* ---- live parameters ------------------------------------------------------------------ */
+
+/* The saved live value of d into *p when the config has not changed d since the save
+ * (then the config wins, logged); true when it was set. */
+static bool param_restore(const struct ckpt_extra *x, const struct param_def *d, struct params *p,
+                          char *value)
+{
+    char was[PARAM_TEXT_MAX], now[PARAM_TEXT_MAX];
+    param_format(p, d, now, sizeof now);
+    if (!ckpt_text_value(x->from, x->from_len, d->name, was, sizeof was))
+        snprintf(was, sizeof was, "unknown");
+    if (strcmp(was, now) != 0) {
+        log_line(LOG_NOTICE, "state: %s: keeping the config's %s (it was %s when %s was set live)",
+                 d->name, now, was, value);
+        return false;
+    }
+    struct error err;
+    if (param_set(p, d, value, &err)) {
+        log_warn("checkpoint: not restoring %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* Every saved live value restored into *p by param_restore; lists what it set ("a=1,
+ * b=2") in applied. */
+static void params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
+                           size_t applied_size)
+{
+    applied[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        char value[PARAM_TEXT_MAX];
+        if (!ckpt_param_saved(d) ||
+            !ckpt_text_value(x->live, x->live_len, d->name, value, sizeof value) ||
+            !param_restore(x, d, p, value))
+            continue;
+        int n = snprintf(applied + used, applied_size - used, "%s%s=%s", used ? ", " : "", d->name,
+                         value);
+        used += n > 0 && (size_t)n < applied_size - used ? (size_t)n : 0;
+    }
+}
+
 static void restore_log(const struct checkpoint *ck, const struct ckpt_extra *x,
                         const char *applied)
 {
     int64_t ago = (int64_t)time(NULL) - (int64_t)x->saved_unix;
-    ckpt_log("resumed from %s at iteration %" PRIu64 " (saved %" PRId64 " s ago)%s%s", ck->path,
-             ck->snap.iterations, ago, applied[0] ? "; live parameters: " : "", applied);
+    log_line(LOG_NOTICE,
+             "state: resumed from %s at iteration %" PRIu64 " (saved %" PRId64 " s ago)%s%s",
+             ck->path, ck->snap.iterations, ago, applied[0] ? "; live parameters: " : "", applied);
 }
 
 bool checkpoint_restore(struct checkpoint *ck, struct params *p)
@@ -320,7 +358,7 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     char why_buf[256];
     const char *why = file_read(ck->path, &data, &len, &read_errno);
     if (why && (read_errno == ENOENT || read_errno == ENOTDIR)) {
-        ckpt_log("no checkpoint in %s yet; the piece starts fresh", ck->dir);
+        log_line(LOG_NOTICE, "state: no checkpoint in %s yet; the piece starts fresh", ck->dir);
         free(data);
         return false;
     }
@@ -335,7 +373,7 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
         return false;
     }
     char applied[1024];
-    ckpt_params_restore(&x, p, applied, sizeof applied);
+    params_restore(&x, p, applied, sizeof applied);
     loop_set_params(ck->L, p);
     snapshot_apply(ck);
     restore_log(ck, &x, applied);
@@ -367,12 +405,48 @@ static void checkpoint_free(struct checkpoint *ck)
     free(ck);
 }
 
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME  1099511628211ULL
+
+/* FNV-1a of a file's bytes and length, continuing from *h. -1 with errno when unreadable. */
+static int digest_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    unsigned char chunk[65536];
+    uint64_t total = 0;
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            *h = (*h ^ chunk[i]) * FNV_PRIME;
+        total += n;
+    }
+    int rc = ferror(f) ? -1 : 0;
+    int saved = errno;
+    fclose(f);
+    errno = saved;
+    for (int i = 0; i < 8; i++) /* the length ends each file's part */
+        *h = (*h ^ ((total >> (8 * i)) & 0xFF)) * FNV_PRIME;
+    return rc;
+}
+
+/* The digest that ties a checkpoint to two model files (their bytes and lengths). -1
+ * with errno set and *bad naming the file that could not be read. */
+static int digest_files(const char *painter, const char *sketcher, uint64_t *digest,
+                        const char **bad)
+{
+    uint64_t h = FNV_OFFSET;
+    *bad = digest_file(painter, &h) ? painter : digest_file(sketcher, &h) ? sketcher : NULL;
+    *digest = h;
+    return *bad ? -1 : 0;
+}
+
 /* The digest that ties a checkpoint to these two model files. */
 static int models_digest(struct checkpoint *ck)
 {
     const char *bad;
-    if (ckpt_models_digest(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest,
-                           &bad) == 0)
+    if (digest_files(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest, &bad) == 0)
         return 0;
     log_warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
              strerror(errno));

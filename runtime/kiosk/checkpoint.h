@@ -47,8 +47,6 @@
 
 struct checkpoint;
 
-/* The file's format version; a file of another version is ignored. */
-#define CHECKPOINT_VERSION 1
 /* The file's name inside kiosk.state_dir (the temp file adds ".tmp"). */
 #define CHECKPOINT_FILE "mnemo.state"
 

@@ -1,10 +1,8 @@
 /* checkpoint_file.c — the checkpoint file's bytes: writing a snapshot, checking and
- * reading one back, its checksums (see checkpoint_internal.h for the layout). No I/O but
- * reading the model files for their digest. */
+ * reading one back, its checksum (see checkpoint_internal.h for the layout). A pure
+ * format: no file, no log line, no decision about what to restore (checkpoint.c). */
 #include "checkpoint_internal.h"
-#include "log.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,41 +34,6 @@ static uint32_t crc32_of(const unsigned char *data, size_t len)
     for (size_t i = 0; i < len; i++)
         crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
     return crc ^ 0xFFFFFFFFu;
-}
-
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME  1099511628211ULL
-
-/* FNV-1a of a file's bytes and length, continuing from *h. -1 with errno when unreadable. */
-static int digest_file(const char *path, uint64_t *h)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    unsigned char chunk[65536];
-    uint64_t total = 0;
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        for (size_t i = 0; i < n; i++)
-            *h = (*h ^ chunk[i]) * FNV_PRIME;
-        total += n;
-    }
-    int rc = ferror(f) ? -1 : 0;
-    int saved = errno;
-    fclose(f);
-    errno = saved;
-    for (int i = 0; i < 8; i++) /* the length ends each file's part */
-        *h = (*h ^ ((total >> (8 * i)) & 0xFF)) * FNV_PRIME;
-    return rc;
-}
-
-int ckpt_models_digest(const char *painter, const char *sketcher, uint64_t *digest,
-                       const char **bad)
-{
-    uint64_t h = FNV_OFFSET;
-    *bad = digest_file(painter, &h) ? painter : digest_file(sketcher, &h) ? sketcher : NULL;
-    *digest = h;
-    return *bad ? -1 : 0;
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -180,8 +143,7 @@ static void put_guard(struct buf *b, const struct guard *g, const uint64_t *ring
         put_u64(b, ring[i]);
 }
 
-/* A live look parameter (not how the piece is controlled: control, OSC, MIDI, kiosk). */
-static bool param_restorable(const struct param_def *d)
+bool ckpt_param_saved(const struct param_def *d)
 {
     return (d->flags & PARAM_LIVE) && !(d->flags & PARAM_SETUP);
 }
@@ -202,7 +164,7 @@ static void put_params(struct buf *b, const struct params *now, const struct par
     char value[PARAM_TEXT_MAX];
     for (size_t i = 0; i < params_count(); i++) {
         const struct param_def *d = params_at(i);
-        if (!param_restorable(d) || param_equal(d, now, start))
+        if (!ckpt_param_saved(d) || param_equal(d, now, start))
             continue;
         char was[PARAM_TEXT_MAX];
         param_format(now, d, value, sizeof value);
@@ -436,8 +398,7 @@ bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t rin
 
 /* ---- live parameters ------------------------------------------------------------------ */
 
-/* The value of `name` in "name=value\n" lines, copied into buf; false when absent. */
-static bool text_value(const char *text, size_t len, const char *name, char *buf, size_t size)
+bool ckpt_text_value(const char *text, size_t len, const char *name, char *buf, size_t size)
 {
     size_t name_len = strlen(name);
     for (const char *line = text, *end = text + len; line < end;) {
@@ -456,33 +417,4 @@ static bool text_value(const char *text, size_t len, const char *name, char *buf
         line = nl + 1;
     }
     return false;
-}
-
-void ckpt_params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
-                         size_t applied_size)
-{
-    applied[0] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; i < params_count(); i++) {
-        const struct param_def *d = params_at(i);
-        char value[PARAM_TEXT_MAX], was[PARAM_TEXT_MAX], now[PARAM_TEXT_MAX];
-        if (!param_restorable(d) || !text_value(x->live, x->live_len, d->name, value, sizeof value))
-            continue;
-        param_format(p, d, now, sizeof now);
-        if (!text_value(x->from, x->from_len, d->name, was, sizeof was))
-            snprintf(was, sizeof was, "unknown");
-        if (strcmp(was, now) != 0) {
-            ckpt_log("%s: keeping the config's %s (it was %s when %s was set live)", d->name, now,
-                     was, value);
-            continue;
-        }
-        struct error err;
-        if (param_set(p, d, value, &err)) {
-            log_warn("checkpoint: not restoring %s", err.msg);
-            continue;
-        }
-        int n = snprintf(applied + used, applied_size - used, "%s%s=%s", used ? ", " : "", d->name,
-                         value);
-        used += n > 0 && (size_t)n < applied_size - used ? (size_t)n : 0;
-    }
 }

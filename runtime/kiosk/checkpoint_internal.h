@@ -1,5 +1,7 @@
-/* checkpoint_internal.h — the checkpoint file's format (checkpoint_file.c), for the part
- * that takes snapshots, writes them and restores them (checkpoint.c).
+/* checkpoint_internal.h — the checkpoint file's format (checkpoint_file.c): bytes <->
+ * snapshot, for the part that takes snapshots, writes them and decides what to restore
+ * (checkpoint.c, its only caller). The format reads no file, logs nothing and decides
+ * nothing.
  *
  * Layout, all little-endian (CHECKPOINT_VERSION 1):
  *   header, 56 bytes: "MNEMOCKP", u32 version, u32 0, u64 total file length, u32
@@ -14,12 +16,18 @@
 #ifndef MNEMO_CHECKPOINT_INTERNAL_H
 #define MNEMO_CHECKPOINT_INTERNAL_H
 
-#include "checkpoint.h"
+#include "guard.h"
+#include "loop_ops.h"
+#include "params.h"
+#include "rng.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define CKPT_HEADER_BYTES 56
+/* The file's format version; a file of another version is ignored. */
+#define CHECKPOINT_VERSION 1
+#define CKPT_HEADER_BYTES  56
 
 /* The loop's state between two iterations, as checkpoint_offer copies it. */
 struct snapshot {
@@ -60,16 +68,11 @@ const char *ckpt_check(const unsigned char *data, size_t len, int32_t size, uint
  * contents do not parse. */
 bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t ring_capacity,
                 struct snapshot *s, struct ckpt_extra *x);
-/* Sets the saved live values in *p where the config has not changed them since the
- * save; lists what it set ("a=1, b=2") in applied. */
-void ckpt_params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
-                         size_t applied_size);
-/* The digest that ties a checkpoint to two model files (their bytes and lengths). -1
- * with errno set and *bad naming the file that could not be read. */
-int ckpt_models_digest(const char *painter, const char *sketcher, uint64_t *digest,
-                       const char **bad);
-
-/* "mnemo: state: ..." on stderr: what happened to the saved state, for the journal. */
-void ckpt_log(const char *fmt, ...) MNEMO_PRINTF(1, 2);
+/* Whether the file holds parameter d: a live look parameter (not how the piece is
+ * controlled: control, OSC, MIDI, kiosk). */
+bool ckpt_param_saved(const struct param_def *d);
+/* The value of `name` in a block of "name=value\n" lines (ckpt_extra's live or from),
+ * copied into buf; false when absent or longer than size. */
+bool ckpt_text_value(const char *text, size_t len, const char *name, char *buf, size_t size);
 
 #endif
