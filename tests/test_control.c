@@ -4,6 +4,7 @@
 #include "check.h"
 #include "config.h"
 #include "control.h"
+#include "glide.h"
 #include "midi_map.h"
 #include "osc.h"
 #include "presets.h"
@@ -261,34 +262,34 @@ static void test_midi_learn_rewrites_the_map(void)
 
 static void test_glide_reaches_target_in_monotone_steps(void)
 {
-    static struct control_follow f;
+    static struct glide f;
     params_defaults(&a);
     a.control.glide_ms = 1000;
-    control_follow_init(&f, &a);
+    glide_init(&f, &a);
     b = a;
     b.perturb.noise = 0.55f;   /* smoothable: glides */
     b.perturb.erase_count = 9; /* live, not smoothable: jumps */
     b.loop.size = 512;         /* restart-only: stays */
-    control_follow_retarget(&f, &b, 10.0);
-    CHECK(control_follow_advance(&f, 10.0));
+    glide_retarget(&f, &b, 10.0);
+    CHECK(glide_advance(&f, 10.0));
     CHECK(f.cur.perturb.erase_count == 9 && f.cur.loop.size == 256);
     CHECK_NEAR(f.cur.perturb.noise, 0.05, 1e-7);
     const double steps[] = {10.013, 10.05, 10.2, 10.21, 10.5, 10.77, 10.99, 11.0};
     float prev = f.cur.perturb.noise;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        control_follow_advance(&f, steps[i]);
+        glide_advance(&f, steps[i]);
         float want = 0.05f + 0.5f * (float)(steps[i] - 10.0);
         CHECK_MSG(f.cur.perturb.noise >= prev, "step %zu went back", i);
         CHECK_NEAR(f.cur.perturb.noise, want, 1e-5); /* linear in time */
         prev = f.cur.perturb.noise;
     }
     CHECK(f.cur.perturb.noise == 0.55f); /* exactly there at the glide's end */
-    CHECK(!control_follow_advance(&f, 11.5));
+    CHECK(!glide_advance(&f, 11.5));
     /* glide_ms = 0: a jump. */
     b.control.glide_ms = 0;
     b.perturb.noise = 0.1f;
-    control_follow_retarget(&f, &b, 12.0);
-    control_follow_advance(&f, 12.0);
+    glide_retarget(&f, &b, 12.0);
+    glide_advance(&f, 12.0);
     CHECK(f.cur.perturb.noise == 0.1f && f.version == 2);
 }
 

@@ -1,5 +1,5 @@
 /* control.c — see control.h. The mailbox, the control thread, config reloads, presets,
- * MIDI mapping, applying OSC requests and the driver-side glide. */
+ * MIDI mapping, applying OSC requests, and control_follow (the glide is params/glide.c). */
 #include "control.h"
 #include "control_internal.h"
 #include "clock.h"
@@ -575,41 +575,10 @@ void control_close(struct control *ctl)
 
 /* ---- the driver's side ------------------------------------------------------------- */
 
-void control_follow_init(struct control_follow *f, const struct params *start)
-{
-    memset(f, 0, sizeof *f);
-    f->target = *start;
-    f->cur = *start;
-}
-
-void control_follow_retarget(struct control_follow *f, const struct params *target, double now_s)
-{
-    f->target = *target;
-    f->last_s = now_s;
-    f->end_s = now_s + target->control.glide_ms / 1000.0;
-    f->gliding = true;
-    f->version++;
-}
-
-bool control_follow_advance(struct control_follow *f, double now_s)
-{
-    if (!f->gliding)
-        return false;
-    /* The share of the distance left that this step covers, so that what is left falls
-     * linearly to zero at end_s whatever the step times are. */
-    double span = f->end_s - f->last_s;
-    double alpha = span <= 0 || now_s >= f->end_s ? 1.0 : (now_s - f->last_s) / span;
-    alpha = alpha < 0 ? 0 : alpha;
-    f->last_s = now_s;
-    params_glide(&f->cur, &f->target, (float)alpha);
-    f->gliding = alpha < 1.0;
-    return true;
-}
-
-bool control_follow(struct control *ctl, struct control_follow *f, double now_s)
+bool control_follow(struct control *ctl, struct glide *g, double now_s)
 {
     static _Thread_local struct params taken;
     if (control_take(ctl, &taken))
-        control_follow_retarget(f, &taken, now_s);
-    return control_follow_advance(f, now_s);
+        glide_retarget(g, &taken, now_s);
+    return glide_advance(g, now_s);
 }

@@ -11,12 +11,12 @@
  *
  * The thread driving the loop picks changes up between two iterations without ever
  * waiting (control_take is an atomic flag and a trylock), and glides smoothable numbers
- * to them over control.glide_ms (struct control_follow). The piece's drivers follow it
- * into the loop (piece/step.h: step_follow_control) and forward reseed requests.
+ * to them over control.glide_ms (struct glide: params/glide.h). The piece's drivers follow
+ * it into the loop (piece/step.h: step_follow_control) and forward reseed requests.
  *
  *   struct control *ctl = control_open(&opts, &params, &err);
- *   struct control_follow f; control_follow_init(&f, &params);
- *   for (;;) { if (control_follow(ctl, &f, clock_now())) use(&f.cur); ... }
+ *   struct glide g; glide_init(&g, &params);
+ *   for (;;) { if (control_follow(ctl, &g, clock_now())) use(&g.cur); ... }
  *
  * Thread safety: every function may be called from any thread; control_take and
  * control_follow from one driver thread at a time. */
@@ -24,6 +24,7 @@
 #define MNEMO_CONTROL_H
 
 #include "error.h"
+#include "glide.h"
 #include "midi_map.h"
 #include "params.h"
 
@@ -90,22 +91,8 @@ int control_osc_port(const struct control *ctl);
 
 /* ---- on the driver's side: follow the posted values, gliding ------------------------ */
 
-struct control_follow {
-    struct params target; /* the newest set taken */
-    struct params cur;    /* what the loop should use now */
-    double last_s, end_s; /* glide: time of the last step, time it arrives */
-    bool gliding;
-    uint64_t version; /* sets taken so far (--stats params_version) */
-};
-
-void control_follow_init(struct control_follow *f, const struct params *start);
-/* A new target at time now_s: the glide restarts from cur and arrives after the target's
- * control.glide_ms. */
-void control_follow_retarget(struct control_follow *f, const struct params *target, double now_s);
-/* Moves cur toward the target for time now_s: the distance left shrinks linearly to zero at
- * the glide's end (monotone per parameter). Returns true when cur changed. */
-bool control_follow_advance(struct control_follow *f, double now_s);
-/* control_take + retarget + advance. Returns true when cur changed. */
-bool control_follow(struct control *ctl, struct control_follow *f, double now_s);
+/* control_take, and glide_retarget to a set taken, then glide_advance (glide.h). Returns
+ * true when g->cur changed. */
+bool control_follow(struct control *ctl, struct glide *g, double now_s);
 
 #endif

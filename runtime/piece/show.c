@@ -43,8 +43,8 @@ struct presenter {
     struct piece *piece;
     struct params cur, target; /* what is drawn now; where smoothed values glide to */
     uint64_t params_version;
-    struct control *ctl;          /* live changes from outside; NULL without one */
-    struct control_follow follow; /* their glide toward the loop (control.glide_ms) */
+    struct control *ctl; /* live changes from outside; NULL without one */
+    struct glide follow; /* their glide toward the loop (control.glide_ms) */
     SDL_GLContext ctx;
     struct window win[MAX_WINDOWS];
     int nwin;
@@ -728,7 +728,7 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
         return error_set(err, "out of memory");
     P->L = L;
     P->ctl = ctl;
-    control_follow_init(&P->follow, &L->p);
+    glide_init(&P->follow, &L->p);
     P->cur = P->target = L->p;
     hooks_read(&P->hooks);
     select_step(P, 1);

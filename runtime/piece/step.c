@@ -12,7 +12,7 @@ void step_init(struct step *s, struct loop *L, struct stats *stats, struct contr
     s->stats = stats;
     s->ctl = ctl;
     s->checkpoint = checkpoint;
-    control_follow_init(&s->follow, &L->p);
+    glide_init(&s->follow, &L->p);
 }
 
 bool step_follow_control(struct step *s)

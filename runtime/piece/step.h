@@ -18,7 +18,7 @@ struct step {
     struct stats *stats;           /* may be NULL; its params_version is kept current */
     struct control *ctl;           /* may be NULL: no live changes from outside */
     struct checkpoint *checkpoint; /* may be NULL: no state on disk */
-    struct control_follow follow;  /* the glide of ctl's changes into L */
+    struct glide follow;           /* the glide of ctl's changes into L */
 };
 
 void step_init(struct step *s, struct loop *L, struct stats *stats, struct control *ctl,
