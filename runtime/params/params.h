@@ -10,7 +10,11 @@
  * per iteration, hot reload builds a new set aside and swaps it in only if it validates.
  *
  * Level-like values (thresholds, noise) are on the loop's image scale: -1 black ink,
- * +1 white paper (see loop_ops.h). */
+ * +1 white paper (see loop_ops.h).
+ *
+ * params.c and midi_map.c use each other on purpose, inside this folder: the registry
+ * checks midi.map's text with midi_map_check, and midi.map names parameters of the
+ * registry. One value format that names parameters belongs with the registry. */
 #ifndef MNEMO_PARAMS_H
 #define MNEMO_PARAMS_H
 
