@@ -51,12 +51,15 @@ static CHECK_UNUSED int32_t const_add(struct graph *g, const char *name, struct 
 }
 
 /* Adds a node like `proto` (op, inputs, act, params) with a fresh output value, infers its
- * shape and makes it the graph output. Returns the output id, or -1 with err set. */
-static CHECK_UNUSED int32_t node_add(struct graph *g, const char *name, const struct node *proto)
+ * shape and makes it the graph output. Returns the output id, or -1 with err set. `preset`
+ * (or NULL) is the output shape the importer would have known beforehand (Resize with
+ * sizes), which shape inference checks and keeps. */
+static CHECK_UNUSED int32_t node_add_preset(struct graph *g, const char *name,
+                                            const struct node *proto, const struct shape *preset)
 {
     char out_name[128];
     snprintf(out_name, sizeof out_name, "%s_out", name);
-    int32_t out = graph_add_value(g, out_name, VALUE_COMPUTED, NULL, &err);
+    int32_t out = graph_add_value(g, out_name, VALUE_COMPUTED, preset, &err);
     struct node *n = graph_add_node(g, proto->op, name, NULL, &err);
     n->n_inputs = proto->n_inputs;
     memcpy(n->input, proto->input, sizeof n->input);
@@ -65,6 +68,11 @@ static CHECK_UNUSED int32_t node_add(struct graph *g, const char *name, const st
     n->output = out;
     g->output = out;
     return graph_infer_shape(g, n, &err) ? -1 : out;
+}
+
+static CHECK_UNUSED int32_t node_add(struct graph *g, const char *name, const struct node *proto)
+{
+    return node_add_preset(g, name, proto, NULL);
 }
 
 static CHECK_UNUSED struct node proto_make(enum op op, int n_inputs, int32_t a, int32_t b,
@@ -171,6 +179,28 @@ static CHECK_UNUSED int32_t concat_add(struct graph *g, const char *name, int32_
     return node_add(g, name, &p);
 }
 
+/* Concat of n_inputs (1 to NODE_MAX_INPUTS) values along axis. */
+static CHECK_UNUSED int32_t concat_add_n(struct graph *g, const char *name, const int32_t *inputs,
+                                         int n_inputs, int axis)
+{
+    struct node p = proto_make(OP_CONCAT, n_inputs, -1, -1, -1);
+    for (int i = 0; i < n_inputs; i++)
+        p.input[i] = inputs[i];
+    p.p.concat.axis = axis;
+    return node_add(g, name, &p);
+}
+
+/* Pads one axis of a value by `begin` before and `end` after (negative crops). */
+static CHECK_UNUSED int32_t pad_add_axis(struct graph *g, const char *name, int32_t x,
+                                         enum pad_mode mode, int axis, int64_t begin, int64_t end)
+{
+    struct node p = proto_make(OP_PAD, 1, x, -1, -1);
+    p.p.pad.mode = mode;
+    p.p.pad.pads[axis] = begin;
+    p.p.pad.pads[axis + g->values[x].shape.rank] = end;
+    return node_add(g, name, &p);
+}
+
 /* Pads H and W of a rank-4 value by `amount` on every side. */
 static CHECK_UNUSED int32_t pad_add(struct graph *g, const char *name, int32_t x,
                                     enum pad_mode mode, int amount)
@@ -187,6 +217,17 @@ static CHECK_UNUSED int32_t resize_add(struct graph *g, const char *name, int32_
     p.p.resize = (struct resize_params){
         RESIZE_NEAREST, RESIZE_COORD_ASYMMETRIC, RESIZE_NEAREST_FLOOR, {scale, scale}};
     return node_add(g, name, &p);
+}
+
+/* Resize with every parameter given; `sizes` (or NULL) is the output shape of a Resize
+ * that gave sizes rather than scales (the importer then sets scale = size / input size). */
+static CHECK_UNUSED int32_t resize_add_params(struct graph *g, const char *name, int32_t x,
+                                              const struct resize_params *params,
+                                              const struct shape *sizes)
+{
+    struct node p = proto_make(OP_RESIZE, 1, x, -1, -1);
+    p.p.resize = *params;
+    return node_add_preset(g, name, &p, sizes);
 }
 
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)
