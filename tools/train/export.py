@@ -59,7 +59,7 @@ def data_description(dirs):
 def load_generator(ckpt_path):
     ck = torch.load(ckpt_path, map_location="cpu")
     c = ck["config"]
-    G = nets.generator(c["role"], c["downs"], c["ngf"], c["max_mult"])
+    G = nets.generator_from_config(c)
     G.load_state_dict(ck["G"])
     G.eval()
     return G, ck
