@@ -241,6 +241,8 @@ def main(argv=None):
     train_idx = [i for i, f in enumerate(files) if not D.is_heldout(f, 0.05)]
     held = [i for i, f in enumerate(files) if D.is_heldout(f, 0.05)]
     _, s_held = D.to_tensors(images, sketches, held[:3])
+    with open(os.path.join(a.run, "heldout.txt"), "w") as f:
+        f.write("\n".join(files[i] for i in held) + "\n")
     log(f"loop_train: painter {nets.describe(pcfg)} | sketcher {nets.describe(scfg)} | "
         f"{len(train_idx)} train images | batch {a.batch}, unroll {a.unroll}, decay {a.decay} | "
         f"l1 painter {a.l1_painter}, sketcher {a.l1_sketcher} (ink x{1 + a.ink_weight})")
@@ -361,4 +363,7 @@ def export_ckpt(ckpt_path, role, out_path):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--split":  # --split CKPT ROLE OUT
+        export_ckpt(sys.argv[2], sys.argv[3], sys.argv[4])
+        sys.exit(0)
     sys.exit(main())
