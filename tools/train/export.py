@@ -14,6 +14,7 @@ training_data, attribution, license, description.
 .npy and compares with PyTorch: relative L2 ||mnemo - torch|| / ||torch|| must be below
 --tol (1e-4), else the exit code is 1. --check 0 skips it (no mnemo binary needed)."""
 import argparse
+import copy
 import io
 import json
 import os
@@ -59,7 +60,7 @@ def data_description(dirs):
 def load_generator(ckpt_path):
     ck = torch.load(ckpt_path, map_location="cpu")
     c = ck["config"]
-    G = nets.generator(c["role"], c["downs"], c["ngf"], c["max_mult"])
+    G = nets.generator_from_config(c)
     G.load_state_dict(ck["G"])
     G.eval()
     return G, ck
@@ -76,11 +77,29 @@ def last_eval(run_dir):
     return best
 
 
+def training_note(ck, ev):
+    a = ck["args"]
+    if "history" in ck:  # tools/train/loop_train.py (both generators, unrolled loops)
+        h = ck["history"]
+        src = h.get(f"{ck['config']['role']}_source") or {}
+        return (f"first round: {src.get('training', 'see the model card')}; then loop-aware "
+                f"fine-tuning with the other model (tools/train/loop_train.py: unroll "
+                f"{a['unroll']}, L1 decay {a['decay']}, LSGAN + {a['l1_painter']:g} / "
+                f"{a['l1_sketcher']:g} L1), {ck['step']} steps, {ck['seen']} portraits, "
+                f"{ck['elapsed'] / 60:.0f} min on cpu, seed {a['seed']}")
+    return (f"pix2pix cGAN (LSGAN + {a['l1']:g} L1), {ck['step']} steps, "
+            f"{ck['seen']} images seen, {ck['elapsed'] / 60:.0f} min on "
+            f"{a['device']}, seed {a['seed']}"
+            + (f", held-out L1 {ev['heldout_l1']:.4f}" if ev else ""))
+
+
 def export(G, ck, out, size, extra_meta=None):
     c = ck["config"]
     cin, cout = nets.ROLES[c["role"]]
     x = torch.zeros(1, cin, size, size)
     buf = io.BytesIO()
+    # bilinear x2 + 3x3 conv levels go out as their exact single ConvTranspose 6x6
+    G = nets.fuse_upconvs(copy.deepcopy(G)).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(G, x, buf, opset_version=13, input_names=["input"],
@@ -99,10 +118,7 @@ def export(G, ck, out, size, extra_meta=None):
         "size": f"{size}x{size}",
         "architecture": nets.describe(c),
         "parameters": str(nets.count_params(G)),
-        "training": (f"pix2pix cGAN (LSGAN + {ck['args']['l1']:g} L1), {ck['step']} steps, "
-                     f"{ck['seen']} images seen, {ck['elapsed'] / 60:.0f} min on "
-                     f"{ck['args']['device']}, seed {ck['args']['seed']}"
-                     + (f", held-out L1 {ev['heldout_l1']:.4f}" if ev else "")),
+        "training": training_note(ck, ev),
         "sketch": (f"sketchify density {c['density']} (tools/train/sketchify.py); loop "
                    f"simplify blur {sk.SIMPLIFY_BLUR}, threshold {sk.SIMPLIFY_THRESHOLD}, "
                    f"softness {sk.SIMPLIFY_SOFTNESS}; ink -1, paper +1"),

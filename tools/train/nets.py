@@ -11,6 +11,62 @@ training crops too); the channels are ngf, 2ngf, 4ngf, 8ngf, ... capped at
 ngf * max_mult."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BilinearUpConv(nn.Module):
+    """x2 bilinear upsampling then a 3x3 conv: the up-path that makes no checkerboard
+    (every output phase sees the same smooth interpolation; a 4x4 stride-2 transposed conv
+    weighs the phases differently and leaves a 2-px grid).
+
+    Both steps are linear, so the pair is exactly one ConvTranspose 6x6, stride 2, pad 2
+    (`fused()`), which is what the ONNX export contains: mnemo runs it on its fast
+    transposed-conv path (a Resize node there is the slow reference op). The upsampling
+    is the transposed conv with the bilinear kernel [1,3,3,1]/4 (x) [1,3,3,1]/4 and zero
+    padding (at the 1-px frame that differs from align_corners=False's edge clamp); the
+    3x3 conv then runs unpadded on the 2H+2 upsampled image, so training and the fused
+    export agree to float rounding everywhere, the frame included."""
+
+    def __init__(self, cin, cout, bias):
+        super().__init__()
+        self.cin, self.cout = cin, cout
+        self.conv = nn.Conv2d(cin, cout, 3, 1, 0, bias=bias)
+        k1 = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
+        self.register_buffer("kup", (k1[:, None] * k1[None, :]).expand(cin, 1, 4, 4).clone(),
+                             persistent=False)
+
+    def upsample(self, x):
+        return F.conv_transpose2d(x, self.kup, stride=2, padding=0, groups=self.cin)
+
+    def forward(self, x):
+        return self.conv(self.upsample(x))
+
+    @torch.no_grad()
+    def fused(self):
+        """The same map as one nn.ConvTranspose2d(cin, cout, 6, stride 2, padding 2)."""
+        was = self.training
+        self.eval()
+        x = torch.zeros(self.cin, self.cin, 4, 4, device=self.conv.weight.device)
+        x[torch.arange(self.cin), torch.arange(self.cin), 2, 2] = 1
+        bias = self.conv.bias
+        y = self.forward(x) - (bias.view(1, -1, 1, 1) if bias is not None else 0)
+        # input pixel i scatters to outputs 2i-2 .. 2i+3 (padding 2): i = 2 -> 2 .. 7
+        k = y[:, :, 2:8, 2:8].clone()
+        m = nn.ConvTranspose2d(self.cin, self.cout, 6, 2, 2, bias=bias is not None)
+        m.weight.copy_(k)
+        if bias is not None:
+            m.bias.copy_(bias)
+        self.train(was)
+        return m.to(self.conv.weight.device)
+
+
+def fuse_upconvs(model):
+    """Replace every BilinearUpConv by its single ConvTranspose (for export), in place."""
+    for name, mod in list(model.named_modules()):
+        for cname, child in list(mod.named_children()):
+            if isinstance(child, BilinearUpConv):
+                setattr(mod, cname, child.fused())
+    return model
 
 
 class UNetLevel(nn.Module):
@@ -29,8 +85,13 @@ class UNetLevel(nn.Module):
         down_conv = nn.Conv2d(in_ch, inner_ch, 4, stride=2, padding=1, bias=False)
 
         def upconv(cin, cout, bias):
-            if up == "resize":  # nearest x2 then 3x3 conv (ONNX Resize + Conv)
-                return [nn.Upsample(scale_factor=2, mode="nearest"),
+            if up == "bilinear_convt":  # bilinear x2 + 3x3 conv, exported as one convT 6x6
+                return [BilinearUpConv(cin, cout, bias)]
+            if up in ("resize", "bilinear"):  # x2 (nearest / bilinear) then 3x3 conv
+                # (ONNX Resize + Conv): no stride-2 transposed kernel, so no checkerboard
+                mode = "nearest" if up == "resize" else "bilinear"
+                return [nn.Upsample(scale_factor=2, mode=mode,
+                                    **({} if mode == "nearest" else {"align_corners": False})),
                         nn.Conv2d(cin, cout, 3, 1, 1, bias=bias)]
             return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias)]
         if outermost:
@@ -57,9 +118,14 @@ class UNet(nn.Module):
         super().__init__()
         assert downs >= 3
         mults = [min(2 ** i, max_mult) for i in range(downs)]  # channels after each down
-        # resize_levels: the outermost N levels go up by Resize + Conv 3x3 (all if up="resize")
+        # resize_levels: the outermost N levels go up by Resize + Conv 3x3 (all if up is
+        # "resize" / "bilinear" and resize_levels is 0); up_mode: the resize of those levels
+        up_mode = up if up in ("resize", "bilinear", "bilinear_convt") else "resize"
+
         def up_at(i):
-            return "resize" if up == "resize" or i < resize_levels else "convt"
+            if up in ("resize", "bilinear", "bilinear_convt") and resize_levels == 0:
+                return up
+            return up_mode if i < resize_levels else "convt"
         level = UNetLevel(ngf * mults[-2], ngf * mults[-1], up=up_at(downs - 1))  # innermost
         for i in range(downs - 2, 0, -1):
             deep = mults[i] == max_mult and i >= 4
@@ -112,15 +178,35 @@ ROLES = {
 }
 
 
-def generator(role, downs, ngf, max_mult=8, dropout=0.0):
+def generator(role, downs, ngf, max_mult=8, dropout=0.0, up="convt", resize_levels=0):
     cin, cout = ROLES[role]
-    return UNet(cin, cout, downs=downs, ngf=ngf, max_mult=max_mult, dropout=dropout)
+    return UNet(cin, cout, downs=downs, ngf=ngf, max_mult=max_mult, dropout=dropout, up=up,
+                resize_levels=resize_levels)
+
+
+def generator_from_config(c):
+    """The generator a checkpoint's config describes (older configs: convT up-path)."""
+    return generator(c["role"], c["downs"], c["ngf"], c["max_mult"], up=c.get("up", "convt"),
+                     resize_levels=c.get("resize_levels", 0))
 
 
 def describe(cfg):
+    up, rl = cfg.get("up", "convt"), cfg.get("resize_levels", 0)
+    if up == "convt" or (rl == 0 and up not in ("resize", "bilinear", "bilinear_convt")):
+        path = "4x4 stride-2 conv down / 4x4 stride-2 convT up"
+    elif up == "bilinear_convt" and rl == 0:
+        path = ("4x4 stride-2 conv down / bilinear x2 + 3x3 conv up (exported as its exact "
+                "6x6 stride-2 convT: no checkerboard)")
+    else:
+        kind = {"bilinear": "bilinear x2 Resize",
+                "bilinear_convt": "bilinear x2 + 3x3 conv (exported as its exact 6x6 "
+                                  "stride-2 convT: no checkerboard)"}.get(up, "nearest x2 Resize")
+        where = f"the outer {rl} levels" if rl else "every level"
+        kind = kind if up == "bilinear_convt" else kind + " + 3x3 conv"
+        path = (f"4x4 stride-2 conv down / {kind} up on {where}"
+                + (", 4x4 stride-2 convT on the rest" if rl else ""))
     return (f"pix2pix U-Net, {cfg['downs']} downs, ngf {cfg['ngf']}, channels capped at "
-            f"{cfg['ngf'] * cfg['max_mult']}, BatchNorm, 4x4 stride-2 conv/convT, skip concat, "
-            f"Tanh out")
+            f"{cfg['ngf'] * cfg['max_mult']}, BatchNorm, {path}, skip concat, Tanh out")
 
 
 def count_params(model):
