@@ -16,6 +16,7 @@ BIN=$TREE/bin/mnemo
 DESTDIR=$ROOT cmake --install "$BUILD" >"$TMP/install.log" 2>&1 ||
   { cat "$TMP/install.log"; fail "cmake --install failed"; finish; exit 1; }
 for f in bin/mnemo share/mnemo/models/painter-small.onnx share/mnemo/models/sketcher-small.onnx \
+  share/mnemo/models/faces.png \
   share/mnemo/models/painter-small.md share/mnemo/models/sketcher-small.md \
   share/mnemo/shaders/quad.vert share/mnemo/shaders/mix.frag share/mnemo/shaders/present.frag \
   share/mnemo/shaders/hud.frag share/mnemo/configs/default.cfg share/mnemo/configs/kiosk.cfg \

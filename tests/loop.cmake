@@ -6,3 +6,4 @@ target_link_options(test_loop_ops PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--
 mnemo_c_test(test_loop test_loop.c mnemo_loop unit)
 target_link_options(test_loop PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc")
 mnemo_c_test(test_loop_model test_loop_model.c mnemo_loop unit)
+mnemo_c_test(test_memory test_memory.c mnemo_loop unit)

@@ -31,6 +31,8 @@ static void params_small(struct params *p, int32_t seed)
     snprintf(p->loop.sketcher, sizeof p->loop.sketcher, "%s/resnet_in_op13.onnx", MNEMO_TEST_DATA);
     p->loop.size = 64;
     p->loop.seed = seed;
+    p->memory.hold = 3; /* the memory turns to a new person every few iterations */
+    p->memory.fade = 4;
 }
 
 /* The ref backend and the loop's own code allocate nothing per iteration. (oneDNN, under

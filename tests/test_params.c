@@ -91,7 +91,7 @@ static void test_defaults_parse_and_round_trip(void)
     }
     CHECK_NEAR(p.loop.rate, 8, 0);
     CHECK(strcmp(p.loop.painter, "models/painter-small.onnx") == 0);
-    CHECK(p.loop.seed_source == SEED_PROCEDURAL);
+    CHECK(p.loop.seed_source == SEED_BANK);
     CHECK(p.guard.enabled);
 }
 

@@ -413,14 +413,15 @@ int cli_params(int argc, char **argv)
  * technician sees before a restart that the piece will find them; a missing model fails. */
 static int files_report(const struct params *p)
 {
-    const char *names[] = {"loop.painter", "loop.sketcher", "loop.seed_image"};
-    const char *paths[] = {p->loop.painter, p->loop.sketcher, p->loop.seed_image};
+    const char *names[] = {"loop.painter", "loop.sketcher", "loop.seed_image", "loop.seed_bank"};
+    const char *paths[] = {p->loop.painter, p->loop.sketcher, p->loop.seed_image,
+                           p->loop.seed_source == SEED_BANK ? p->loop.seed_bank : ""};
     int rc = MNEMO_EXIT_OK;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char found[4096];
         struct error err;
         if (!paths[i][0])
-            continue; /* no seed image */
+            continue; /* no seed image, or no bank in use */
         if (datapath_find(paths[i], found, sizeof found, &err)) {
             fprintf(stderr, "mnemo: %s: %s\n", names[i], err.msg);
             rc = MNEMO_EXIT_FAILED;

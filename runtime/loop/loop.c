@@ -30,12 +30,13 @@ static int buffers_make(struct loop *L, struct error *err)
     int32_t s = L->size;
     if (planar_make(&L->sketch, 1, s) || planar_make(&L->painter_in, 1, s) ||
         planar_make(&L->raw_sketch, 1, s) || planar_make(&L->seed, 1, s) ||
-        planar_make(&L->portrait, 3, s) || planar_make(&L->prev_portrait, 3, s))
+        planar_make(&L->draw_scratch, 1, s) || planar_make(&L->portrait, 3, s) ||
+        planar_make(&L->prev_portrait, 3, s))
         return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
     L->scratch = calloc((size_t)s * s, sizeof(float));
     if (!L->scratch)
         return error_set(err, OUT_OF_MEMORY_IMAGES, s, s);
-    return 0;
+    return memory_init(&L->memory, s, err);
 }
 
 /* loop.seed_image as a canonical sketch of the loop's size (read once, at open). */
@@ -59,10 +60,23 @@ static int seed_image_load(struct loop *L, struct error *err)
     return 0;
 }
 
-/* A fresh sketch into `out` from loop.seed_source. */
+/* loop.seed_bank, found by datapath.h's rule. */
+static int seed_bank_load(struct loop *L, struct error *err)
+{
+    char path[4096];
+    if (datapath_find(L->p.loop.seed_bank, path, sizeof path, err) ||
+        seed_bank_open(&L->bank, path, err))
+        return error_prefix(err, "loop.seed_bank");
+    return 0;
+}
+
+/* A fresh sketch into `out` from loop.seed_source (a source switched to live whose file
+ * was not read at open draws the procedural face). */
 static void seed_draw(struct loop *L, struct planar *out)
 {
-    if (L->p.loop.seed_source == SEED_IMAGE && L->seed_image)
+    if (L->p.loop.seed_source == SEED_BANK && L->bank.count > 0)
+        seed_bank_draw(&L->bank, out, &L->draw_scratch, &L->seed_rng);
+    else if (L->p.loop.seed_source == SEED_IMAGE && L->seed_image)
         memcpy(out->data, L->seed_image, lo_size(out) * sizeof(float));
     else if (L->p.loop.seed_source == SEED_NOISE)
         lo_seed_noise(out, &L->seed_rng);
@@ -107,11 +121,13 @@ int loop_open(struct loop *L, const struct params *p, const char *backend, struc
     rng_seed(&L->seed_rng, (uint64_t)p->loop.seed, 2);
     struct guard_config gc = guard_config_from_params(p);
     if (buffers_make(L, err) || guard_init(&L->guard, &gc, err) ||
-        (p->loop.seed_source == SEED_IMAGE && seed_image_load(L, err)) || models_open(L, err)) {
+        (p->loop.seed_source == SEED_IMAGE && seed_image_load(L, err)) ||
+        (p->loop.seed_source == SEED_BANK && seed_bank_load(L, err)) || models_open(L, err)) {
         loop_close(L);
         return -1;
     }
     seed_draw(L, &L->sketch);
+    memory_start(&L->memory, &L->sketch, p->memory.fade);
     L->action = (struct guard_action){.remedy = GUARD_NONE, .boost = 1.0f};
     return 0;
 }
@@ -121,8 +137,10 @@ void loop_close(struct loop *L)
     loop_model_close(&L->painter);
     loop_model_close(&L->sketcher);
     guard_free(&L->guard);
-    struct planar *images[] = {&L->sketch, &L->painter_in, &L->raw_sketch,
-                               &L->seed,   &L->portrait,   &L->prev_portrait};
+    seed_bank_close(&L->bank);
+    memory_free(&L->memory);
+    struct planar *images[] = {&L->sketch,   &L->painter_in,    &L->raw_sketch,  &L->seed,
+                               &L->portrait, &L->prev_portrait, &L->draw_scratch};
     for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
         free(images[i]->data);
         images[i]->data = NULL;
@@ -148,7 +166,23 @@ static int paint(struct loop *L, struct error *err)
     return 0;
 }
 
-/* Portrait -> sketcher -> simplified sketch, with a fresh seed blended in on a reseed. */
+/* The memory moves on: a turn to the next person when one is due, or to the guard's
+ * fresh seed when it reseeds (drawn into L->seed, which the reseed blends in too). */
+static void remember(struct loop *L)
+{
+    int32_t fade = L->p.memory.fade;
+    if (L->action.reseed_start) {
+        seed_draw(L, &L->seed);
+        struct planar *next = memory_turn(&L->memory);
+        memcpy(next->data, L->seed.data, lo_size(next) * sizeof(float));
+    } else if (memory_due(&L->memory, L->p.memory.hold, fade)) {
+        seed_draw(L, memory_turn(&L->memory));
+    }
+    memory_advance(&L->memory, fade);
+}
+
+/* Portrait -> sketcher -> simplified sketch, anchored to the remembered person, with a
+ * fresh seed blended in on a reseed. */
 static int sketch(struct loop *L, struct error *err)
 {
     loop_model_feed(&L->sketcher, L->portrait.data, 3);
@@ -157,13 +191,11 @@ static int sketch(struct loop *L, struct error *err)
     loop_model_take(&L->sketcher, L->raw_sketch.data, 1);
     struct simplify_opts so = lo_simplify_opts(&L->p);
     lo_simplify(&L->raw_sketch, &so, L->scratch);
-    if (L->action.reseed_start)
-        seed_draw(L, &L->seed);
+    remember(L);
     size_t n = lo_size(&L->sketch);
+    lo_blend(L->raw_sketch.data, L->memory.now.data, L->p.memory.anchor, L->sketch.data, n);
     if (L->action.reseed_mix > 0)
-        lo_blend(L->seed.data, L->raw_sketch.data, 1.0f - L->action.reseed_mix, L->sketch.data, n);
-    else
-        memcpy(L->sketch.data, L->raw_sketch.data, n * sizeof(float));
+        lo_blend(L->seed.data, L->sketch.data, 1.0f - L->action.reseed_mix, L->sketch.data, n);
     return 0;
 }
 

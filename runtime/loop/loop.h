@@ -5,7 +5,8 @@
  * loop_step runs one iteration and allocates nothing, reads no file, takes no lock:
  *
  *   perturb the sketch -> paint it -> blend with the previous portrait -> sketch the
- *   portrait -> simplify -> (blend in a fresh seed when the guard reseeds) -> measure
+ *   portrait -> simplify -> anchor to the remembered person (memory.h) -> (blend in a
+ *   fresh seed when the guard reseeds) -> measure
  *
  * Images are canonical (loop_ops.h): planar float in [-1,1], -1 black ink, +1 white paper;
  * the sketch one channel, the portrait three, both loop.size x loop.size.
@@ -19,6 +20,7 @@
 #include "guard.h"
 #include "loop_model.h"
 #include "loop_ops.h"
+#include "memory.h"
 #include "params.h"
 #include "rng.h"
 
@@ -30,8 +32,11 @@ struct loop {
     struct loop_model painter, sketcher;
     int32_t size;
     struct planar sketch, painter_in, portrait, prev_portrait, raw_sketch, seed;
-    float *scratch;    /* size x size, for simplify */
-    float *seed_image; /* loop.seed_image as a canonical sketch, NULL when not used */
+    float *scratch;             /* size x size, for simplify */
+    float *seed_image;          /* loop.seed_image as a canonical sketch, NULL when not used */
+    struct seed_bank bank;      /* loop.seed_bank, read at open when loop.seed_source = bank */
+    struct planar draw_scratch; /* one channel, loop.size: a bank draw's resized tile */
+    struct memory memory;       /* the person the sketches are anchored to */
     struct rng perturb_rng, seed_rng;
     struct guard guard;
     struct guard_action action; /* what the next iteration does */

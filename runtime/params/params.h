@@ -33,7 +33,7 @@
 /* Enum parameters are stored as the index into their choices; these name the indices
  * (each table row pairs every value with its name: CHOICES in params.c, checked when it
  * compiles). */
-enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE };
+enum seed_source { SEED_PROCEDURAL, SEED_IMAGE, SEED_NOISE, SEED_BANK };
 enum loop_backend { LOOP_BACKEND_AUTO, LOOP_BACKEND_CUDA, LOOP_BACKEND_CPU, LOOP_BACKEND_REF };
 enum capture_stream { STREAM_PORTRAIT, STREAM_SKETCH, STREAM_SIDE_BY_SIDE };
 enum capture_codec { CODEC_AUTO, CODEC_PNG, CODEC_H264, CODEC_H265, CODEC_VP9, CODEC_FFV1 };
@@ -56,8 +56,13 @@ struct params {
         float rate;
         int32_t seed_source; /* enum seed_source */
         char seed_image[PARAM_STRING_MAX];
+        char seed_bank[PARAM_STRING_MAX];
         float blend;
     } loop;
+    struct {
+        float anchor;
+        int32_t hold, fade;
+    } memory;
     struct {
         float zoom, rotate, drift, noise;
         int32_t erase_count;
