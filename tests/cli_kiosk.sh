@@ -144,7 +144,7 @@ passed=$((passed + 1))
 if ldd "$M" | grep -q libasan; then
   echo "skip out-of-memory at load: ASan build"
 else
-  expect_fail 1 "buffers at loop.size 2048; set a smaller loop.size or free memory" \
+  expect_fail 1 "at loop.size 2048; set a smaller loop.size or free memory" \
     bash -c 'ulimit -v 300000; exec "$0" "$@"' "$M" run --headless --iterations 2 \
     --backend ref "${SMALL[@]:0:4}" -o loop.size=2048
 fi

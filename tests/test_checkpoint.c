@@ -337,8 +337,8 @@ static void test_bad_files_ignored(void)
     expect_ignored(&p, "truncated");
 
     good_checkpoint(path, sizeof path);
-    byte_flip(path, 8, 0x03); /* version 1 -> 2 */
-    expect_ignored(&p, "format version 2");
+    byte_flip(path, 8, 0x03); /* version 2 -> 1 */
+    expect_ignored(&p, "format version 1");
 
     good_checkpoint(path, sizeof path);
     byte_flip(path, 0, 0x20); /* magic */

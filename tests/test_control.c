@@ -36,7 +36,10 @@ static void other_value(const struct param_def *def, char *buf, size_t size)
         snprintf(buf, size, "%s", a.loop.size && strcmp(def_text, "true") ? "true" : "false");
         break;
     case PARAM_ENUM:
-        snprintf(buf, size, "%s", strrchr(def->choices, '|') + 1);
+        if (strcmp(strrchr(def->choices, '|') + 1, def_text) != 0)
+            snprintf(buf, size, "%s", strrchr(def->choices, '|') + 1); /* the last choice */
+        else
+            snprintf(buf, size, "%.*s", (int)strcspn(def->choices, "|"), def->choices);
         break;
     case PARAM_STRING:
         if (strcmp(def->name, "kiosk.hours") == 0) /* checked: opening hours */
@@ -128,6 +131,8 @@ static void test_osc_values_convert_sensibly(void)
     arg.i = 2;
     CHECK(osc_text("loop.seed_source", LO_INT32, &arg, buf, &err) == 0 && !strcmp(buf, "noise"));
     arg.i = 3;
+    CHECK(osc_text("loop.seed_source", LO_INT32, &arg, buf, &err) == 0 && !strcmp(buf, "bank"));
+    arg.i = 4;
     CHECK(osc_text("loop.seed_source", LO_INT32, &arg, buf, &err) < 0);
     arg.i = 1;
     CHECK(osc_text("loop.seed_image", LO_INT32, &arg, buf, &err) < 0);
@@ -242,7 +247,7 @@ static void test_midi_map_curves_and_channels(void)
     CHECK(mapped("cc=1 param=guard.enabled", 1, 1, 10, "guard.enabled") == 0);
     params_defaults(&a);
     CHECK(mapped("cc=1 param=loop.seed_source", 1, 1, 127, "loop.seed_source") == 0);
-    CHECK(a.loop.seed_source == SEED_NOISE);
+    CHECK(a.loop.seed_source == SEED_BANK); /* the top of the range: the last choice */
 }
 
 static void test_midi_learn_rewrites_the_map(void)

@@ -170,6 +170,14 @@ static void snapshot_take(struct checkpoint *ck)
     memcpy(s->sketch, L->sketch.data, ck->plane * sizeof(float));
     memcpy(s->portrait, L->portrait.data, 3 * ck->plane * sizeof(float));
     memcpy(s->seed, L->seed.data, ck->plane * sizeof(float));
+    const struct memory *m = &L->memory;
+    memcpy(s->memory, m->from.data, ck->plane * sizeof(float));
+    memcpy(s->memory + ck->plane, m->to.data, ck->plane * sizeof(float));
+    memcpy(s->memory + 2 * ck->plane, m->now.data, ck->plane * sizeof(float));
+    s->memory_age = m->age;
+    memcpy(s->recent, L->bank.recent, sizeof s->recent);
+    s->recent_len = L->bank.recent_len;
+    s->recent_head = L->bank.recent_head;
 }
 
 static void writer_done(struct checkpoint *ck)
@@ -267,6 +275,23 @@ static const char *file_read(const char *path, unsigned char **data, size_t *len
     return NULL;
 }
 
+/* The saved memory and the bank's last draws (a ring that does not fit this bank, one
+ * that changed since the save, starts empty). */
+static void memory_apply(struct loop *L, const struct snapshot *s, size_t plane)
+{
+    struct memory *m = &L->memory;
+    memcpy(m->from.data, s->memory, plane * sizeof(float));
+    memcpy(m->to.data, s->memory + plane, plane * sizeof(float));
+    memcpy(m->now.data, s->memory + 2 * plane, plane * sizeof(float));
+    m->age = s->memory_age < 0 ? 0 : s->memory_age;
+    int32_t wait = L->bank.count / 2 < BANK_RECENT ? L->bank.count / 2 : BANK_RECENT;
+    bool fits = s->recent_len >= 0 && s->recent_len <= wait && s->recent_head >= 0 &&
+                (s->recent_head < wait || (wait == 0 && s->recent_head == 0));
+    memcpy(L->bank.recent, s->recent, sizeof L->bank.recent);
+    L->bank.recent_len = fits ? s->recent_len : 0;
+    L->bank.recent_head = fits ? s->recent_head : 0;
+}
+
 /* ck->snap into the loop (its parameters are set by the caller). */
 static void snapshot_apply(struct checkpoint *ck)
 {
@@ -293,6 +318,7 @@ static void snapshot_apply(struct checkpoint *ck)
     memcpy(L->portrait.data, s->portrait, 3 * ck->plane * sizeof(float));
     memcpy(L->prev_portrait.data, s->portrait, 3 * ck->plane * sizeof(float));
     memcpy(L->seed.data, s->seed, ck->plane * sizeof(float));
+    memory_apply(L, s, ck->plane);
 }
 
 /* ---- live parameters ------------------------------------------------------------------ */
@@ -388,8 +414,9 @@ static int snapshot_alloc(struct snapshot *s, size_t plane, int32_t ring)
     s->sketch = calloc(plane, sizeof(float));
     s->portrait = calloc(3 * plane, sizeof(float));
     s->seed = calloc(plane, sizeof(float));
+    s->memory = calloc(3 * plane, sizeof(float));
     s->ring = calloc((size_t)(ring > 0 ? ring : 1), sizeof(uint64_t));
-    return s->sketch && s->portrait && s->seed && s->ring ? 0 : -1;
+    return s->sketch && s->portrait && s->seed && s->memory && s->ring ? 0 : -1;
 }
 
 static void checkpoint_free(struct checkpoint *ck)
@@ -397,6 +424,7 @@ static void checkpoint_free(struct checkpoint *ck)
     free(ck->snap.sketch);
     free(ck->snap.portrait);
     free(ck->snap.seed);
+    free(ck->snap.memory);
     free(ck->snap.ring);
     free(ck->out.data);
     sem_destroy(&ck->wake);

@@ -205,6 +205,12 @@ int ckpt_serialise(struct buf *b, const struct snapshot *s, int32_t size, size_t
     put_floats(b, s->sketch, plane);
     put_floats(b, s->portrait, 3 * plane);
     put_floats(b, s->seed, plane);
+    put_u32(b, (uint32_t)s->memory_age);
+    put_u32(b, (uint32_t)s->recent_len);
+    put_u32(b, (uint32_t)s->recent_head);
+    for (int i = 0; i < BANK_RECENT; i++)
+        put_u32(b, (uint32_t)s->recent[i]);
+    put_floats(b, s->memory, 3 * plane);
     put_params(b, &s->p, start);
     if (b->oom)
         return -1;
@@ -391,6 +397,12 @@ bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t rin
     get_floats(&r, s->sketch, plane);
     get_floats(&r, s->portrait, 3 * plane);
     get_floats(&r, s->seed, plane);
+    s->memory_age = (int32_t)get_u32(&r);
+    s->recent_len = (int32_t)get_u32(&r);
+    s->recent_head = (int32_t)get_u32(&r);
+    for (int i = 0; i < BANK_RECENT; i++)
+        s->recent[i] = (int32_t)get_u32(&r);
+    get_floats(&r, s->memory, 3 * plane);
     x->live = get_text(&r, &x->live_len);
     x->from = get_text(&r, &x->from_len);
     return r.ok && r.at == r.end;

@@ -3,13 +3,15 @@
  * (checkpoint.c, its only caller). The format reads no file, logs nothing and decides
  * nothing.
  *
- * Layout, all little-endian (CHECKPOINT_VERSION 1):
+ * Layout, all little-endian (CHECKPOINT_VERSION 2):
  *   header, 56 bytes: "MNEMOCKP", u32 version, u32 0, u64 total file length, u32
  *     loop.size, u32 0, u64 models digest, u64 iteration count, u64 unix time saved
  *   generators: perturb, seed (u64 state, u64 inc, f64 spare, u8 has_spare)
  *   guard action, metrics of the last iteration, guard state and counters, its hash ring
  *     (u32 count, then count u64, oldest first)
  *   images (f32): sketch (size^2), portrait (3 size^2), seed sketch (size^2)
+ *   memory (memory.h): u32 age, u32 recent_len, u32 recent_head, BANK_RECENT u32 recent
+ *     draws; its sketches from, to, now (f32, size^2 each)
  *   live parameters: u32 length + "name=value\n" lines; the values they started from,
  *     the same way
  *   u32 CRC-32 of everything before it */
@@ -18,6 +20,7 @@
 
 #include "guard.h"
 #include "loop_ops.h"
+#include "memory.h"
 #include "params.h"
 #include "rng.h"
 
@@ -26,7 +29,7 @@
 #include <stdint.h>
 
 /* The file's format version; a file of another version is ignored. */
-#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_VERSION 2
 #define CKPT_HEADER_BYTES  56
 
 /* The loop's state between two iterations, as checkpoint_offer copies it. */
@@ -39,6 +42,9 @@ struct snapshot {
     uint64_t *ring;     /* guard.count hashes, oldest first */
     struct params p;
     float *sketch, *portrait, *seed; /* plane, 3 planes, plane */
+    float *memory;                   /* the memory's from, to, now: 3 planes */
+    int32_t memory_age;
+    int32_t recent[BANK_RECENT], recent_len, recent_head; /* the bank's last draws */
 };
 
 /* A growing byte buffer for serialising (a writer thread or an exit path, not the loop). */

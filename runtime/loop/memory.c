@@ -110,7 +110,10 @@ int memory_init(struct memory *m, int32_t size, struct error *err)
     memset(m, 0, sizeof *m);
     if (plane_make(&m->from, size) || plane_make(&m->to, size) || plane_make(&m->now, size)) {
         memory_free(m);
-        return error_set(err, "out of memory for the loop's memory (%dx%d)", (int)size, (int)size);
+        return error_set(err,
+                         "out of memory for the loop's memory at loop.size %d; set a smaller "
+                         "loop.size or free memory",
+                         (int)size);
     }
     return 0;
 }
