@@ -275,8 +275,7 @@ static const char *file_read(const char *path, unsigned char **data, size_t *len
     return NULL;
 }
 
-/* The saved memory and the bank's last draws (a ring that does not fit this bank, one
- * that changed since the save, starts empty). */
+/* The saved memory and the bank's last draws. */
 static void memory_apply(struct loop *L, const struct snapshot *s, size_t plane)
 {
     struct memory *m = &L->memory;
@@ -284,12 +283,7 @@ static void memory_apply(struct loop *L, const struct snapshot *s, size_t plane)
     memcpy(m->to.data, s->memory + plane, plane * sizeof(float));
     memcpy(m->now.data, s->memory + 2 * plane, plane * sizeof(float));
     m->age = s->memory_age < 0 ? 0 : s->memory_age;
-    int32_t wait = L->bank.count / 2 < BANK_RECENT ? L->bank.count / 2 : BANK_RECENT;
-    bool fits = s->recent_len >= 0 && s->recent_len <= wait && s->recent_head >= 0 &&
-                (s->recent_head < wait || (wait == 0 && s->recent_head == 0));
-    memcpy(L->bank.recent, s->recent, sizeof L->bank.recent);
-    L->bank.recent_len = fits ? s->recent_len : 0;
-    L->bank.recent_head = fits ? s->recent_head : 0;
+    seed_bank_resume(&L->bank, s->recent, s->recent_len, s->recent_head);
 }
 
 /* ck->snap into the loop (its parameters are set by the caller). */

@@ -54,10 +54,25 @@ static bool seen_lately(const struct seed_bank *b, int32_t k)
     return false;
 }
 
-/* A person not among the last min(count / 2, BANK_RECENT) draws. */
+/* How many of the last draws a person must not be among: min(count / 2, BANK_RECENT). */
+static int32_t waiting(const struct seed_bank *b)
+{
+    return b->count / 2 < BANK_RECENT ? b->count / 2 : BANK_RECENT;
+}
+
+void seed_bank_resume(struct seed_bank *b, const int32_t *recent, int32_t len, int32_t head)
+{
+    int32_t wait = waiting(b);
+    bool fits = len >= 0 && len <= wait && head >= 0 && (head < wait || (wait == 0 && head == 0));
+    memcpy(b->recent, recent, sizeof b->recent);
+    b->recent_len = fits ? len : 0;
+    b->recent_head = fits ? head : 0;
+}
+
+/* A person not among the last waiting(b) draws. */
 static int32_t pick(struct seed_bank *b, struct rng *rng)
 {
-    int32_t wait = b->count / 2 < BANK_RECENT ? b->count / 2 : BANK_RECENT;
+    int32_t wait = waiting(b);
     /* At most half the bank waits, so a few random tries find a free person; the scan
      * after them bounds the time when they do not. */
     int32_t k = (int32_t)rng_below(rng, (uint32_t)b->count);
@@ -149,9 +164,8 @@ struct planar *memory_turn(struct memory *m)
 
 void memory_advance(struct memory *m, int32_t fade)
 {
-    if (m->age < fade || m->age == 0) {
-        float t = fade > 0 ? (float)(m->age + 1) / (float)fade : 1;
-        t = t > 1 ? 1 : t;
+    if (m->age < fade) {
+        float t = (float)(m->age + 1) / (float)fade;
         float s = t * t * (3 - 2 * t); /* eases in and out: no visible start or stop */
         lo_blend(m->from.data, m->to.data, s, m->now.data, lo_size(&m->now));
     }

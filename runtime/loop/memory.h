@@ -42,6 +42,9 @@ struct seed_bank {
  * the layout must be. */
 int seed_bank_open(struct seed_bank *b, const char *path, struct error *err);
 void seed_bank_close(struct seed_bank *b);
+/* The last draws as a checkpoint saved them (seed_bank's recent, recent_len, recent_head);
+ * a ring that does not fit this bank (one changed since the save) starts empty. */
+void seed_bank_resume(struct seed_bank *b, const int32_t *recent, int32_t len, int32_t head);
 /* A person into out (one channel, any size; resized from the tile), varied as above.
  * scratch: the size of out. Returns the person's index in the bank. */
 int32_t seed_bank_draw(struct seed_bank *b, struct planar *out, struct planar *scratch,
@@ -62,7 +65,7 @@ bool memory_due(const struct memory *m, int32_t hold, int32_t fade);
 /* Begins a turn from what is remembered now to the next person, over the next `fade`
  * iterations: returns the sketch to draw that person into. */
 struct planar *memory_turn(struct memory *m);
-/* One iteration on: `now` follows the turn (a smoothstep of age / fade). */
+/* One iteration on: `now` follows the turn (a smoothstep of age / fade; fade >= 1). */
 void memory_advance(struct memory *m, int32_t fade);
 
 #endif
