@@ -86,10 +86,19 @@ else
   "$OSC" "$PORT" --raw 20000
   "$OSC" "$PORT" --raw 64
   "$OSC" "$PORT" /mnemo/loop.size i 64
+  # setup parameters are the installer's: no saving, a dark show or any folder's presets
+  "$OSC" "$PORT" /mnemo/kiosk.checkpoint_s f 0
+  "$OSC" "$PORT" /mnemo/kiosk.hours s "mon 03:00-03:01"
+  "$OSC" "$PORT" /mnemo/control.presets s /etc
   for want in "perturb.noise: 'loud' is not a number" "did you mean 'perturb.noise'" \
-    "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only"; do
+    "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only" \
+    "kiosk.checkpoint_s is a setup parameter: OSC cannot change it" \
+    "kiosk.hours is a setup parameter" "control.presets is a setup parameter"; do
     wait_log "$want" && passed=$((passed + 1)) || fail "OSC: no log line with '$want'"
   done
+  reply=$("$OSC" "$PORT" /mnemo/get s kiosk.checkpoint_s)
+  [ "$reply" = "/mnemo/value kiosk.checkpoint_s 60" ] && passed=$((passed + 1)) ||
+    fail "kiosk.checkpoint_s after OSC set it to 0: '$reply'"
   "$OSC" "$PORT" /mnemo/reseed
   "$OSC" "$PORT" /mnemo/perturb.noise i 0
   wait_noise 0 && passed=$((passed + 1)) || fail "loop disturbed by bad OSC: $(tail -n1 "$STATS")"

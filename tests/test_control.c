@@ -413,6 +413,62 @@ static bool take_within(struct control *ctl, struct params *out)
     return false;
 }
 
+/* What makes the piece a kiosk (its hours, its checkpoints, where presets come from) is the
+ * installer's: OSC and MIDI cannot change it, and say so. */
+static void test_remote_sources_leave_setup_parameters_alone(void)
+{
+    struct error err = {{0}};
+    params_defaults(&a);
+    struct control_options o = {0};
+    struct control *ctl = control_open(&o, &a, &err);
+    CHECK_MSG(ctl, "%s", err.msg);
+    if (!ctl)
+        return;
+    static struct osc_request rq;
+    const char *setup[][3] = {{"/mnemo/kiosk.checkpoint_s", "f", "kiosk.checkpoint_s"},
+                              {"/mnemo/kiosk.hours", "s", "kiosk.hours"},
+                              {"/mnemo/control.presets", "s", "control.presets"},
+                              {"/mnemo/kiosk.closed", "s", "kiosk.closed"}};
+    const char *texts[] = {"", "mon 10:00-11:00", "/etc", "dpms"};
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+        char before[PARAM_TEXT_MAX], after[PARAM_TEXT_MAX], why[ERROR_MSG_MAX];
+        CHECK(control_get(ctl, setup[i][2], before, sizeof before, &err) == 0);
+        uint64_t seq = control_last_error(ctl, why, sizeof why);
+        decode(&rq, setup[i][0], message_of(setup[i][1], texts[i], 0));
+        CHECK_MSG(rq.kind == OSC_SET, "%s: %s", setup[i][0], rq.why);
+        control_osc_request(ctl, NULL, &rq);
+        CHECK(control_get(ctl, setup[i][2], after, sizeof after, &err) == 0);
+        CHECK_MSG(!strcmp(before, after), "%s changed over OSC: %s -> %s", setup[i][2], before,
+                  after);
+        CHECK(control_last_error(ctl, why, sizeof why) > seq);
+        CHECK_MSG(strstr(why, setup[i][2]) && strstr(why, "setup parameter") &&
+                      strstr(why, "config file"),
+                  "%s", why);
+    }
+    CHECK(!control_take(ctl, &b));
+    decode(&rq, "/mnemo/perturb.noise", message_of("f", "", 0.25f)); /* the look still is */
+    control_osc_request(ctl, NULL, &rq);
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.25f);
+    /* MIDI: no knob binds a setup parameter, by map or by learn. */
+    CHECK(midi_map_check("cc=1 param=kiosk.checkpoint_s", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "setup parameter"), "%s", err.msg);
+    CHECK(control_midi_learn(ctl, "control.glide_ms", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "setup parameter"), "%s", err.msg);
+    control_close(ctl);
+    /* A preset (which OSC can load by name) holds the look only: setup rows in one are
+     * not taken. */
+    char dir[64], path[128];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/calm.cfg", dir);
+    write_file(path, "perturb = { noise = 0.3; };\nkiosk = { checkpoint_s = 0.0; hours = \"mon "
+                     "10:00-11:00\"; };\n");
+    params_defaults(&b);
+    CHECK_MSG(preset_load(dir, "calm", &b, &err) == 0, "%s", err.msg);
+    CHECK(b.perturb.noise == 0.3f && b.kiosk.checkpoint_s == 60 && b.kiosk.hours[0] == '\0');
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_control_reloads_edits_and_keeps_good_values(void)
 {
     char dir[64], path[96], tmp[96], err_text[ERROR_MSG_MAX];
@@ -495,5 +551,6 @@ int main(void)
     RUN(test_presets_save_and_load_live_values);
     RUN(test_include_is_found_beside_the_file);
     RUN(test_control_reloads_edits_and_keeps_good_values);
+    RUN(test_remote_sources_leave_setup_parameters_alone);
     return check_report();
 }
