@@ -75,11 +75,29 @@ else
   reply=$("$OSC" "$PORT" /mnemo/get s perturb.noise)
   [ "$reply" = "/mnemo/value perturb.noise 0.45" ] && passed=$((passed + 1)) ||
     fail "OSC get replied '$reply'"
-  reply=$("$OSC" "$PORT" /mnemo/list)
-  case "$reply" in
-  "/mnemo/list loop.painter "*" midi.map"*) passed=$((passed + 1)) ;; # the whole table, midi.map and what follows
-  *) fail "OSC list replied '$reply'" ;;
-  esac
+  # /mnemo/list in pages, none more than 4 x its request (no UDP amplifier): the whole table
+  names=() next=0 pages=0 oversized=0
+  while [ "$next" != -1 ] && [ $pages -lt 200 ]; do
+    if [ "$next" = 0 ]; then
+      reply=$("$OSC" "$PORT" /mnemo/list 2>"$TMP/osc_sizes")
+    else
+      reply=$("$OSC" "$PORT" /mnemo/list i "$next" 2>"$TMP/osc_sizes")
+    fi
+    read -r _ sent _ _ back _ <"$TMP/osc_sizes"
+    [ "${back:-0}" -le $((4 * ${sent:-0})) ] || oversized=$((oversized + 1))
+    set -- $reply
+    [ "${1:-}" = /mnemo/list ] || break
+    next=$2
+    shift 2
+    names+=("$@")
+    pages=$((pages + 1))
+  done
+  want_names=$("$M" params | grep -c '^[a-z]')
+  [ "$next" = -1 ] && [ ${#names[@]} -eq "$want_names" ] && [ "${names[0]}" = loop.painter ] &&
+    [ $pages -gt 1 ] && passed=$((passed + 1)) ||
+    fail "OSC list: ${#names[@]} names of $want_names in $pages pages, last '$reply'"
+  [ $oversized -eq 0 ] && passed=$((passed + 1)) ||
+    fail "OSC list: $oversized replies over 4 x their request ($(cat "$TMP/osc_sizes"))"
   "$OSC" "$PORT" /mnemo/perturb.noise s loud
   "$OSC" "$PORT" /mnemo/perturb.nois f 0.1
   "$OSC" "$PORT" /elsewhere i 1
