@@ -114,6 +114,11 @@ else
     "kiosk.hours is a setup parameter" "control.presets is a setup parameter"; do
     wait_log "$want" && passed=$((passed + 1)) || fail "OSC: no log line with '$want'"
   done
+  # outside text cannot start a log line of its own (under journald: at any priority)
+  "$OSC" "$PORT" $'/mnemo/x\n<0>mnemo: forged\e[2J' f 1
+  wait_log '/mnemo/x\n<0>mnemo: forged\x1b[2J' && passed=$((passed + 1)) ||
+    fail "OSC address not in the log, escaped: $(grep -a forged "$LOG")"
+  ! grep -aq '^<0>' "$LOG" && passed=$((passed + 1)) || fail "a forged log line: $(grep -a '^<0>' "$LOG")"
   reply=$("$OSC" "$PORT" /mnemo/get s kiosk.checkpoint_s)
   [ "$reply" = "/mnemo/value kiosk.checkpoint_s 60" ] && passed=$((passed + 1)) ||
     fail "kiosk.checkpoint_s after OSC set it to 0: '$reply'"
