@@ -79,6 +79,16 @@ expect_ok "$M" run --headless --frames 100 --out "$TMP/g3" "${SMALL[@]}" \
 explode=$(stat_of "$TMP/g3.jsonl" explode)
 [ "${explode:-0}" -gt 0 ] && passed=$((passed + 1)) ||
   fail "noise painter: no explosion counted: $(tail -n1 "$TMP/g3.jsonl")"
+# A painter that returns NaN where its input is ink: said once, with the model and the share,
+# counted in --stats, and the guard reseeds (the NaN itself never reaches the picture).
+expect_ok "$M" run --headless --iterations 40 "${SMALL[@]}" \
+  -o loop.painter="$DATA/bad/nan_painter.onnx" --stats "$TMP/nan.jsonl"
+said=$(grep -c 'painter .*nan_painter.onnx: [0-9.]*% of its output is not a number' "$TMP/err")
+nonfinite=$(stat_of "$TMP/nan.jsonl" nonfinite)
+reseeds=$(stat_of "$TMP/nan.jsonl" reseeds)
+[ "$said" = 1 ] && [ "${nonfinite:-0}" -gt 0 ] && [ "${reseeds:-0}" -gt 0 ] &&
+  passed=$((passed + 1)) ||
+  fail "NaN painter: said $said times, nonfinite=$nonfinite reseeds=$reseeds: $(cat "$TMP/err")"
 
 # ---- video: exactly N frames --------------------------------------------------------------
 if command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null; then

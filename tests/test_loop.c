@@ -7,6 +7,7 @@
 #include "loop.h"
 
 #include <malloc.h>
+#include <math.h>
 #include <string.h>
 
 static struct error err;
@@ -106,6 +107,43 @@ static void check_deterministic(const char *backend)
     CHECK_MSG(memcmp(a, c, sizeof a) != 0, "%s: seeds 5 and 6 gave the same images", backend);
 }
 
+/* A painter that returns NaN wherever its input is ink: the loop counts it, asks the guard
+ * for a reseed, and keeps every image it holds (the portrait and its blend, the sketch, the
+ * memory of the person) finite, allocating nothing. */
+static bool all_finite(const struct planar *im)
+{
+    for (size_t i = 0; i < lo_size(im); i++)
+        if (!isfinite(im->data[i]))
+            return false;
+    return true;
+}
+
+static void test_nan_output_is_counted_and_kept_out(void)
+{
+    struct params p;
+    struct loop L;
+    params_small(&p, 1);
+    snprintf(p.loop.painter, sizeof p.loop.painter, "%s/bad/nan_painter.onnx", MNEMO_TEST_DATA);
+    if (loop_open(&L, &p, "ref", &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    CHECK(loop_step(&L, &err) == 0);
+    long before = allocations;
+    for (int i = 0; i < 30; i++) {
+        CHECK(loop_step(&L, &err) == 0);
+        CHECK_MSG(all_finite(&L.portrait) && all_finite(&L.prev_portrait) &&
+                      all_finite(&L.sketch) && all_finite(&L.memory.now),
+                  "iteration %d: NaN in the loop's images", i);
+        CHECK(isfinite(L.metrics.change) && isfinite(L.metrics.variance));
+    }
+    CHECK_MSG(allocations == before, "%ld allocations", allocations - before);
+    CHECK_MSG(L.nonfinite_iterations == 31, "%llu iterations with NaN counted",
+              (unsigned long long)L.nonfinite_iterations);
+    CHECK(L.guard.stats.reseeds > 0);
+    loop_close(&L);
+}
+
 static void test_deterministic_ref(void)
 {
     check_deterministic("ref");
@@ -167,6 +205,7 @@ int main(void)
     RUN(test_backend_param_is_the_backend);
     RUN(test_steady_state_allocates_nothing);
     RUN(test_cpu_backend_heap_flat);
+    RUN(test_nan_output_is_counted_and_kept_out);
     RUN(test_deterministic_ref);
     RUN(test_deterministic_cpu);
     RUN(test_live_params_apply_restart_ones_wait);

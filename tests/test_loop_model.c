@@ -29,13 +29,13 @@ static void test_pair_with_conversions(void)
         portrait[i] = NAN;
     loop_model_feed(&painter, sketch, 1);
     CHECK(loop_model_run(&painter, &err) == 0);
-    loop_model_take(&painter, portrait, 3);
+    loop_model_take(&painter, portrait, 3, NULL);
     float again[48 * 48];
     loop_model_feed(&sketcher, portrait, 3);
     CHECK(loop_model_run(&sketcher, &err) == 0);
     for (int i = 0; i < size * size; i++)
         again[i] = NAN;
-    loop_model_take(&sketcher, again, 1);
+    loop_model_take(&sketcher, again, 1, NULL);
     bool finite = true;
     for (int i = 0; i < 3 * size * size; i++)
         finite = finite && isfinite(portrait[i]);

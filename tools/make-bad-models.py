@@ -251,6 +251,18 @@ def guard_models():
                   "noise_painter"), "noise_painter.onnx")
 
 
+def nan_painter():
+    """A painter that returns NaN wherever its input is ink (<= 0: Relu(x) / Relu(x) is 0/0
+    there) and its input elsewhere, 64x64 gray to gray: part of every portrait is not a
+    number, as from a model that overflows on some inputs."""
+    n = helper.make_node
+    nodes = [n("Relu", ["input"], ["paper"], name="paper"),
+             n("Div", ["paper", "paper"], ["one_or_nan"], name="zero_by_zero"),
+             n("Mul", ["one_or_nan", "input"], ["output"], name="keep_paper")]
+    save(model_of(nodes, [image_input(dims=(1, 1, 64, 64))], [image_output(dims=(1, 1, 64, 64))],
+                  [], "nan_painter"), "nan_painter.onnx")
+
+
 def old_opset():
     """Opset 10: Pad and Clip take attributes, Resize takes (X, scales)."""
     n = helper.make_node
@@ -318,6 +330,7 @@ def main():
     many_constants()
     fold_bomb()
     guard_models()
+    nan_painter()
     old_opset()
     unknown_attr()
     cubic_resize()

@@ -69,6 +69,7 @@ void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool fina
             now - s->start_s, (unsigned long long)L->iterations, rate, (long long)frames,
             (double)m->change, (double)m->variance, (double)m->hf_ratio, (double)m->ink);
     events_write(s->out, &L->guard.stats);
+    fprintf(s->out, ",\"nonfinite\":%llu", (unsigned long long)L->nonfinite_iterations);
     fprintf(s->out, ",\"params_version\":%llu,\"perturb_noise\":%.6g",
             (unsigned long long)s->params_version, (double)L->p.perturb.noise);
     if (s->display)

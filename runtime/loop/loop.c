@@ -160,7 +160,7 @@ static int paint(struct loop *L, struct error *err)
         return -1;
     size_t n = lo_size(&L->portrait);
     memcpy(L->prev_portrait.data, L->portrait.data, n * sizeof(float));
-    loop_model_take(&L->painter, L->portrait.data, 3);
+    loop_model_take(&L->painter, L->portrait.data, 3, L->prev_portrait.data);
     if (L->iterations > 0) /* the first portrait has nothing to blend with */
         lo_blend(L->portrait.data, L->prev_portrait.data, L->p.loop.blend, L->portrait.data, n);
     return 0;
@@ -188,7 +188,7 @@ static int sketch(struct loop *L, struct error *err)
     loop_model_feed(&L->sketcher, L->portrait.data, 3);
     if (loop_model_run(&L->sketcher, err))
         return -1;
-    loop_model_take(&L->sketcher, L->raw_sketch.data, 1);
+    loop_model_take(&L->sketcher, L->raw_sketch.data, 1, L->sketch.data);
     struct simplify_opts so = lo_simplify_opts(&L->p);
     lo_simplify(&L->raw_sketch, &so, L->scratch);
     remember(L);
@@ -197,6 +197,33 @@ static int sketch(struct loop *L, struct error *err)
     if (L->action.reseed_mix > 0)
         lo_blend(L->seed.data, L->sketch.data, 1.0f - L->action.reseed_mix, L->sketch.data, n);
     return 0;
+}
+
+/* A model that gave values that are not numbers: they were kept out of the images
+ * (loop_model_take), and the guard reseeds, so that the loop moves off the input that made
+ * them. Said once a model (the only line the loop writes while it runs well). */
+static void nonfinite_check(struct loop *L)
+{
+    struct loop_model *models[] = {&L->painter, &L->sketcher};
+    bool any = false;
+    for (size_t i = 0; i < 2; i++) {
+        struct loop_model *m = models[i];
+        if (m->nonfinite == 0)
+            continue;
+        any = true;
+        if (m->nonfinite_said)
+            continue;
+        m->nonfinite_said = true;
+        double share = 100.0 * (double)m->nonfinite / ((double)m->out_c * m->out_h * m->out_w);
+        log_warn("%s %s: %.3g%% of its output is not a number (NaN or infinite) at iteration "
+                 "%" PRIu64 "; those pixels keep their last values and the loop reseeds (said "
+                 "once; --stats counts \"nonfinite\" iterations)",
+                 m->role, m->path, share, L->iterations + 1);
+    }
+    if (any) {
+        L->nonfinite_iterations++;
+        guard_request_reseed(&L->guard);
+    }
 }
 
 int loop_step(struct loop *L, struct error *err)
@@ -215,6 +242,7 @@ int loop_step(struct loop *L, struct error *err)
         memcpy(L->portrait.data, L->prev_portrait.data, lo_size(&L->portrait) * sizeof(float));
         return -1;
     }
+    nonfinite_check(L);
     const struct planar *prev = L->iterations > 0 ? &L->prev_portrait : NULL;
     lo_measure(&L->portrait, prev, &L->sketch, &L->metrics);
     L->action = guard_step(&L->guard, &L->metrics);

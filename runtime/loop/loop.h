@@ -8,6 +8,10 @@
  *   portrait -> simplify -> anchor to the remembered person (memory.h) -> (blend in a
  *   fresh seed when the guard reseeds) -> measure
  *
+ * A model's output that is not a number (NaN, infinities) never enters the images: those
+ * pixels keep the values they had, the iteration counts in nonfinite_iterations, the guard
+ * reseeds, and the first time for each model one line says so (the model, the share).
+ *
  * Images are canonical (loop_ops.h): planar float in [-1,1], -1 black ink, +1 white paper;
  * the sketch one channel, the portrait three, both loop.size x loop.size.
  *
@@ -42,6 +46,7 @@ struct loop {
     struct guard_action action; /* what the next iteration does */
     struct lo_metrics metrics;  /* of the last iteration */
     uint64_t iterations;
+    uint64_t nonfinite_iterations; /* in which a model gave NaN or infinite values */
 };
 
 /* Loads loop.painter and loop.sketcher on `backend` ("auto", "cpu", "ref"; NULL: the

@@ -3,6 +3,7 @@
 
 #include "onnx.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,27 +127,43 @@ int loop_model_run(struct loop_model *m, struct error *err)
     return 0;
 }
 
-/* Canonical images stay in [-1,1] whatever a model returns: a model that overshoots (or
- * returns NaN, which would poison the loop for good) gives clipped paint, not a loop that
- * feeds ever larger values back into itself. NaN becomes mid gray. */
-static void canonical_clamp(float *x, int64_t count)
+/* Canonical images stay in [-1,1] whatever a model returns: a model that overshoots gives
+ * clipped paint, not a loop that feeds ever larger values back into itself. NaN is left for
+ * nan_replace, after the resize has carried it to every pixel it touches; it is counted
+ * here with the infinities. */
+static int64_t canonical_clamp(float *x, int64_t count)
 {
-    for (int64_t i = 0; i < count; i++)
-        x[i] = x[i] != x[i] ? 0.0f : x[i] < -1.0f ? -1.0f : x[i] > 1.0f ? 1.0f : x[i];
+    int64_t nonfinite = 0;
+    for (int64_t i = 0; i < count; i++) {
+        nonfinite += !isfinite(x[i]);
+        x[i] = x[i] < -1.0f ? -1.0f : x[i] > 1.0f ? 1.0f : x[i]; /* NaN compares false */
+    }
+    return nonfinite;
 }
 
-void loop_model_take(struct loop_model *m, float *image, int32_t channels)
+/* A NaN would poison the loop for good (every blend, every measure after it): each pixel
+ * that holds one takes what the loop had there before. */
+static void nan_replace(float *x, size_t count, const float *previous)
+{
+    for (size_t i = 0; i < count; i++)
+        if (x[i] != x[i])
+            x[i] = previous ? previous[i] : 0.0f;
+}
+
+void loop_model_take(struct loop_model *m, float *image, int32_t channels, const float *previous)
 {
     struct planar output = {m->out_c, m->out_h, m->out_w, m->output};
     int64_t out_count = (int64_t)lo_size(&output);
     range_map(m->output, out_count, m->out_range, canonical);
-    canonical_clamp(m->output, out_count);
+    m->nonfinite = canonical_clamp(m->output, out_count);
     struct planar dst = {channels, m->size, m->size, image};
     if (channels == m->out_c) {
         lo_resize(&output, &dst);
-        return;
+    } else {
+        struct planar work = {m->out_c, m->size, m->size, m->work};
+        lo_resize(&output, &work);
+        channels_convert(&work, &dst);
     }
-    struct planar work = {m->out_c, m->size, m->size, m->work};
-    lo_resize(&output, &work);
-    channels_convert(&work, &dst);
+    if (m->nonfinite > 0)
+        nan_replace(image, lo_size(&dst), previous);
 }

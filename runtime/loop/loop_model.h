@@ -13,6 +13,7 @@
 #include "image.h"
 #include "loop_ops.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct loop_model {
@@ -25,6 +26,8 @@ struct loop_model {
     int32_t size;          /* the loop's canonical images are size x size */
     float *input, *output; /* the backend's input and output tensors */
     float *work;           /* 3 x size x size, for conversions */
+    int64_t nonfinite;     /* values of the last output that were NaN or infinite */
+    bool nonfinite_said;   /* the log line about them has gone out (once a model) */
 };
 
 /* Loads `path` (dynamic sizes resolved to size x size), checks it takes and gives one
@@ -39,7 +42,10 @@ void loop_model_feed(struct loop_model *m, const float *image, int32_t channels)
 /* Runs the network on what feed left in m->input. No allocation. */
 int loop_model_run(struct loop_model *m, struct error *err);
 /* The model's output into a canonical image of channels x size x size, clamped to
- * [-1,1] (NaN to 0). */
-void loop_model_take(struct loop_model *m, float *image, int32_t channels);
+ * [-1,1]. Values that are not numbers (NaN; infinities clamp, but count too) are counted in
+ * m->nonfinite, and the pixels they reach take the value `previous` (an image of the same
+ * layout: what the loop had there before; NULL: mid grey) holds, so a NaN never enters
+ * the loop. */
+void loop_model_take(struct loop_model *m, float *image, int32_t channels, const float *previous);
 
 #endif
