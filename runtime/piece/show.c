@@ -391,15 +391,20 @@ static void keys_push(const char *keys)
     }
 }
 
-/* Is this the frame the test hooks end on? With SNAPSHOT_MID, the first one past
- * EXIT_AFTER that is half way through a crossfade (or 600 frames later, regardless). */
+/* Is this the frame the test hooks end on? Not while the screen is still black waiting for
+ * the first portrait (a slow load, a loaded machine: a snapshot of that black says nothing).
+ * With SNAPSHOT_MID, the first one past EXIT_AFTER that is half way through a crossfade. Either
+ * way 600 frames later, regardless. */
 static bool last_frame(const struct presenter *P, float t)
 {
     const struct hooks *h = &P->hooks;
     if (!h->exit_after || (long)P->frames + 1 < h->exit_after)
         return false;
+    if ((long)P->frames + 1 >= h->exit_after + 600)
+        return true;
+    bool waiting = !P->to_iteration && !h->pattern && !P->hours.closed;
     bool mid = t > 0.3f && t < 0.7f && P->from_iteration != P->to_iteration;
-    return !h->mid || mid || (long)P->frames + 1 >= h->exit_after + 600;
+    return !waiting && (!h->mid || mid);
 }
 
 /* ---- keyboard: quit, HUD, tuning ------------------------------------------------------ */
