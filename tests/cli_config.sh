@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The config file through the binary, as a hostile gallery week tried it (issue 20): an
+# @include of a directory, a FIFO, a device or a huge file is refused at start with the
+# file:line of the @include (exit 1, never libconfig's exit 2, which --supervise does not
+# restart) and never blocks; on a live reload it is a rejected reload that keeps the last
+# good values, and the control thread goes on reloading. Absolute @include paths work, and
+# an include is watched wherever mnemo was started. Usage: cli_config.sh MNEMO DATA
+source "$(dirname "$0")/cli_lib.sh"
+M=$MNEMO
+OSC="$(dirname "$M")/tests/osc_client"
+SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
+       -o loop.size=32 -o loop.rate=0)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+
+last() { tail -n1 "$1" 2>/dev/null | grep -o "\"$2\":[0-9.e-]*" | cut -d: -f2; }
+# wait_value STATS KEY VALUE: up to 10 s for the last --stats line to show it.
+wait_value() {
+  for _ in $(seq 100); do
+    [ "$(last "$1" "$2")" = "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# start NAME args...: a headless piece in the background, its log in $TMP/NAME.log and
+# its --stats in $TMP/NAME.jsonl; PID is its process.
+start() {
+  local name=$1
+  shift
+  OMP_NUM_THREADS=1 "$M" run "$@" "${SMALL[@]}" --headless --iterations 100000000 \
+    --stats "$TMP/$name.jsonl" 2>"$TMP/$name.log" &
+  PID=$!
+  PIDS+=("$PID")
+}
+stop() {
+  kill -TERM "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
+# ---- at start: what is no file is refused at the line of its @include ------------------
+mkdir -p "$TMP/start/palettes"
+mkfifo "$TMP/start/pipe.cfg"
+ln -s /dev/zero "$TMP/start/zero.cfg"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$TMP/start/big.cfg"
+printf 'perturb = { noise = 0.1; };\n@include "palettes"\n' >"$TMP/start/dir.cfg"
+expect_fail 1 'dir.cfg:2: @include "palettes": ' timeout -k 5 20 "$M" run --config "$TMP/start/dir.cfg" \
+  --headless --iterations 2 "${SMALL[@]}"
+grep -q "is a directory" "$TMP/err" || fail "the directory is not named as one: $(cat "$TMP/err")"
+printf '# palette\n\n@include "pipe.cfg"\n' >"$TMP/start/fifo.cfg"
+expect_fail 1 'fifo.cfg:3: @include "pipe.cfg": ' timeout -k 5 20 "$M" check "$TMP/start/fifo.cfg"
+expect_fail 1 "pipe.cfg: is a FIFO" timeout -k 5 20 "$M" run --config "$TMP/start/pipe.cfg" --headless \
+  --iterations 2 "${SMALL[@]}"
+printf '@include "zero.cfg"\n' >"$TMP/start/dev.cfg"
+expect_fail 1 "zero.cfg: is a device" timeout -k 5 20 "$M" check "$TMP/start/dev.cfg"
+printf '@include "big.cfg"\n' >"$TMP/start/huge.cfg"
+expect_fail 1 "over the 1 MiB" timeout -k 5 20 "$M" check "$TMP/start/huge.cfg"
+# Under --supervise a bad include at start is a failure to restart from (1), not a usage
+# error (2) that ends the show.
+expect_fail 1 'dir.cfg:2: @include "palettes"' timeout -k 5 20 "$M" run --supervise \
+  --config "$TMP/start/dir.cfg" --headless --iterations 2 "${SMALL[@]}"
+
+# An absolute @include works, from any working directory.
+printf 'perturb = { noise = 0.35; };\n' >"$TMP/start/abs_part.cfg"
+printf '@include "%s"\n' "$TMP/start/abs_part.cfg" >"$TMP/start/abs.cfg"
+(cd / && OMP_NUM_THREADS=1 "$M" run --config "$TMP/start/abs.cfg" "${SMALL[@]}" --headless \
+  --iterations 3 --stats "$TMP/abs.jsonl" 2>"$TMP/abs.log") || fail "absolute include: $(cat "$TMP/abs.log")"
+[ "$(last "$TMP/abs.jsonl" perturb_noise)" = 0.35 ] && passed=$((passed + 1)) ||
+  fail "absolute include not applied: $(tail -n1 "$TMP/abs.jsonl") $(cat "$TMP/abs.log")"
+
+# ---- live: includes edited, broken, and put right while the piece runs -----------------
+L=$TMP/live
+mkdir -p "$L/sub"
+mkfifo "$L/pipe.cfg"
+printf 'perturb = { noise = 0.1; };\n' >"$L/part.cfg"
+printf 'control = { glide_ms = 0; };\n@include "part.cfg"\n' >"$L/piece.cfg"
+# (started from another directory: includes are watched where they are, not relative to
+# the working directory)
+cd /
+start live --config "$L/piece.cfg"
+cd - >/dev/null
+wait_value "$TMP/live.jsonl" perturb_noise 0.1 && passed=$((passed + 1)) ||
+  fail "live start: $(tail -n1 "$TMP/live.jsonl") $(cat "$TMP/live.log")"
+printf 'perturb = { noise = 0.2; };\n' >"$L/part.cfg"
+wait_value "$TMP/live.jsonl" perturb_noise 0.2 && passed=$((passed + 1)) ||
+  fail "an edit of the include was not reloaded: $(cat "$TMP/live.log")"
+printf 'control = { glide_ms = 0; };\n@include "sub"\n' >"$L/piece.cfg"
+wait_for "$TMP/live.log" 'piece.cfg:2: @include "sub": .*is a directory.*keeps its last good values' 10 &&
+  passed=$((passed + 1)) || fail "an include of a directory was not rejected: $(cat "$TMP/live.log")"
+printf 'control = { glide_ms = 0; };\n\n@include "pipe.cfg"\n' >"$L/piece.cfg"
+wait_for "$TMP/live.log" 'piece.cfg:3: @include "pipe.cfg": .*is a FIFO.*keeps its last good values' 10 &&
+  passed=$((passed + 1)) || fail "an include of a FIFO was not rejected: $(cat "$TMP/live.log")"
+[ "$(last "$TMP/live.jsonl" perturb_noise)" = 0.2 ] && passed=$((passed + 1)) ||
+  fail "a rejected reload changed the piece: $(tail -n1 "$TMP/live.jsonl")"
+# the control thread is not stuck on the FIFO: the next good save is taken
+printf 'perturb = { noise = 0.3; };\n' >"$L/abs.cfg"
+printf 'control = { glide_ms = 0; };\n@include "%s"\n' "$L/abs.cfg" >"$L/piece.cfg"
+wait_value "$TMP/live.jsonl" perturb_noise 0.3 && passed=$((passed + 1)) ||
+  fail "no reload after the rejected ones (absolute include): $(cat "$TMP/live.log")"
+kill -0 "$PID" 2>/dev/null && passed=$((passed + 1)) || fail "the piece died: $(cat "$TMP/live.log")"
+stop "$PID"
+
+finish
