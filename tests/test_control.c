@@ -338,6 +338,32 @@ static void test_presets_save_and_load_live_values(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A FIFO where a preset is (or where its temp file goes) would block the control thread
+ * for good: refused on load, replaced on save. */
+static void test_presets_never_block_on_a_fifo(void)
+{
+    char dir[64], path[128];
+    temp_dir(dir);
+    struct error err = {{0}};
+    alarm(20); /* a blocked open ends the test instead of hanging it */
+    snprintf(path, sizeof path, "%s/4.cfg", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    params_defaults(&b);
+    CHECK(preset_load(dir, "4", &b, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "4.cfg: is a FIFO (named pipe), not a regular file"), "%s", err.msg);
+    snprintf(path, sizeof path, "%s/5.cfg.tmp", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    params_defaults(&a);
+    a.perturb.noise = 0.375f;
+    CHECK_MSG(preset_save(dir, "5", &a, &err) == 0, "%s", err.msg);
+    CHECK_MSG(preset_load(dir, "5", &b, &err) == 0, "%s", err.msg);
+    CHECK(b.perturb.noise == 0.375f);
+    alarm(0);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_include_is_found_beside_the_file(void)
 {
     char dir[64], main_cfg[96], inc[96];
@@ -448,6 +474,7 @@ int main(void)
     RUN(test_midi_learn_rewrites_the_map);
     RUN(test_glide_reaches_target_in_monotone_steps);
     RUN(test_presets_save_and_load_live_values);
+    RUN(test_presets_never_block_on_a_fifo);
     RUN(test_include_is_found_beside_the_file);
     RUN(test_control_reloads_edits_and_keeps_good_values);
     return check_report();
