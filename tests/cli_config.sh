@@ -3,8 +3,9 @@
 # @include of a directory, a FIFO, a device or a huge file is refused at start with the
 # file:line of the @include (exit 1, never libconfig's exit 2, which --supervise does not
 # restart) and never blocks; on a live reload it is a rejected reload that keeps the last
-# good values, and the control thread goes on reloading. Absolute @include paths work, and
-# an include is watched wherever mnemo was started. Usage: cli_config.sh MNEMO DATA
+# good values, and the control thread goes on reloading. Absolute @include paths work, an
+# include is watched wherever mnemo was started, and a symlinked config is reloaded when
+# its target is edited. Usage: cli_config.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
 OSC="$(dirname "$M")/tests/osc_client"
@@ -97,6 +98,21 @@ printf 'control = { glide_ms = 0; };\n@include "%s"\n' "$L/abs.cfg" >"$L/piece.c
 wait_value "$TMP/live.jsonl" perturb_noise 0.3 && passed=$((passed + 1)) ||
   fail "no reload after the rejected ones (absolute include): $(cat "$TMP/live.log")"
 kill -0 "$PID" 2>/dev/null && passed=$((passed + 1)) || fail "the piece died: $(cat "$TMP/live.log")"
+stop "$PID"
+
+# ---- a symlinked config is reloaded when its target is edited --------------------------
+mkdir -p "$TMP/etc" "$TMP/art"
+printf 'control = { glide_ms = 0; };\nperturb = { noise = 0.1; };\n' >"$TMP/art/piece.cfg"
+ln -s "$TMP/art/piece.cfg" "$TMP/etc/kiosk.cfg"
+start link --config "$TMP/etc/kiosk.cfg"
+wait_value "$TMP/link.jsonl" perturb_noise 0.1 || fail "link start: $(cat "$TMP/link.log")"
+printf 'control = { glide_ms = 0; };\nperturb = { noise = 0.25; };\n' >"$TMP/art/piece.cfg"
+wait_value "$TMP/link.jsonl" perturb_noise 0.25 && passed=$((passed + 1)) ||
+  fail "an edit of the symlink's target was not reloaded: $(cat "$TMP/link.log")"
+sed 's/0.25/0.4/' "$TMP/art/piece.cfg" >"$TMP/art/.piece.cfg.tmp" &&
+  mv "$TMP/art/.piece.cfg.tmp" "$TMP/art/piece.cfg" # as editors save
+wait_value "$TMP/link.jsonl" perturb_noise 0.4 && passed=$((passed + 1)) ||
+  fail "a save by rename of the target was not reloaded: $(cat "$TMP/link.log")"
 stop "$PID"
 
 finish
