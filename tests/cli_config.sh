@@ -4,8 +4,10 @@
 # file:line of the @include (exit 1, never libconfig's exit 2, which --supervise does not
 # restart) and never blocks; on a live reload it is a rejected reload that keeps the last
 # good values, and the control thread goes on reloading. Absolute @include paths work, an
-# include is watched wherever mnemo was started, and a symlinked config is reloaded when
-# its target is edited. Usage: cli_config.sh MNEMO DATA
+# include is watched wherever mnemo was started, a symlinked config is reloaded when its
+# target is edited, and the start does not claim "restart needed" for what the process set
+# itself (systemd's StateDirectory, --windowed) or undo the live values a checkpoint
+# restored. Usage: cli_config.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
 OSC="$(dirname "$M")/tests/osc_client"
@@ -113,6 +115,35 @@ sed 's/0.25/0.4/' "$TMP/art/piece.cfg" >"$TMP/art/.piece.cfg.tmp" &&
   mv "$TMP/art/.piece.cfg.tmp" "$TMP/art/piece.cfg" # as editors save
 wait_value "$TMP/link.jsonl" perturb_noise 0.4 && passed=$((passed + 1)) ||
   fail "a save by rename of the target was not reloaded: $(cat "$TMP/link.log")"
+stop "$PID"
+
+# ---- the start compares the file with the file --------------------------------------------
+# The installed units: StateDirectory= sets kiosk.state_dir; --windowed sets a restart-only
+# value: neither is a change in the file.
+printf 'control = { glide_ms = 0; };\nperturb = { noise = 0.1; };\nosc = { enabled = true; port = 0; };\n' \
+  >"$TMP/state.cfg"
+mkdir -p "$TMP/state"
+STATE_DIRECTORY="$TMP/state" start first --config "$TMP/state.cfg" --windowed
+wait_value "$TMP/first.jsonl" perturb_noise 0.1 || fail "first start: $(cat "$TMP/first.log")"
+grep -q "systemd's StateDirectory" "$TMP/first.log" || fail "StateDirectory not taken: $(cat "$TMP/first.log")"
+grep -q "restart needed" "$TMP/first.log" && fail "a false restart-needed line at start: $(cat "$TMP/first.log")" ||
+  passed=$((passed + 1))
+# A value set live (OSC) and saved in the checkpoint is resumed, not undone by the config
+# the piece was started with.
+PORT=$(sed -n 's/.*osc: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/first.log" | head -n1)
+"$OSC" "$PORT" /mnemo/perturb.noise f 0.45
+wait_value "$TMP/first.jsonl" perturb_noise 0.45 || fail "OSC set not seen: $(cat "$TMP/first.log")"
+stop "$PID"
+STATE_DIRECTORY="$TMP/state" start second --config "$TMP/state.cfg" --windowed
+wait_for "$TMP/second.log" "live parameters: perturb.noise=0.45" 20 ||
+  fail "the live value was not restored: $(cat "$TMP/second.log")"
+for _ in $(seq 100); do
+  [ "$(last "$TMP/second.jsonl" iterations)" -ge 30 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ "$(last "$TMP/second.jsonl" perturb_noise)" = 0.45 ] && passed=$((passed + 1)) ||
+  fail "the restored live value was undone at start: $(tail -n1 "$TMP/second.jsonl") $(cat "$TMP/second.log")"
+grep -q "restart needed" "$TMP/second.log" && fail "restart-needed after a resume: $(cat "$TMP/second.log")"
 stop "$PID"
 
 finish
