@@ -59,6 +59,23 @@ grep -q 'READY=1' "$TMP/n3.log" || fail "READY missing with a foreign WATCHDOG_P
 ! grep -q 'WATCHDOG=1' "$TMP/n3.log" || fail "pinged a watchdog meant for pid 1"
 passed=$((passed + 1))
 
+# WATCHDOG_USEC=1 (a unit's typo) would ping in a busy loop: it is kept at 0.2 s, and said.
+# (A 2 s run pings about 20 times at one ping per 0.1 s; unclamped it sends thousands.)
+"$LISTEN" "$TMP/n5" 60 >"$TMP/n5.log" &
+listener=$!
+sleep 0.2
+NOTIFY_SOCKET="$TMP/n5" WATCHDOG_USEC=1 \
+  "$M" run --headless --iterations 40 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n5.err" ||
+  fail "WATCHDOG_USEC=1 run exited $?: $(cat "$TMP/n5.err")"
+sleep 0.2
+kill "$listener"; wait "$listener"
+grep -q "warning: WATCHDOG_USEC asks for a 1e-06 s watchdog, .*mnemo keeps 0.2 s" "$TMP/n5.err" ||
+  fail "the clamp was not logged: $(cat "$TMP/n5.err")"
+pings=$(grep -c 'WATCHDOG=1' "$TMP/n5.log")
+[ "$pings" -ge 1 ] && [ "$pings" -le 300 ] ||
+  fail "WATCHDOG_USEC=1: $pings pings in a 2 s run, want about 20 (at most 300)"
+passed=$((passed + 1))
+
 # ---- SIGTERM: a clean stop within 2 s, final stats line written ------------------------
 "$M" run --headless --iterations 100000 -o loop.rate=30 "${SMALL[@]}" --stats "$TMP/t.jsonl" \
   2>"$TMP/t.err" &
