@@ -180,6 +180,13 @@ static void test_osc_packets_decode_into_requests(void)
     CHECK(decode(&rq, "/other/x", message_of("f", "", 1)) == OSC_IGNORED);
     CHECK(decode(&rq, "/mnemo/preset", message_of("f", "", 1)) == OSC_IGNORED);
     CHECK(strstr(rq.why, "takes one string"));
+    /* A string over what a value holds is refused, not cut to a shorter value that passes
+     * (here: a valid midi.map and 5000 spaces). */
+    static char map[5100];
+    snprintf(map, sizeof map, "cc=21 param=perturb.noise%5000s", "");
+    CHECK(decode(&rq, "/mnemo/midi.map", message_of("s", map, 0)) == OSC_IGNORED);
+    CHECK_MSG(strstr(rq.why, "midi.map: a string of 5025 characters; at most 4095 are taken"), "%s",
+              rq.why);
     struct sockaddr_in from = {.sin_family = AF_INET};
     osc_decode("#bundle\0\0\0\0\0\0\0\0\1", 16, (const struct sockaddr *)&from, sizeof from, &rq);
     CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "bundle"));
