@@ -131,6 +131,18 @@ wait_for "$TMP/d.jsonl" '"perturb_noise":0.15' 10 || fail "the config put back w
 kill -TERM "$piece"; wait "$piece" || fail "exit $? after the config came back"
 passed=$((passed + 1))
 
+# A FIFO (or a directory) where the state file goes is refused without blocking the start:
+# the piece says so and starts fresh.
+mkdir -p "$TMP/fifo_state"
+mkfifo "$TMP/fifo_state/mnemo.state"
+timeout -k 5 30 "$M" run --headless --iterations 10 "${SMALL[@]}" -o kiosk.state_dir="$TMP/fifo_state" \
+  2>"$TMP/fs.err"
+code=$?
+[ "$code" -eq 0 ] || fail "a FIFO as the state file: exit $code (124: blocked): $(cat "$TMP/fs.err")"
+grep -q "ignoring the checkpoint .*mnemo.state: is a FIFO (named pipe), not a regular file" \
+  "$TMP/fs.err" || fail "the FIFO state file was not named: $(cat "$TMP/fs.err")"
+passed=$((passed + 1))
+
 # The models removed after start: already loaded, the piece carries on to the end.
 mkdir -p "$TMP/models"
 cp "$DATA/unet_bn.onnx" "$DATA/resnet_in_op13.onnx" "$TMP/models/"
