@@ -59,6 +59,23 @@ grep -q 'READY=1' "$TMP/n3.log" || fail "READY missing with a foreign WATCHDOG_P
 ! grep -q 'WATCHDOG=1' "$TMP/n3.log" || fail "pinged a watchdog meant for pid 1"
 passed=$((passed + 1))
 
+# WATCHDOG_USEC=1 (a unit's typo) would ping in a busy loop: it is kept at 0.2 s, and said.
+# (A 2 s run pings about 20 times at one ping per 0.1 s; unclamped it sends thousands.)
+"$LISTEN" "$TMP/n5" 60 >"$TMP/n5.log" &
+listener=$!
+sleep 0.2
+NOTIFY_SOCKET="$TMP/n5" WATCHDOG_USEC=1 \
+  "$M" run --headless --iterations 40 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n5.err" ||
+  fail "WATCHDOG_USEC=1 run exited $?: $(cat "$TMP/n5.err")"
+sleep 0.2
+kill "$listener"; wait "$listener"
+grep -q "warning: WATCHDOG_USEC asks for a 1e-06 s watchdog, .*mnemo keeps 0.2 s" "$TMP/n5.err" ||
+  fail "the clamp was not logged: $(cat "$TMP/n5.err")"
+pings=$(grep -c 'WATCHDOG=1' "$TMP/n5.log")
+[ "$pings" -ge 1 ] && [ "$pings" -le 300 ] ||
+  fail "WATCHDOG_USEC=1: $pings pings in a 2 s run, want about 20 (at most 300)"
+passed=$((passed + 1))
+
 # ---- SIGTERM: a clean stop within 2 s, final stats line written ------------------------
 "$M" run --headless --iterations 100000 -o loop.rate=30 "${SMALL[@]}" --stats "$TMP/t.jsonl" \
   2>"$TMP/t.err" &
@@ -112,6 +129,18 @@ kill -0 "$piece" 2>/dev/null || fail "deleting the config ended the piece"
 printf 'perturb = { noise = 0.15; };\n' >"$TMP/d.cfg"
 wait_for "$TMP/d.jsonl" '"perturb_noise":0.15' 10 || fail "the config put back was not reloaded"
 kill -TERM "$piece"; wait "$piece" || fail "exit $? after the config came back"
+passed=$((passed + 1))
+
+# A FIFO (or a directory) where the state file goes is refused without blocking the start:
+# the piece says so and starts fresh.
+mkdir -p "$TMP/fifo_state"
+mkfifo "$TMP/fifo_state/mnemo.state"
+timeout -k 5 30 "$M" run --headless --iterations 10 "${SMALL[@]}" -o kiosk.state_dir="$TMP/fifo_state" \
+  2>"$TMP/fs.err"
+code=$?
+[ "$code" -eq 0 ] || fail "a FIFO as the state file: exit $code (124: blocked): $(cat "$TMP/fs.err")"
+grep -q "ignoring the checkpoint .*mnemo.state: is a FIFO (named pipe), not a regular file" \
+  "$TMP/fs.err" || fail "the FIFO state file was not named: $(cat "$TMP/fs.err")"
 passed=$((passed + 1))
 
 # The models removed after start: already loaded, the piece carries on to the end.

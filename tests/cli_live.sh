@@ -86,8 +86,11 @@ else
   "$OSC" "$PORT" --raw 20000
   "$OSC" "$PORT" --raw 64
   "$OSC" "$PORT" /mnemo/loop.size i 64
+  # a string longer than any value is refused whole, never cut to what fits and taken
+  "$OSC" "$PORT" /mnemo/midi.map s "cc=21 param=perturb.noise$(printf '%5000s' '')"
   for want in "perturb.noise: 'loud' is not a number" "did you mean 'perturb.noise'" \
-    "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only"; do
+    "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only" \
+    "midi.map: a string of 5025 characters; at most 4095 are taken"; do
     wait_log "$want" && passed=$((passed + 1)) || fail "OSC: no log line with '$want'"
   done
   "$OSC" "$PORT" /mnemo/reseed

@@ -534,7 +534,7 @@ struct control *control_open(const struct control_options *o, const struct param
     }
     pthread_mutex_init(&ctl->mu, NULL);
     ctl->desired = *start;
-    ctl->file = *start;
+    ctl->file = o->loaded ? *o->loaded : *start;
     ctl->watch.fd = -1;
     ctl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int rc = ctl->wake_fd < 0 ? error_set(err, "eventfd failed") : options_copy(ctl, o, err);

@@ -39,6 +39,10 @@ struct control_options {
     const char *config_path;      /* watched and reloaded; NULL: no file (OSC/MIDI only) */
     const char *const *overrides; /* "name=value" (-o), applied after the file on each reload */
     size_t override_count;
+    /* defaults + file + overrides as they were loaded at start, before what the process
+     * added (systemd's StateDirectory, a checkpoint's live values): what a reload is
+     * compared with, so that only what the file changed since counts. NULL: `start`. */
+    const struct params *loaded;
 };
 
 /* Starts the control thread for a piece that runs with `start` (defaults + file + -o).

@@ -6,6 +6,7 @@
 #include "clock.h"
 
 #include "fault.h"
+#include "input_file.h"
 #include "log.h"
 
 #include <errno.h>
@@ -239,22 +240,25 @@ int checkpoint_save_now(struct checkpoint *ck)
 
 /* ---- reading it back ------------------------------------------------------------------- */
 
-/* Reads the whole file into *data; NULL why on success, else why it cannot be used. */
-static const char *file_read(const char *path, unsigned char **data, size_t *len, int *errno_out)
+/* Reads the whole file into *data; NULL why on success, else why it cannot be used (in
+ * why_buf when it is not a fixed text). A FIFO or a directory in its place is refused
+ * without blocking, a file over FILE_MAX before it is read (input_file.h). */
+static const char *file_read(const char *path, unsigned char **data, size_t *len, int *errno_out,
+                             char *why_buf, size_t why_size)
 {
     *data = NULL;
     *errno_out = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct error err;
+    int fd = input_file_open(path, (int64_t)FILE_MAX, &err);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
         *errno_out = errno;
         if (fd >= 0)
             close(fd);
-        return strerror(*errno_out);
-    }
-    if ((size_t)st.st_size > FILE_MAX) {
-        close(fd);
-        return "far larger than any checkpoint";
+        /* err starts with the path, which the caller's line names already */
+        size_t skip = strncmp(err.msg, path, strlen(path)) == 0 ? strlen(path) + 2 : 0;
+        snprintf(why_buf, why_size, "%s", fd >= 0 ? strerror(*errno_out) : err.msg + skip);
+        return why_buf;
     }
     *len = (size_t)st.st_size;
     *data = malloc(*len ? *len : 1);
@@ -375,8 +379,8 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     unsigned char *data;
     size_t len = 0;
     int read_errno;
-    char why_buf[256];
-    const char *why = file_read(ck->path, &data, &len, &read_errno);
+    char why_buf[ERROR_MSG_MAX];
+    const char *why = file_read(ck->path, &data, &len, &read_errno, why_buf, sizeof why_buf);
     if (why && (read_errno == ENOENT || read_errno == ENOTDIR)) {
         log_line(LOG_NOTICE, "state: no checkpoint in %s yet; the piece starts fresh", ck->dir);
         free(data);

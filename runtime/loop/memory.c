@@ -17,7 +17,7 @@ int seed_bank_open(struct seed_bank *b, const char *path, struct error *err)
 {
     memset(b, 0, sizeof *b);
     struct image img;
-    if (image_read_png(&img, path, 1, err))
+    if (image_read_png_capped(&img, path, 1, SEED_BANK_CAPS, err))
         return -1;
     int32_t side = img.width;
     if (side < MIN_SIDE || img.height % side != 0 || img.height / side < MIN_PEOPLE) {
