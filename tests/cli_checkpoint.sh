@@ -29,6 +29,29 @@ check '[ "$(final_iterations "$TMP/2.jsonl")" = 25 ]' \
 check 'grep -q "resumed from $TMP/state/mnemo.state at iteration 15" "$TMP/err"' \
   "second run does not say it resumed: $(cat "$TMP/err")"
 
+# ---- from a folder that is not the repository's, as a service runs (/var/lib/mnemo) --------
+# The models are found through the data path (datapath.h), not in the working directory:
+# the checkpoint must digest the files the loop loaded. First the default models (the
+# build's data folders), then models kept beside the config.
+mkdir -p "$TMP/elsewhere" "$TMP/piece/models"
+cp "$DATA/unet_bn.onnx" "$TMP/piece/models/p.onnx"
+cp "$DATA/resnet_in_op13.onnx" "$TMP/piece/models/s.onnx"
+printf 'loop = { painter = "models/p.onnx"; sketcher = "models/s.onnx"; size = 64; rate = 0.0; };\n' \
+  >"$TMP/piece/piece.cfg"
+for how in defaults config; do
+  args=(-o loop.size=64 -o loop.rate=0)
+  [ "$how" = config ] && args=(--config "$TMP/piece/piece.cfg")
+  for n in 1 2; do
+    (cd "$TMP/elsewhere" && "$M" run --headless --iterations 20 "${args[@]}" \
+      -o kiosk.state_dir="$TMP/far-$how" --stats "$TMP/far.jsonl" >"$TMP/out" 2>"$TMP/err")
+    code=$?
+    check '[ "$code" -eq 0 ] && ! grep -q "checkpoints off" "$TMP/err" && [ -s "$TMP/far-$how/mnemo.state" ]' \
+      "$how, run $n from a foreign folder: no state written: $(cat "$TMP/err")"
+  done
+  check '[ "$(final_iterations "$TMP/far.jsonl")" = 40 ] && grep -q "resumed from $TMP/far-$how/mnemo.state at iteration 20" "$TMP/err"' \
+    "$how, from a foreign folder: the second run did not resume: $(cat "$TMP/err")"
+done
+
 # ---- the same run, split in two, gives the same frames as in one go -----------------------
 expect_ok "$M" run --headless --frames 12 --out "$TMP/whole" "${SMALL[@]}"
 expect_ok "$M" run --headless --frames 7 --out "$TMP/part1" "${SMALL[@]}" \

@@ -468,11 +468,13 @@ static int digest_files(const char *painter, const char *sketcher, uint64_t *dig
     return *bad ? -1 : 0;
 }
 
-/* The digest that ties a checkpoint to these two model files. */
+/* The digest that ties a checkpoint to the two model files the loop loaded: the paths
+ * loop_open found (datapath.h), not the settings, which may be relative to a folder
+ * other than the working directory (a service runs in /var/lib/mnemo). */
 static int models_digest(struct checkpoint *ck)
 {
     const char *bad;
-    if (digest_files(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest, &bad) == 0)
+    if (digest_files(ck->L->painter.path, ck->L->sketcher.path, &ck->models_digest, &bad) == 0)
         return 0;
     log_warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
              strerror(errno));

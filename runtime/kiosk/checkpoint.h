@@ -53,8 +53,9 @@ struct checkpoint;
 /* Checkpointing for the open loop L into L->p.kiosk.state_dir: NULL when that is "" (off),
  * or when it cannot start (logged: the piece goes on without). `start` is what the
  * process started with (defaults, config, -o): "changed live" is measured from it. Reads
- * both model files once (their digest), allocates the snapshot, starts the writer thread
- * and creates the folder when missing. The driver of the loop holds it and offers the
+ * both model files once for their digest (the files loop_open found, L->painter.path and
+ * L->sketcher.path, not the settings as given), allocates the snapshot, starts the writer
+ * thread and creates the folder when missing. The driver of the loop holds it and offers the
  * state between iterations (piece/step.h). */
 struct checkpoint *checkpoint_open(struct loop *L, const struct params *start);
 
