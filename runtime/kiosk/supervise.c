@@ -230,6 +230,8 @@ static void status_describe(const struct child *c, int status, char *buf, size_t
                  strsignal(WTERMSIG(status)));
     else if (WEXITSTATUS(status) == MNEMO_EXIT_DEVICE_LOST)
         snprintf(buf, size, "exited with %d (GPU lost)", WEXITSTATUS(status));
+    else if (WEXITSTATUS(status) == MNEMO_EXIT_DISPLAY_LOST)
+        snprintf(buf, size, "exited with %d (display lost)", WEXITSTATUS(status));
     else
         snprintf(buf, size, "exited with %d", WEXITSTATUS(status));
 }
