@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The loop's state across processes, through the binary: a second run continues the
-# iteration count; SIGTERM saves at exit; a corrupt file is ignored; a transient backend
-# fault is retried once; a sticky one saves the state and exits 75 (--iterations and
-# headless recording), and the next run resumes. Usage: cli_checkpoint.sh MNEMO DATA
+# iteration count; SIGTERM saves at exit, promptly even with the control's thread stuck in
+# a read (a FIFO config, MNEMO_FAULT=control:hang_on_reload); a corrupt file is ignored; a
+# transient backend fault is retried once; a sticky one saves the state and exits 75
+# (--iterations and headless recording), and the next run resumes. Usage: cli_checkpoint.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
 SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
@@ -87,6 +88,52 @@ check '[ "$code" -eq 0 ] && [ "${saved:-0}" -ge 5 ] && [ "$saved" = "$(final_ite
 expect_ok "$M" run --headless --iterations 1 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/t2.jsonl"
 check '[ "$(final_iterations "$TMP/t2.jsonl")" = "$((saved + 1))" ]' \
   "after SIGTERM at $saved the next run ended at $(final_iterations "$TMP/t2.jsonl")"
+
+# ---- SIGTERM with the control's thread stuck in a read: saved first, out within seconds --
+# (issue 20, item 4) The config swapped for a FIFO while running (renamed over it, as an
+# editor saves): the reload's open() waits for a writer that never comes. The state must be
+# saved before the control is joined, and the join must not wait for good.
+sigterm_stuck() { # name, then extra arguments for mnemo: runs, stalls the control, SIGTERMs
+  local name=$1
+  shift
+  rm -rf "$TMP/state"
+  printf 'perturb = { noise = 0.05; };\n' >"$TMP/$name.cfg"
+  "$M" run --config "$TMP/$name.cfg" --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" \
+    -o loop.rate=50 -o kiosk.checkpoint_s=0 --stats "$TMP/$name.jsonl" "$@" 2>"$TMP/$name.err" &
+  pid=$!
+  for _ in $(seq 200); do
+    n=$(grep -o '"iterations":[0-9]*' "$TMP/$name.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
+    [ "${n:-0}" -ge 5 ] && break
+    sleep 0.1
+  done
+}
+sigterm_check() { # name, what: SIGTERM now; out within 6 s, exit 0, the final iteration saved
+  local name=$1 what=$2 start took code saved
+  start=$(date +%s.%N)
+  kill -TERM $pid
+  for _ in $(seq 60); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  took=$(echo "$(date +%s.%N) - $start" | bc)
+  kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
+  wait $pid
+  code=$?
+  saved=$(grep -o 'saved iteration [0-9]*' "$TMP/$name.err" | cut -d' ' -f3)
+  check '[ "$code" -eq 0 ] && [ "${saved:-0}" -ge 5 ] && [ "$(echo "$took < 6" | bc)" -eq 1 ]' \
+    "SIGTERM with $what: exit $code after $took s, saved '${saved:-}', want 0 within 6 s" \
+    "and the state saved: $(cat "$TMP/$name.err")"
+}
+sigterm_stuck fifo
+mkfifo "$TMP/fifo.new"
+mv "$TMP/fifo.new" "$TMP/fifo.cfg"
+sleep 1 # the watcher's reload has opened the FIFO by now (and waits there, unfixed)
+sigterm_check fifo "the config swapped for a FIFO"
+# The same stuck thread however the config reader treats FIFOs: the fault seam (control.h)
+# hangs it at the reload SIGHUP asks for.
+MNEMO_FAULT=control:hang_on_reload sigterm_stuck hang -o control.watch=false
+kill -HUP $pid
+wait_for "$TMP/hang.err" 'control thread hangs here' 10 || fail "the fault seam did not fire"
+sigterm_check hang "the control thread hung (MNEMO_FAULT)"
+grep -q 'control thread did not stop within 2 s' "$TMP/hang.err" ||
+  fail "a stuck control thread was not reported: $(cat "$TMP/hang.err")"
 
 # ---- periodic checkpoints while running (kiosk.checkpoint_s) ------------------------------
 rm -rf "$TMP/state"

@@ -221,6 +221,30 @@ grep -q 'WATCHDOG=1' "$TMP/n4.log" || fail "the supervisor did not relay pings"
 grep -q 'STATUS=.*it/s' "$TMP/n4.log" || fail "the supervisor did not relay STATUS"
 passed=$((passed + 1))
 
+# A stalled child that recovers in time to handle the watchdog's SIGTERM exits 0: that 0 is
+# "stopped as asked", not "done", so it is restarted like any child the supervisor killed
+# (issue 20, item 2: the show used to end there for good).
+"$M" run --supervise --watchdog 1 --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" \
+  2>"$TMP/s5.err" &
+sup=$!
+wait_for "$TMP/s5.err" 'the piece is running' 30 || fail "supervised piece never ready: $(cat "$TMP/s5.err")"
+child=$(pgrep -P "$sup" | head -n1)
+kill -STOP "$child"
+wait_for "$TMP/s5.err" 'no watchdog ping.*killing it' 10 ||
+  fail "a stopped child was not killed: $(cat "$TMP/s5.err")"
+kill -CONT "$child" # within the 5 s grace: it takes the SIGTERM and exits 0
+wait_for "$TMP/s5.err" 'was killed (no watchdog ping), then exited with 0.*restart 1 in' 10 ||
+  fail "a killed child that exited 0 was not restarted: $(cat "$TMP/s5.err")"
+for ((i = 0; i < 300; i++)); do
+  [ "$(grep -c 'the piece is running' "$TMP/s5.err")" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$(grep -c 'the piece is running' "$TMP/s5.err")" -ge 2 ] ||
+  fail "the piece did not run again after the watchdog kill: $(cat "$TMP/s5.err")"
+kill -0 "$sup" 2>/dev/null || fail "the supervisor gave up after a watchdog kill"
+kill -TERM "$sup"; wait "$sup"
+passed=$((passed + 1))
+
 # The GPU failing for good mid-run (the fault seam, on the CPU: every backend run from the
 # 41st fails and the device counts as lost): exit 75 with the state saved, restarted
 # within 5 s, and the piece resumes where it was instead of starting over.

@@ -2,8 +2,8 @@
  *
  * MNEMO_FAULT holds comma-separated entries "seam:what", e.g.
  *   MNEMO_FAULT=backend:sticky@21,checkpoint:kill_before_rename
- * Each seam (backend.h, checkpoint.h) reads its own entry once, when it is set up, never
- * on a hot path, and ignores the others' entries. Tests and fault drills use it to make a
+ * Each seam (backend.h, checkpoint.h, control.h) reads its own entry once, when it is set
+ * up, never on a hot path, and ignores the others' entries. Tests and fault drills use it to make a
  * running piece meet the failures a gallery will meet over months.
  *
  * It is not the only test switch. Four families exist, each read where it acts:

@@ -334,16 +334,17 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
              : a->out     ? headless_run(&step, a->frames, a->out, &stop_requested, &err)
                           : iterations_run(&step, a->iterations, &err);
     signals_install(NULL);
-    control_close(ctl);
     if (rc)
         log_line(LOG_ERR, "%s", err.msg);
     else if (a->out)
         log_line(LOG_INFO, "recorded %s (%llu iterations on %s)", a->out,
                  (unsigned long long)loop->iterations, loop_backend(loop));
     /* Every way out (the end, SIGTERM, a lost device, a failure the loop could not get
-     * past) leaves the loop as its last good iteration did: save it for the restart. */
+     * past) leaves the loop as its last good iteration did: save it for the restart. First,
+     * before anything that may wait: the control's thread may be stuck in a read. */
     checkpoint_save_now(ck);
     checkpoint_close(ck);
+    control_close(ctl); /* never touches the loop; waits for its thread 2 s at most */
     bool lost = loop_device_lost(loop);
     stats_close(&stats);
     if (lost)

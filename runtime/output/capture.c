@@ -123,6 +123,11 @@ int capture_write(struct capture *c, const uint8_t *rgb, struct error *err)
     return 0;
 }
 
+void capture_watch_stop(struct capture *c, volatile sig_atomic_t *stop)
+{
+    c->stop = stop;
+}
+
 int64_t capture_frames(const struct capture *c)
 {
     return c->frames;

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "image.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -51,6 +52,14 @@ struct capture *capture_open(const char *path, int32_t width, int32_t height, do
  * frame is on disk (PNG: written under a temporary name, then renamed, so frame_N.png is
  * whole or absent) or handed to ffmpeg. After a failure every later call fails too. */
 int capture_write(struct capture *c, const uint8_t *rgb, struct error *err);
+
+/* A stop flag (SIGTERM's; NULL: none) that a video capture watches while it waits on
+ * ffmpeg. Once it is set, a frame ffmpeg does not take is given up on after 0.25 s (that
+ * write fails: the recording is cut, the message names the file), and at close ffmpeg gets
+ * 1.5 s to finish the file, then SIGTERM, then SIGKILL 1 s later: the process ends within
+ * seconds whatever ffmpeg does. Without a stop, capture_write and capture_close wait for
+ * ffmpeg as long as it takes. */
+void capture_watch_stop(struct capture *c, volatile sig_atomic_t *stop);
 
 /* Frames written so far (complete PNG files / frames accepted by ffmpeg). */
 int64_t capture_frames(const struct capture *c);

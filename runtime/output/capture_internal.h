@@ -5,6 +5,7 @@
 
 #include "capture.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +38,10 @@ struct capture {
     int64_t fault_full_after; /* MNEMO_FAULT_DISK_FULL_AFTER, or -1 */
 
     /* video */
-    pid_t pid; /* 0 once reaped */
-    int pipe_fd;
+    pid_t pid;   /* 0 once reaped */
+    int pipe_fd; /* non-blocking: a wait on ffmpeg can see a stop (capture_watch_stop) */
     char *log_path;
+    volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 int capture_png_open(struct capture *c, struct error *err);

@@ -3,9 +3,14 @@
  * go to ffmpeg as plain arguments. */
 #include "capture_internal.h"
 
+#include "clock.h"
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,28 @@ extern char **environ;
 
 #define NOT_FOUND_HINT                                                                             \
     "ffmpeg not found: install it (apt install ffmpeg) or capture to a directory of PNGs"
+
+/* Once a stop is asked for (capture_watch_stop): how long a frame may still take to go into
+ * the pipe; how long ffmpeg then gets to finish the file on its own, after SIGTERM, and
+ * after SIGKILL. 3.25 s in all: under --supervise's 5 s grace and systemd's
+ * TimeoutStopSec=10s, with time left to save the loop's state. */
+#define STOP_WRITE_S  0.25
+#define STOP_FINISH_S 1.5
+#define STOP_TERM_S   1.0
+#define STOP_KILL_S   0.5
+#define WAIT_SLICE_MS 50
+
+/* True once a stop was asked for and `grace` seconds have passed since *since, the moment
+ * it was first seen here (0 until then). */
+static bool stop_overdue(const struct capture *c, double *since, double grace)
+{
+    if (!c->stop || !*c->stop)
+        return false;
+    double now = clock_now();
+    if (*since == 0)
+        *since = now;
+    return now - *since >= grace;
+}
 
 /* ---- ffmpeg's log -------------------------------------------------------------------- */
 
@@ -183,6 +210,9 @@ static int start_ffmpeg(struct capture *c, const struct ffmpeg_args *a, int log_
             return error_set(err, "cannot record '%s': " NOT_FOUND_HINT, c->path);
         return error_set(err, "cannot start ffmpeg for '%s': %s", c->path, strerror(rc));
     }
+    /* Our end only (ffmpeg's stdin is its own open file): a write that would wait returns,
+     * so that a stop is seen however long ffmpeg takes no frame. */
+    fcntl(fds[1], F_SETFL, O_NONBLOCK);
     c->pipe_fd = fds[1];
     return 0;
 }
@@ -224,10 +254,35 @@ int capture_video_open(struct capture *c, double fps, const char *codec, int32_t
 
 /* ---- feeding frames ------------------------------------------------------------------ */
 
+/* Everything into the (non-blocking) pipe, waiting in slices while it is full; given up
+ * with ECANCELED once a stop is overdue (STOP_WRITE_S). */
+static int pipe_send(const struct capture *c, const uint8_t *p, size_t n)
+{
+    double since = 0;
+    while (n > 0) {
+        ssize_t w = write(c->pipe_fd, p, n);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno != EINTR && errno != EAGAIN)
+            return -1;
+        if (stop_overdue(c, &since, STOP_WRITE_S)) {
+            errno = ECANCELED;
+            return -1;
+        }
+        struct pollfd pfd = {.fd = c->pipe_fd, .events = POLLOUT};
+        if (w < 0 && errno == EAGAIN)
+            poll(&pfd, 1, WAIT_SLICE_MS);
+    }
+    return 0;
+}
+
 /* A write to a pipe whose reader died raises SIGPIPE, which would kill mnemo. The signal
  * is blocked around the write (in this thread only: nothing process-wide changes) and a
  * SIGPIPE this write caused is taken off the pending set, so the death shows as EPIPE. */
-static int pipe_write_all(int fd, const uint8_t *p, size_t n)
+static int pipe_write_all(const struct capture *c, const uint8_t *p, size_t n)
 {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
@@ -235,18 +290,7 @@ static int pipe_write_all(int fd, const uint8_t *p, size_t n)
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     sigpending(&pending);
     int was_pending = sigismember(&pending, SIGPIPE);
-    int rc = 0;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = -1;
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
+    int rc = pipe_send(c, p, n);
     int saved = errno;
     if (rc && saved == EPIPE && !was_pending) {
         struct timespec zero = {0, 0};
@@ -257,14 +301,43 @@ static int pipe_write_all(int fd, const uint8_t *p, size_t n)
     return rc;
 }
 
+/* One step up once a stop is overdue: SIGTERM, SIGKILL, then giving up. */
+static bool escalate(struct capture *c, double *since, int *sent)
+{
+    static const double after[] = {STOP_FINISH_S, STOP_FINISH_S + STOP_TERM_S,
+                                   STOP_FINISH_S + STOP_TERM_S + STOP_KILL_S};
+    if (!stop_overdue(c, since, after[*sent]))
+        return false;
+    if (*sent == 0)
+        log_warn("ffmpeg has not finished '%s' %.1f s after the stop: SIGTERM, SIGKILL %.1f s "
+                 "later",
+                 c->path, STOP_FINISH_S, STOP_TERM_S);
+    if (*sent < 2)
+        kill(c->pid, *sent == 0 ? SIGTERM : SIGKILL);
+    return (*sent)++ == 2;
+}
+
+/* Waits for ffmpeg: as long as it takes until a stop is asked for, then STOP_FINISH_S to
+ * end on its own, then SIGTERM, then SIGKILL. 0 with *status; -1 when it could not be
+ * reaped (errno; ETIMEDOUT: it outlived SIGKILL, stuck in the kernel). */
 static int reap(struct capture *c, int *status)
 {
-    pid_t r;
-    do
-        r = waitpid(c->pid, status, 0);
-    while (r < 0 && errno == EINTR);
-    c->pid = 0;
-    return r < 0 ? -1 : 0;
+    double since = 0;
+    int sent = 0;
+    for (;;) {
+        pid_t r = waitpid(c->pid, status, WNOHANG);
+        if (r == c->pid) {
+            c->pid = 0;
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (escalate(c, &since, &sent)) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        poll(NULL, 0, WAIT_SLICE_MS);
+    }
 }
 
 static int cut_error(struct capture *c, int status, struct error *err)
@@ -280,11 +353,17 @@ static int cut_error(struct capture *c, int status, struct error *err)
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
     size_t bytes = (size_t)c->width * (size_t)c->height * 3;
-    if (pipe_write_all(c->pipe_fd, rgb, bytes) == 0)
+    if (pipe_write_all(c, rgb, bytes) == 0)
         return 0;
     int saved = errno;
     close(c->pipe_fd);
     c->pipe_fd = -1;
+    if (saved == ECANCELED) /* capture_video_close reaps it, bounded by the same stop */
+        return error_set(err,
+                         "stopped while ffmpeg was taking no frames: the video '%s' is cut "
+                         "after %lld frames (an .mkv stays playable up to the cut, an .mp4/.mov "
+                         "may not play at all); ffmpeg's log: '%s'",
+                         c->path, (long long)c->frames, c->log_path);
     int status = 0;
     if (saved != EPIPE || reap(c, &status))
         return error_set(err, "cannot send frame %lld to ffmpeg for '%s': %s",
