@@ -305,6 +305,50 @@ static void test_glide_reaches_target_in_monotone_steps(void)
     CHECK(f.cur.perturb.noise == 0.1f && f.version == 2);
 }
 
+/* A fader swept at 20 messages a second while the loop runs at 8 iterations a second:
+ * every iteration takes a new target. Each step must still move the fader's parameter
+ * toward it, and a parameter given one new value before the sweep (present.gamma) must
+ * glide on its own time, not wait for the fader to stop. */
+static void test_glide_follows_a_moving_fader(void)
+{
+    static struct glide f;
+    params_defaults(&a);
+    a.control.glide_ms = 300;
+    a.perturb.noise = 0;
+    glide_init(&f, &a);
+    b = a;
+    b.present.gamma = 2;
+    glide_retarget(&f, &b, 0.0);
+    glide_advance(&f, 0.0);
+    float noise = f.cur.perturb.noise, gamma = f.cur.present.gamma;
+    double t = 0;
+    for (int i = 1; i <= 24; i++) { /* 3 s of sweeping */
+        t = i * 0.125;
+        b.perturb.noise = 0.02f * (float)(i * 0.125 * 20); /* the fader's newest value */
+        glide_retarget(&f, &b, t);
+        CHECK(glide_advance(&f, t));
+        CHECK_MSG(f.cur.perturb.noise > noise, "iteration %d: perturb.noise stood at %g", i,
+                  (double)f.cur.perturb.noise);
+        CHECK_MSG(f.cur.perturb.noise < b.perturb.noise, "iteration %d: the fader jumped", i);
+        CHECK_MSG(f.cur.present.gamma > gamma || f.cur.present.gamma == 2.0f,
+                  "iteration %d: present.gamma stood at %g", i, (double)f.cur.present.gamma);
+        noise = f.cur.perturb.noise;
+        gamma = f.cur.present.gamma;
+    }
+    CHECK(gamma == 2.0f); /* arrived 0.3 s after it was set, whatever the fader did */
+    /* The fader stops: its parameter arrives glide_ms after the last value, in steps. */
+    float left = b.perturb.noise - noise, largest = 0;
+    for (double s = t + 0.125; s <= t + 0.5; s += 0.125) {
+        glide_advance(&f, s);
+        float step = f.cur.perturb.noise - noise;
+        largest = step > largest ? step : largest;
+        noise = f.cur.perturb.noise;
+    }
+    CHECK(f.cur.perturb.noise == b.perturb.noise);
+    CHECK_MSG(largest < 0.5f * left, "the end of the sweep jumped by %g of %g", (double)largest,
+              (double)left);
+}
+
 static void temp_dir(char *dir)
 {
     strcpy(dir, "/tmp/mnemo_test_control_XXXXXX");
@@ -480,6 +524,7 @@ int main(void)
     RUN(test_midi_map_curves_and_channels);
     RUN(test_midi_learn_rewrites_the_map);
     RUN(test_glide_reaches_target_in_monotone_steps);
+    RUN(test_glide_follows_a_moving_fader);
     RUN(test_presets_save_and_load_live_values);
     RUN(test_presets_never_block_on_a_fifo);
     RUN(test_include_is_found_beside_the_file);

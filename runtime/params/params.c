@@ -4,6 +4,7 @@
 #include "midi_map.h"
 #include "schedule.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -262,6 +263,7 @@ static const struct param_def table[] = {
 /* clang-format on */
 
 #define TABLE_LEN (sizeof table / sizeof table[0])
+static_assert(TABLE_LEN <= PARAMS_MAX, "raise PARAMS_MAX in params.h");
 
 size_t params_count(void)
 {
@@ -599,23 +601,27 @@ void param_copy(const struct param_def *def, struct params *dst, const struct pa
     memcpy(field(dst, def), cfield(src, def), value_size(def));
 }
 
+void param_glide(const struct param_def *def, struct params *cur, const struct params *target,
+                 float alpha)
+{
+    if (!(def->flags & PARAM_LIVE) || param_equal(def, cur, target))
+        return;
+    if (!(def->flags & PARAM_SMOOTH) || def->type != PARAM_FLOAT) {
+        memcpy(field(cur, def), cfield(target, def), value_size(def));
+        return;
+    }
+    float *v = field(cur, def);
+    float goal = param_get_float(target, def);
+    float next = *v + alpha * (goal - *v);
+    /* Snap once within a millionth of the range, so a glide ends. */
+    bool close = fabsf(goal - next) <= 1e-6f * (float)(def->max - def->min);
+    *v = close ? goal : next;
+}
+
 void params_glide(struct params *cur, const struct params *target, float alpha)
 {
-    for (size_t i = 0; i < TABLE_LEN; i++) {
-        const struct param_def *def = &table[i];
-        if (!(def->flags & PARAM_LIVE) || param_equal(def, cur, target))
-            continue;
-        if (!(def->flags & PARAM_SMOOTH) || def->type != PARAM_FLOAT) {
-            memcpy(field(cur, def), cfield(target, def), value_size(def));
-            continue;
-        }
-        float *v = field(cur, def);
-        float goal = param_get_float(target, def);
-        float next = *v + alpha * (goal - *v);
-        /* Snap once within a millionth of the range, so a glide ends. */
-        bool close = fabsf(goal - next) <= 1e-6f * (float)(def->max - def->min);
-        *v = close ? goal : next;
-    }
+    for (size_t i = 0; i < TABLE_LEN; i++)
+        param_glide(&table[i], cur, target, alpha);
 }
 
 int32_t param_get_int(const struct params *p, const struct param_def *def)

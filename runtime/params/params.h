@@ -29,6 +29,9 @@
 /* The few list-like strings (midi.map) hold many entries; formatting buffers for any
  * value need this much room. */
 #define PARAM_TEXT_MAX 4096
+/* Rows the table may hold (checked when params.c compiles): room for per-row state kept
+ * beside a parameter set, such as the glide's arrival times. */
+#define PARAMS_MAX 128
 
 /* Enum parameters are stored as the index into their choices; these name the indices
  * (each table row pairs every value with its name: CHOICES in params.c, checked when it
@@ -182,6 +185,9 @@ void param_copy(const struct param_def *def, struct params *dst, const struct pa
  * copies every other live parameter as is; restart-only parameters stay. Called once per
  * frame after a live change so that, e.g., perturb.noise glides instead of jumping. */
 void params_glide(struct params *cur, const struct params *target, float alpha);
+/* The same for one row (a glide whose parameters arrive at different times). */
+void param_glide(const struct param_def *def, struct params *cur, const struct params *target,
+                 float alpha);
 
 /* Typed access to a row's value (the caller knows the type from def->type). */
 int32_t param_get_int(const struct params *p, const struct param_def *def);
