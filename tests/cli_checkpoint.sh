@@ -73,11 +73,7 @@ rm -rf "$TMP/state"
 "$M" run --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" -o loop.rate=50 \
   -o kiosk.checkpoint_s=0 --stats "$TMP/t.jsonl" 2>"$TMP/t.err" &
 pid=$!
-for _ in $(seq 200); do
-  n=$(grep -o '"iterations":[0-9]*' "$TMP/t.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-  [ "${n:-0}" -ge 5 ] && break
-  sleep 0.1
-done
+wait_iterations "$TMP/t.jsonl" 5 20
 kill -TERM $pid # twice, as `timeout` or an impatient supervisor does: the handler stays
 kill -TERM $pid
 wait $pid
@@ -101,17 +97,13 @@ sigterm_stuck() { # name, then extra arguments for mnemo: runs, stalls the contr
   "$M" run --config "$TMP/$name.cfg" --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" \
     -o loop.rate=50 -o kiosk.checkpoint_s=0 --stats "$TMP/$name.jsonl" "$@" 2>"$TMP/$name.err" &
   pid=$!
-  for _ in $(seq 200); do
-    n=$(grep -o '"iterations":[0-9]*' "$TMP/$name.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-    [ "${n:-0}" -ge 5 ] && break
-    sleep 0.1
-  done
+  wait_iterations "$TMP/$name.jsonl" 5 20
 }
 sigterm_check() { # name, what: SIGTERM now; out within 6 s, exit 0, the final iteration saved
   local name=$1 what=$2 start took code saved
   start=$(date +%s.%N)
   kill -TERM $pid
-  for _ in $(seq 60); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  wait_gone $pid 6
   took=$(echo "$(date +%s.%N) - $start" | bc)
   kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
   wait $pid

@@ -24,18 +24,14 @@ rm -rf "$TMP/state"
 echo "== SIGTERM saves the state; the next run resumes it"
 "$MNEMO" run "${SMALL[@]}" --stats "$TMP/t.jsonl" >"$TMP/t.log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do
-  n=$(grep -o '"iterations":[0-9]*' "$TMP/t.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-  [ "${n:-0}" -ge 5 ] && break
-  sleep 0.1
-done
+wait_iterations "$TMP/t.jsonl" 5 30
 kill -TERM $pid
 # A second SIGTERM while it shuts down (timeout(1) sends two, an impatient supervisor): the
 # handler must still be there (signal() in strict C11 resets it after the first: killed,
 # unsaved).
 sleep 0.01
 kill -TERM $pid 2>/dev/null
-for _ in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait_gone $pid 30
 kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
 wait $pid
 code=$?
@@ -62,14 +58,10 @@ rm -rf "$TMP/state"
 "$MNEMO" run "${SMALL[@]}" --stats "$TMP/x.jsonl" >"$TMP/x.log" 2>&1 &
 pid=$!
 PID=$pid
-for _ in $(seq 300); do
-  n=$(grep -o '"iterations":[0-9]*' "$TMP/x.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-  [ "${n:-0}" -ge 5 ] && break
-  sleep 0.1
-done
+wait_iterations "$TMP/x.jsonl" 5 30
 kill "$XVFB"
 wait "$XVFB" 2>/dev/null
-for _ in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait_gone $pid 30
 kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
 wait $pid
 code=$?

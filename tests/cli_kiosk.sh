@@ -9,15 +9,21 @@ LISTEN="$(dirname "$M")/tests/notify_listen"
 SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
        -o loop.size=64)
 
+# listen_start NAME: a notify socket $TMP/NAME that logs what it hears to $TMP/NAME.log
+listen_start() {
+  "$LISTEN" "$TMP/$1" 60 >"$TMP/$1.log" &
+  listener=$!
+  sleep 0.2
+}
+listen_stop() { kill "$listener"; wait "$listener"; }
+
 # ---- notify: READY once, STATUS with it/s, pings every half interval, STOPPING ----------
-"$LISTEN" "$TMP/n1" 60 >"$TMP/n1.log" &
-listener=$!
-sleep 0.2
+listen_start n1
 NOTIFY_SOCKET="$TMP/n1" WATCHDOG_USEC=2000000 \
   "$M" run --headless --iterations 60 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n1.err" ||
   fail "notify run exited $?: $(cat "$TMP/n1.err")"
 sleep 0.2
-kill "$listener"; wait "$listener"
+listen_stop
 [ "$(grep -c 'READY=1' "$TMP/n1.log")" -eq 1 ] || fail "READY=1 not sent exactly once: $(cat "$TMP/n1.log")"
 [ "$(grep -c 'WATCHDOG=1' "$TMP/n1.log")" -ge 2 ] || fail "fewer than 2 watchdog pings in 3 s: $(cat "$TMP/n1.log")"
 grep -q 'STATUS=.*it/s, iteration [1-9]' "$TMP/n1.log" || fail "no STATUS with it/s: $(cat "$TMP/n1.log")"
@@ -25,9 +31,7 @@ tail -n1 "$TMP/n1.log" | grep -q 'STOPPING=1' || fail "STOPPING=1 not last: $(ta
 passed=$((passed + 1))
 
 # ---- the watchdog: a hung loop (a GPU call that never returns) stops the pings ----------
-"$LISTEN" "$TMP/n2" 60 >"$TMP/n2.log" &
-listener=$!
-sleep 0.2
+listen_start n2
 NOTIFY_SOCKET="$TMP/n2" WATCHDOG_USEC=2000000 MNEMO_TEST_FREEZE=loop@5 \
   "$M" run --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n2.err" &
 piece=$!
@@ -45,30 +49,26 @@ grep -q "the loop has made no progress" "$TMP/n2.err" || fail "a hung loop was n
 grep -q 'STATUS=.*iteration 5' "$TMP/n2.log" || fail "STATUS did not stay at iteration 5"
 ! grep -q 'STATUS=.*iteration 6' "$TMP/n2.log" || fail "the loop went on past the hang"
 kill -9 "$piece" 2>/dev/null; wait "$piece" 2>/dev/null
-kill "$listener"; wait "$listener"
+listen_stop
 passed=$((passed + 1))
 
 # WATCHDOG_PID of another process: the watchdog is not ours (READY still goes out).
-"$LISTEN" "$TMP/n3" 60 >"$TMP/n3.log" &
-listener=$!
-sleep 0.2
+listen_start n3
 NOTIFY_SOCKET="$TMP/n3" WATCHDOG_USEC=300000 WATCHDOG_PID=1 \
   "$M" run --headless --iterations 20 -o loop.rate=20 "${SMALL[@]}" 2>/dev/null
-kill "$listener"; wait "$listener"
+listen_stop
 grep -q 'READY=1' "$TMP/n3.log" || fail "READY missing with a foreign WATCHDOG_PID"
 ! grep -q 'WATCHDOG=1' "$TMP/n3.log" || fail "pinged a watchdog meant for pid 1"
 passed=$((passed + 1))
 
 # WATCHDOG_USEC=1 (a unit's typo) would ping in a busy loop: it is kept at 0.2 s, and said.
 # (A 2 s run pings about 20 times at one ping per 0.1 s; unclamped it sends thousands.)
-"$LISTEN" "$TMP/n5" 60 >"$TMP/n5.log" &
-listener=$!
-sleep 0.2
+listen_start n5
 NOTIFY_SOCKET="$TMP/n5" WATCHDOG_USEC=1 \
   "$M" run --headless --iterations 40 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n5.err" ||
   fail "WATCHDOG_USEC=1 run exited $?: $(cat "$TMP/n5.err")"
 sleep 0.2
-kill "$listener"; wait "$listener"
+listen_stop
 grep -q "warning: WATCHDOG_USEC asks for a 1e-06 s watchdog, .*mnemo keeps 0.2 s" "$TMP/n5.err" ||
   fail "the clamp was not logged: $(cat "$TMP/n5.err")"
 pings=$(grep -c 'WATCHDOG=1' "$TMP/n5.log")
@@ -205,9 +205,7 @@ passed=$((passed + 1))
 
 # A hung child (no pings) is killed and restarted; the supervisor relays READY and pings
 # to its own supervisor (systemd above it).
-"$LISTEN" "$TMP/n4" 60 >"$TMP/n4.log" &
-listener=$!
-sleep 0.2
+listen_start n4
 NOTIFY_SOCKET="$TMP/n4" MNEMO_TEST_FREEZE=loop@10 \
   "$M" run --supervise --watchdog 1 --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" \
   2>"$TMP/s2.err" &
@@ -215,7 +213,7 @@ sup=$!
 wait_for "$TMP/s2.err" 'no watchdog ping.*killing it' 30 || fail "a hung child was not killed: $(cat "$TMP/s2.err")"
 wait_for "$TMP/s2.err" 'restart 1 in' 30 || fail "a hung child was not restarted: $(cat "$TMP/s2.err")"
 kill -TERM "$sup"; wait "$sup"
-kill "$listener"; wait "$listener"
+listen_stop
 grep -q 'READY=1' "$TMP/n4.log" || fail "the supervisor did not relay READY"
 grep -q 'WATCHDOG=1' "$TMP/n4.log" || fail "the supervisor did not relay pings"
 grep -q 'STATUS=.*it/s' "$TMP/n4.log" || fail "the supervisor did not relay STATUS"

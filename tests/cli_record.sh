@@ -28,7 +28,7 @@ wait_for "$TMP/ffmpeg.pid" . 20 || fail "the fake ffmpeg never started: $(cat "$
 sleep 2 # the pipe is full by now: mnemo waits on the fake
 start=$(date +%s.%N)
 kill -TERM $pid
-for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait_gone $pid 10
 took=$(echo "$(date +%s.%N) - $start" | bc)
 kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
 wait $pid
@@ -52,7 +52,7 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
     pid=$!
     sleep 3
     kill -TERM $pid
-    for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    wait_gone $pid 10
     kill -KILL $pid 2>/dev/null
     wait $pid
     code=$?

@@ -549,17 +549,6 @@ static int sources_start(struct control *ctl, struct error *err)
     return 0;
 }
 
-static void fault_from_env(struct control *ctl)
-{
-    char what[64];
-    if (!fault_entry("control", what, sizeof what))
-        return;
-    if (strcmp(what, "hang_on_reload") == 0)
-        ctl->hang_on_reload = true;
-    else
-        log_warn("MNEMO_FAULT: 'control:%s' is not a control fault (hang_on_reload)", what);
-}
-
 struct control *control_open(const struct control_options *o, const struct params *start,
                              struct error *err)
 {
@@ -572,7 +561,7 @@ struct control *control_open(const struct control_options *o, const struct param
     ctl->desired = *start;
     ctl->file = o->loaded ? *o->loaded : *start;
     ctl->watch.fd = -1;
-    fault_from_env(ctl);
+    ctl->hang_on_reload = fault_switch("control", "hang_on_reload");
     ctl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int rc = ctl->wake_fd < 0 ? error_set(err, "eventfd failed") : options_copy(ctl, o, err);
     if (rc == 0)

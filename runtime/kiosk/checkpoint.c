@@ -490,18 +490,6 @@ static bool paths_set(struct checkpoint *ck, const char *dir)
            (size_t)c < sizeof ck->tmp_path;
 }
 
-static void fault_from_env(struct checkpoint *ck)
-{
-    char what[64];
-    if (!fault_entry("checkpoint", what, sizeof what))
-        return;
-    if (strcmp(what, "kill_before_rename") == 0)
-        ck->kill_before_rename = true;
-    else
-        log_warn("MNEMO_FAULT: 'checkpoint:%s' is not a checkpoint fault (kill_before_rename)",
-                 what);
-}
-
 /* Everything a checkpoint needs before the loop runs: NULL, or why not ("" when said). */
 static const char *setup(struct checkpoint *ck)
 {
@@ -533,7 +521,7 @@ struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
     sem_init(&ck->wake, 0, 0);
     pthread_mutex_init(&ck->lock, NULL);
     pthread_cond_init(&ck->idle, NULL);
-    fault_from_env(ck);
+    ck->kill_before_rename = fault_switch("checkpoint", "kill_before_rename");
     const char *why = setup(ck);
     if (why) {
         if (why[0])
