@@ -2,7 +2,8 @@
 # Recording to video through the binary, when ffmpeg misbehaves: SIGTERM ends a recording
 # within seconds even when ffmpeg has stopped reading and ignores SIGTERM itself (a fake
 # ffmpeg on PATH), the recording is reported as cut, naming the file, and the loop's state
-# is saved; a healthy ffmpeg stopped the same way finishes a file that plays.
+# is saved; a healthy ffmpeg stopped the same way finishes a file that plays; a recording
+# cut short by a kill plays up to the cut, in every container.
 # Usage: cli_record.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
@@ -65,6 +66,37 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
   done
 else
   echo "skip: a real recording stopped by SIGTERM (ffmpeg/ffprobe not installed)"
+fi
+
+# ---- a recording cut short (ffmpeg killed, as by a full disk or a power cut) still plays --
+# (issue 20, item 15) .mp4/.mov are fragmented (an index up front, a fragment a second);
+# +faststart wrote the index only at the end and left nothing that plays. .mkv writes a
+# cluster a second. Every container: what was written decodes.
+if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
+  for ext in mp4 mov mkv; do
+    "$M" run --headless --frames 100000 --out "$TMP/cut.$ext" "${SMALL[@]}" \
+      -o capture.width=128 -o capture.height=128 --stats "$TMP/cut.$ext.jsonl" 2>"$TMP/cut.$ext.err" &
+    pid=$!
+    for _ in $(seq 300); do
+      n=$(grep -o '"frames":[0-9]*' "$TMP/cut.$ext.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
+      [ "${n:-0}" -ge 300 ] && break
+      sleep 0.1
+    done
+    kill -KILL "$(pgrep -P $pid ffmpeg)"
+    for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    kill -KILL $pid 2>/dev/null
+    wait $pid
+    code=$?
+    n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+          -of csv=p=0 "$TMP/cut.$ext" 2>/dev/null | tail -n1)
+    echo "   .$ext cut: exit $code, ${n:-no} frames decode"
+    [ "$code" -eq 74 ] && [ "${n:-0}" -ge 30 ] &&
+      grep -q "killed by signal 9 after [0-9]* frames: the video '$TMP/cut.$ext' is cut short" \
+        "$TMP/cut.$ext.err" && passed=$((passed + 1)) ||
+      fail "a cut .$ext: exit $code (want 74), '${n:-}' frames decode (want >= 30): $(cat "$TMP/cut.$ext.err")"
+  done
+else
+  echo "skip: cut recordings (ffmpeg/ffprobe not installed)"
 fi
 
 finish
