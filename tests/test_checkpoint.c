@@ -4,7 +4,9 @@
  *     parameters included (and the config wins where it changed since), a shorter
  *     guard.history keeping the newest hashes;
  *   - a corrupt, truncated, other-version, other-model or other-size file is ignored with
- *     a line naming it and why, and the piece starts fresh;
+ *     a line naming it and why, and the piece starts fresh; so is a forged one (a good
+ *     checksum) whose values no loop leaves behind: a zeroed generator, a counter at the
+ *     top of its type, a pixel outside [-1, 1], a live value outside its registry range;
  *   - a kill between write and rename leaves the old checkpoint; an unwritable folder and
  *     a full disk are one log line each and the piece goes on;
  *   - the loop thread's offer allocates nothing; the piece's thread offers by itself;
@@ -17,10 +19,12 @@
 #include "check.h"
 #include "step.h"
 #include "checkpoint.h"
+#include "checkpoint_internal.h"
 #include "piece.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,6 +360,179 @@ static void test_bad_files_ignored(void)
     expect_ignored(&other_size, "loop.size 64");
 }
 
+/* ---- forged files: a good checksum, values no loop leaves behind --------------------- */
+
+/* The good checkpoint at path with its snapshot changed by `forge`, written back through
+ * the format's own writer: the checksum, length, size and models all fit. */
+static bool forged_checkpoint(const char *path, const struct params *p,
+                              void (*forge)(struct snapshot *s))
+{
+    FILE *f = fopen(path, "rb");
+    static unsigned char data[1 << 20];
+    size_t len = f ? fread(data, 1, sizeof data, f) : 0;
+    if (f)
+        fclose(f);
+    uint64_t digest = 0;
+    for (int i = 7; i >= 0; i--)
+        digest = digest << 8 | data[32 + i];
+    static float sketch[PLANE], portrait[3 * PLANE], seed[PLANE], memory[3 * PLANE];
+    static uint64_t ring[4096];
+    struct snapshot s = {
+        .sketch = sketch, .portrait = portrait, .seed = seed, .memory = memory, .ring = ring};
+    struct ckpt_extra x;
+    CHECK(ckpt_check(data, len, 64, digest, (char[64]){0}, 64) == NULL);
+    if (!ckpt_parse(data, len, PLANE, 4096, &s, &x)) {
+        CHECK_MSG(0, "the good checkpoint %s does not parse", path);
+        return false;
+    }
+    s.p = *p; /* no live change, unless forge makes one */
+    forge(&s);
+    struct buf out = {0};
+    bool ok = ckpt_serialise(&out, &s, 64, PLANE, digest, p) == 0;
+    f = fopen(path, "wb");
+    ok = ok && f && fwrite(out.data, 1, out.len, f) == out.len;
+    if (f)
+        fclose(f);
+    free(out.data);
+    CHECK_MSG(ok, "cannot write the forged %s", path);
+    return ok;
+}
+
+static void zero_perturb_rng(struct snapshot *s)
+{
+    s->perturb_rng = (struct rng){0};
+}
+static void zero_seed_rng(struct snapshot *s)
+{
+    s->seed_rng = (struct rng){0};
+}
+static void nan_spare(struct snapshot *s)
+{
+    s->perturb_rng.has_spare = true;
+    s->perturb_rng.spare = NAN;
+}
+static void still_run_at_top(struct snapshot *s)
+{
+    s->guard.still_run = INT32_MAX;
+}
+static void episode_at_top(struct snapshot *s)
+{
+    s->guard.episode_age = INT32_MAX;
+}
+static void reseed_step_at_top(struct snapshot *s)
+{
+    s->guard.reseed_step = INT32_MAX;
+}
+static void grace_for_ever(struct snapshot *s)
+{
+    s->guard.grace = 1 << 30;
+}
+static void level_nan(struct snapshot *s)
+{
+    s->guard.level = NAN;
+}
+static void more_onsets_than_iterations(struct snapshot *s)
+{
+    s->guard.stats.onsets[GUARD_STALL] = s->guard.stats.active[GUARD_STALL] + 1;
+}
+static void boost_beyond_registry(struct snapshot *s)
+{
+    s->action.boost = 1e30f;
+}
+static void memory_age_negative(struct snapshot *s)
+{
+    s->memory_age = -5;
+}
+static void bank_ring_too_long(struct snapshot *s)
+{
+    s->recent_len = BANK_RECENT + 1;
+}
+static void portrait_pixel_nan(struct snapshot *s)
+{
+    s->portrait[PLANE + 17] = NAN;
+}
+static void sketch_pixel_huge(struct snapshot *s)
+{
+    s->sketch[5] = 7.0f;
+}
+static void noise_out_of_range(struct snapshot *s)
+{
+    s->p.perturb.noise = 50.0f; /* the registry allows 0 .. 1 */
+}
+static void harmless(struct snapshot *s)
+{
+    s->guard.still_run = 2; /* a value a loop can hold: the forging itself is sound */
+}
+
+/* Each forged value makes the checkpoint ignored, named, with the value's field; the
+ * loop starts fresh (and runs: a zeroed generator hung rng_below for good before). */
+static void test_forged_values_ignored(void)
+{
+    const struct {
+        void (*forge)(struct snapshot *s);
+        const char *why;
+    } cases[] = {
+        {zero_perturb_rng, "perturbation generator cannot run"},
+        {zero_seed_rng, "seed generator cannot run"},
+        {nan_spare, "kept normal draw"},
+        {still_run_at_top, "still run is 2147483647"},
+        {episode_at_top, "boost episode is 2147483647"},
+        {reseed_step_at_top, "reseed step is 2147483647"},
+        {grace_for_ever, "grace is 1073741824"},
+        {level_nan, "boost level is nan"},
+        {more_onsets_than_iterations, "guard event onsets count"},
+        {boost_beyond_registry, "next iteration's boost"},
+        {memory_age_negative, "memory's age is -5"},
+        {bank_ring_too_long, "count of last draws"},
+        {portrait_pixel_nan, "of its portrait is nan"},
+        {sketch_pixel_huge, "of its sketch is 7"},
+        {noise_out_of_range, "refused: perturb.noise: 50 is out of range"},
+    };
+    char path[400];
+    struct params p;
+    params_small(&p, "unet_bn.onnx");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!good_checkpoint(path, sizeof path) || !forged_checkpoint(path, &p, cases[i].forge))
+            return;
+        expect_ignored(&p, cases[i].why);
+    }
+    /* The same forging with a sound value: restored, and the loop runs on. */
+    if (!good_checkpoint(path, sizeof path) || !forged_checkpoint(path, &p, harmless))
+        return;
+    struct loop L;
+    if (!open_loop(&L, &p, "ref"))
+        return;
+    struct checkpoint *ck = checkpoint_open(&L, &p);
+    struct params live = p;
+    log_begin();
+    CHECK(checkpoint_restore(ck, &live));
+    log_end();
+    CHECK(L.iterations == 3 && L.guard.still_run == 2);
+    CHECK(run(&L, 2, NULL));
+    checkpoint_close(ck);
+    loop_close(&L);
+}
+
+/* A zeroed generator as a forged checkpoint left it, had it been restored: rng_below
+ * cannot return (every draw is 0, under the rejection threshold), which is why
+ * ckpt_values_check refuses it. Run in a child with an alarm so a hang is a failure. */
+static void test_zeroed_generator_would_hang(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(2);
+        struct rng r = {0};
+        rng_below(&r, 3);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM,
+              "a zeroed generator returned from rng_below (status %d): the check may be moot",
+              status);
+}
+
 /* No file: one line saying so, a fresh start. */
 static void test_no_file_starts_fresh(void)
 {
@@ -673,6 +850,8 @@ int main(void)
     RUN(test_live_params_survive);
     RUN(test_shorter_history_keeps_newest);
     RUN(test_bad_files_ignored);
+    RUN(test_forged_values_ignored);
+    RUN(test_zeroed_generator_would_hang);
     RUN(test_no_file_starts_fresh);
     RUN(test_kill_before_rename_keeps_old);
     RUN(test_unwritable_folder_one_line);

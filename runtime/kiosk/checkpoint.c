@@ -343,6 +343,28 @@ static bool param_restore(const struct ckpt_extra *x, const struct param_def *d,
     return true;
 }
 
+/* Why a saved live value cannot be set (out of its registry range or not of its type: a
+ * forged file, or a range this mnemo narrowed), into why; NULL when every one can. Tried
+ * on a copy of p, before anything of the checkpoint is applied. */
+static const char *params_why(const struct ckpt_extra *x, const struct params *p, char *why,
+                              size_t why_size)
+{
+    static struct params trial; /* restores run once, before the loop's thread: off the stack */
+    trial = *p;
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        char value[PARAM_TEXT_MAX];
+        struct error err;
+        if (ckpt_param_saved(d) &&
+            ckpt_text_value(x->live, x->live_len, d->name, value, sizeof value) &&
+            param_set(&trial, d, value, &err)) {
+            snprintf(why, why_size, "a saved live value is refused: %.200s", err.msg);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 /* Every saved live value restored into *p by param_restore; lists what it set ("a=1,
  * b=2") in applied. */
 static void params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
@@ -390,7 +412,13 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     if (!why)
         why = ckpt_check(data, len, ck->L->size, ck->models_digest, why_buf, sizeof why_buf);
     if (!why && !ckpt_parse(data, len, ck->plane, ck->L->guard.capacity, &ck->snap, &x))
-        why = "its contents do not parse (a writer bug?)";
+        why = "its contents do not parse (a forged file, or a writer bug)";
+    /* A good checksum proves no damage, not that the values are a loop's: each one is
+     * checked as the config's are, before any of them is applied. */
+    if (!why)
+        why = ckpt_values_check(&ck->snap, ck->plane, why_buf, sizeof why_buf);
+    if (!why)
+        why = params_why(&x, p, why_buf, sizeof why_buf);
     if (why) {
         log_warn("ignoring the checkpoint %s: %s; the piece starts fresh", ck->path, why);
         free(data);

@@ -21,6 +21,9 @@
  * fsync of the folder, so a power cut leaves the old checkpoint or the new, never a
  * mix. A file that is corrupt, truncated, of another format version, another loop.size
  * or other models is ignored with one log line naming it and why; the piece starts fresh.
+ * So is one with a good checksum that holds a value no loop leaves behind (a forged
+ * file): a generator that cannot run, a counter beyond its range, a pixel outside
+ * [-1, 1], a live value its registry row refuses (ckpt_values_check).
  * A folder that cannot be made or written, or a full disk, is one log line naming the
  * path and what to do (repeated only after a save worked again); the piece goes on.
  *

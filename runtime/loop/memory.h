@@ -55,7 +55,8 @@ struct seed_bank {
 int seed_bank_open(struct seed_bank *b, const char *path, struct error *err);
 void seed_bank_close(struct seed_bank *b);
 /* The last draws as a checkpoint saved them (seed_bank's recent, recent_len, recent_head);
- * a ring that does not fit this bank (one changed since the save) starts empty. */
+ * a ring that does not fit this bank (one changed since the save: a length, a position or
+ * a person beyond it) starts empty. */
 void seed_bank_resume(struct seed_bank *b, const int32_t *recent, int32_t len, int32_t head);
 /* A person into out (one channel, any size; resized from the tile), varied as above.
  * scratch: the size of out. Returns the person's index in the bank. */
