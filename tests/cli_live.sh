@@ -75,11 +75,29 @@ else
   reply=$("$OSC" "$PORT" /mnemo/get s perturb.noise)
   [ "$reply" = "/mnemo/value perturb.noise 0.45" ] && passed=$((passed + 1)) ||
     fail "OSC get replied '$reply'"
-  reply=$("$OSC" "$PORT" /mnemo/list)
-  case "$reply" in
-  "/mnemo/list loop.painter "*" midi.map"*) passed=$((passed + 1)) ;; # the whole table, midi.map and what follows
-  *) fail "OSC list replied '$reply'" ;;
-  esac
+  # /mnemo/list in pages, none more than 4 x its request (no UDP amplifier): the whole table
+  names=() next=0 pages=0 oversized=0
+  while [ "$next" != -1 ] && [ $pages -lt 200 ]; do
+    if [ "$next" = 0 ]; then
+      reply=$("$OSC" "$PORT" /mnemo/list 2>"$TMP/osc_sizes")
+    else
+      reply=$("$OSC" "$PORT" /mnemo/list i "$next" 2>"$TMP/osc_sizes")
+    fi
+    read -r _ sent _ _ back _ <"$TMP/osc_sizes"
+    [ "${back:-0}" -le $((4 * ${sent:-0})) ] || oversized=$((oversized + 1))
+    set -- $reply
+    [ "${1:-}" = /mnemo/list ] || break
+    next=$2
+    shift 2
+    names+=("$@")
+    pages=$((pages + 1))
+  done
+  want_names=$("$M" params | grep -c '^[a-z]')
+  [ "$next" = -1 ] && [ ${#names[@]} -eq "$want_names" ] && [ "${names[0]}" = loop.painter ] &&
+    [ $pages -gt 1 ] && passed=$((passed + 1)) ||
+    fail "OSC list: ${#names[@]} names of $want_names in $pages pages, last '$reply'"
+  [ $oversized -eq 0 ] && passed=$((passed + 1)) ||
+    fail "OSC list: $oversized replies over 4 x their request ($(cat "$TMP/osc_sizes"))"
   "$OSC" "$PORT" /mnemo/perturb.noise s loud
   "$OSC" "$PORT" /mnemo/perturb.nois f 0.1
   "$OSC" "$PORT" /elsewhere i 1
@@ -88,11 +106,25 @@ else
   "$OSC" "$PORT" /mnemo/loop.size i 64
   # a string longer than any value is refused whole, never cut to what fits and taken
   "$OSC" "$PORT" /mnemo/midi.map s "cc=21 param=perturb.noise$(printf '%5000s' '')"
+  # setup parameters are the installer's: no saving, a dark show or any folder's presets
+  "$OSC" "$PORT" /mnemo/kiosk.checkpoint_s f 0
+  "$OSC" "$PORT" /mnemo/kiosk.hours s "mon 03:00-03:01"
+  "$OSC" "$PORT" /mnemo/control.presets s /etc
   for want in "perturb.noise: 'loud' is not a number" "did you mean 'perturb.noise'" \
     "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only" \
-    "midi.map: a string of 5025 characters; at most 4095 are taken"; do
+    "midi.map: a string of 5025 characters; at most 4095 are taken" \
+    "kiosk.checkpoint_s is a setup parameter: OSC cannot change it" \
+    "kiosk.hours is a setup parameter" "control.presets is a setup parameter"; do
     wait_log "$want" && passed=$((passed + 1)) || fail "OSC: no log line with '$want'"
   done
+  # outside text cannot start a log line of its own (under journald: at any priority)
+  "$OSC" "$PORT" $'/mnemo/x\n<0>mnemo: forged\e[2J' f 1
+  wait_log '/mnemo/x\n<0>mnemo: forged\x1b[2J' && passed=$((passed + 1)) ||
+    fail "OSC address not in the log, escaped: $(grep -a forged "$LOG")"
+  ! grep -aq '^<0>' "$LOG" && passed=$((passed + 1)) || fail "a forged log line: $(grep -a '^<0>' "$LOG")"
+  reply=$("$OSC" "$PORT" /mnemo/get s kiosk.checkpoint_s)
+  [ "$reply" = "/mnemo/value kiosk.checkpoint_s 60" ] && passed=$((passed + 1)) ||
+    fail "kiosk.checkpoint_s after OSC set it to 0: '$reply'"
   "$OSC" "$PORT" /mnemo/reseed
   "$OSC" "$PORT" /mnemo/perturb.noise i 0
   wait_noise 0 && passed=$((passed + 1)) || fail "loop disturbed by bad OSC: $(tail -n1 "$STATS")"

@@ -4,7 +4,8 @@
  *                                           /mnemo/get and /mnemo/list print the reply
  *   osc_client PORT --raw BYTES             send BYTES bytes that are no OSC at all
  *
- * TYPES is liblo's type string (i, f, s, T, F). The reply prints as "PATH arg arg...". */
+ * TYPES is liblo's type string (i, f, s, T, F). The reply prints as "PATH arg arg...", and
+ * the sizes of the request and the reply on stderr ("osc_client: 16 bytes sent, 52 back"). */
 #include <lo/lo.h>
 
 #include <arpa/inet.h>
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
             return 1;
         }
         ssize_t n = recv(fd, buf, sizeof buf, 0);
+        fprintf(stderr, "osc_client: %zu bytes sent, %zd back\n", len, n);
         print_reply(buf, n > 0 ? (size_t)n : 0);
     }
     close(fd);

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -192,6 +193,90 @@ static void test_osc_packets_decode_into_requests(void)
     CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "bundle"));
     osc_decode("", OSC_PACKET_MAX + 1, (const struct sockaddr *)&from, sizeof from, &rq);
     CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "over 8192 bytes"));
+}
+
+/* A datagram from `from` decoded, its reply (if any) read back on `client`: the reply's
+ * bytes, 0 when none came within 300 ms. */
+static size_t ask(struct osc *o, int client, const struct sockaddr_in *from, const char *path,
+                  lo_message m, struct params *p, unsigned char *reply, size_t size)
+{
+    static struct osc_request rq;
+    size_t n = 0;
+    void *data = lo_message_serialise(m, path, NULL, &n);
+    lo_message_free(m);
+    osc_decode(data, n, (const struct sockaddr *)from, sizeof *from, &rq);
+    free(data);
+    if (rq.kind == OSC_LIST)
+        osc_reply_list(o, &rq);
+    else if (rq.kind == OSC_GET)
+        osc_reply_value(o, &rq, p);
+    struct pollfd pfd = {.fd = client, .events = POLLIN};
+    if (poll(&pfd, 1, 300) <= 0)
+        return 0;
+    ssize_t got = recv(client, reply, size, 0);
+    CHECK_MSG(got > 0 && (size_t)got <= OSC_REPLY_FACTOR * n,
+              "%s: a reply of %zd bytes to a request of %zu", path, got, n);
+    return got > 0 ? (size_t)got : 0;
+}
+
+/* UDP senders can be forged: no reply may be much bigger than its request, or an open OSC
+ * port amplifies floods at whoever is named as the sender. /mnemo/list comes in pages. */
+static void test_osc_replies_are_no_bigger_than_their_requests(void)
+{
+    struct error err = {{0}};
+    struct osc *o = osc_open("127.0.0.1", 0, &err);
+    CHECK_MSG(o, "%s", err.msg);
+    int client = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &from.sin_addr);
+    socklen_t len = sizeof from;
+    CHECK(client >= 0 && bind(client, (struct sockaddr *)&from, sizeof from) == 0 &&
+          getsockname(client, (struct sockaddr *)&from, &len) == 0);
+    if (!o || client < 0)
+        return;
+    static unsigned char reply[65536];
+    params_defaults(&a);
+    size_t names = 0, pages = 0;
+    for (int32_t next = 0; next >= 0 && pages < 1000; pages++) {
+        lo_message m = lo_message_new();
+        if (next > 0)
+            lo_message_add_int32(m, next);
+        size_t n = ask(o, client, &from, "/mnemo/list", m, &a, reply, sizeof reply);
+        int result;
+        lo_message back = n ? lo_message_deserialise(reply, n, &result) : NULL;
+        CHECK_MSG(back, "page %zu: no reply", pages);
+        if (!back)
+            break;
+        const char *types = lo_message_get_types(back);
+        lo_arg **argv = lo_message_get_argv(back);
+        int argc = lo_message_get_argc(back);
+        CHECK(types[0] == 'i' && argc >= 2);
+        for (int i = 1; i < argc; i++, names++)
+            CHECK_MSG(names < params_count() &&
+                          !strcmp((const char *)(void *)argv[i], params_at(names)->name),
+                      "page %zu: name %d is %s", pages, i, (const char *)(void *)argv[i]);
+        memcpy(&next, argv[0], sizeof next);
+        lo_message_free(back);
+    }
+    CHECK_MSG(names == params_count(), "%zu names of %zu in %zu pages", names, params_count(),
+              pages);
+    CHECK(pages > 1);
+    /* A value bigger than the bound is not sent, unless the request pays for it. */
+    snprintf(a.midi.map, sizeof a.midi.map, "%s",
+             "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; cc=22 param=loop.blend; cc=23 "
+             "param=perturb.zoom; cc=24 param=perturb.rotate; cc=25 param=perturb.drift");
+    CHECK(ask(o, client, &from, "/mnemo/get", message_of("s", "midi.map", 0), &a, reply,
+              sizeof reply) == 0);
+    char pad[160];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    lo_message m = message_of("s", "midi.map", 0);
+    lo_message_add_string(m, pad);
+    CHECK(ask(o, client, &from, "/mnemo/get", m, &a, reply, sizeof reply) > 0);
+    CHECK(ask(o, client, &from, "/mnemo/get", message_of("s", "perturb.noise", 0), &a, reply,
+              sizeof reply) > 0);
+    close(client);
+    osc_close(o);
 }
 
 static void test_midi_map_errors_name_the_entry(void)
@@ -446,6 +531,62 @@ static bool take_within(struct control *ctl, struct params *out)
     return false;
 }
 
+/* What makes the piece a kiosk (its hours, its checkpoints, where presets come from) is the
+ * installer's: OSC and MIDI cannot change it, and say so. */
+static void test_remote_sources_leave_setup_parameters_alone(void)
+{
+    struct error err = {{0}};
+    params_defaults(&a);
+    struct control_options o = {0};
+    struct control *ctl = control_open(&o, &a, &err);
+    CHECK_MSG(ctl, "%s", err.msg);
+    if (!ctl)
+        return;
+    static struct osc_request rq;
+    const char *setup[][3] = {{"/mnemo/kiosk.checkpoint_s", "f", "kiosk.checkpoint_s"},
+                              {"/mnemo/kiosk.hours", "s", "kiosk.hours"},
+                              {"/mnemo/control.presets", "s", "control.presets"},
+                              {"/mnemo/kiosk.closed", "s", "kiosk.closed"}};
+    const char *texts[] = {"", "mon 10:00-11:00", "/etc", "dpms"};
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+        char before[PARAM_TEXT_MAX], after[PARAM_TEXT_MAX], why[ERROR_MSG_MAX];
+        CHECK(control_get(ctl, setup[i][2], before, sizeof before, &err) == 0);
+        uint64_t seq = control_last_error(ctl, why, sizeof why);
+        decode(&rq, setup[i][0], message_of(setup[i][1], texts[i], 0));
+        CHECK_MSG(rq.kind == OSC_SET, "%s: %s", setup[i][0], rq.why);
+        control_osc_request(ctl, NULL, &rq);
+        CHECK(control_get(ctl, setup[i][2], after, sizeof after, &err) == 0);
+        CHECK_MSG(!strcmp(before, after), "%s changed over OSC: %s -> %s", setup[i][2], before,
+                  after);
+        CHECK(control_last_error(ctl, why, sizeof why) > seq);
+        CHECK_MSG(strstr(why, setup[i][2]) && strstr(why, "setup parameter") &&
+                      strstr(why, "config file"),
+                  "%s", why);
+    }
+    CHECK(!control_take(ctl, &b));
+    decode(&rq, "/mnemo/perturb.noise", message_of("f", "", 0.25f)); /* the look still is */
+    control_osc_request(ctl, NULL, &rq);
+    CHECK(take_within(ctl, &b) && b.perturb.noise == 0.25f);
+    /* MIDI: no knob binds a setup parameter, by map or by learn. */
+    CHECK(midi_map_check("cc=1 param=kiosk.checkpoint_s", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "setup parameter"), "%s", err.msg);
+    CHECK(control_midi_learn(ctl, "control.glide_ms", &err) < 0);
+    CHECK_MSG(strstr(err.msg, "setup parameter"), "%s", err.msg);
+    control_close(ctl);
+    /* A preset (which OSC can load by name) holds the look only: setup rows in one are
+     * not taken. */
+    char dir[64], path[128];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/calm.cfg", dir);
+    write_file(path, "perturb = { noise = 0.3; };\nkiosk = { checkpoint_s = 0.0; hours = \"mon "
+                     "10:00-11:00\"; };\n");
+    params_defaults(&b);
+    CHECK_MSG(preset_load(dir, "calm", &b, &err) == 0, "%s", err.msg);
+    CHECK(b.perturb.noise == 0.3f && b.kiosk.checkpoint_s == 60 && b.kiosk.hours[0] == '\0');
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_control_reloads_edits_and_keeps_good_values(void)
 {
     char dir[64], path[96], tmp[96], err_text[ERROR_MSG_MAX];
@@ -520,6 +661,7 @@ int main(void)
     RUN(test_every_param_round_trips);
     RUN(test_osc_values_convert_sensibly);
     RUN(test_osc_packets_decode_into_requests);
+    RUN(test_osc_replies_are_no_bigger_than_their_requests);
     RUN(test_midi_map_errors_name_the_entry);
     RUN(test_midi_map_curves_and_channels);
     RUN(test_midi_learn_rewrites_the_map);
@@ -529,5 +671,6 @@ int main(void)
     RUN(test_presets_never_block_on_a_fifo);
     RUN(test_include_is_found_beside_the_file);
     RUN(test_control_reloads_edits_and_keeps_good_values);
+    RUN(test_remote_sources_leave_setup_parameters_alone);
     return check_report();
 }

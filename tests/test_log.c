@@ -81,8 +81,44 @@ static void test_journal_and_rate_limit(void)
     unlink(path);
 }
 
+/* Outside text in a log line (an OSC address, a MIDI port's name, a config value, a file
+ * name) cannot start a line of its own: under journald a newline and "<0>" would file a
+ * forged line at emergency priority. Control characters and bytes that are not UTF-8 are
+ * escaped; UTF-8 text stays as it is. */
+static void test_outside_text_cannot_forge_lines(void)
+{
+    char path[] = "/tmp/mnemo-test-log-XXXXXX";
+    int tmp = mkstemp(path);
+    CHECK(tmp >= 0);
+    close(tmp);
+    int saved = -1;
+    CHECK(stderr_to_journal_file(path, &saved) == 0);
+    struct timespec wait = {1, 0}; /* the rate limit refills after the test before */
+    nanosleep(&wait, NULL);
+    log_warn("osc %s ignored", "/mnemo/x\n<0>mnemo: forged\r\x1b[2J\xff\xc3\xa9\xe2\x82");
+    log_line(LOG_NOTICE, "midi: %s",
+             "port \\ \t\xc2\x9b"
+             "31m\xed\xa0\x80");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    const char *text = file_read(path);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    CHECK_MSG(lines_starting(text, "<") == 2, "%s", text);
+    CHECK_MSG(lines_starting(text, "<0>") == 0, "%s", text);
+    CHECK_MSG(strstr(text, "<4>mnemo: warning: osc /mnemo/x\\n<0>mnemo: forged\\r\\x1b[2J"
+                           "\\xff\xc3\xa9\\xe2\\x82 ignored\n"),
+              "%s", text);
+    CHECK_MSG(strstr(text, "<5>mnemo: midi: port \\\\ \\t\\xc2\\x9b31m\\xed\\xa0\\x80\n"), "%s",
+              text);
+    unlink(path);
+}
+
 int main(void)
 {
     RUN(test_journal_and_rate_limit);
+    RUN(test_outside_text_cannot_forge_lines);
     return check_report();
 }

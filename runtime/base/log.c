@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -51,6 +52,71 @@ static bool bucket_take(void)
     return true;
 }
 
+/* Bytes of the well-formed UTF-8 character at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 when s does not start one. */
+static size_t utf8_char(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    if (n == 0)
+        return 0;
+    /* The second byte's range rules out overlongs, surrogates and values past U+10FFFF. */
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    /* C1 controls (U+0080 .. U+009F) are UTF-8, but terminals obey them (CSI). */
+    return n == 2 && c == 0xc2 && s[1] < 0xa0 ? 0 : n;
+}
+
+/* One byte that may not stand as it is, as \n, \r, \t, \\ or \xHH. */
+static size_t escape_byte(unsigned char c, char *out)
+{
+    const char *named = c == '\n'   ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                        : c == '\\' ? "\\\\"
+                                    : NULL;
+    if (named) {
+        memcpy(out, named, 2);
+        return 2;
+    }
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    out[1] = 'x';
+    out[2] = hex[c >> 4];
+    out[3] = hex[c & 15];
+    return 4;
+}
+
+/* Outside text reaches log lines through %s: OSC addresses and strings, MIDI port names,
+ * config values, file names. A newline in it would start a line of its own (under
+ * journald one with any "<N>" priority it likes), and a terminal control or a stray byte
+ * would garble what a technician reads. So every line is escaped as a whole: printable
+ * ASCII and well-formed UTF-8 stay, everything else is written as an escape. `out` holds
+ * 4 x strlen(in) + 1. */
+static void escape_line(const char *in, char *out)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    while (*s) {
+        size_t n = *s >= 0x80 ? utf8_char(s) : (*s >= 0x20 && *s != 0x7f && *s != '\\');
+        if (n) {
+            memcpy(out, s, n);
+            out += n;
+            s += n;
+        } else {
+            out += escape_byte(*s++, out);
+        }
+    }
+    *out = '\0';
+}
+
 static void line_write(enum log_level level, const char *text)
 {
     char prefix[8] = "";
@@ -69,14 +135,15 @@ static void line_write(enum log_level level, const char *text)
 void log_line(enum log_level level, const char *fmt, ...)
 {
     pthread_once(&log_once, journal_detect);
-    char text[ERROR_MSG_MAX + 256];
+    char text[ERROR_MSG_MAX + 256], escaped[4 * sizeof text];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    escape_line(text, escaped);
     pthread_mutex_lock(&log_lock);
     if (bucket_take())
-        line_write(level, text);
+        line_write(level, escaped);
     pthread_mutex_unlock(&log_lock);
 }
 

@@ -9,7 +9,12 @@
  * Rate limit: a token bucket shared by every line (LOG_BURST lines at once, LOG_RATE
  * a second after that); lines over the limit are counted, and the next line that gets
  * through says how many were dropped. A failed write (a full disk behind stderr, a
- * closed pipe) is ignored: logging never stops the piece. Thread-safe. */
+ * closed pipe) is ignored: logging never stops the piece. Thread-safe.
+ *
+ * Every line is one line: control characters and bytes that are not UTF-8 in it are
+ * written as escapes (\n, \t, \\, \xHH), so outside text in a message (an OSC address, a
+ * MIDI port's name, a config value, a file name) can never start a line of its own, with
+ * a forged "<N>" priority, nor drive a terminal. */
 #ifndef MNEMO_LOG_H
 #define MNEMO_LOG_H
 

@@ -403,7 +403,10 @@ static void params_list(void)
         char value[PARAM_TEXT_MAX], kind[128];
         printf("%-30s %-38s default %-22s %s\n    %s\n", d->name,
                param_describe(d, kind, sizeof kind), param_format(&p, d, value, sizeof value),
-               d->flags & PARAM_LIVE ? "live" : "restart", d->doc);
+               !(d->flags & PARAM_LIVE)   ? "restart"
+               : (d->flags & PARAM_SETUP) ? "setup"
+                                          : "live",
+               d->doc);
     }
 }
 

@@ -134,10 +134,13 @@ static void control_snapshot(struct control *ctl, struct params *out)
     pthread_mutex_unlock(&ctl->mu);
 }
 
-/* A validated change from a source (OSC, keyboard) to one live parameter. */
+/* A validated change to one live parameter from `remote` (a source away from the machine:
+ * "OSC"; setup parameters refused) or, when NULL, the machine's own keyboard. */
 static int control_set_def(struct control *ctl, const struct param_def *def, const char *value,
-                           struct error *err)
+                           const char *remote, struct error *err)
 {
+    if (remote && param_check_remote(def, remote, err))
+        return -1;
     if (!(def->flags & PARAM_LIVE))
         return error_set(err, "%s is restart-only: change it in the config file and restart",
                          def->name);
@@ -152,7 +155,7 @@ static int control_set_def(struct control *ctl, const struct param_def *def, con
 int control_set(struct control *ctl, const char *name, const char *value, struct error *err)
 {
     const struct param_def *def = params_find(name);
-    return def ? control_set_def(ctl, def, value, err) : params_unknown_error(name, err);
+    return def ? control_set_def(ctl, def, value, NULL, err) : params_unknown_error(name, err);
 }
 
 int control_get(struct control *ctl, const char *name, char *buf, size_t size, struct error *err)
@@ -333,7 +336,7 @@ static void midi_serve(struct control *ctl)
 static void osc_set(struct control *ctl, const struct osc_request *rq)
 {
     struct error err;
-    if (control_set_def(ctl, rq->def, rq->value, &err))
+    if (control_set_def(ctl, rq->def, rq->value, "OSC", &err))
         control_reject(ctl, "osc " OSC_PREFIX "%s from %s ignored: %s", rq->def->name, rq->who,
                        err.msg);
 }

@@ -203,6 +203,22 @@ static void ignore(struct osc_request *rq, const char *fmt, ...)
     rq->kind = OSC_IGNORED;
 }
 
+/* /mnemo/list [index] [padding...]: the page's first name. */
+static void decode_list(const struct packet *pk, struct osc_request *rq)
+{
+    rq->start = 0;
+    if (pk->argc > 0) {
+        double v = is_number(pk->types[0]) ? number(pk->types[0], pk->argv[0]) : -1;
+        if (v != floor(v) || v < 0 || v > INT32_MAX) {
+            ignore(rq, "osc %s from %s ignored: takes an optional index (an int from 0)", pk->path,
+                   rq->who);
+            return;
+        }
+        rq->start = (int32_t)v;
+    }
+    rq->kind = OSC_LIST;
+}
+
 static void decode_get(const struct packet *pk, struct osc_request *rq)
 {
     const char *name = arg_string(pk->argv[0]);
@@ -230,9 +246,14 @@ static void decode_set(const struct packet *pk, const char *name, struct osc_req
         rq->kind = OSC_SET;
 }
 
+static bool first_string(const struct packet *pk)
+{
+    return pk->argc >= 1 && (pk->types[0] == LO_STRING || pk->types[0] == LO_SYMBOL);
+}
+
 static bool one_string(const struct packet *pk)
 {
-    return pk->argc == 1 && (pk->types[0] == LO_STRING || pk->types[0] == LO_SYMBOL);
+    return pk->argc == 1 && first_string(pk);
 }
 
 static void decode_message(const struct packet *pk, struct osc_request *rq)
@@ -241,16 +262,18 @@ static void decode_message(const struct packet *pk, struct osc_request *rq)
     if (strncmp(pk->path, OSC_PREFIX, strlen(OSC_PREFIX)) != 0) {
         ignore(rq, "osc %s from %s ignored: mnemo's addresses start with " OSC_PREFIX, pk->path,
                rq->who);
-    } else if (strcmp(cmd, "get") == 0 && one_string(pk)) {
-        decode_get(pk, rq);
+    } else if (strcmp(cmd, "get") == 0 && first_string(pk)) {
+        decode_get(pk, rq); /* arguments after the name: padding for a long value */
     } else if (strcmp(cmd, "list") == 0) {
-        rq->kind = OSC_LIST;
+        decode_list(pk, rq);
     } else if (strcmp(cmd, "preset") == 0 && one_string(pk)) {
         rq->kind = OSC_PRESET;
         snprintf(rq->name, sizeof rq->name, "%s", arg_string(pk->argv[0]));
     } else if (strcmp(cmd, "reseed") == 0) {
         rq->kind = OSC_RESEED;
-    } else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "preset") == 0) {
+    } else if (strcmp(cmd, "get") == 0) {
+        ignore(rq, "osc %s from %s ignored: takes a parameter name (a string)", pk->path, rq->who);
+    } else if (strcmp(cmd, "preset") == 0) {
         ignore(rq, "osc %s from %s ignored: takes one string", pk->path, rq->who);
     } else {
         decode_set(pk, cmd, rq);
@@ -269,6 +292,7 @@ static void sender_name(struct osc_request *rq)
 static void request_start(struct osc_request *rq, const struct sockaddr *from, socklen_t from_len)
 {
     rq->def = NULL;
+    rq->start = 0;
     rq->value[0] = rq->name[0] = rq->why[0] = '\0';
     memset(&rq->from, 0, sizeof rq->from);
     rq->from_len = from_len < sizeof rq->from ? from_len : sizeof rq->from;
@@ -280,6 +304,7 @@ void osc_decode(const void *data, size_t n, const struct sockaddr *from, socklen
                 struct osc_request *rq)
 {
     request_start(rq, from, from_len);
+    rq->bytes = n;
     if (n > OSC_PACKET_MAX) {
         ignore(rq, "osc packet of %zu bytes from %s ignored: over %d bytes", n, rq->who,
                OSC_PACKET_MAX);
@@ -321,9 +346,21 @@ bool osc_receive(struct osc *o, struct osc_request *rq)
 
 /* ---- replies ----------------------------------------------------------------------- */
 
+/* The bound of every reply to rq. */
+static size_t reply_budget(const struct osc_request *rq)
+{
+    return OSC_REPLY_FACTOR * rq->bytes;
+}
+
 static void reply(struct osc *o, const struct osc_request *rq, const char *path, lo_message m)
 {
-    size_t len = 0;
+    size_t len = lo_message_length(m, path);
+    if (len > reply_budget(rq)) {
+        log_warn("osc: reply %s of %zu bytes to %s not sent: replies are at most %d x the "
+                 "request's %zu bytes (pad the request with a string argument)",
+                 path, len, rq->who, OSC_REPLY_FACTOR, rq->bytes);
+        return;
+    }
     void *data = lo_message_serialise(m, path, NULL, &len);
     if (!data || sendto(o->fd, data, len, 0, (const struct sockaddr *)&rq->from, rq->from_len) < 0)
         log_warn("osc: reply %s to %s not sent: %s", path, rq->who,
@@ -340,11 +377,37 @@ void osc_reply_value(struct osc *o, const struct osc_request *rq, const struct p
     lo_message_free(m);
 }
 
+/* Bytes of an OSC string of len characters: its NUL, padded to 4. */
+static size_t osc_string_bytes(size_t len)
+{
+    return (len + 4) & ~(size_t)3;
+}
+
+/* How many names from `start` one page holds: path, type tags ",i" + one 's' a name, the
+ * index, the names, within the budget; at least one, so that any request pages on. */
+static size_t list_page_count(const char *path, size_t start, size_t budget)
+{
+    size_t total = params_count(), k = 0;
+    size_t names = 0, fixed = osc_string_bytes(strlen(path)) + 4;
+    while (start + k < total) {
+        size_t more = names + osc_string_bytes(strlen(params_at(start + k)->name));
+        if (k > 0 && fixed + osc_string_bytes(2 + k + 1) + more > budget)
+            break;
+        names = more;
+        k++;
+    }
+    return k;
+}
+
 void osc_reply_list(struct osc *o, const struct osc_request *rq)
 {
+    const char *path = OSC_PREFIX "list";
+    size_t start = (size_t)rq->start, total = params_count();
+    size_t k = start < total ? list_page_count(path, start, reply_budget(rq)) : 0;
     lo_message m = lo_message_new();
-    for (size_t i = 0; i < params_count(); i++)
+    lo_message_add_int32(m, start + k < total ? (int32_t)(start + k) : -1);
+    for (size_t i = start; i < start + k; i++)
         lo_message_add_string(m, params_at(i)->name);
-    reply(o, rq, OSC_PREFIX "list", m);
+    reply(o, rq, path, m);
     lo_message_free(m);
 }

@@ -5,11 +5,20 @@
  * (control.c does: control_osc_request), and knows nothing of the control.
  *
  *   /mnemo/<param> value   sets a live parameter (int, float, string or T/F arguments,
- *                          converted by the parameter's type and validated like config)
+ *                          converted by the parameter's type and validated like config);
+ *                          setup parameters are refused (params.h: param_check_remote)
  *   /mnemo/get <param>     replies /mnemo/value <param> <value> to the sender
- *   /mnemo/list            replies /mnemo/list <name>... to the sender
+ *   /mnemo/list [index]    replies one page /mnemo/list <next> <name>... to the sender: the
+ *                          names from `index` (0 when left out) that fit the reply's bound;
+ *                          ask again with <next>, until it is -1
  *   /mnemo/preset <name>   loads presets/<name>.cfg
  *   /mnemo/reseed          a fresh seed sketch
+ *
+ * A reply is never more than OSC_REPLY_FACTOR times the bytes of the request it answers:
+ * UDP senders can be forged, and a port open beyond loopback must not turn a small packet
+ * into a big one sent to someone else. A client that wants longer pages (or the value of a
+ * long string, such as midi.map) sends longer requests: any arguments after the ones above
+ * are padding, read and ignored. A reply over the bound is not sent, and logged.
  *
  * Anything else (unknown path, wrong type or count, bundles, packets over OSC_PACKET_MAX)
  * is an OSC_IGNORED request: its log line, nothing to apply. */
@@ -22,9 +31,10 @@
 #include <lo/lo.h>
 #include <sys/socket.h>
 
-#define OSC_PACKET_MAX 8192
-#define OSC_PREFIX     "/mnemo/"
-#define OSC_NAME_MAX   128 /* a preset name or a parameter name, as the control keeps it */
+#define OSC_PACKET_MAX   8192
+#define OSC_PREFIX       "/mnemo/"
+#define OSC_NAME_MAX     128 /* a preset name or a parameter name, as the control keeps it */
+#define OSC_REPLY_FACTOR 4   /* a reply's bytes at most this many times its request's */
 
 enum osc_kind { OSC_SET, OSC_GET, OSC_LIST, OSC_PRESET, OSC_RESEED, OSC_IGNORED };
 
@@ -32,6 +42,8 @@ enum osc_kind { OSC_SET, OSC_GET, OSC_LIST, OSC_PRESET, OSC_RESEED, OSC_IGNORED 
 struct osc_request {
     enum osc_kind kind;
     const struct param_def *def;  /* OSC_SET, OSC_GET */
+    int32_t start;                /* OSC_LIST: the index of the page's first name */
+    size_t bytes;                 /* of the datagram: what bounds a reply to it */
     char value[PARAM_TEXT_MAX];   /* OSC_SET: the argument as param_set text */
     char name[OSC_NAME_MAX];      /* OSC_PRESET: the preset */
     char why[ERROR_MSG_MAX];      /* OSC_IGNORED: the whole log line */
@@ -53,8 +65,10 @@ bool osc_receive(struct osc *o, struct osc_request *rq);
 void osc_decode(const void *data, size_t n, const struct sockaddr *from, socklen_t from_len,
                 struct osc_request *rq);
 
-/* The replies to rq's sender: /mnemo/value <rq->def's name> <its value in p>, and
- * /mnemo/list <every parameter name>. A reply that cannot be sent is logged. */
+/* The replies to rq's sender: /mnemo/value <rq->def's name> <its value in p>, and one page
+ * of /mnemo/list <next index, or -1 after the last> <parameter name>..., each at most
+ * OSC_REPLY_FACTOR x rq->bytes. A reply that cannot be sent, or would be over that bound,
+ * is logged. */
 void osc_reply_value(struct osc *o, const struct osc_request *rq, const struct params *p);
 void osc_reply_list(struct osc *o, const struct osc_request *rq);
 

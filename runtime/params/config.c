@@ -251,6 +251,7 @@ static void write_param(FILE *f, const struct params *p, const struct params *de
 {
     char range[PARAM_STRING_MAX];
     const char *how = !(def->flags & PARAM_LIVE)    ? "restart"
+                      : (def->flags & PARAM_SETUP)  ? "live; setup: not from OSC or MIDI"
                       : (def->flags & PARAM_SMOOTH) ? "live, glides"
                                                     : "live";
     fprintf(f, "    # %s\n    # (%s; %s", def->doc, param_describe(def, range, sizeof range), how);

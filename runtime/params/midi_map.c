@@ -41,7 +41,7 @@ static int bind_param(struct midi_binding *b, const char *v, struct error *err)
     if (!(b->def->flags & PARAM_LIVE) || b->def->type == PARAM_STRING)
         return error_set(err, "%s cannot follow a knob (%s)", v,
                          b->def->type == PARAM_STRING ? "a string" : "restart-only");
-    return 0;
+    return param_check_remote(b->def, "MIDI", err);
 }
 
 /* One key=value word of an entry into b. */

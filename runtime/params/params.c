@@ -468,6 +468,19 @@ int params_unknown_error(const char *name, struct error *err)
     return error_set(err, "unknown parameter '%s' (`mnemo params` lists them all)", name);
 }
 
+int param_check_remote(const struct param_def *def, const char *source, struct error *err)
+{
+    if (!(def->flags & PARAM_LIVE))
+        return error_set(err, "%s is restart-only: change it in the config file and restart",
+                         def->name);
+    if (def->flags & PARAM_SETUP)
+        return error_set(err,
+                         "%s is a setup parameter: %s cannot change it; set it in the config "
+                         "file (or with -o) on the machine",
+                         def->name, source);
+    return 0;
+}
+
 int params_set(struct params *p, const char *name, const char *value, struct error *err)
 {
     const struct param_def *def = params_find(name);

@@ -126,7 +126,11 @@ enum param_type { PARAM_INT, PARAM_FLOAT, PARAM_BOOL, PARAM_STRING, PARAM_ENUM }
 enum param_flags {
     PARAM_LIVE = 1u << 0,   /* takes effect while running; otherwise needs a restart */
     PARAM_SMOOTH = 1u << 1, /* a live change may glide to the new value (params_glide) */
-    PARAM_SETUP = 1u << 2,  /* how the piece is controlled, not how it looks: not in presets */
+    /* How the piece is installed and controlled, not how it looks (kiosk.hours,
+     * kiosk.checkpoint_s, control.presets, midi.map, ...): the installer's, set in the
+     * config file or with -o on the machine. Never in presets or checkpoints, and never
+     * changed from a remote source (OSC, MIDI, the web page to come): param_check_remote. */
+    PARAM_SETUP = 1u << 2,
 };
 
 struct param_def {
@@ -167,6 +171,11 @@ int params_set(struct params *p, const char *name, const char *value, struct err
 int params_set_assignment(struct params *p, const char *assignment, struct error *err);
 /* Parses `value` for def and stores it (params_set once the row is known). */
 int param_set(struct params *p, const struct param_def *def, const char *value, struct error *err);
+
+/* Whether a source away from the machine (`source`: "OSC", "MIDI", ...) may change def:
+ * only live parameters that are not setup ones. Otherwise -1, and err says why and where to
+ * change it instead ("kiosk.hours is a setup parameter: OSC cannot change it; ..."). */
+int param_check_remote(const struct param_def *def, const char *source, struct error *err);
 
 /* The value as text that param_set reads back to the same value ("8", "0.05", "true",
  * "procedural", strings unquoted); buf of PARAM_TEXT_MAX holds any value. Returns buf. */

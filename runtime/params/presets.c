@@ -73,6 +73,13 @@ int preset_load(const char *dir, const char *name, struct params *p, struct erro
     loaded = *p;
     if (params_load_file(&loaded, path, err))
         return -1;
-    params_glide(p, &loaded, 1.0f); /* live values as written; restart-only stay */
+    /* The look as written: live values, in one step. Restart-only values stay, and so do
+     * setup ones, which a preset never holds (a preset file edited by hand, or left by
+     * another version, must not change the kiosk's hours or its checkpoints). */
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *def = params_at(i);
+        if (!(def->flags & PARAM_SETUP))
+            param_glide(def, p, &loaded, 1.0f);
+    }
     return 0;
 }
