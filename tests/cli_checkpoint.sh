@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The loop's state across processes, through the binary: a second run continues the
-# iteration count; SIGTERM saves at exit, promptly even with the control's thread stuck in
-# a read (a FIFO config, MNEMO_FAULT=control:hang_on_reload); a corrupt file is ignored; a
-# transient backend fault is retried once; a sticky one saves the state and exits 75
-# (--iterations and headless recording), and the next run resumes. Usage: cli_checkpoint.sh MNEMO DATA
+# iteration count, also from a folder that is not the repository's; SIGTERM saves at exit,
+# promptly even with the control's thread stuck in a read (a FIFO config,
+# MNEMO_FAULT=control:hang_on_reload); a second instance on one state folder is refused, a
+# killed one lets it go, a supervised child killed outright is restarted onto it; a corrupt
+# file is ignored; a transient backend fault is retried once; a sticky one saves the state
+# and exits 75 (--iterations and headless recording), and the next run resumes.
+# Usage: cli_checkpoint.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
 SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
@@ -126,6 +129,52 @@ wait_for "$TMP/hang.err" 'control thread hangs here' 10 || fail "the fault seam 
 sigterm_check hang "the control thread hung (MNEMO_FAULT)"
 grep -q 'control thread did not stop within 2 s' "$TMP/hang.err" ||
   fail "a stuck control thread was not reported: $(cat "$TMP/hang.err")"
+
+# ---- two instances on one state folder: the second is refused, the first goes on ----------
+rm -rf "$TMP/state"
+"$M" run --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" -o loop.rate=50 \
+  -o kiosk.checkpoint_s=0.05 --stats "$TMP/a.jsonl" 2>"$TMP/a.err" &
+first=$!
+wait_for "$TMP/a.jsonl" '"iterations":[1-9]' 20 || fail "the first instance never ran: $(cat "$TMP/a.err")"
+check '[ "$(cat "$TMP/state/mnemo.lock" 2>/dev/null)" = "$first" ]' \
+  "the lock file does not name the first instance ($first): '$(cat "$TMP/state/mnemo.lock" 2>&1)'"
+expect_fail 1 "kiosk.state_dir $TMP/state is in use by another mnemo (pid $first)" \
+  "$M" run --headless --iterations 5 "${SMALL[@]}" "${STATE[@]}"
+check 'grep -q "stop the other one (kill $first" "$TMP/err" && grep -q "kiosk.state_dir of its own" "$TMP/err"' \
+  "the refusal does not say what to do: $(cat "$TMP/err")"
+check '[ "$(wc -l <"$TMP/err")" -eq 1 ]' "the refused instance said more than its refusal: $(cat "$TMP/err")"
+# A second supervisor is refused before it starts any child (not restarted for ever).
+expect_fail 1 "is in use by another mnemo (pid $first)" timeout 20 \
+  "$M" run --supervise --headless --iterations 5 "${SMALL[@]}" "${STATE[@]}"
+check '! grep -q "supervise: starting" "$TMP/err"' "the refused supervisor started a child: $(cat "$TMP/err")"
+check 'kill -0 $first' "the first instance died when the second was refused"
+n=$(grep -o '"iterations":[0-9]*' "$TMP/a.jsonl" | tail -n1 | cut -d: -f2)
+kill -KILL $first # a power cut: the kernel lets the lock go with the process
+wait $first 2>/dev/null
+: >"$TMP/state/mnemo.state.424242.tmp" # as a writer killed before its rename leaves it
+expect_ok "$M" run --headless --iterations 1 "${SMALL[@]}" "${STATE[@]}" --stats "$TMP/a2.jsonl"
+check 'grep -q "resumed from $TMP/state/mnemo.state" "$TMP/err" && [ "$(final_iterations "$TMP/a2.jsonl")" -gt 1 ]' \
+  "after the first was killed (at $n iterations) the next did not take the folder over: $(cat "$TMP/err")"
+check '[ -z "$(ls "$TMP/state" | grep "\.tmp$")" ]' "temp files left behind: $(ls "$TMP/state")"
+
+# --supervise: the supervisor holds no lock, so its restarted child is never refused; a
+# child killed outright lets the lock go before the next one starts.
+rm -rf "$TMP/state"
+"$M" run --supervise --watchdog 5 --headless --iterations 1000000 "${SMALL[@]}" "${STATE[@]}" \
+  -o loop.rate=50 -o kiosk.checkpoint_s=0.05 2>"$TMP/s.err" &
+sup=$!
+wait_for "$TMP/s.err" 'the piece is running' 20 || fail "supervised piece never ready: $(cat "$TMP/s.err")"
+wait_for "$TMP/state/mnemo.lock" '[0-9]' 10
+child=$(cat "$TMP/state/mnemo.lock")
+check '[ -n "$child" ] && [ "$child" != "$sup" ] && kill -0 "$child"' \
+  "the lock should name the child, not the supervisor ($sup): '$child'"
+for _ in $(seq 100); do [ -s "$TMP/state/mnemo.state" ] && break; sleep 0.1; done
+kill -KILL "$child"
+wait_for "$TMP/s.err" 'resumed from' 20
+check 'grep -q "resumed from $TMP/state/mnemo.state" "$TMP/s.err" && ! grep -q "in use by" "$TMP/s.err"' \
+  "the restarted child did not take the folder and resume: $(cat "$TMP/s.err")"
+kill -TERM "$sup"
+wait "$sup"
 
 # ---- periodic checkpoints while running (kiosk.checkpoint_s) ------------------------------
 rm -rf "$TMP/state"

@@ -7,8 +7,11 @@
  *     a line naming it and why, and the piece starts fresh; so is a forged one (a good
  *     checksum) whose values no loop leaves behind: a zeroed generator, a counter at the
  *     top of its type, a pixel outside [-1, 1], a live value outside its registry range;
- *   - a kill between write and rename leaves the old checkpoint; an unwritable folder and
- *     a full disk are one log line each and the piece goes on;
+ *   - one process at a time has a state folder: another's is refused (naming its pid), a
+ *     look takes nothing, a holder killed outright lets it go;
+ *   - a kill between write and rename leaves the old checkpoint, and its temp file (named
+ *     for its process) goes when the next process takes the folder; an unwritable folder
+ *     and a full disk are one log line each and the piece goes on;
  *   - the loop thread's offer allocates nothing; the piece's thread offers by itself;
  *   - a transient backend fault is retried and changes nothing; a sticky one loses the
  *     device at once, on every backend, with no retries.
@@ -108,12 +111,18 @@ static int count_of(const char *text, const char *needle)
     return n;
 }
 
+/* The temp file process `pid` writes before its rename. */
+static void tmp_name(char *buf, size_t size, long pid)
+{
+    snprintf(buf, size, "%s/%s.%ld.tmp", dir, CHECKPOINT_FILE, pid);
+}
+
 static void state_clear(void)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/%s", dir, CHECKPOINT_FILE);
     unlink(path);
-    snprintf(path, sizeof path, "%s/%s.tmp", dir, CHECKPOINT_FILE);
+    tmp_name(path, sizeof path, (long)getpid());
     unlink(path);
 }
 
@@ -579,8 +588,8 @@ static void test_kill_before_rename_keeps_old(void)
     waitpid(pid, &status, 0);
     CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
     char tmp[420];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    CHECK_MSG(file_size(tmp) > 0, "the killed write left no temp file");
+    tmp_name(tmp, sizeof tmp, (long)pid); /* the killed process's own */
+    CHECK_MSG(file_size(tmp) > 0, "the killed write left no temp file %s", tmp);
     struct loop L;
     if (!open_loop(&L, &p, "ref"))
         return;
@@ -593,6 +602,85 @@ static void test_kill_before_rename_keeps_old(void)
               (unsigned long long)L.iterations);
     checkpoint_close(ck);
     loop_close(&L);
+    /* The next process to take the folder removes what the killed writer left. */
+    CHECK(checkpoint_lock(dir, true, &err) == 0);
+    CHECK_MSG(file_size(tmp) < 0, "the killed writer's %s is still there", tmp);
+    CHECK(file_size(path) > 0);
+}
+
+/* ---- one process per state folder ---------------------------------------------------- */
+
+/* A child that takes folder `dir2` and holds it until told (a byte on the pipe) or killed. */
+static char dir2[300];
+static pid_t holder_start(int *tell)
+{
+    int up[2], down[2];
+    if (pipe(up) || pipe(down))
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        char c = checkpoint_lock(dir2, true, &err) == 0 ? 'y' : 'n';
+        if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
+            _exit(3);
+        _exit(0);
+    }
+    close(up[1]);
+    close(down[0]);
+    char c = 0;
+    CHECK_MSG(read(up[0], &c, 1) == 1 && c == 'y', "the holder could not take %s", dir2);
+    close(up[0]);
+    *tell = down[1];
+    return pid;
+}
+
+/* Another process's folder is refused, naming it, that process and what to do; a look
+ * takes nothing; the folder is free again once the holder ends, by exit or SIGKILL. */
+static void test_state_dir_lock(void)
+{
+    snprintf(dir2, sizeof dir2, "%s/two", dir); /* not the others' folder: this one stays ours */
+    int tell;
+    pid_t pid = holder_start(&tell);
+    if (pid < 0)
+        return;
+    struct error e;
+    char want[64];
+    snprintf(want, sizeof want, "another mnemo (pid %ld)", (long)pid);
+    CHECK(checkpoint_lock(dir2, true, &e) == -1);
+    CHECK_MSG(strstr(e.msg, dir2) && strstr(e.msg, want) && strstr(e.msg, "kiosk.state_dir") &&
+                  strstr(e.msg, "of its own"),
+              "want the folder, pid %ld and what to do: %s", (long)pid, e.msg);
+    CHECK(checkpoint_lock(dir2, false, &e) == -1); /* a look sees it too */
+    kill(pid, SIGKILL);                            /* a power cut: the kernel lets the lock go */
+    waitpid(pid, NULL, 0);
+    close(tell);
+
+    /* A look takes nothing: a holder after it gets the folder. */
+    CHECK(checkpoint_lock(dir2, false, &e) == 0);
+    pid = holder_start(&tell);
+    if (pid < 0)
+        return;
+    CHECK(checkpoint_lock(dir2, true, &e) == -1);
+    CHECK(write(tell, "x", 1) == 1); /* the holder exits */
+    close(tell);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Ours now, and again: a second take by the same process is no refusal. */
+    CHECK_MSG(checkpoint_lock(dir2, true, &e) == 0, "%s", e.msg);
+    CHECK(checkpoint_lock(dir2, true, &e) == 0);
+    char lock_path[400], text[32] = "";
+    snprintf(lock_path, sizeof lock_path, "%s/%s", dir2, CHECKPOINT_LOCK_FILE);
+    FILE *f = fopen(lock_path, "r");
+    CHECK(f && fgets(text, sizeof text, f));
+    if (f)
+        fclose(f);
+    CHECK_MSG(atol(text) == (long)getpid(), "the lock file says '%s', want our pid", text);
+    unlink(lock_path);
+    rmdir(dir2);
 }
 
 /* A folder that cannot be made: one line naming it and what to do, however many saves
@@ -635,7 +723,7 @@ static void test_full_disk(void)
     char path[400], tmp[420];
     if (!good_checkpoint(path, sizeof path)) /* iteration 3 */
         return;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    tmp_name(tmp, sizeof tmp, (long)getpid());
     CHECK(symlink("/dev/full", tmp) == 0);
     struct params p;
     params_small(&p, "unet_bn.onnx");
@@ -853,6 +941,7 @@ int main(void)
     RUN(test_forged_values_ignored);
     RUN(test_zeroed_generator_would_hang);
     RUN(test_no_file_starts_fresh);
+    RUN(test_state_dir_lock);
     RUN(test_kill_before_rename_keeps_old);
     RUN(test_unwritable_folder_one_line);
     RUN(test_full_disk);
@@ -863,6 +952,9 @@ int main(void)
     RUN(test_piece_gives_up_on_lost_device);
     RUN(test_fault_spec_errors);
     state_clear();
+    char lock_path[400];
+    snprintf(lock_path, sizeof lock_path, "%s/%s", dir, CHECKPOINT_LOCK_FILE);
+    unlink(lock_path);
     rmdir(dir);
     unlink(log_path);
     return check_report();

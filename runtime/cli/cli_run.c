@@ -354,8 +354,23 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
                                           : MNEMO_EXIT_OK;
 }
 
+/* kiosk.state_dir for this process alone (checkpoint_lock), or for none when `keep` is
+ * false (a look: the supervisor's children take it); MNEMO_EXIT_FAILED when another has it. */
+static int state_dir_take(const struct params *p, bool keep)
+{
+    struct error err;
+    if (!p->kiosk.state_dir[0] || checkpoint_lock(p->kiosk.state_dir, keep, &err) == 0)
+        return MNEMO_EXIT_OK;
+    log_line(LOG_ERR, "%s", err.msg);
+    return MNEMO_EXIT_FAILED;
+}
+
 static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
 {
+    /* before the models load and a window opens: a second piece on one state folder stops
+     * at once */
+    if (state_dir_take(p, true))
+        return MNEMO_EXIT_FAILED;
     struct error err;
     unsigned needs = KIOSK_NEEDS(KIOSK_LOOP) | (a->headless ? 0 : KIOSK_NEEDS(KIOSK_PRESENTER));
     if (kiosk_start(needs, &err)) {
@@ -388,7 +403,7 @@ int cli_run(int argc, char **argv)
     struct params p;
     rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
     if (rc == MNEMO_EXIT_OK && a.supervise)
-        return supervise_run(argc, argv);
+        return state_dir_take(&p, false) ? MNEMO_EXIT_FAILED : supervise_run(argc, argv);
     return rc == MNEMO_EXIT_OK ? piece_run(&p, &a, argc, argv) : rc;
 }
 

@@ -1,6 +1,7 @@
 /* checkpoint.c — see checkpoint.h. Snapshots, the writer thread, the atomic write, the
- * models' digest and the restore policy (which saved live values win over the config);
- * the file's bytes are checkpoint_file.c's. */
+ * state folder's lock, the models' digest and the restore policy (which saved live values
+ * win over the config); the file's bytes are checkpoint_file.c's. */
+#define _DEFAULT_SOURCE /* flock */
 #include "checkpoint.h"
 #include "checkpoint_internal.h"
 #include "clock.h"
@@ -9,6 +10,7 @@
 #include "input_file.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +130,104 @@ static int file_replace(const struct checkpoint *ck, struct error *err)
         return error_set(err, "cannot sync the folder %s (%s)", ck->dir, strerror(saved));
     }
     close(dfd);
+    return 0;
+}
+
+/* ---- one process per state folder ------------------------------------------------------ */
+
+/* The lock this process holds on its state folder: open until the process ends, when the
+ * kernel lets it go, however it ends (a SIGKILL, a power cut). O_CLOEXEC, so a program we
+ * start (ffmpeg) never holds it after us. */
+static struct {
+    int fd;
+    char dir[PARAM_STRING_MAX];
+} held = {.fd = -1};
+
+/* The pid the holder wrote into the lock file, 0 when it wrote none (yet). */
+static long lock_holder(int fd)
+{
+    char text[32];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    long pid = strtol(text, NULL, 10);
+    return pid > 0 ? pid : 0;
+}
+
+static int lock_refuse(const char *dir, long pid, struct error *err)
+{
+    char who[64] = "another mnemo", stop[64] = "";
+    if (pid) {
+        snprintf(who, sizeof who, "another mnemo (pid %ld)", pid);
+        snprintf(stop, sizeof stop, " (kill %ld, or stop its service)", pid);
+    }
+    return error_set(err,
+                     "kiosk.state_dir %s is in use by %s: two pieces on one state folder would "
+                     "overwrite each other's state; stop the other one%s, or give this one a "
+                     "kiosk.state_dir of its own",
+                     dir, who, stop);
+}
+
+/* The temp files of writers killed between write and rename (each process writes its
+ * own): the folder's holder is the only writer, so what is left there is stale. */
+static void stale_temps_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t prefix = strlen(CHECKPOINT_FILE ".");
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len > prefix + 3 && strncmp(e->d_name, CHECKPOINT_FILE ".", prefix) == 0 &&
+            strcmp(e->d_name + len - 4, ".tmp") == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Our pid into the lock file, for the message of an instance refused after us. */
+static void lock_sign(int fd)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) != n)
+        log_warn("cannot write this process's pid into the state folder's lock");
+}
+
+int checkpoint_lock(const char *dir, bool keep, struct error *err)
+{
+    if (held.fd >= 0 && strcmp(held.dir, dir) == 0)
+        return 0; /* ours already (a lock of ours on a second descriptor would refuse us) */
+    struct error made;
+    if (dir_make(dir, &made))
+        return 0; /* checkpoint_open says so; the piece goes on unsaved, nothing to share */
+    char path[PARAM_STRING_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", dir, CHECKPOINT_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+        int saved = errno;
+        if (fd >= 0 && saved == EWOULDBLOCK) {
+            lock_refuse(dir, lock_holder(fd), err);
+            close(fd);
+            return -1;
+        }
+        log_warn("cannot lock %s (%s); a second mnemo on %s would go unnoticed", path,
+                 strerror(saved), dir);
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    if (!keep) {
+        close(fd); /* a look only: free again at once */
+        return 0;
+    }
+    lock_sign(fd);
+    if (held.fd >= 0)
+        close(held.fd); /* another folder before (tests): one at a time */
+    held.fd = fd;
+    snprintf(held.dir, sizeof held.dir, "%s", dir);
+    stale_temps_remove(dir);
     return 0;
 }
 
@@ -513,7 +614,8 @@ static bool paths_set(struct checkpoint *ck, const char *dir)
 {
     int a = snprintf(ck->dir, sizeof ck->dir, "%s", dir);
     int b = snprintf(ck->path, sizeof ck->path, "%s/%s", dir, CHECKPOINT_FILE);
-    int c = snprintf(ck->tmp_path, sizeof ck->tmp_path, "%s/%s.tmp", dir, CHECKPOINT_FILE);
+    int c = snprintf(ck->tmp_path, sizeof ck->tmp_path, "%s/%s.%ld.tmp", dir, CHECKPOINT_FILE,
+                     (long)getpid()); /* per process: two writers never share a temp file */
     return a > 0 && b > 0 && c > 0 && (size_t)a < sizeof ck->dir && (size_t)b < sizeof ck->path &&
            (size_t)c < sizeof ck->tmp_path;
 }
