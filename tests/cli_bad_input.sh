@@ -52,6 +52,25 @@ if [ -w /dev/full ]; then
   expect_fail 1 "full.png" $M infer --model "$good" --input "$in64" --output "$TMP/full.png"
 fi
 
+# Seed images that are no sketch: the header's size is refused before a pixel is decoded
+# (a small file claiming 5000x5000 would take gigabytes and seconds), with the cap; a FIFO
+# is refused without blocking the start.
+PNG_TOOL="$(dirname "$M")/tests/png_tool"
+RUN_SMALL=(run --headless --iterations 2 -o loop.painter="$good" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
+           -o loop.size=32)
+"$PNG_TOOL" claim 5000 5000 "$TMP/huge_seed.png"
+expect_fail 1 "loop.seed_image: '$TMP/huge_seed.png' is 5000x5000 pixels; at most 16777216 pixels are read (4096 x 4096" \
+  timeout -k 5 20 $M "${RUN_SMALL[@]}" -o loop.seed_source=image -o loop.seed_image="$TMP/huge_seed.png"
+"$PNG_TOOL" claim 256 300000 "$TMP/huge_bank.png"
+expect_fail 1 "loop.seed_bank: '$TMP/huge_bank.png' is 256x300000 pixels; at most 67108864 pixels are read (1024 sketches" \
+  timeout -k 5 20 $M "${RUN_SMALL[@]}" -o loop.seed_source=bank -o loop.seed_bank="$TMP/huge_bank.png"
+mkfifo "$TMP/seed_fifo.png"
+expect_fail 1 "loop.seed_image: $TMP/seed_fifo.png: is a FIFO" \
+  timeout -k 5 20 $M "${RUN_SMALL[@]}" -o loop.seed_source=image -o loop.seed_image="$TMP/seed_fifo.png"
+mkdir "$TMP/bank_dir.png"
+expect_fail 1 "loop.seed_bank: $TMP/bank_dir.png: is a directory" \
+  timeout -k 5 20 $M "${RUN_SMALL[@]}" -o loop.seed_source=bank -o loop.seed_bank="$TMP/bank_dir.png"
+
 # Command-line mistakes exit 2.
 expect_fail 2 "--model, --input and --output are required" $M infer --model "$good"
 expect_fail 2 "--precision is fp32 or bf16" $M infer --model "$good" --input "$in64" --output "$TMP/o.npy" --precision fp8

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The loop's state in presenter mode, under Xvfb: SIGTERM saves the state at exit, the
-# next run resumes it, and a sticky backend fault (MNEMO_FAULT) saves the state and exits
-# 75. Starts its own Xvfb; exits 77 (skipped) with the reason when there is no Xvfb or GL.
+# next run resumes it, a sticky backend fault (MNEMO_FAULT) saves the state and exits 75,
+# and the X server killed under the presenter saves it and exits 76. Starts its own Xvfb;
+# exits 77 (skipped) with the reason when there is no Xvfb or GL.
 #   cli_checkpoint_display.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 
@@ -23,18 +24,14 @@ rm -rf "$TMP/state"
 echo "== SIGTERM saves the state; the next run resumes it"
 "$MNEMO" run "${SMALL[@]}" --stats "$TMP/t.jsonl" >"$TMP/t.log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do
-  n=$(grep -o '"iterations":[0-9]*' "$TMP/t.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-  [ "${n:-0}" -ge 5 ] && break
-  sleep 0.1
-done
+wait_iterations "$TMP/t.jsonl" 5 30
 kill -TERM $pid
 # A second SIGTERM while it shuts down (timeout(1) sends two, an impatient supervisor): the
 # handler must still be there (signal() in strict C11 resets it after the first: killed,
 # unsaved).
 sleep 0.01
 kill -TERM $pid 2>/dev/null
-for _ in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+wait_gone $pid 30
 kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
 wait $pid
 code=$?
@@ -54,5 +51,29 @@ echo "   exit $code"
 [ "$code" -eq 75 ] && grep -q "saved iteration 4 to $TMP/state/mnemo.state" "$TMP/f.log" &&
   ! grep -q retrying "$TMP/f.log" && passed=$((passed + 1)) ||
   fail "sticky fault in the presenter: exit $code, want 75 and iteration 4 saved: $(cat "$TMP/f.log")"
+
+echo "== the X server killed under the presenter: the state is saved, exit 76 (restarted)"
+# (issue 20, item 5) Xlib's default handler used to exit(1) with nothing saved.
+rm -rf "$TMP/state"
+"$MNEMO" run "${SMALL[@]}" --stats "$TMP/x.jsonl" >"$TMP/x.log" 2>&1 &
+pid=$!
+PID=$pid
+wait_iterations "$TMP/x.jsonl" 5 30
+kill "$XVFB"
+wait "$XVFB" 2>/dev/null
+wait_gone $pid 30
+kill -KILL $pid 2>/dev/null # hung: the test fails, the suite goes on
+wait $pid
+code=$?
+saved=$(grep -o 'saved iteration [0-9]*' "$TMP/x.log" | cut -d' ' -f3)
+final=$(grep '"final":true' "$TMP/x.jsonl" | grep -o '"iterations":[0-9]*' | cut -d: -f2)
+echo "   exit $code, saved iteration ${saved:-none}, final stats line at ${final:-none}"
+[ "$code" -eq 76 ] && [ "${saved:-0}" -ge 5 ] && [ "$saved" = "$final" ] &&
+  grep -q "X server of display $DISPLAY went away" "$TMP/x.log" && passed=$((passed + 1)) ||
+  fail "X server killed: exit $code (want 76), saved '${saved:-}', final '${final:-}': $(cat "$TMP/x.log")"
+xvfb_start || fail "Xvfb did not come back"
+MNEMO_PRESENT_EXIT_AFTER=5 timeout 60 "$MNEMO" run "${SMALL[@]}" >"$TMP/x2.log" 2>&1
+grep -q "resumed from $TMP/state/mnemo.state at iteration ${saved:-none} " "$TMP/x2.log" &&
+  passed=$((passed + 1)) || fail "the next run did not resume at $saved: $(cat "$TMP/x2.log")"
 
 finish

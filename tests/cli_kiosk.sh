@@ -9,15 +9,21 @@ LISTEN="$(dirname "$M")/tests/notify_listen"
 SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op13.onnx"
        -o loop.size=64)
 
+# listen_start NAME: a notify socket $TMP/NAME that logs what it hears to $TMP/NAME.log
+listen_start() {
+  "$LISTEN" "$TMP/$1" 60 >"$TMP/$1.log" &
+  listener=$!
+  sleep 0.2
+}
+listen_stop() { kill "$listener"; wait "$listener"; }
+
 # ---- notify: READY once, STATUS with it/s, pings every half interval, STOPPING ----------
-"$LISTEN" "$TMP/n1" 60 >"$TMP/n1.log" &
-listener=$!
-sleep 0.2
+listen_start n1
 NOTIFY_SOCKET="$TMP/n1" WATCHDOG_USEC=2000000 \
   "$M" run --headless --iterations 60 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n1.err" ||
   fail "notify run exited $?: $(cat "$TMP/n1.err")"
 sleep 0.2
-kill "$listener"; wait "$listener"
+listen_stop
 [ "$(grep -c 'READY=1' "$TMP/n1.log")" -eq 1 ] || fail "READY=1 not sent exactly once: $(cat "$TMP/n1.log")"
 [ "$(grep -c 'WATCHDOG=1' "$TMP/n1.log")" -ge 2 ] || fail "fewer than 2 watchdog pings in 3 s: $(cat "$TMP/n1.log")"
 grep -q 'STATUS=.*it/s, iteration [1-9]' "$TMP/n1.log" || fail "no STATUS with it/s: $(cat "$TMP/n1.log")"
@@ -25,9 +31,7 @@ tail -n1 "$TMP/n1.log" | grep -q 'STOPPING=1' || fail "STOPPING=1 not last: $(ta
 passed=$((passed + 1))
 
 # ---- the watchdog: a hung loop (a GPU call that never returns) stops the pings ----------
-"$LISTEN" "$TMP/n2" 60 >"$TMP/n2.log" &
-listener=$!
-sleep 0.2
+listen_start n2
 NOTIFY_SOCKET="$TMP/n2" WATCHDOG_USEC=2000000 MNEMO_TEST_FREEZE=loop@5 \
   "$M" run --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n2.err" &
 piece=$!
@@ -45,18 +49,31 @@ grep -q "the loop has made no progress" "$TMP/n2.err" || fail "a hung loop was n
 grep -q 'STATUS=.*iteration 5' "$TMP/n2.log" || fail "STATUS did not stay at iteration 5"
 ! grep -q 'STATUS=.*iteration 6' "$TMP/n2.log" || fail "the loop went on past the hang"
 kill -9 "$piece" 2>/dev/null; wait "$piece" 2>/dev/null
-kill "$listener"; wait "$listener"
+listen_stop
 passed=$((passed + 1))
 
 # WATCHDOG_PID of another process: the watchdog is not ours (READY still goes out).
-"$LISTEN" "$TMP/n3" 60 >"$TMP/n3.log" &
-listener=$!
-sleep 0.2
+listen_start n3
 NOTIFY_SOCKET="$TMP/n3" WATCHDOG_USEC=300000 WATCHDOG_PID=1 \
   "$M" run --headless --iterations 20 -o loop.rate=20 "${SMALL[@]}" 2>/dev/null
-kill "$listener"; wait "$listener"
+listen_stop
 grep -q 'READY=1' "$TMP/n3.log" || fail "READY missing with a foreign WATCHDOG_PID"
 ! grep -q 'WATCHDOG=1' "$TMP/n3.log" || fail "pinged a watchdog meant for pid 1"
+passed=$((passed + 1))
+
+# WATCHDOG_USEC=1 (a unit's typo) would ping in a busy loop: it is kept at 0.2 s, and said.
+# (A 2 s run pings about 20 times at one ping per 0.1 s; unclamped it sends thousands.)
+listen_start n5
+NOTIFY_SOCKET="$TMP/n5" WATCHDOG_USEC=1 \
+  "$M" run --headless --iterations 40 -o loop.rate=20 "${SMALL[@]}" 2>"$TMP/n5.err" ||
+  fail "WATCHDOG_USEC=1 run exited $?: $(cat "$TMP/n5.err")"
+sleep 0.2
+listen_stop
+grep -q "warning: WATCHDOG_USEC asks for a 1e-06 s watchdog, .*mnemo keeps 0.2 s" "$TMP/n5.err" ||
+  fail "the clamp was not logged: $(cat "$TMP/n5.err")"
+pings=$(grep -c 'WATCHDOG=1' "$TMP/n5.log")
+[ "$pings" -ge 1 ] && [ "$pings" -le 300 ] ||
+  fail "WATCHDOG_USEC=1: $pings pings in a 2 s run, want about 20 (at most 300)"
 passed=$((passed + 1))
 
 # ---- SIGTERM: a clean stop within 2 s, final stats line written ------------------------
@@ -112,6 +129,18 @@ kill -0 "$piece" 2>/dev/null || fail "deleting the config ended the piece"
 printf 'perturb = { noise = 0.15; };\n' >"$TMP/d.cfg"
 wait_for "$TMP/d.jsonl" '"perturb_noise":0.15' 10 || fail "the config put back was not reloaded"
 kill -TERM "$piece"; wait "$piece" || fail "exit $? after the config came back"
+passed=$((passed + 1))
+
+# A FIFO (or a directory) where the state file goes is refused without blocking the start:
+# the piece says so and starts fresh.
+mkdir -p "$TMP/fifo_state"
+mkfifo "$TMP/fifo_state/mnemo.state"
+timeout -k 5 30 "$M" run --headless --iterations 10 "${SMALL[@]}" -o kiosk.state_dir="$TMP/fifo_state" \
+  2>"$TMP/fs.err"
+code=$?
+[ "$code" -eq 0 ] || fail "a FIFO as the state file: exit $code (124: blocked): $(cat "$TMP/fs.err")"
+grep -q "ignoring the checkpoint .*mnemo.state: is a FIFO (named pipe), not a regular file" \
+  "$TMP/fs.err" || fail "the FIFO state file was not named: $(cat "$TMP/fs.err")"
 passed=$((passed + 1))
 
 # The models removed after start: already loaded, the piece carries on to the end.
@@ -176,9 +205,7 @@ passed=$((passed + 1))
 
 # A hung child (no pings) is killed and restarted; the supervisor relays READY and pings
 # to its own supervisor (systemd above it).
-"$LISTEN" "$TMP/n4" 60 >"$TMP/n4.log" &
-listener=$!
-sleep 0.2
+listen_start n4
 NOTIFY_SOCKET="$TMP/n4" MNEMO_TEST_FREEZE=loop@10 \
   "$M" run --supervise --watchdog 1 --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" \
   2>"$TMP/s2.err" &
@@ -186,10 +213,34 @@ sup=$!
 wait_for "$TMP/s2.err" 'no watchdog ping.*killing it' 30 || fail "a hung child was not killed: $(cat "$TMP/s2.err")"
 wait_for "$TMP/s2.err" 'restart 1 in' 30 || fail "a hung child was not restarted: $(cat "$TMP/s2.err")"
 kill -TERM "$sup"; wait "$sup"
-kill "$listener"; wait "$listener"
+listen_stop
 grep -q 'READY=1' "$TMP/n4.log" || fail "the supervisor did not relay READY"
 grep -q 'WATCHDOG=1' "$TMP/n4.log" || fail "the supervisor did not relay pings"
 grep -q 'STATUS=.*it/s' "$TMP/n4.log" || fail "the supervisor did not relay STATUS"
+passed=$((passed + 1))
+
+# A stalled child that recovers in time to handle the watchdog's SIGTERM exits 0: that 0 is
+# "stopped as asked", not "done", so it is restarted like any child the supervisor killed
+# (issue 20, item 2: the show used to end there for good).
+"$M" run --supervise --watchdog 1 --headless --iterations 100000 -o loop.rate=20 "${SMALL[@]}" \
+  2>"$TMP/s5.err" &
+sup=$!
+wait_for "$TMP/s5.err" 'the piece is running' 30 || fail "supervised piece never ready: $(cat "$TMP/s5.err")"
+child=$(pgrep -P "$sup" | head -n1)
+kill -STOP "$child"
+wait_for "$TMP/s5.err" 'no watchdog ping.*killing it' 10 ||
+  fail "a stopped child was not killed: $(cat "$TMP/s5.err")"
+kill -CONT "$child" # within the 5 s grace: it takes the SIGTERM and exits 0
+wait_for "$TMP/s5.err" 'was killed (no watchdog ping), then exited with 0.*restart 1 in' 10 ||
+  fail "a killed child that exited 0 was not restarted: $(cat "$TMP/s5.err")"
+for ((i = 0; i < 300; i++)); do
+  [ "$(grep -c 'the piece is running' "$TMP/s5.err")" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$(grep -c 'the piece is running' "$TMP/s5.err")" -ge 2 ] ||
+  fail "the piece did not run again after the watchdog kill: $(cat "$TMP/s5.err")"
+kill -0 "$sup" 2>/dev/null || fail "the supervisor gave up after a watchdog kill"
+kill -TERM "$sup"; wait "$sup"
 passed=$((passed + 1))
 
 # The GPU failing for good mid-run (the fault seam, on the CPU: every backend run from the

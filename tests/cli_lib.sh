@@ -58,3 +58,24 @@ wait_for() {
   done
   return 1
 }
+
+# wait_iterations STATS N SECONDS: until the last --stats line counts N iterations or more
+wait_iterations() {
+  local i n
+  for ((i = 0; i < $3 * 10; i++)); do
+    n=$(grep -o '"iterations":[0-9]*' "$1" 2>/dev/null | tail -n1 | cut -d: -f2)
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_gone PID SECONDS: until the process has ended; 1 while it is still there
+wait_gone() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}

@@ -45,6 +45,18 @@ expect_ok "$BIN" run --config "$CFG" --headless --iterations 5 -o loop.size=64 -
 grep -q '"iterations":5,' "$TMP/stats.jsonl" && passed=$((passed + 1)) ||
   fail "the installed piece did not run 5 iterations: $(tail -1 "$TMP/stats.jsonl")"
 
+# ---- the state across restarts, from / as the service runs -------------------------------
+# The models are found in the data folder, not in the working directory: the checkpoint's
+# digest must read the same files, or every start says "checkpoints off".
+for n in 1 2; do
+  expect_ok "$BIN" run --config "$CFG" --headless --iterations 5 -o loop.size=64 -o loop.rate=0 \
+    -o kiosk.state_dir="$TMP/state" --stats "$TMP/state.jsonl"
+  grep -q "checkpoints off" "$TMP/err" && fail "installed, run $n: $(cat "$TMP/err")"
+done
+grep -q '"iterations":10,' "$TMP/state.jsonl" &&
+  grep -q "resumed from $TMP/state/mnemo.state at iteration 5" "$TMP/err" &&
+  passed=$((passed + 1)) || fail "the installed piece did not resume its state: $(cat "$TMP/err")"
+
 # ---- a relative model found nowhere: every place tried is named ------------------------
 expect_fail 1 "loop.painter: models/no-such.onnx: no such file" "$BIN" run --config "$CFG" \
   --headless --iterations 1 -o loop.painter=models/no-such.onnx

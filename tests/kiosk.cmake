@@ -17,7 +17,7 @@ target_link_options(test_checkpoint PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,
 mnemo_cli_test(cli_checkpoint cli_checkpoint.sh e2e)
 set_tests_properties(cli_checkpoint PROPERTIES TIMEOUT 300)
 # Presenter mode (the loop thread of piece.c) under Xvfb: SIGTERM saves, exit 75 on a lost
-# device.
+# device, exit 76 with the state saved when the X server is killed.
 mnemo_cli_test(cli_checkpoint_display cli_checkpoint_display.sh display)
 set_tests_properties(cli_checkpoint_display PROPERTIES TIMEOUT 300)
 # The same fault seam on the cuda backend (skipped where no GPU is usable).

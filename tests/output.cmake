@@ -6,3 +6,7 @@ mnemo_c_test(test_capture_video test_capture_video.c mnemo_output e2e)
 # PNG comparisons for the display tests (no Python in tests).
 add_executable(png_tool png_tool.c)
 target_link_libraries(png_tool PRIVATE mnemo_engine m)
+# Recording through the binary when ffmpeg misbehaves: SIGTERM still ends it within
+# seconds (a fake ffmpeg on PATH that takes nothing), the recording reported as cut; a
+# recording cut by a kill plays up to the cut in every container.
+mnemo_cli_test(cli_record cli_record.sh e2e)

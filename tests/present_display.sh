@@ -80,6 +80,16 @@ else
   fail "windowed run failed: $(tail -n3 "$TMP/log")"
 fi
 
+# The test hooks' last frame is never the black before the first portrait: at loop.size 512
+# the first iteration takes far longer than one frame, so frame 1 would be black.
+if present 1 "$TMP/first.png" "${EXACT[@]}" -o loop.size=512; then
+  read -r _ sd < <("$TOOL" stats "$TMP/first.png")
+  le 5 "$sd" && passed=$((passed + 1)) ||
+    fail "EXIT_AFTER=1 snapped the black before the first portrait (sd $sd)"
+else
+  fail "windowed run at loop.size 512 failed: $(tail -n3 "$TMP/log")"
+fi
+
 echo "== geometry: fit, fill, stretch, rotation, side by side (test card)"
 R="255 0 0" G="0 255 0" B="0 0 255" W="255 255 255" K="0 0 0"
 export MNEMO_PRESENT_PATTERN=1

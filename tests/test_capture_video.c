@@ -1,5 +1,6 @@
 /* Capture to video through ffmpeg (runtime/output/capture_video.c): frame counts per ffprobe,
- * containers, ffmpeg missing, ffmpeg dying or killed mid-stream, a full disk. Tests that
+ * containers, ffmpeg missing, ffmpeg dying or killed mid-stream, a full disk (the place
+ * beside the video too: ffmpeg's reason comes through a pipe, not a file). Tests that
  * need the real ffmpeg skip (exit 77 when all skip) with the reason when it is absent. */
 #include "capture.h"
 #include "check.h"
@@ -162,10 +163,11 @@ static void test_ffmpeg_dies_mid_stream(void)
     CHECK_MSG(failed_at > 0, "ffmpeg died but 200 frames were accepted");
     CHECK_MSG(strstr(err.msg, "exited with status 3") &&
                   strstr(err.msg, "simulated encoder crash") && strstr(err.msg, "cut short") &&
-                  strstr(err.msg, "dies.mkv.ffmpeg.log"),
+                  strstr(err.msg, out),
               "%s", err.msg);
     CHECK(capture_close(c, &err) == -1);
-    CHECK(access(tmp_path("dies.mkv.ffmpeg.log"), F_OK) == 0);
+    /* its log came through a pipe (into ours): nothing is left beside the video */
+    CHECK(access(tmp_path("dies.mkv.ffmpeg.log"), F_OK) != 0);
 }
 
 static void test_ffmpeg_killed(void)
@@ -225,6 +227,35 @@ static void test_video_disk_full(void)
     CHECK_MSG(strstr(err.msg, "No space left") && strstr(err.msg, "full.mkv"), "%s", err.msg);
 }
 
+/* The whole disk full, the place beside the video too: ffmpeg's reason must still come
+ * through (issue 20, item 15). A log file beside the output (as it was) is a symlink to
+ * /dev/full here, which swallowed the reason, and ffmpeg 5 exits 0 after a failed
+ * trailer: the recording passed for a clean one. */
+static void test_video_disk_full_log_too(void)
+{
+    if (!have_ffmpeg)
+        SKIP("ffmpeg/ffprobe not on PATH (apt install ffmpeg)");
+    if (access("/dev/full", W_OK) != 0)
+        SKIP("no writable /dev/full here");
+    char out[512];
+    snprintf(out, sizeof out, "%s", tmp_path("fullall.mkv"));
+    if (symlink("/dev/full", out) != 0 || symlink("/dev/full", tmp_path("fullall.mkv.ffmpeg.log")))
+        SKIP("cannot make a symlink in %s", tmp_dir);
+    struct error err;
+    struct capture *c = capture_open(out, 64, 48, 25, NULL, -1, &err);
+    CHECK_MSG(c, "%s", err.msg);
+    if (!c)
+        return;
+    uint8_t rgb[64 * 48 * 3];
+    for (int n = 0; n < 100; n++) {
+        make_frame(rgb, 64, 48, n);
+        if (capture_write(c, rgb, &err))
+            break;
+    }
+    CHECK(capture_close(c, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "No space left") && strstr(err.msg, "fullall.mkv"), "%s", err.msg);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmp_dir))
@@ -238,6 +269,7 @@ int main(void)
     RUN(test_ffmpeg_dies_mid_stream);
     RUN(test_ffmpeg_killed);
     RUN(test_video_disk_full);
+    RUN(test_video_disk_full_log_too);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
     if (system(cmd) != 0)

@@ -4,9 +4,14 @@
  *     parameters included (and the config wins where it changed since), a shorter
  *     guard.history keeping the newest hashes;
  *   - a corrupt, truncated, other-version, other-model or other-size file is ignored with
- *     a line naming it and why, and the piece starts fresh;
- *   - a kill between write and rename leaves the old checkpoint; an unwritable folder and
- *     a full disk are one log line each and the piece goes on;
+ *     a line naming it and why, and the piece starts fresh; so is a forged one (a good
+ *     checksum) whose values no loop leaves behind: a zeroed generator, a counter at the
+ *     top of its type, a pixel outside [-1, 1], a live value outside its registry range;
+ *   - one process at a time has a state folder: another's is refused (naming its pid), a
+ *     look takes nothing, a holder killed outright lets it go;
+ *   - a kill between write and rename leaves the old checkpoint, and its temp file (named
+ *     for its process) goes when the next process takes the folder; an unwritable folder
+ *     and a full disk are one log line each and the piece goes on;
  *   - the loop thread's offer allocates nothing; the piece's thread offers by itself;
  *   - a transient backend fault is retried and changes nothing; a sticky one loses the
  *     device at once, on every backend, with no retries.
@@ -17,10 +22,12 @@
 #include "check.h"
 #include "step.h"
 #include "checkpoint.h"
+#include "checkpoint_internal.h"
 #include "piece.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,12 +111,18 @@ static int count_of(const char *text, const char *needle)
     return n;
 }
 
+/* The temp file process `pid` writes before its rename. */
+static void tmp_name(char *buf, size_t size, long pid)
+{
+    snprintf(buf, size, "%s/%s.%ld.tmp", dir, CHECKPOINT_FILE, pid);
+}
+
 static void state_clear(void)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/%s", dir, CHECKPOINT_FILE);
     unlink(path);
-    snprintf(path, sizeof path, "%s/%s.tmp", dir, CHECKPOINT_FILE);
+    tmp_name(path, sizeof path, (long)getpid());
     unlink(path);
 }
 
@@ -356,6 +369,179 @@ static void test_bad_files_ignored(void)
     expect_ignored(&other_size, "loop.size 64");
 }
 
+/* ---- forged files: a good checksum, values no loop leaves behind --------------------- */
+
+/* The good checkpoint at path with its snapshot changed by `forge`, written back through
+ * the format's own writer: the checksum, length, size and models all fit. */
+static bool forged_checkpoint(const char *path, const struct params *p,
+                              void (*forge)(struct snapshot *s))
+{
+    FILE *f = fopen(path, "rb");
+    static unsigned char data[1 << 20];
+    size_t len = f ? fread(data, 1, sizeof data, f) : 0;
+    if (f)
+        fclose(f);
+    uint64_t digest = 0;
+    for (int i = 7; i >= 0; i--)
+        digest = digest << 8 | data[32 + i];
+    static float sketch[PLANE], portrait[3 * PLANE], seed[PLANE], memory[3 * PLANE];
+    static uint64_t ring[4096];
+    struct snapshot s = {
+        .sketch = sketch, .portrait = portrait, .seed = seed, .memory = memory, .ring = ring};
+    struct ckpt_extra x;
+    CHECK(ckpt_check(data, len, 64, digest, (char[64]){0}, 64) == NULL);
+    if (!ckpt_parse(data, len, PLANE, 4096, &s, &x)) {
+        CHECK_MSG(0, "the good checkpoint %s does not parse", path);
+        return false;
+    }
+    s.p = *p; /* no live change, unless forge makes one */
+    forge(&s);
+    struct buf out = {0};
+    bool ok = ckpt_serialise(&out, &s, 64, PLANE, digest, p) == 0;
+    f = fopen(path, "wb");
+    ok = ok && f && fwrite(out.data, 1, out.len, f) == out.len;
+    if (f)
+        fclose(f);
+    free(out.data);
+    CHECK_MSG(ok, "cannot write the forged %s", path);
+    return ok;
+}
+
+static void zero_perturb_rng(struct snapshot *s)
+{
+    s->perturb_rng = (struct rng){0};
+}
+static void zero_seed_rng(struct snapshot *s)
+{
+    s->seed_rng = (struct rng){0};
+}
+static void nan_spare(struct snapshot *s)
+{
+    s->perturb_rng.has_spare = true;
+    s->perturb_rng.spare = NAN;
+}
+static void still_run_at_top(struct snapshot *s)
+{
+    s->guard.still_run = INT32_MAX;
+}
+static void episode_at_top(struct snapshot *s)
+{
+    s->guard.episode_age = INT32_MAX;
+}
+static void reseed_step_at_top(struct snapshot *s)
+{
+    s->guard.reseed_step = INT32_MAX;
+}
+static void grace_for_ever(struct snapshot *s)
+{
+    s->guard.grace = 1 << 30;
+}
+static void level_nan(struct snapshot *s)
+{
+    s->guard.level = NAN;
+}
+static void more_onsets_than_iterations(struct snapshot *s)
+{
+    s->guard.stats.onsets[GUARD_STALL] = s->guard.stats.active[GUARD_STALL] + 1;
+}
+static void boost_beyond_registry(struct snapshot *s)
+{
+    s->action.boost = 1e30f;
+}
+static void memory_age_negative(struct snapshot *s)
+{
+    s->memory_age = -5;
+}
+static void bank_ring_too_long(struct snapshot *s)
+{
+    s->recent_len = BANK_RECENT + 1;
+}
+static void portrait_pixel_nan(struct snapshot *s)
+{
+    s->portrait[PLANE + 17] = NAN;
+}
+static void sketch_pixel_huge(struct snapshot *s)
+{
+    s->sketch[5] = 7.0f;
+}
+static void noise_out_of_range(struct snapshot *s)
+{
+    s->p.perturb.noise = 50.0f; /* the registry allows 0 .. 1 */
+}
+static void harmless(struct snapshot *s)
+{
+    s->guard.still_run = 2; /* a value a loop can hold: the forging itself is sound */
+}
+
+/* Each forged value makes the checkpoint ignored, named, with the value's field; the
+ * loop starts fresh (and runs: a zeroed generator hung rng_below for good before). */
+static void test_forged_values_ignored(void)
+{
+    const struct {
+        void (*forge)(struct snapshot *s);
+        const char *why;
+    } cases[] = {
+        {zero_perturb_rng, "perturbation generator cannot run"},
+        {zero_seed_rng, "seed generator cannot run"},
+        {nan_spare, "kept normal draw"},
+        {still_run_at_top, "still run is 2147483647"},
+        {episode_at_top, "boost episode is 2147483647"},
+        {reseed_step_at_top, "reseed step is 2147483647"},
+        {grace_for_ever, "grace is 1073741824"},
+        {level_nan, "boost level is nan"},
+        {more_onsets_than_iterations, "guard event onsets count"},
+        {boost_beyond_registry, "next iteration's boost"},
+        {memory_age_negative, "memory's age is -5"},
+        {bank_ring_too_long, "count of last draws"},
+        {portrait_pixel_nan, "of its portrait is nan"},
+        {sketch_pixel_huge, "of its sketch is 7"},
+        {noise_out_of_range, "refused: perturb.noise: 50 is out of range"},
+    };
+    char path[400];
+    struct params p;
+    params_small(&p, "unet_bn.onnx");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!good_checkpoint(path, sizeof path) || !forged_checkpoint(path, &p, cases[i].forge))
+            return;
+        expect_ignored(&p, cases[i].why);
+    }
+    /* The same forging with a sound value: restored, and the loop runs on. */
+    if (!good_checkpoint(path, sizeof path) || !forged_checkpoint(path, &p, harmless))
+        return;
+    struct loop L;
+    if (!open_loop(&L, &p, "ref"))
+        return;
+    struct checkpoint *ck = checkpoint_open(&L, &p);
+    struct params live = p;
+    log_begin();
+    CHECK(checkpoint_restore(ck, &live));
+    log_end();
+    CHECK(L.iterations == 3 && L.guard.still_run == 2);
+    CHECK(run(&L, 2, NULL));
+    checkpoint_close(ck);
+    loop_close(&L);
+}
+
+/* A zeroed generator as a forged checkpoint left it, had it been restored: rng_below
+ * cannot return (every draw is 0, under the rejection threshold), which is why
+ * ckpt_values_check refuses it. Run in a child with an alarm so a hang is a failure. */
+static void test_zeroed_generator_would_hang(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(2);
+        struct rng r = {0};
+        rng_below(&r, 3);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM,
+              "a zeroed generator returned from rng_below (status %d): the check may be moot",
+              status);
+}
+
 /* No file: one line saying so, a fresh start. */
 static void test_no_file_starts_fresh(void)
 {
@@ -402,8 +588,8 @@ static void test_kill_before_rename_keeps_old(void)
     waitpid(pid, &status, 0);
     CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
     char tmp[420];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    CHECK_MSG(file_size(tmp) > 0, "the killed write left no temp file");
+    tmp_name(tmp, sizeof tmp, (long)pid); /* the killed process's own */
+    CHECK_MSG(file_size(tmp) > 0, "the killed write left no temp file %s", tmp);
     struct loop L;
     if (!open_loop(&L, &p, "ref"))
         return;
@@ -416,6 +602,85 @@ static void test_kill_before_rename_keeps_old(void)
               (unsigned long long)L.iterations);
     checkpoint_close(ck);
     loop_close(&L);
+    /* The next process to take the folder removes what the killed writer left. */
+    CHECK(checkpoint_lock(dir, true, &err) == 0);
+    CHECK_MSG(file_size(tmp) < 0, "the killed writer's %s is still there", tmp);
+    CHECK(file_size(path) > 0);
+}
+
+/* ---- one process per state folder ---------------------------------------------------- */
+
+/* A child that takes folder `dir2` and holds it until told (a byte on the pipe) or killed. */
+static char dir2[300];
+static pid_t holder_start(int *tell)
+{
+    int up[2], down[2];
+    if (pipe(up) || pipe(down))
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        char c = checkpoint_lock(dir2, true, &err) == 0 ? 'y' : 'n';
+        if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
+            _exit(3);
+        _exit(0);
+    }
+    close(up[1]);
+    close(down[0]);
+    char c = 0;
+    CHECK_MSG(read(up[0], &c, 1) == 1 && c == 'y', "the holder could not take %s", dir2);
+    close(up[0]);
+    *tell = down[1];
+    return pid;
+}
+
+/* Another process's folder is refused, naming it, that process and what to do; a look
+ * takes nothing; the folder is free again once the holder ends, by exit or SIGKILL. */
+static void test_state_dir_lock(void)
+{
+    snprintf(dir2, sizeof dir2, "%s/two", dir); /* not the others' folder: this one stays ours */
+    int tell;
+    pid_t pid = holder_start(&tell);
+    if (pid < 0)
+        return;
+    struct error e;
+    char want[64];
+    snprintf(want, sizeof want, "another mnemo (pid %ld)", (long)pid);
+    CHECK(checkpoint_lock(dir2, true, &e) == -1);
+    CHECK_MSG(strstr(e.msg, dir2) && strstr(e.msg, want) && strstr(e.msg, "kiosk.state_dir") &&
+                  strstr(e.msg, "of its own"),
+              "want the folder, pid %ld and what to do: %s", (long)pid, e.msg);
+    CHECK(checkpoint_lock(dir2, false, &e) == -1); /* a look sees it too */
+    kill(pid, SIGKILL);                            /* a power cut: the kernel lets the lock go */
+    waitpid(pid, NULL, 0);
+    close(tell);
+
+    /* A look takes nothing: a holder after it gets the folder. */
+    CHECK(checkpoint_lock(dir2, false, &e) == 0);
+    pid = holder_start(&tell);
+    if (pid < 0)
+        return;
+    CHECK(checkpoint_lock(dir2, true, &e) == -1);
+    CHECK(write(tell, "x", 1) == 1); /* the holder exits */
+    close(tell);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Ours now, and again: a second take by the same process is no refusal. */
+    CHECK_MSG(checkpoint_lock(dir2, true, &e) == 0, "%s", e.msg);
+    CHECK(checkpoint_lock(dir2, true, &e) == 0);
+    char lock_path[400], text[32] = "";
+    snprintf(lock_path, sizeof lock_path, "%s/%s", dir2, CHECKPOINT_LOCK_FILE);
+    FILE *f = fopen(lock_path, "r");
+    CHECK(f && fgets(text, sizeof text, f));
+    if (f)
+        fclose(f);
+    CHECK_MSG(atol(text) == (long)getpid(), "the lock file says '%s', want our pid", text);
+    unlink(lock_path);
+    rmdir(dir2);
 }
 
 /* A folder that cannot be made: one line naming it and what to do, however many saves
@@ -458,7 +723,7 @@ static void test_full_disk(void)
     char path[400], tmp[420];
     if (!good_checkpoint(path, sizeof path)) /* iteration 3 */
         return;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    tmp_name(tmp, sizeof tmp, (long)getpid());
     CHECK(symlink("/dev/full", tmp) == 0);
     struct params p;
     params_small(&p, "unet_bn.onnx");
@@ -673,7 +938,10 @@ int main(void)
     RUN(test_live_params_survive);
     RUN(test_shorter_history_keeps_newest);
     RUN(test_bad_files_ignored);
+    RUN(test_forged_values_ignored);
+    RUN(test_zeroed_generator_would_hang);
     RUN(test_no_file_starts_fresh);
+    RUN(test_state_dir_lock);
     RUN(test_kill_before_rename_keeps_old);
     RUN(test_unwritable_folder_one_line);
     RUN(test_full_disk);
@@ -684,6 +952,9 @@ int main(void)
     RUN(test_piece_gives_up_on_lost_device);
     RUN(test_fault_spec_errors);
     state_clear();
+    char lock_path[400];
+    snprintf(lock_path, sizeof lock_path, "%s/%s", dir, CHECKPOINT_LOCK_FILE);
+    unlink(lock_path);
     rmdir(dir);
     unlink(log_path);
     return check_report();

@@ -1,9 +1,14 @@
-/* Config files: loading with file:line errors, and configs/default.cfg kept equal to
- * what the registry generates. */
+/* Config files: loading with file:line errors, @include (found beside the including file,
+ * absolute paths, never a directory, a FIFO, a device or a huge file: refused at the line
+ * of the @include, without blocking), and configs/default.cfg kept equal to what the
+ * registry generates. */
 #include "check.h"
 #include "config.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writes text to a fresh temp file; path receives its name. */
@@ -129,6 +134,148 @@ static void test_failed_load_leaves_params_unchanged(void)
     CHECK_MSG(strstr(err.msg, "/nonexistent/mnemo.cfg: cannot open"), "%s", err.msg);
 }
 
+/* ---- @include ---------------------------------------------------------------------- */
+
+/* A fresh directory for a tree of config files. */
+static void tree_make(char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/mnemo_test_include_XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+}
+
+static void tree_remove(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* dir/name holds text; path receives dir/name. */
+static void tree_file(const char *dir, const char *name, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* Loading dir/main.cfg (holding text) fails with a message starting "dir/main.cfg:line: "
+ * and containing needle; p is left as it was. */
+static void check_refused(const char *dir, const char *text, int line, const char *needle)
+{
+    struct params p, before;
+    params_defaults(&p);
+    before = p;
+    struct error err = {{0}};
+    char path[PATH_MAX];
+    tree_file(dir, "main.cfg", text, path, sizeof path);
+    CHECK_MSG(params_load_file(&p, path, &err) != 0, "%s loaded: %s", needle, text);
+    check_error_at(&err, path, line, needle, NULL);
+    CHECK(memcmp(&p, &before, sizeof p) == 0);
+}
+
+static void test_include_of_what_is_no_file_is_refused_at_its_line(void)
+{
+    char dir[64], path[PATH_MAX];
+    tree_make(dir, sizeof dir);
+    alarm(20); /* a FIFO that blocks the load ends this test (SIGALRM) instead of hanging */
+    snprintf(path, sizeof path, "%s/sub", dir);
+    CHECK(mkdir(path, 0700) == 0);
+    check_refused(dir, "loop = { blend = 0.5; };\n@include \"sub\"\n", 2, "@include \"sub\": ");
+    check_refused(dir, "@include \"sub\"\n", 1, "sub: is a directory, not a regular file");
+    snprintf(path, sizeof path, "%s/pipe.cfg", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    check_refused(dir, "\n\n  @include \"pipe.cfg\"  # the palette\n", 3, "is a FIFO");
+    struct params p;
+    struct error err;
+    params_defaults(&p);
+    CHECK(params_load_file(&p, path, &err) != 0); /* the config itself a FIFO */
+    CHECK_MSG(strstr(err.msg, "pipe.cfg: is a FIFO"), "%s", err.msg);
+    snprintf(path, sizeof path, "%s/zero.cfg", dir);
+    CHECK(symlink("/dev/zero", path) == 0);
+    check_refused(dir, "@include \"zero.cfg\"\n", 1, "zero.cfg: is a device");
+    char *big = malloc(((size_t)2 << 20) + 1);
+    memset(big, ' ', (size_t)2 << 20);
+    big[(size_t)2 << 20] = '\0';
+    tree_file(dir, "big.cfg", big, path, sizeof path);
+    free(big);
+    check_refused(dir, "@include \"big.cfg\"\n", 1, "over the 1 MiB");
+    tree_file(dir, "nul.cfg", "loop = {};\n\n", path, sizeof path);
+    FILE *f = fopen(path, "a");
+    fputc('\0', f);
+    fclose(f);
+    check_refused(dir, "@include \"nul.cfg\"\n", 1, "nul.cfg:3: holds a NUL byte");
+    alarm(0);
+    tree_remove(dir);
+}
+
+static void note_file(const char *path, void *ctx)
+{
+    char *list = ctx;
+    size_t used = strlen(list);
+    snprintf(list + used, 4096 - used, "%s;", path);
+}
+
+static void test_include_paths_absolute_and_beside_the_including_file(void)
+{
+    char dir[64], path[256], main_cfg[256], text[1024];
+    tree_make(dir, sizeof dir);
+    tree_file(dir, "abs.cfg", "perturb = { noise = 0.125; };\n", path, sizeof path);
+    snprintf(text, sizeof text, "@include \"%s\"\n", path); /* absolute */
+    tree_file(dir, "main.cfg", text, main_cfg, sizeof main_cfg);
+    struct params p;
+    struct error err = {{0}};
+    params_defaults(&p);
+    CHECK_MSG(params_load_file(&p, main_cfg, &err) == 0, "%s", err.msg);
+    CHECK(p.perturb.noise == 0.125f);
+    /* sub/a.cfg includes "b.cfg": the one beside it, in sub/ */
+    snprintf(path, sizeof path, "%s/sub", dir);
+    CHECK(mkdir(path, 0700) == 0);
+    tree_file(dir, "sub/a.cfg", "@include \"b.cfg\"\n", path, sizeof path);
+    tree_file(dir, "sub/b.cfg", "guard = { boost = 3.0; };\n", path, sizeof path);
+    tree_file(dir, "main.cfg", "@include \"sub/a.cfg\"\n", main_cfg, sizeof main_cfg);
+    params_defaults(&p);
+    char files[4096] = "";
+    CHECK_MSG(params_load_file_watched(&p, main_cfg, note_file, files, &err) == 0, "%s", err.msg);
+    CHECK(p.guard.boost == 3.0f);
+    /* what the watcher is given: every file by the path it was read at */
+    snprintf(text, sizeof text, "%s;%s/sub/a.cfg;%s/sub/b.cfg;", main_cfg, dir, dir);
+    CHECK_MSG(strcmp(files, text) == 0, "watched '%s', want '%s'", files, text);
+    tree_remove(dir);
+}
+
+static void test_include_errors_name_their_own_file_and_line(void)
+{
+    char dir[64], part[PATH_MAX], path[PATH_MAX];
+    tree_make(dir, sizeof dir);
+    tree_file(dir, "part.cfg", "\n\nperturb = { noise = 0.5; };\n", part, sizeof part);
+    check_refused(dir, "# one\n@include \"part.cfg\" # two\nloop = {\n  rate = 500.0;\n};\n", 4,
+                  "loop.rate: 500 is out of range");
+    tree_file(dir, "part.cfg", "\n\nperturb = { noise = 5.0; };\n", part, sizeof part);
+    struct params p;
+    struct error err = {{0}};
+    params_defaults(&p);
+    tree_file(dir, "main.cfg", "loop = { blend = 0.5; };\n@include \"part.cfg\"\n", path,
+              sizeof path);
+    CHECK(params_load_file(&p, path, &err) != 0);
+    check_error_at(&err, part, 3, "perturb.noise: 5 is out of range", NULL);
+    /* a cycle, however long, is named; so is an include in a comment not taken */
+    tree_file(dir, "a.cfg", "@include \"b.cfg\"\n", path, sizeof path);
+    tree_file(dir, "b.cfg", "@include \"a.cfg\"\n", path, sizeof path);
+    check_refused(dir, "@include \"a.cfg\"\n", 1, "the includes make a cycle");
+    tree_file(dir, "main.cfg", "/*\n@include \"nothere.cfg\"\n*/\nloop = { blend = 0.5; };\n", path,
+              sizeof path);
+    CHECK_MSG(params_load_file(&p, path, &err) == 0, "%s", err.msg);
+    /* text in memory has no directory to find an include in */
+    CHECK(params_load_string(&p, "\n@include \"part.cfg\"\n", "inline", &err) != 0);
+    CHECK_MSG(strstr(err.msg, "inline:2: @include \"part.cfg\": only a config file"), "%s",
+              err.msg);
+    tree_remove(dir);
+}
+
 static char *generated_config(const struct params *p, size_t *len)
 {
     char *text = NULL;
@@ -220,6 +367,9 @@ int main(int argc, char **argv)
     RUN(test_out_of_range_names_range);
     RUN(test_syntax_error_names_line);
     RUN(test_failed_load_leaves_params_unchanged);
+    RUN(test_include_of_what_is_no_file_is_refused_at_its_line);
+    RUN(test_include_paths_absolute_and_beside_the_including_file);
+    RUN(test_include_errors_name_their_own_file_and_line);
     RUN(test_default_cfg_is_generated_text);
     RUN(test_default_cfg_loads_to_defaults);
     RUN(test_written_config_round_trips);

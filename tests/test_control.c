@@ -181,6 +181,13 @@ static void test_osc_packets_decode_into_requests(void)
     CHECK(decode(&rq, "/other/x", message_of("f", "", 1)) == OSC_IGNORED);
     CHECK(decode(&rq, "/mnemo/preset", message_of("f", "", 1)) == OSC_IGNORED);
     CHECK(strstr(rq.why, "takes one string"));
+    /* A string over what a value holds is refused, not cut to a shorter value that passes
+     * (here: a valid midi.map and 5000 spaces). */
+    static char map[5100];
+    snprintf(map, sizeof map, "cc=21 param=perturb.noise%5000s", "");
+    CHECK(decode(&rq, "/mnemo/midi.map", message_of("s", map, 0)) == OSC_IGNORED);
+    CHECK_MSG(strstr(rq.why, "midi.map: a string of 5025 characters; at most 4095 are taken"), "%s",
+              rq.why);
     struct sockaddr_in from = {.sin_family = AF_INET};
     osc_decode("#bundle\0\0\0\0\0\0\0\0\1", 16, (const struct sockaddr *)&from, sizeof from, &rq);
     CHECK(rq.kind == OSC_IGNORED && strstr(rq.why, "bundle"));
@@ -467,6 +474,32 @@ static void test_presets_save_and_load_live_values(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A FIFO where a preset is (or where its temp file goes) would block the control thread
+ * for good: refused on load, replaced on save. */
+static void test_presets_never_block_on_a_fifo(void)
+{
+    char dir[64], path[128];
+    temp_dir(dir);
+    struct error err = {{0}};
+    alarm(20); /* a blocked open ends the test instead of hanging it */
+    snprintf(path, sizeof path, "%s/4.cfg", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    params_defaults(&b);
+    CHECK(preset_load(dir, "4", &b, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "4.cfg: is a FIFO (named pipe), not a regular file"), "%s", err.msg);
+    snprintf(path, sizeof path, "%s/5.cfg.tmp", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    params_defaults(&a);
+    a.perturb.noise = 0.375f;
+    CHECK_MSG(preset_save(dir, "5", &a, &err) == 0, "%s", err.msg);
+    CHECK_MSG(preset_load(dir, "5", &b, &err) == 0, "%s", err.msg);
+    CHECK(b.perturb.noise == 0.375f);
+    alarm(0);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_include_is_found_beside_the_file(void)
 {
     char dir[64], main_cfg[96], inc[96];
@@ -635,6 +668,7 @@ int main(void)
     RUN(test_glide_reaches_target_in_monotone_steps);
     RUN(test_glide_follows_a_moving_fader);
     RUN(test_presets_save_and_load_live_values);
+    RUN(test_presets_never_block_on_a_fifo);
     RUN(test_include_is_found_beside_the_file);
     RUN(test_control_reloads_edits_and_keeps_good_values);
     RUN(test_remote_sources_leave_setup_parameters_alone);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmp_dir[] = "/tmp/mnemo-test-image-XXXXXX";
@@ -100,6 +101,33 @@ static void test_png_roundtrip_gray_and_rgb(void)
     CHECK(strstr(err.msg, "junk.png") != NULL);
 }
 
+/* The caps hold before anything is decoded; a FIFO is refused without blocking. */
+static void test_png_caps_and_files_that_are_no_image(void)
+{
+    uint8_t px[40 * 30] = {0};
+    struct image img = {.width = 40, .height = 30, .channels = 1, .pixels = px}, back;
+    struct error err;
+    CHECK(image_write_png(&img, tmp_path("c.png"), &err) == 0);
+    struct png_caps caps = {(int64_t)1 << 20, 1000, "what fits; scale it down"};
+    CHECK(image_read_png_capped(&back, tmp_path("c.png"), 1, caps, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "c.png' is 40x30 pixels; at most 1000 pixels are read (what fits"),
+              "%s", err.msg);
+    CHECK(back.pixels == NULL);
+    caps.pixels = 1200;
+    CHECK_MSG(image_read_png_capped(&back, tmp_path("c.png"), 1, caps, &err) == 0, "%s", err.msg);
+    image_free(&back);
+    caps.file_bytes = 50;
+    CHECK(image_read_png_capped(&back, tmp_path("c.png"), 1, caps, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "c.png: is ") && strstr(err.msg, "over the 50 bytes"), "%s", err.msg);
+    alarm(20); /* a blocked open ends the test instead of hanging it */
+    CHECK(mkfifo(tmp_path("fifo.png"), 0600) == 0);
+    CHECK(image_read_png(&back, tmp_path("fifo.png"), 1, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "fifo.png: is a FIFO"), "%s", err.msg);
+    alarm(0);
+    unlink(tmp_path("fifo.png"));
+    unlink(tmp_path("c.png"));
+}
+
 static void test_fit_keeps_aspect_and_replicates_edges(void)
 {
     /* A 4x2 (w x h) image: left half black, right half white. */
@@ -180,6 +208,7 @@ int main(void)
     RUN(test_npy_roundtrip);
     RUN(test_npy_rejects_bad_files);
     RUN(test_png_roundtrip_gray_and_rgb);
+    RUN(test_png_caps_and_files_that_are_no_image);
     RUN(test_fit_keeps_aspect_and_replicates_edges);
     RUN(test_fit_converts_rgb_to_gray_and_ranges);
     RUN(test_fit_shrinks_by_averaging);

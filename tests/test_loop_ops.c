@@ -614,6 +614,29 @@ static void test_guard_inkless_sketch_reseeds_and_disabled_only_counts(void)
     free(blank.data);
 }
 
+/* With the guard off nothing ends a still run: after 2^31 still iterations (two years at
+ * 30 per second) it stays at the top of its type instead of overflowing to negative. */
+static void test_guard_still_run_stops_at_the_top(void)
+{
+    struct guard_config c = test_guard_config();
+    c.enabled = false;
+    struct guard g;
+    struct error err;
+    CHECK(guard_init(&g, &c, &err) == 0);
+    struct planar frame = new_image(3, 32, 32);
+    face(&frame, 1);
+    struct lo_metrics still;
+    lo_measure(&frame, &frame, NULL, &still); /* no change from the previous portrait */
+    guard_step(&g, &still);
+    CHECK(g.still_run == 1);
+    g.still_run = INT32_MAX - 1;
+    for (int i = 0; i < 3; i++)
+        guard_step(&g, &still);
+    CHECK_MSG(g.still_run == INT32_MAX, "still run %d", (int)g.still_run);
+    guard_free(&g);
+    free(frame.data);
+}
+
 /* ---- one iteration's worth of ops, many times, with no allocation ------------------- */
 
 static void test_iteration_allocates_nothing(void)
@@ -685,6 +708,7 @@ int main(void)
     RUN(test_guard_quiet_on_healthy_stream);
     RUN(test_guard_inkless_sketch_reseeds_and_disabled_only_counts);
     RUN(test_guard_shapeless_sketch);
+    RUN(test_guard_still_run_stops_at_the_top);
     RUN(test_iteration_allocates_nothing);
     return check_report();
 }

@@ -1,8 +1,9 @@
 /* test_memory.c — the seed bank and the loop's memory (runtime/loop/memory.h): a bank
  * is refused unless it is one column of square sketches; draws do not repeat a person
- * within the waiting window and reach everyone; a turn eases from one person to the next
- * and ends exactly on them; the loop blends memory.anchor of the remembered person into
- * every sketch (0: the loop alone, 1: the person alone). */
+ * within the waiting window and reach everyone; a checkpoint's ring of last draws is kept
+ * only when it fits the bank; a turn eases from one person to the next and ends exactly
+ * on them; the loop blends memory.anchor of the remembered person into every sketch (0:
+ * the loop alone, 1: the person alone). */
 #include "check.h"
 #include "image.h"
 #include "loop.h"
@@ -86,6 +87,36 @@ static void test_bank_draws_wait_and_reach_everyone(void)
     seed_bank_close(&b);
 }
 
+/* A checkpoint's ring of last draws is kept when it fits the bank read now, and dropped
+ * (the bank starts with no one waiting) when a length, a position or a person does not:
+ * a bank changed since the save, or a forged file. */
+static void test_bank_resume_keeps_only_a_ring_that_fits(void)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "resume.png");
+    enum { PEOPLE = 10 }; /* 5 wait */
+    bank_write(path, PEOPLE, 32, 32 * PEOPLE);
+    struct seed_bank b;
+    if (seed_bank_open(&b, path, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    unlink(path);
+    int32_t recent[BANK_RECENT] = {4, 7, 1};
+    seed_bank_resume(&b, recent, 3, 3);
+    CHECK(b.recent_len == 3 && b.recent_head == 3 && b.recent[1] == 7);
+    const struct {
+        int32_t person, len, head;
+    } misfits[] = {{PEOPLE, 3, 3}, {-1, 3, 3}, {7, 6, 0}, {7, -1, 0}, {7, 3, 5}};
+    for (size_t i = 0; i < sizeof misfits / sizeof misfits[0]; i++) {
+        recent[1] = misfits[i].person;
+        seed_bank_resume(&b, recent, misfits[i].len, misfits[i].head);
+        CHECK_MSG(b.recent_len == 0 && b.recent_head == 0, "ring %zu (person %d, %d at %d) kept", i,
+                  (int)misfits[i].person, (int)misfits[i].len, (int)misfits[i].head);
+    }
+    seed_bank_close(&b);
+}
+
 static void test_memory_turn_eases_and_ends_on_the_next_person(void)
 {
     struct memory m;
@@ -158,6 +189,7 @@ int main(void)
 {
     RUN(test_bank_refuses_what_is_not_a_column_of_squares);
     RUN(test_bank_draws_wait_and_reach_everyone);
+    RUN(test_bank_resume_keeps_only_a_ring_that_fits);
     RUN(test_memory_turn_eases_and_ends_on_the_next_person);
     RUN(test_loop_sketch_is_anchored_to_the_memory);
     return check_report();

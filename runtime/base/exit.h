@@ -13,6 +13,9 @@ enum mnemo_exit {
     /* EX_TEMPFAIL: the device hit a sticky error (backend.h, device_lost): nothing in this
      * process can use it again; a restart is expected to work. */
     MNEMO_EXIT_DEVICE_LOST = 75,
+    /* EX_PROTOCOL: the X server went away under the presenter (output/present_xlost.c);
+     * the state was saved. A restart waits for the display to come back. */
+    MNEMO_EXIT_DISPLAY_LOST = 76,
 };
 
 #endif

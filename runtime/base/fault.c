@@ -1,6 +1,8 @@
 /* fault.c — see fault.h. */
 #include "fault.h"
 
+#include "log.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,4 +22,15 @@ const char *fault_entry(const char *seam, char *buf, size_t size)
         at += len + (at[len] == ',');
     }
     return NULL;
+}
+
+bool fault_switch(const char *seam, const char *what)
+{
+    char got[64];
+    if (!fault_entry(seam, got, sizeof got))
+        return false;
+    if (strcmp(got, what) == 0)
+        return true;
+    log_warn("MNEMO_FAULT: '%s:%s' is not a %s fault (%s)", seam, got, seam, what);
+    return false;
 }

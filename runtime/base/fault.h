@@ -2,8 +2,8 @@
  *
  * MNEMO_FAULT holds comma-separated entries "seam:what", e.g.
  *   MNEMO_FAULT=backend:sticky@21,checkpoint:kill_before_rename
- * Each seam (backend.h, checkpoint.h) reads its own entry once, when it is set up, never
- * on a hot path, and ignores the others' entries. Tests and fault drills use it to make a
+ * Each seam (backend.h, checkpoint.h, control.h) reads its own entry once, when it is set
+ * up, never on a hot path, and ignores the others' entries. Tests and fault drills use it to make a
  * running piece meet the failures a gallery will meet over months.
  *
  * It is not the only test switch. Four families exist, each read where it acts:
@@ -16,10 +16,15 @@
 #ifndef MNEMO_FAULT_H
 #define MNEMO_FAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The text after "seam:" of the first MNEMO_FAULT entry for `seam`, copied into buf;
  * NULL when MNEMO_FAULT is unset or names no such entry. */
 const char *fault_entry(const char *seam, char *buf, size_t size);
+
+/* Is MNEMO_FAULT's entry for `seam` the switch `what` (a seam with one fault, no argument)?
+ * Any other entry for that seam is warned about, naming the one it knows. */
+bool fault_switch(const char *seam, const char *what);
 
 #endif

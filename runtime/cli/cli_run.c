@@ -36,6 +36,10 @@ struct run_args {
 #define PACE_SLICE_S 0.25
 
 static volatile sig_atomic_t stop_requested;
+/* The settings as the config file and the command line gave them, before what the process
+ * adds itself (systemd's StateDirectory, a checkpoint's live values): what a reload of the
+ * file is compared with to tell what the file changed. */
+static struct params settings_as_loaded;
 static struct control *volatile reload_control; /* what SIGHUP reloads */
 
 static void on_stop_signal(int sig)
@@ -196,6 +200,7 @@ static int settings_load(struct params *p, const struct run_args *a, int argc, c
         return MNEMO_EXIT_FAILED;
     }
     int rc = overrides_apply(p, argc, argv);
+    settings_as_loaded = *p;
     if (rc == MNEMO_EXIT_OK)
         state_dir_from_systemd(p);
     return rc;
@@ -250,17 +255,28 @@ static int iterations_run(struct step *s, int64_t n, struct error *err)
     return 0;
 }
 
-/* -o and --seed as "name=value", in order: the control applies them after the config file
- * on every reload, as at start. Returns how many (at most argc). */
-static size_t overrides_collect(int argc, char **argv, char **out, char (*seed)[64])
+/* What overrides_apply sets, as "name=value" in the same order: the control applies them
+ * after the config file on every reload, as at start, so that a reload does not take
+ * --windowed for a change in the file. One buffer per option that needs one: when an
+ * option comes twice, the earlier entry shows the later value, which the later entry sets
+ * anyway. Returns how many (at most argc). */
+static size_t overrides_collect(int argc, char **argv, const char **out, char (*made)[64])
 {
     size_t n = 0;
-    for (int i = 0; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0) {
+    for (int i = 0; i < argc; i++) {
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "-o") == 0 && has_value) {
             out[n++] = argv[++i];
-        } else if (strcmp(argv[i], "--seed") == 0) {
-            snprintf(*seed, sizeof *seed, "loop.seed=%.40s", argv[++i]);
-            out[n++] = *seed;
+        } else if (strcmp(argv[i], "--seed") == 0 && has_value) {
+            snprintf(made[0], sizeof made[0], "loop.seed=%.40s", argv[++i]);
+            out[n++] = made[0];
+        } else if (strcmp(argv[i], "--display") == 0 && has_value) {
+            snprintf(made[1], sizeof made[1], "present.display=%.40s", argv[++i]);
+            out[n++] = made[1];
+        } else if (strcmp(argv[i], "--windowed") == 0) {
+            out[n++] = "present.fullscreen=false";
+        } else if (strcmp(argv[i], "--fullscreen") == 0) {
+            out[n++] = "present.fullscreen=true";
         }
     }
     return n;
@@ -273,13 +289,14 @@ static int control_start(struct control **ctl, const struct params *p, const str
     *ctl = NULL;
     if (!a->config && !p->osc.enabled && !p->midi.enabled)
         return 0;
-    char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-    char seed[64];
+    const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
+    char made[2][64];
     if (!overrides)
         return -1;
     struct control_options o = {.config_path = a->config,
-                                .overrides = (const char *const *)overrides,
-                                .override_count = overrides_collect(argc, argv, overrides, &seed)};
+                                .overrides = overrides,
+                                .override_count = overrides_collect(argc, argv, overrides, made),
+                                .loaded = &settings_as_loaded};
     struct error err;
     *ctl = control_open(&o, p, &err);
     free(overrides);
@@ -317,16 +334,17 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
              : a->out     ? headless_run(&step, a->frames, a->out, &stop_requested, &err)
                           : iterations_run(&step, a->iterations, &err);
     signals_install(NULL);
-    control_close(ctl);
     if (rc)
         log_line(LOG_ERR, "%s", err.msg);
     else if (a->out)
         log_line(LOG_INFO, "recorded %s (%llu iterations on %s)", a->out,
                  (unsigned long long)loop->iterations, loop_backend(loop));
     /* Every way out (the end, SIGTERM, a lost device, a failure the loop could not get
-     * past) leaves the loop as its last good iteration did: save it for the restart. */
+     * past) leaves the loop as its last good iteration did: save it for the restart. First,
+     * before anything that may wait: the control's thread may be stuck in a read. */
     checkpoint_save_now(ck);
     checkpoint_close(ck);
+    control_close(ctl); /* never touches the loop; waits for its thread 2 s at most */
     bool lost = loop_device_lost(loop);
     stats_close(&stats);
     if (lost)
@@ -336,8 +354,23 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
                                           : MNEMO_EXIT_OK;
 }
 
+/* kiosk.state_dir for this process alone (checkpoint_lock), or for none when `keep` is
+ * false (a look: the supervisor's children take it); MNEMO_EXIT_FAILED when another has it. */
+static int state_dir_take(const struct params *p, bool keep)
+{
+    struct error err;
+    if (!p->kiosk.state_dir[0] || checkpoint_lock(p->kiosk.state_dir, keep, &err) == 0)
+        return MNEMO_EXIT_OK;
+    log_line(LOG_ERR, "%s", err.msg);
+    return MNEMO_EXIT_FAILED;
+}
+
 static int piece_run(const struct params *p, const struct run_args *a, int argc, char **argv)
 {
+    /* before the models load and a window opens: a second piece on one state folder stops
+     * at once */
+    if (state_dir_take(p, true))
+        return MNEMO_EXIT_FAILED;
     struct error err;
     unsigned needs = KIOSK_NEEDS(KIOSK_LOOP) | (a->headless ? 0 : KIOSK_NEEDS(KIOSK_PRESENTER));
     if (kiosk_start(needs, &err)) {
@@ -370,7 +403,7 @@ int cli_run(int argc, char **argv)
     struct params p;
     rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
     if (rc == MNEMO_EXIT_OK && a.supervise)
-        return supervise_run(argc, argv);
+        return state_dir_take(&p, false) ? MNEMO_EXIT_FAILED : supervise_run(argc, argv);
     return rc == MNEMO_EXIT_OK ? piece_run(&p, &a, argc, argv) : rc;
 }
 

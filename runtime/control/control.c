@@ -3,6 +3,7 @@
 #include "control.h"
 #include "control_internal.h"
 #include "clock.h"
+#include "fault.h"
 #include "log.h"
 
 #include "config.h"
@@ -20,6 +21,11 @@
 
 #define NAME_MAX_LEN 128
 #define MIDI_FDS     8
+/* How long control_close waits for the thread. It wakes at once (its eventfd) unless a
+ * read blocks it (a FIFO in the config, a hung network file system): then the piece exits
+ * without it, its state already saved, rather than hang until a supervisor's SIGKILL
+ * (systemd: TimeoutStopSec=10s). */
+#define JOIN_WAIT_S 2.0
 
 struct control {
     /* mailbox: everything below `mu` is guarded by it; held only for copies */
@@ -35,7 +41,10 @@ struct control {
     pthread_t thread;
     bool running;
     atomic_bool quit;
-    int wake_fd; /* eventfd: stop, or a queued request */
+    atomic_bool finished;  /* the thread has returned: joining it cannot wait */
+    atomic_bool reloading; /* it is reading the config file (what a stuck thread is doing) */
+    bool hang_on_reload;   /* MNEMO_FAULT=control:hang_on_reload (control.h) */
+    int wake_fd;           /* eventfd: stop, or a queued request */
     char *config_path;
     char **overrides;
     size_t override_count;
@@ -246,13 +255,13 @@ static void preset_save_now(struct control *ctl, const char *name)
         log_line(LOG_NOTICE, "live: preset %s saved to %s/%s.cfg", name, p.control.presets, name);
 }
 
-static void config_reload(struct control *ctl, bool quiet);
+static void thread_reload(struct control *ctl);
 
 static void requests_serve(struct control *ctl)
 {
     if (atomic_exchange(&ctl->reload, false)) {
         if (ctl->config_path)
-            config_reload(ctl, false);
+            thread_reload(ctl);
         else
             log_line(LOG_NOTICE,
                      "live: reload asked for (SIGHUP), but the piece runs without --config");
@@ -438,6 +447,21 @@ static void config_reload(struct control *ctl, bool quiet)
 
 /* ---- the thread -------------------------------------------------------------------- */
 
+/* A reload on the control's own thread (a save seen, SIGHUP). It may block for good in a
+ * read (a FIFO, a hung file system), which control_close survives; the fault seam makes
+ * it do so on purpose. */
+static void thread_reload(struct control *ctl)
+{
+    atomic_store(&ctl->reloading, true);
+    if (ctl->hang_on_reload) {
+        log_warn("MNEMO_FAULT=control:hang_on_reload: the control thread hangs here for good");
+        for (;;)
+            pause();
+    }
+    config_reload(ctl, false);
+    atomic_store(&ctl->reloading, false);
+}
+
 static int pollfds_build(struct control *ctl, struct pollfd *fds)
 {
     int n = 0;
@@ -464,12 +488,13 @@ static void *control_thread(void *arg)
             requests_serve(ctl);
         }
         if ((fds[1].revents & POLLIN) && watch_changed(&ctl->watch))
-            config_reload(ctl, false);
+            thread_reload(ctl);
         if (fds[2].revents & POLLIN)
             osc_serve(ctl);
         if (n > 3)
             midi_serve(ctl);
     }
+    atomic_store(&ctl->finished, true);
     return NULL;
 }
 
@@ -537,8 +562,9 @@ struct control *control_open(const struct control_options *o, const struct param
     }
     pthread_mutex_init(&ctl->mu, NULL);
     ctl->desired = *start;
-    ctl->file = *start;
+    ctl->file = o->loaded ? *o->loaded : *start;
     ctl->watch.fd = -1;
+    ctl->hang_on_reload = fault_switch("control", "hang_on_reload");
     ctl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int rc = ctl->wake_fd < 0 ? error_set(err, "eventfd failed") : options_copy(ctl, o, err);
     if (rc == 0)
@@ -553,14 +579,35 @@ struct control *control_open(const struct control_options *o, const struct param
     return ctl;
 }
 
+/* Asks the thread to quit and joins it when it does within JOIN_WAIT_S; false when it
+ * did not (it is still running, blocked somewhere). */
+static bool thread_stop(struct control *ctl)
+{
+    atomic_store(&ctl->quit, true);
+    wake(ctl);
+    for (double until = clock_now() + JOIN_WAIT_S; !atomic_load(&ctl->finished);) {
+        if (clock_now() >= until)
+            return false;
+        clock_sleep_until(clock_now() + 0.01);
+    }
+    pthread_join(ctl->thread, NULL);
+    return true;
+}
+
 void control_close(struct control *ctl)
 {
     if (!ctl)
         return;
-    if (ctl->running) {
-        atomic_store(&ctl->quit, true);
-        wake(ctl);
-        pthread_join(ctl->thread, NULL);
+    if (ctl->running && !thread_stop(ctl)) {
+        log_line(LOG_ERR,
+                 "live: the control thread did not stop within %.0f s (%s); the piece exits "
+                 "without it",
+                 JOIN_WAIT_S,
+                 atomic_load(&ctl->reloading)
+                     ? "it is stuck reading the config file or an @include: a FIFO, a device "
+                       "or a hung file system?"
+                     : "it is stuck");
+        return; /* what it holds stays: it may still touch it, and the process is ending */
     }
     osc_close(ctl->osc);
     midi_in_close(ctl->midi);

@@ -39,13 +39,22 @@ struct control_options {
     const char *config_path;      /* watched and reloaded; NULL: no file (OSC/MIDI only) */
     const char *const *overrides; /* "name=value" (-o), applied after the file on each reload */
     size_t override_count;
+    /* defaults + file + overrides as they were loaded at start, before what the process
+     * added (systemd's StateDirectory, a checkpoint's live values): what a reload is
+     * compared with, so that only what the file changed since counts. NULL: `start`. */
+    const struct params *loaded;
 };
 
 /* Starts the control thread for a piece that runs with `start` (defaults + file + -o).
  * OSC that cannot bind is an error; no MIDI sequencer is not (logged once). */
 struct control *control_open(const struct control_options *o, const struct params *start,
                              struct error *err);
-/* Stops the thread and frees everything. NULL is fine. */
+/* Stops the thread and frees everything. NULL is fine. Waits at most 2 s: a thread stuck
+ * in a read (a FIFO or a hung file system in the config) is logged and left behind with
+ * what it holds, for a process about to exit (so save the piece's state before this).
+ *
+ * Fault injection (fault.h): MNEMO_FAULT=control:hang_on_reload makes the thread hang for
+ * good at its first reload (a save seen, SIGHUP), as behind a read that never returns. */
 void control_close(struct control *ctl);
 
 /* Never blocks. When a new parameter set was posted since the last take, copies it into

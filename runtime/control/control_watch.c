@@ -1,16 +1,20 @@
 /* control_watch.c — the config watcher (control_internal.h). inotify watches directories,
  * not files: an editor that saves by writing a new file and renaming it over the old one
  * (vim, VS Code) replaces the inode a file watch would follow, but the directory sees
- * IN_MOVED_TO with the file's name. A config deleted or moved away (IN_DELETE,
- * IN_MOVED_FROM) is reported too: the reload fails, says so, and the piece keeps its last
- * good values until the file is back. */
+ * IN_MOVED_TO with the file's name. A config that is a symlink is watched at its target
+ * too. A config deleted or moved away (IN_DELETE, IN_MOVED_FROM) is reported too: the
+ * reload fails, says so, and the piece keeps its last good values until the file is back. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "control_internal.h"
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* After the first event of a save, wait until the directory is quiet this long (an editor
@@ -52,15 +56,17 @@ static size_t dir_of(struct watch *w, const char *dir)
         log_warn("cannot watch %s for config changes: %s", dir, strerror(errno));
         return (size_t)-1;
     }
+    for (size_t i = 0; i < w->dir_count; i++)
+        if (w->dirs[i].wd == wd)
+            return i; /* the same directory by another name (inotify gives its wd again) */
     size_t i = w->dir_count++;
     w->dirs[i].wd = wd;
     snprintf(w->dirs[i].path, sizeof w->dirs[i].path, "%s", dir);
     return i;
 }
 
-void watch_add(const char *path, void *watch)
+static void file_watch(struct watch *w, const char *path)
 {
-    struct watch *w = watch;
     const char *slash = strrchr(path, '/');
     char dir[4096];
     if (!slash)
@@ -73,6 +79,19 @@ void watch_add(const char *path, void *watch)
     w->files[w->file_count].dir = d;
     snprintf(w->files[w->file_count].name, sizeof w->files[0].name, "%s", slash ? slash + 1 : path);
     w->file_count++;
+}
+
+void watch_add(const char *path, void *watch)
+{
+    struct watch *w = watch;
+    file_watch(w, path);
+    /* A config that is a symlink (/etc/mnemo/kiosk.cfg -> the artist's copy) is edited at its
+     * target, in another directory: watch that too. The link's own directory still sees the
+     * link replaced. */
+    struct stat st;
+    char target[PATH_MAX];
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, target))
+        file_watch(w, target);
 }
 
 static bool cfg_name(const char *name)

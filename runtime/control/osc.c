@@ -148,7 +148,12 @@ int osc_value_text(const struct param_def *def, char type, const lo_arg *arg, ch
                    size_t size, struct error *err)
 {
     if (type == LO_STRING || type == LO_SYMBOL) {
-        snprintf(buf, size, "%s", arg_string(arg));
+        /* Refused whole: a cut string would be a different value, and might even pass. */
+        size_t len = strlen(arg_string(arg));
+        if (len >= size)
+            return error_set(err, "%s: a string of %zu characters; at most %zu are taken",
+                             def->name, len, size - 1);
+        memcpy(buf, arg_string(arg), len + 1);
         return 0;
     }
     if (is_number(type))

@@ -1,5 +1,6 @@
 /* image.c — PNG and .npy files, and fitting images to a model's input (see image.h). */
 #include "image.h"
+#include "input_file.h"
 #include "log.h"
 
 #include <errno.h>
@@ -11,36 +12,54 @@
 
 /* ---- PNG ---------------------------------------------------------------------------- */
 
-int image_read_png(struct image *img, const char *path, int32_t channels, struct error *err)
+/* The header's size within caps: checked before a pixel is decoded. */
+static int pixels_check(const png_image *png, const char *path, const struct png_caps *caps,
+                        struct error *err)
+{
+    int64_t pixels = (int64_t)png->width * (int64_t)png->height;
+    if (pixels <= caps->pixels)
+        return 0;
+    return error_set(err, "'%s' is %ux%u pixels; at most %lld pixels are read (%s)", path,
+                     (unsigned)png->width, (unsigned)png->height, (long long)caps->pixels,
+                     caps->hint);
+}
+
+int image_read_png_capped(struct image *img, const char *path, int32_t channels,
+                          struct png_caps caps, struct error *err)
 {
     memset(img, 0, sizeof *img);
+    FILE *f = input_file_fopen(path, caps.file_bytes, err);
+    if (!f)
+        return -1;
     png_image png;
     memset(&png, 0, sizeof png);
     png.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&png, path)) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return error_set(err, "cannot open '%s': %s", path, strerror(errno));
-        fclose(f);
-        return error_set(err, "'%s' is not a readable PNG image (%s)", path, png.message);
-    }
+    int rc = 0;
+    if (!png_image_begin_read_from_stdio(&png, f))
+        rc = error_set(err, "'%s' is not a readable PNG image (%s)", path, png.message);
+    else if (pixels_check(&png, path, &caps, err))
+        rc = -1;
     png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    size_t size = PNG_IMAGE_SIZE(png);
-    img->pixels = malloc(size);
-    if (!img->pixels) {
-        png_image_free(&png);
-        return error_set(err, "out of memory reading '%s'", path);
-    }
+    if (rc == 0 && !(img->pixels = malloc(PNG_IMAGE_SIZE(png))))
+        rc = error_set(err, "out of memory reading '%s'", path);
     png_color white = {255, 255, 255};
-    if (!png_image_finish_read(&png, &white, img->pixels, 0, NULL)) {
-        free(img->pixels);
-        img->pixels = NULL;
-        return error_set(err, "'%s' is a damaged PNG image (%s)", path, png.message);
+    if (rc == 0 && !png_image_finish_read(&png, &white, img->pixels, 0, NULL))
+        rc = error_set(err, "'%s' is a damaged PNG image (%s)", path, png.message);
+    png_image_free(&png); /* a no-op after a finished or failed read */
+    fclose(f);
+    if (rc) {
+        image_free(img);
+        return -1;
     }
     img->width = (int32_t)png.width;
     img->height = (int32_t)png.height;
     img->channels = channels;
     return 0;
+}
+
+int image_read_png(struct image *img, const char *path, int32_t channels, struct error *err)
+{
+    return image_read_png_capped(img, path, channels, PNG_CAPS_DEFAULT, err);
 }
 
 int image_write_png(const struct image *img, const char *path, struct error *err)

@@ -18,9 +18,22 @@ struct image {
     uint8_t *pixels;
 };
 
+/* What reading a PNG may cost: the file's size, and the decoded pixels (width x height,
+ * read from the header before anything is decoded: a 1.5 MB file can claim 20000x20000
+ * pixels, gigabytes and half a minute to decode). */
+struct png_caps {
+    int64_t file_bytes, pixels;
+    const char *hint; /* what fits and what to do, for the message: "4096 x 4096; scale it down" */
+};
+#define PNG_CAPS_DEFAULT                                                                           \
+    ((struct png_caps){(int64_t)1 << 30, (int64_t)1 << 28, "16384 x 16384; scale it down"})
+
 /* Reads a PNG as gray if `channels` is 1 or RGB if 3 (libpng converts; alpha is
- * composited on white). */
+ * composited on white). Only a regular file (input_file.h), within PNG_CAPS_DEFAULT. */
 int image_read_png(struct image *img, const char *path, int32_t channels, struct error *err);
+/* The same within `caps`; over them is an error that says the cap. */
+int image_read_png_capped(struct image *img, const char *path, int32_t channels,
+                          struct png_caps caps, struct error *err);
 /* Writes img as an 8-bit gray or RGB PNG. */
 int image_write_png(const struct image *img, const char *path, struct error *err);
 void image_free(struct image *img);

@@ -1,13 +1,16 @@
 /* checkpoint.c — see checkpoint.h. Snapshots, the writer thread, the atomic write, the
- * models' digest and the restore policy (which saved live values win over the config);
- * the file's bytes are checkpoint_file.c's. */
+ * state folder's lock, the models' digest and the restore policy (which saved live values
+ * win over the config); the file's bytes are checkpoint_file.c's. */
+#define _DEFAULT_SOURCE /* flock */
 #include "checkpoint.h"
 #include "checkpoint_internal.h"
 #include "clock.h"
 
 #include "fault.h"
+#include "input_file.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +130,104 @@ static int file_replace(const struct checkpoint *ck, struct error *err)
         return error_set(err, "cannot sync the folder %s (%s)", ck->dir, strerror(saved));
     }
     close(dfd);
+    return 0;
+}
+
+/* ---- one process per state folder ------------------------------------------------------ */
+
+/* The lock this process holds on its state folder: open until the process ends, when the
+ * kernel lets it go, however it ends (a SIGKILL, a power cut). O_CLOEXEC, so a program we
+ * start (ffmpeg) never holds it after us. */
+static struct {
+    int fd;
+    char dir[PARAM_STRING_MAX];
+} held = {.fd = -1};
+
+/* The pid the holder wrote into the lock file, 0 when it wrote none (yet). */
+static long lock_holder(int fd)
+{
+    char text[32];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    long pid = strtol(text, NULL, 10);
+    return pid > 0 ? pid : 0;
+}
+
+static int lock_refuse(const char *dir, long pid, struct error *err)
+{
+    char who[64] = "another mnemo", stop[64] = "";
+    if (pid) {
+        snprintf(who, sizeof who, "another mnemo (pid %ld)", pid);
+        snprintf(stop, sizeof stop, " (kill %ld, or stop its service)", pid);
+    }
+    return error_set(err,
+                     "kiosk.state_dir %s is in use by %s: two pieces on one state folder would "
+                     "overwrite each other's state; stop the other one%s, or give this one a "
+                     "kiosk.state_dir of its own",
+                     dir, who, stop);
+}
+
+/* The temp files of writers killed between write and rename (each process writes its
+ * own): the folder's holder is the only writer, so what is left there is stale. */
+static void stale_temps_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t prefix = strlen(CHECKPOINT_FILE ".");
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len > prefix + 3 && strncmp(e->d_name, CHECKPOINT_FILE ".", prefix) == 0 &&
+            strcmp(e->d_name + len - 4, ".tmp") == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Our pid into the lock file, for the message of an instance refused after us. */
+static void lock_sign(int fd)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) != n)
+        log_warn("cannot write this process's pid into the state folder's lock");
+}
+
+int checkpoint_lock(const char *dir, bool keep, struct error *err)
+{
+    if (held.fd >= 0 && strcmp(held.dir, dir) == 0)
+        return 0; /* ours already (a lock of ours on a second descriptor would refuse us) */
+    struct error made;
+    if (dir_make(dir, &made))
+        return 0; /* checkpoint_open says so; the piece goes on unsaved, nothing to share */
+    char path[PARAM_STRING_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", dir, CHECKPOINT_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+        int saved = errno;
+        if (fd >= 0 && saved == EWOULDBLOCK) {
+            lock_refuse(dir, lock_holder(fd), err);
+            close(fd);
+            return -1;
+        }
+        log_warn("cannot lock %s (%s); a second mnemo on %s would go unnoticed", path,
+                 strerror(saved), dir);
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    if (!keep) {
+        close(fd); /* a look only: free again at once */
+        return 0;
+    }
+    lock_sign(fd);
+    if (held.fd >= 0)
+        close(held.fd); /* another folder before (tests): one at a time */
+    held.fd = fd;
+    snprintf(held.dir, sizeof held.dir, "%s", dir);
+    stale_temps_remove(dir);
     return 0;
 }
 
@@ -239,22 +341,25 @@ int checkpoint_save_now(struct checkpoint *ck)
 
 /* ---- reading it back ------------------------------------------------------------------- */
 
-/* Reads the whole file into *data; NULL why on success, else why it cannot be used. */
-static const char *file_read(const char *path, unsigned char **data, size_t *len, int *errno_out)
+/* Reads the whole file into *data; NULL why on success, else why it cannot be used (in
+ * why_buf when it is not a fixed text). A FIFO or a directory in its place is refused
+ * without blocking, a file over FILE_MAX before it is read (input_file.h). */
+static const char *file_read(const char *path, unsigned char **data, size_t *len, int *errno_out,
+                             char *why_buf, size_t why_size)
 {
     *data = NULL;
     *errno_out = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct error err;
+    int fd = input_file_open(path, (int64_t)FILE_MAX, &err);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
         *errno_out = errno;
         if (fd >= 0)
             close(fd);
-        return strerror(*errno_out);
-    }
-    if ((size_t)st.st_size > FILE_MAX) {
-        close(fd);
-        return "far larger than any checkpoint";
+        /* err starts with the path, which the caller's line names already */
+        size_t skip = strncmp(err.msg, path, strlen(path)) == 0 ? strlen(path) + 2 : 0;
+        snprintf(why_buf, why_size, "%s", fd >= 0 ? strerror(*errno_out) : err.msg + skip);
+        return why_buf;
     }
     *len = (size_t)st.st_size;
     *data = malloc(*len ? *len : 1);
@@ -339,6 +444,28 @@ static bool param_restore(const struct ckpt_extra *x, const struct param_def *d,
     return true;
 }
 
+/* Why a saved live value cannot be set (out of its registry range or not of its type: a
+ * forged file, or a range this mnemo narrowed), into why; NULL when every one can. Tried
+ * on a copy of p, before anything of the checkpoint is applied. */
+static const char *params_why(const struct ckpt_extra *x, const struct params *p, char *why,
+                              size_t why_size)
+{
+    static struct params trial; /* restores run once, before the loop's thread: off the stack */
+    trial = *p;
+    for (size_t i = 0; i < params_count(); i++) {
+        const struct param_def *d = params_at(i);
+        char value[PARAM_TEXT_MAX];
+        struct error err;
+        if (ckpt_param_saved(d) &&
+            ckpt_text_value(x->live, x->live_len, d->name, value, sizeof value) &&
+            param_set(&trial, d, value, &err)) {
+            snprintf(why, why_size, "a saved live value is refused: %.200s", err.msg);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 /* Every saved live value restored into *p by param_restore; lists what it set ("a=1,
  * b=2") in applied. */
 static void params_restore(const struct ckpt_extra *x, struct params *p, char *applied,
@@ -375,8 +502,8 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     unsigned char *data;
     size_t len = 0;
     int read_errno;
-    char why_buf[256];
-    const char *why = file_read(ck->path, &data, &len, &read_errno);
+    char why_buf[ERROR_MSG_MAX];
+    const char *why = file_read(ck->path, &data, &len, &read_errno, why_buf, sizeof why_buf);
     if (why && (read_errno == ENOENT || read_errno == ENOTDIR)) {
         log_line(LOG_NOTICE, "state: no checkpoint in %s yet; the piece starts fresh", ck->dir);
         free(data);
@@ -386,7 +513,13 @@ bool checkpoint_restore(struct checkpoint *ck, struct params *p)
     if (!why)
         why = ckpt_check(data, len, ck->L->size, ck->models_digest, why_buf, sizeof why_buf);
     if (!why && !ckpt_parse(data, len, ck->plane, ck->L->guard.capacity, &ck->snap, &x))
-        why = "its contents do not parse (a writer bug?)";
+        why = "its contents do not parse (a forged file, or a writer bug)";
+    /* A good checksum proves no damage, not that the values are a loop's: each one is
+     * checked as the config's are, before any of them is applied. */
+    if (!why)
+        why = ckpt_values_check(&ck->snap, ck->plane, why_buf, sizeof why_buf);
+    if (!why)
+        why = params_why(&x, p, why_buf, sizeof why_buf);
     if (why) {
         log_warn("ignoring the checkpoint %s: %s; the piece starts fresh", ck->path, why);
         free(data);
@@ -464,11 +597,13 @@ static int digest_files(const char *painter, const char *sketcher, uint64_t *dig
     return *bad ? -1 : 0;
 }
 
-/* The digest that ties a checkpoint to these two model files. */
+/* The digest that ties a checkpoint to the two model files the loop loaded: the paths
+ * loop_open found (datapath.h), not the settings, which may be relative to a folder
+ * other than the working directory (a service runs in /var/lib/mnemo). */
 static int models_digest(struct checkpoint *ck)
 {
     const char *bad;
-    if (digest_files(ck->L->p.loop.painter, ck->L->p.loop.sketcher, &ck->models_digest, &bad) == 0)
+    if (digest_files(ck->L->painter.path, ck->L->sketcher.path, &ck->models_digest, &bad) == 0)
         return 0;
     log_warn("checkpoints off: cannot read %s to tell its checkpoints apart (%s)", bad,
              strerror(errno));
@@ -479,21 +614,10 @@ static bool paths_set(struct checkpoint *ck, const char *dir)
 {
     int a = snprintf(ck->dir, sizeof ck->dir, "%s", dir);
     int b = snprintf(ck->path, sizeof ck->path, "%s/%s", dir, CHECKPOINT_FILE);
-    int c = snprintf(ck->tmp_path, sizeof ck->tmp_path, "%s/%s.tmp", dir, CHECKPOINT_FILE);
+    int c = snprintf(ck->tmp_path, sizeof ck->tmp_path, "%s/%s.%ld.tmp", dir, CHECKPOINT_FILE,
+                     (long)getpid()); /* per process: two writers never share a temp file */
     return a > 0 && b > 0 && c > 0 && (size_t)a < sizeof ck->dir && (size_t)b < sizeof ck->path &&
            (size_t)c < sizeof ck->tmp_path;
-}
-
-static void fault_from_env(struct checkpoint *ck)
-{
-    char what[64];
-    if (!fault_entry("checkpoint", what, sizeof what))
-        return;
-    if (strcmp(what, "kill_before_rename") == 0)
-        ck->kill_before_rename = true;
-    else
-        log_warn("MNEMO_FAULT: 'checkpoint:%s' is not a checkpoint fault (kill_before_rename)",
-                 what);
 }
 
 /* Everything a checkpoint needs before the loop runs: NULL, or why not ("" when said). */
@@ -527,7 +651,7 @@ struct checkpoint *checkpoint_open(struct loop *L, const struct params *start)
     sem_init(&ck->wake, 0, 0);
     pthread_mutex_init(&ck->lock, NULL);
     pthread_cond_init(&ck->idle, NULL);
-    fault_from_env(ck);
+    ck->kill_before_rename = fault_switch("checkpoint", "kill_before_rename");
     const char *why = setup(ck);
     if (why) {
         if (why[0])

@@ -17,10 +17,14 @@
  * The file (little-endian): a header (magic "MNEMOCKP", format version, total length,
  * loop.size, a 64-bit digest of the two model files' contents, the iteration count, the
  * time saved), the payload, and a CRC-32 of everything before it. It is written
- * atomically: a temp file in the same folder, write, fsync, rename over the old one,
- * fsync of the folder, so a power cut leaves the old checkpoint or the new, never a
- * mix. A file that is corrupt, truncated, of another format version, another loop.size
- * or other models is ignored with one log line naming it and why; the piece starts fresh.
+ * atomically: a temp file in the same folder (one per process), write, fsync, rename
+ * over the old one, fsync of the folder, so a power cut leaves the old checkpoint or the
+ * new, never a mix. One process at a time has the folder (checkpoint_lock). A file that
+ * is corrupt, truncated, of another format version, another loop.size or other models is
+ * ignored with one log line naming it and why; the piece starts fresh. So is one with a
+ * good checksum that holds a value no loop leaves behind (a forged file): a generator
+ * that cannot run, a counter beyond its range, a pixel outside [-1, 1], a live value its
+ * registry row refuses (ckpt_values_check).
  * A folder that cannot be made or written, or a full disk, is one log line naming the
  * path and what to do (repeated only after a save worked again); the piece goes on.
  *
@@ -47,14 +51,31 @@
 
 struct checkpoint;
 
-/* The file's name inside kiosk.state_dir (the temp file adds ".tmp"). */
-#define CHECKPOINT_FILE "mnemo.state"
+/* The file's name inside kiosk.state_dir (the temp file adds ".<pid>.tmp"), and the lock
+ * file's. */
+#define CHECKPOINT_FILE      "mnemo.state"
+#define CHECKPOINT_LOCK_FILE "mnemo.lock"
+
+/* Takes kiosk.state_dir `dir` for this process, for the rest of its life: flock on
+ * dir/mnemo.lock (the folder made when missing), this process's pid written into it, and
+ * the temp files of writers killed before their rename removed. -1 with err when another
+ * process holds it: err names the folder, that process's pid and what to do. A folder or
+ * lock file that cannot be made is not a refusal (logged where it matters: the piece goes
+ * on, as checkpoint_open's own warning says). Call before the loop opens, before threads.
+ *
+ * `keep` false only looks: the lock is let go at once. `mnemo run --supervise` looks
+ * before its first child, so a second supervisor on a folder stops at once; each child
+ * takes the lock itself (the supervisor holds none, or it would refuse its own restarted
+ * child), and a child that is killed lets it go with its death, before the supervisor,
+ * which reaps it first, starts the next. */
+int checkpoint_lock(const char *dir, bool keep, struct error *err);
 
 /* Checkpointing for the open loop L into L->p.kiosk.state_dir: NULL when that is "" (off),
  * or when it cannot start (logged: the piece goes on without). `start` is what the
  * process started with (defaults, config, -o): "changed live" is measured from it. Reads
- * both model files once (their digest), allocates the snapshot, starts the writer thread
- * and creates the folder when missing. The driver of the loop holds it and offers the
+ * both model files once for their digest (the files loop_open found, L->painter.path and
+ * L->sketcher.path, not the settings as given), allocates the snapshot, starts the writer
+ * thread and creates the folder when missing. The driver of the loop holds it and offers the
  * state between iterations (piece/step.h). */
 struct checkpoint *checkpoint_open(struct loop *L, const struct params *start);
 

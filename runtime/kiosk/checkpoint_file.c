@@ -4,6 +4,7 @@
 #include "checkpoint_internal.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,7 @@ static void get_rng(struct reader *r, struct rng *g)
 static void get_action(struct reader *r, struct guard_action *a)
 {
     uint32_t remedy = get_u32(r);
+    r->ok &= remedy <= GUARD_RESEED; /* no other remedy exists: not one of our files */
     a->remedy = remedy <= GUARD_RESEED ? (enum guard_remedy)remedy : GUARD_NONE;
     a->boost = get_f32(r);
     a->reseed_start = get_u8(r) != 0;
@@ -406,6 +408,174 @@ bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t rin
     x->live = get_text(&r, &x->live_len);
     x->from = get_text(&r, &x->from_len);
     return r.ok && r.at == r.end;
+}
+
+/* ---- the values: what a loop can hold -------------------------------------------------- */
+
+/* A value restored from a file with a good checksum can still be one no loop leaves
+ * behind (a forged file, or one a buggy writer made): a generator that cannot move (a
+ * zeroed PCG32 state loops forever in rng_below's rejection), a counter near the end of
+ * its type (signed overflow on the next iteration), a pixel outside [-1, 1]. Each is
+ * checked against the range the loop's own rules keep it in, as the registry bounds the
+ * parameters those rules read. */
+
+#define PIXEL_SLACK 1e-3 /* blends of values in [-1, 1] may pass 1 by a rounding */
+#define EVENTS_ALL  ((1u << GUARD_EVENT_COUNT) - 1)
+
+/* One restored value and the range it must be in (NaN is in none). */
+struct bound {
+    const char *field;
+    double value, lo, hi;
+};
+
+static double registry_max(const char *name)
+{
+    const struct param_def *d = params_find(name);
+    return d ? d->max : 0;
+}
+
+/* The first of n values outside its range, written into why; NULL when all are inside. */
+static const char *bounds_why(const struct bound *b, size_t n, char *why, size_t why_size)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(b[i].value >= b[i].lo && b[i].value <= b[i].hi)) {
+            snprintf(why, why_size,
+                     "%s is %.10g, out of its range %.10g .. %.10g (a forged or miswritten file)",
+                     b[i].field, b[i].value, b[i].lo, b[i].hi);
+            return why;
+        }
+    return NULL;
+}
+
+/* A PCG32 generator runs only on an odd stream selector (inc): with an even one, and a
+ * zeroed one above all, it can stand still and rng_below never returns. */
+static const char *rng_why(const char *name, const struct rng *g, char *why, size_t why_size)
+{
+    if (!(g->inc & 1))
+        snprintf(why, why_size,
+                 "the %s generator cannot run: its stream selector is even (%#" PRIx64
+                 "; a zeroed or forged file)",
+                 name, g->inc);
+    else if (g->has_spare && !isfinite(g->spare))
+        snprintf(why, why_size, "the %s generator's kept normal draw is %g (a forged file)", name,
+                 g->spare);
+    else
+        return NULL;
+    return why;
+}
+
+/* Counts that only grow with the iterations: none more than the count it is part of. */
+static const char *counts_why(const struct snapshot *s, char *why, size_t why_size)
+{
+    const struct guard_stats *st = &s->guard.stats;
+    const char *bad = st->iterations > s->iterations ? "guard iterations"
+                      : st->boosts > st->iterations  ? "guard boosts"
+                      : st->reseeds > st->iterations ? "guard reseeds"
+                                                     : NULL;
+    for (int e = 0; !bad && e < GUARD_EVENT_COUNT; e++)
+        bad = st->active[e] > st->iterations  ? "guard event iterations"
+              : st->onsets[e] > st->active[e] ? "guard event onsets"
+                                              : NULL;
+    if (!bad)
+        return NULL;
+    snprintf(why, why_size,
+             "its %s count is more than the iterations it counts (%" PRIu64
+             " saved; a forged or miswritten file)",
+             bad, s->iterations);
+    return why;
+}
+
+/* The guard as guard.c keeps it (counters of iterations, never more than the loop ran;
+ * what a reseed, a grace or a boost can reach by the registry's bounds), what the next
+ * iteration does, and the metrics of the last. */
+static const char *guard_why(const struct snapshot *s, char *why, size_t why_size)
+{
+    const struct guard *g = &s->guard;
+    const struct guard_action *a = &s->action;
+    const struct lo_metrics *m = &s->metrics;
+    double ran = (double)s->iterations, boost = registry_max("guard.boost");
+    double reseed = registry_max("guard.reseed_iterations");
+    /* a boost episode ends in a reseed at guard.reseed_after, or after one under way */
+    double episode = fmin(ran, registry_max("guard.reseed_after") + reseed);
+    const struct bound b[] = {
+        {"the guard's still run", g->still_run, 0, ran},
+        {"the guard's boost level", g->level, 0, 1},
+        {"the guard's boost episode", g->episode_age, 0, episode},
+        {"the guard's reseed step", g->reseed_step, 0, reseed},
+        {"the guard's grace", g->grace, 0, registry_max("guard.stall_window")},
+        {"the guard's last events", g->last_events, 0, EVENTS_ALL},
+        {"the guard's novelty", g->stats.novelty, 0, 64},
+        {"the guard's boost", g->stats.boost_now, 1, boost},
+        {"the next iteration's boost", a->boost, 1, boost},
+        {"the next iteration's reseed mix", a->reseed_mix, 0, 1},
+        {"the next iteration's events", a->events, 0, EVENTS_ALL},
+        {"the last change metric", m->change, 0, HUGE_VAL},
+        {"the last variance metric", m->variance, 0, HUGE_VAL},
+        {"the last hf_ratio metric", m->hf_ratio, 0, HUGE_VAL},
+        {"the last saturation metric", m->saturation, 0, HUGE_VAL},
+        {"the last ink metric", m->ink, 0, HUGE_VAL},
+        {"the last ink spread x metric", m->ink_spread_x, 0, HUGE_VAL},
+        {"the last ink spread y metric", m->ink_spread_y, 0, HUGE_VAL},
+    };
+    const char *r = bounds_why(b, sizeof b / sizeof b[0], why, why_size);
+    return r ? r : counts_why(s, why, why_size);
+}
+
+/* The memory's turn, the bank's ring of last draws (whether they are persons of the bank
+ * read now is seed_bank_resume's to judge: a ring that does not fit starts empty). */
+static const char *memory_why(const struct snapshot *s, char *why, size_t why_size)
+{
+    const struct bound b[] = {
+        {"the memory's age", s->memory_age, 0,
+         registry_max("memory.hold") + registry_max("memory.fade")},
+        {"the bank's count of last draws", s->recent_len, 0, BANK_RECENT},
+        {"the bank's next draw slot", s->recent_head, 0, BANK_RECENT - 1},
+    };
+    const char *r = bounds_why(b, sizeof b / sizeof b[0], why, why_size);
+    for (int32_t i = 0; !r && i < s->recent_len; i++) {
+        const struct bound draw = {"a last draw of the bank", s->recent[i], 0, INT32_MAX};
+        r = bounds_why(&draw, 1, why, why_size);
+    }
+    return r;
+}
+
+/* Every pixel of an image canonical: finite, in [-1, 1]. */
+static const char *pixels_why(const char *name, const float *v, size_t n, char *why,
+                              size_t why_size)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(v[i]) <= 1 + PIXEL_SLACK)) {
+            snprintf(why, why_size,
+                     "pixel %zu of its %s is %g, outside [-1, 1] (a forged or miswritten file)", i,
+                     name, (double)v[i]);
+            return why;
+        }
+    return NULL;
+}
+
+static const char *images_why(const struct snapshot *s, size_t plane, char *why, size_t why_size)
+{
+    const struct {
+        const char *name;
+        const float *data;
+        size_t n;
+    } images[] = {{"sketch", s->sketch, plane},
+                  {"portrait", s->portrait, 3 * plane},
+                  {"seed sketch", s->seed, plane},
+                  {"memory", s->memory, 3 * plane}};
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++)
+        if (pixels_why(images[i].name, images[i].data, images[i].n, why, why_size))
+            return why;
+    return NULL;
+}
+
+const char *ckpt_values_check(const struct snapshot *s, size_t plane, char *why, size_t why_size)
+{
+    if (rng_why("perturbation", &s->perturb_rng, why, why_size) ||
+        rng_why("seed", &s->seed_rng, why, why_size) || guard_why(s, why, why_size) ||
+        memory_why(s, why, why_size) || images_why(s, plane, why, why_size))
+        return why;
+    return NULL;
 }
 
 /* ---- live parameters ------------------------------------------------------------------ */

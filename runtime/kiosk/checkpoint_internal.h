@@ -74,6 +74,11 @@ const char *ckpt_check(const unsigned char *data, size_t len, int32_t size, uint
  * contents do not parse. */
 bool ckpt_parse(const unsigned char *data, size_t len, size_t plane, int32_t ring_capacity,
                 struct snapshot *s, struct ckpt_extra *x);
+/* Why a parsed snapshot cannot be a loop's state: a value no iteration leaves behind (a
+ * generator that cannot run, a counter beyond the iterations it counts or the registry's
+ * bounds on what it follows, a pixel outside [-1, 1]), named with its range in why; NULL
+ * when every value is one a loop can hold. A file with a good checksum can still be forged. */
+const char *ckpt_values_check(const struct snapshot *s, size_t plane, char *why, size_t why_size);
 /* Whether the file holds parameter d: a live look parameter (not how the piece is
  * controlled: control, OSC, MIDI, kiosk). */
 bool ckpt_param_saved(const struct param_def *d);

@@ -19,6 +19,9 @@
 /* Without a watchdog, STATUS still goes out this often (a technician's `systemctl
  * status` should not show minutes-old numbers). */
 #define STATUS_PERIOD_S 5.0
+/* The watchdog interval mnemo keeps (--supervise --watchdog takes the same range). */
+#define WATCHDOG_MIN_S 0.2
+#define WATCHDOG_MAX_S 3600.0
 
 struct part {
     _Atomic uint64_t alive_ms; /* CLOCK_MONOTONIC ms of the last sign of life, 0: never */
@@ -79,14 +82,25 @@ static int socket_open(const char *where)
     return K.fd < 0 ? -1 : 0;
 }
 
-/* The watchdog applies to us unless $WATCHDOG_PID names another process. */
+/* The watchdog applies to us unless $WATCHDOG_PID names another process. Kept within
+ * what can work: pings go out every half interval, so WATCHDOG_USEC=1 would spin a core
+ * (and no iteration is that fast), and a huge value would overflow the wait's deadline.
+ * More frequent pings than asked for are harmless to systemd. */
 static double watchdog_read(void)
 {
     const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
     if (!usec || (pid && strtol(pid, NULL, 10) != (long)getpid()))
         return 0;
     double s = strtod(usec, NULL) * 1e-6;
-    return s > 0 ? s : 0;
+    if (!(s > 0))
+        return 0;
+    double kept = s < WATCHDOG_MIN_S ? WATCHDOG_MIN_S : (s > WATCHDOG_MAX_S ? WATCHDOG_MAX_S : s);
+    if (kept != s)
+        log_line(LOG_WARNING,
+                 "WATCHDOG_USEC asks for a %g s watchdog, outside %g .. %g s: mnemo keeps %g s "
+                 "(a ping every %g s); set WatchdogSec= within that range",
+                 s, WATCHDOG_MIN_S, WATCHDOG_MAX_S, kept, kept / 2);
+    return kept;
 }
 
 /* ---- the thread -------------------------------------------------------------------- */

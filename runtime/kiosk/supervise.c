@@ -6,7 +6,9 @@
  * of ours, $WATCHDOG_USEC the ping interval. We restart it when it exits with anything
  * but 0 (done), 2 (a bad command line, which a restart cannot fix) or 74 (a recording
  * that could not be written: a restart would record over it), when it stops
- * pinging after READY, or when it is not READY within the start limit. Restarts back
+ * pinging after READY, or when it is not READY within the start limit. A child we killed
+ * is always restarted, whatever its exit: a stalled piece that recovers in time to handle
+ * our SIGTERM exits 0, and that 0 means "stopped as asked", not "done". Restarts back
  * off (0.5 s doubling to 30 s) while the child keeps dying young, and start at 0.5 s
  * again once it has run for a minute. SIGTERM/SIGINT stop the child and us; SIGHUP is
  * passed on. Messages from any process but the child are ignored (as NotifyAccess=main).
@@ -50,6 +52,7 @@ struct child {
     pid_t pid;
     double started_s, last_ping_s;
     bool ready;
+    const char *killed_for; /* why we ended it (the watchdog, the start limit); NULL: it ended */
 };
 
 static volatile sig_atomic_t sup_stop, sup_hup;
@@ -211,18 +214,24 @@ static int child_watch(struct supervisor *S, struct child *c)
                      "after %.0f s)",
                      why, clock_now() - (c->ready ? c->last_ping_s : c->started_s), (long)c->pid,
                      STOP_GRACE_S);
+            c->killed_for = why;
             return child_end(c, SIGTERM);
         }
     }
 }
 
-static void status_describe(int status, char *buf, size_t size)
+static void status_describe(const struct child *c, int status, char *buf, size_t size)
 {
+    int used = c->killed_for ? snprintf(buf, size, "was killed (%s), then ", c->killed_for) : 0;
+    buf += used;
+    size -= (size_t)used;
     if (WIFSIGNALED(status))
         snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
     else if (WEXITSTATUS(status) == MNEMO_EXIT_DEVICE_LOST)
         snprintf(buf, size, "exited with %d (GPU lost)", WEXITSTATUS(status));
+    else if (WEXITSTATUS(status) == MNEMO_EXIT_DISPLAY_LOST)
+        snprintf(buf, size, "exited with %d (display lost)", WEXITSTATUS(status));
     else
         snprintf(buf, size, "exited with %d", WEXITSTATUS(status));
 }
@@ -260,12 +269,12 @@ static int supervise_loop(struct supervisor *S)
         int status = child_watch(S, &c);
         if (status < 0)
             return MNEMO_EXIT_OK; /* stopped by SIGTERM/SIGINT */
-        if (exit_is_final(status))
+        if (!c.killed_for && exit_is_final(status))
             return WEXITSTATUS(status);
         double ran = clock_now() - c.started_s;
         backoff = ran >= HEALTHY_AFTER_S ? BACKOFF_MIN_S : backoff;
         char why[128];
-        status_describe(status, why, sizeof why);
+        status_describe(&c, status, why, sizeof why);
         log_line(LOG_WARNING, "supervise: the piece %s after %.1f s; restart %u in %.1f s", why,
                  ran, starts, backoff);
         if (!backoff_sleep(backoff))

@@ -101,7 +101,9 @@ static bool shapeless(const struct guard_config *c, const struct lo_metrics *m)
 static unsigned detect(struct guard *g, const struct lo_metrics *m)
 {
     const struct guard_config *c = &g->cfg;
-    g->still_run = m->change < c->stall_threshold ? g->still_run + 1 : 0;
+    /* still_run grows without bound while the guard is off: it stops at the top of its
+     * type rather than overflow */
+    g->still_run = m->change < c->stall_threshold ? g->still_run + (g->still_run < INT32_MAX) : 0;
     g->stats.novelty = novelty(g, m->hash);
     remember(g, m->hash);
     unsigned events = 0;

@@ -45,7 +45,7 @@ static int seed_image_load(struct loop *L, struct error *err)
     struct image img;
     char path[4096];
     if (datapath_find(L->p.loop.seed_image, path, sizeof path, err) ||
-        image_read_png(&img, path, 1, err)) {
+        image_read_png_capped(&img, path, 1, SEED_IMAGE_CAPS, err)) {
         error_prefix(err, "loop.seed_image");
         return -1;
     }

@@ -17,7 +17,7 @@ int seed_bank_open(struct seed_bank *b, const char *path, struct error *err)
 {
     memset(b, 0, sizeof *b);
     struct image img;
-    if (image_read_png(&img, path, 1, err))
+    if (image_read_png_capped(&img, path, 1, SEED_BANK_CAPS, err))
         return -1;
     int32_t side = img.width;
     if (side < MIN_SIDE || img.height % side != 0 || img.height / side < MIN_PEOPLE) {
@@ -64,6 +64,8 @@ void seed_bank_resume(struct seed_bank *b, const int32_t *recent, int32_t len, i
 {
     int32_t wait = waiting(b);
     bool fits = len >= 0 && len <= wait && head >= 0 && (head < wait || (wait == 0 && head == 0));
+    for (int32_t i = 0; fits && i < len; i++)
+        fits = recent[i] >= 0 && recent[i] < b->count; /* persons of this bank */
     memcpy(b->recent, recent, sizeof b->recent);
     b->recent_len = fits ? len : 0;
     b->recent_head = fits ? head : 0;

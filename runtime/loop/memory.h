@@ -23,12 +23,24 @@
 #define MNEMO_MEMORY_H
 
 #include "error.h"
+#include "image.h"
 #include "loop_ops.h"
 #include "rng.h"
 
 #include <stdint.h>
 
 #define BANK_RECENT 96 /* draws a person must wait before they can be drawn again */
+
+/* The largest seed bank read: 64 Mi pixels (1024 people of 256 x 256; models/faces.png has
+ * 208), a 256 MiB file. The size is checked before decoding (image.h). */
+#define SEED_BANK_CAPS                                                                             \
+    ((struct png_caps){(int64_t)256 << 20, (int64_t)64 << 20,                                      \
+                       "1024 sketches of 256 x 256; make it with fewer or smaller ones: "          \
+                       "tools/train/seed_bank.py --max, --size"})
+/* loop.seed_image, a single sketch fitted to loop.size (at most 2048): 16 Mi pixels
+ * (4096 x 4096), a 64 MiB file. */
+#define SEED_IMAGE_CAPS                                                                            \
+    ((struct png_caps){(int64_t)64 << 20, (int64_t)16 << 20, "4096 x 4096; scale it down"})
 
 struct seed_bank {
     uint8_t *pixels; /* count tiles of side x side, one after the other */
@@ -43,7 +55,8 @@ struct seed_bank {
 int seed_bank_open(struct seed_bank *b, const char *path, struct error *err);
 void seed_bank_close(struct seed_bank *b);
 /* The last draws as a checkpoint saved them (seed_bank's recent, recent_len, recent_head);
- * a ring that does not fit this bank (one changed since the save) starts empty. */
+ * a ring that does not fit this bank (one changed since the save: a length, a position or
+ * a person beyond it) starts empty. */
 void seed_bank_resume(struct seed_bank *b, const int32_t *recent, int32_t len, int32_t head);
 /* A person into out (one channel, any size; resized from the tile), varied as above.
  * scratch: the size of out. Returns the person's index in the bank. */

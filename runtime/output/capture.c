@@ -70,7 +70,6 @@ static void capture_free(struct capture *c)
     free(c->temp_path);
     free(c->arena.base);
     free(c->out_buf);
-    free(c->log_path);
     free(c);
 }
 
@@ -98,7 +97,7 @@ struct capture *capture_open(const char *path, int32_t width, int32_t height, do
     c->kind = kind;
     c->width = width;
     c->height = height;
-    c->fd = c->pipe_fd = -1;
+    c->fd = c->pipe_fd = c->log_fd = -1;
     int rc = kind == CAPTURE_PNG ? capture_png_open(c, err)
                                  : capture_video_open(c, fps, codec, crf, err);
     if (rc) {
@@ -121,6 +120,11 @@ int capture_write(struct capture *c, const uint8_t *rgb, struct error *err)
     }
     c->frames++;
     return 0;
+}
+
+void capture_watch_stop(struct capture *c, volatile sig_atomic_t *stop)
+{
+    c->stop = stop;
 }
 
 int64_t capture_frames(const struct capture *c)

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "image.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -37,8 +38,11 @@ struct capture;
  *  - path ending in .mp4, .mov or .mkv (any case): a video encoded by an `ffmpeg` child
  *    (found on PATH) with `codec` (NULL: libx264) at constant quality `crf` (lower is
  *    better; < 0: the codec's default), `fps` frames per second, yuv420p — so width and
- *    height must be even. ffmpeg's messages go to "<path>.ffmpeg.log", removed after a
- *    clean finish and kept (and quoted in the error) when something went wrong.
+ *    height must be even. .mp4/.mov are fragmented (a fragment a second) and .mkv
+ *    writes a cluster a second, each flushed at once, so a recording cut short (a full
+ *    disk, a kill, a power cut) plays up to about a second before the cut. ffmpeg's
+ *    messages come through a pipe into mnemo's log (log.h), never into a file beside the
+ *    video, which a full disk would swallow; the last one is quoted in the error.
  *  - any other path: a directory (created with its parents when missing) that receives
  *    frame_000001.png, frame_000002.png, ... (fps, codec and crf are ignored). A path
  *    with an extension that is not a video one (out.avi, a.png) is refused unless it is
@@ -52,6 +56,14 @@ struct capture *capture_open(const char *path, int32_t width, int32_t height, do
  * whole or absent) or handed to ffmpeg. After a failure every later call fails too. */
 int capture_write(struct capture *c, const uint8_t *rgb, struct error *err);
 
+/* A stop flag (SIGTERM's; NULL: none) that a video capture watches while it waits on
+ * ffmpeg. Once it is set, a frame ffmpeg does not take is given up on after 0.25 s (that
+ * write fails: the recording is cut, the message names the file), and at close ffmpeg gets
+ * 1.5 s to finish the file, then SIGTERM, then SIGKILL 1 s later: the process ends within
+ * seconds whatever ffmpeg does. Without a stop, capture_write and capture_close wait for
+ * ffmpeg as long as it takes. */
+void capture_watch_stop(struct capture *c, volatile sig_atomic_t *stop);
+
 /* Frames written so far (complete PNG files / frames accepted by ffmpeg). */
 int64_t capture_frames(const struct capture *c);
 
@@ -60,8 +72,8 @@ pid_t capture_encoder_pid(const struct capture *c);
 
 /* Finishes and frees the capture (always, even on failure). Video: closes the pipe, waits
  * for ffmpeg and checks how it ended. Returns the number of frames written, or -1 with err
- * set when the recording is incomplete (the message says how many frames are valid and,
- * for a video cut short, where ffmpeg's log is). c may be NULL (returns 0). */
+ * set when the recording is incomplete (the message says how many frames were sent and
+ * quotes ffmpeg's last message). c may be NULL (returns 0). */
 int64_t capture_close(struct capture *c, struct error *err);
 
 /* ---- upscaler ------------------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 
 #include "capture.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +38,13 @@ struct capture {
     int64_t fault_full_after; /* MNEMO_FAULT_DISK_FULL_AFTER, or -1 */
 
     /* video */
-    pid_t pid; /* 0 once reaped */
-    int pipe_fd;
-    char *log_path;
+    pid_t pid;          /* 0 once reaped */
+    int pipe_fd;        /* non-blocking: a wait on ffmpeg can see a stop (capture_watch_stop) */
+    int log_fd;         /* ffmpeg's stderr, read by us (non-blocking); -1 when none or at its end */
+    char log_line[256]; /* the line of it being read */
+    size_t log_len;
+    char log_last[256];          /* its last non-empty line: with -loglevel error, why it stopped */
+    volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 int capture_png_open(struct capture *c, struct error *err);

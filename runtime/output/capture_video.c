@@ -3,9 +3,14 @@
  * go to ffmpeg as plain arguments. */
 #include "capture_internal.h"
 
+#include "clock.h"
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,45 +26,86 @@ extern char **environ;
 #define NOT_FOUND_HINT                                                                             \
     "ffmpeg not found: install it (apt install ffmpeg) or capture to a directory of PNGs"
 
-/* ---- ffmpeg's log -------------------------------------------------------------------- */
+/* Once a stop is asked for (capture_watch_stop): how long a frame may still take to go into
+ * the pipe; how long ffmpeg then gets to finish the file on its own, after SIGTERM, and
+ * after SIGKILL. 3.25 s in all: under --supervise's 5 s grace and systemd's
+ * TimeoutStopSec=10s, with time left to save the loop's state. */
+#define STOP_WRITE_S  0.25
+#define STOP_FINISH_S 1.5
+#define STOP_TERM_S   1.0
+#define STOP_KILL_S   0.5
+#define WAIT_SLICE_MS 50
 
-/* The last non-empty line of ffmpeg's log: with -loglevel error that is the reason it
- * stopped. */
-static void log_last_line(const char *log_path, char *line, size_t size)
+/* True once a stop was asked for and `grace` seconds have passed since *since, the moment
+ * it was first seen here (0 until then). */
+static bool stop_overdue(const struct capture *c, double *since, double grace)
 {
-    line[0] = '\0';
-    int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char tail[512];
-    off_t end = lseek(fd, 0, SEEK_END);
-    off_t from = end > (off_t)sizeof tail - 1 ? end - (off_t)sizeof tail + 1 : 0;
-    ssize_t n = pread(fd, tail, sizeof tail - 1, from);
-    close(fd);
-    if (n <= 0)
-        return;
-    while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' '))
-        n--;
-    tail[n] = '\0';
-    char *start = strrchr(tail, '\n');
-    start = start ? start + 1 : tail;
-    size_t len = strnlen(start, size - 1); /* a long line loses its tail */
-    memcpy(line, start, len);
-    line[len] = '\0';
+    if (!c->stop || !*c->stop)
+        return false;
+    double now = clock_now();
+    if (*since == 0)
+        *since = now;
+    return now - *since >= grace;
 }
 
-/* "exit status 1" / "killed by signal 9", and the log's last line when there is one. */
+/* ---- ffmpeg's log -------------------------------------------------------------------- */
+
+/* ffmpeg's stderr comes to us through a pipe, not into a file beside the video: a full
+ * output disk would swallow the very line that says so. Each line goes into mnemo's log
+ * (with -loglevel error, only failures) and the last one is kept for the message that
+ * reports the end. Read between frames and while waiting on ffmpeg, into the capture's
+ * own buffers: no allocation. */
+static void log_line_end(struct capture *c)
+{
+    size_t n = c->log_len;
+    while (n > 0 && c->log_line[n - 1] == ' ')
+        n--;
+    c->log_line[n] = '\0';
+    c->log_len = 0;
+    if (!n)
+        return;
+    log_warn("ffmpeg, recording '%s': %s", c->path, c->log_line);
+    memcpy(c->log_last, c->log_line, n + 1);
+}
+
+static void log_take(struct capture *c, const char *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '\n' || text[i] == '\r')
+            log_line_end(c);
+        else if (c->log_len < sizeof c->log_line - 1) /* a long line loses its tail */
+            c->log_line[c->log_len++] = text[i];
+    }
+}
+
+/* Takes what ffmpeg has written to its stderr so far; at its end, closes our side. */
+static void log_drain(struct capture *c)
+{
+    char buf[512];
+    while (c->log_fd >= 0) {
+        ssize_t n = read(c->log_fd, buf, sizeof buf);
+        if (n > 0) {
+            log_take(c, buf, (size_t)n);
+        } else if (n == 0 || errno != EINTR) {
+            if (n < 0 && errno == EAGAIN)
+                return;      /* nothing more for now */
+            log_line_end(c); /* its end (or a read error): the last line as it is */
+            close(c->log_fd);
+            c->log_fd = -1;
+        }
+    }
+}
+
+/* "exit status 1" / "killed by signal 9", and ffmpeg's last line when there is one. */
 static void describe_end(const struct capture *c, int status, char *buf, size_t size)
 {
-    char last[256];
-    log_last_line(c->log_path, last, sizeof last);
     int used;
     if (WIFSIGNALED(status))
         used = snprintf(buf, size, "ffmpeg was killed by signal %d", WTERMSIG(status));
     else
         used = snprintf(buf, size, "ffmpeg exited with status %d", WEXITSTATUS(status));
-    if (last[0] && used > 0 && (size_t)used < size)
-        snprintf(buf + used, size - (size_t)used, " (\"%s\")", last);
+    if (c->log_last[0] && used > 0 && (size_t)used < size)
+        snprintf(buf + used, size - (size_t)used, " (\"%s\")", c->log_last);
 }
 
 /* ---- starting ffmpeg ----------------------------------------------------------------- */
@@ -97,11 +143,24 @@ static void build_args(struct ffmpeg_args *a, const struct capture *c, double fp
     }
     a->argv[n++] = "-pix_fmt";
     a->argv[n++] = "yuv420p";
-    /* The index at the front: a recording starts playing before it is fully loaded. */
+    /* Fragmented: an empty index at the front and a fragment at every keyframe or second,
+     * each one playable as soon as it is written. A recording cut by a full disk, a power
+     * cut or a kill plays up to its last fragment; +faststart needed the file's end (the
+     * index is written last, then moved) and left nothing that plays. Matroska (.mkv)
+     * writes its clusters as it goes and plays up to a cut as it is. */
     if (has_suffix_ci(c->path, ".mp4") || has_suffix_ci(c->path, ".mov")) {
         a->argv[n++] = "-movflags";
-        a->argv[n++] = "+faststart";
+        a->argv[n++] = "+frag_keyframe+empty_moov+default_base_moof";
+        a->argv[n++] = "-frag_duration";
+        a->argv[n++] = "1000000"; /* microseconds */
+    } else if (has_suffix_ci(c->path, ".mkv")) {
+        a->argv[n++] = "-cluster_time_limit";
+        a->argv[n++] = "1000"; /* ms: a cluster a second, not 5 s */
     }
+    /* Each fragment or cluster to the file as soon as it is muxed, not held in ffmpeg's
+     * output buffer, which a kill loses. */
+    a->argv[n++] = "-flush_packets";
+    a->argv[n++] = "1";
     a->argv[n++] = a->target;
     a->argv[n] = NULL;
 }
@@ -152,38 +211,44 @@ static int check_output(const struct capture *c, int *created, struct error *err
     return 0;
 }
 
-static int open_log(struct capture *c, struct error *err)
+/* Two pipes, every end close-on-exec (posix_spawn's dup2 gives the child its own copies
+ * as stdin and stderr): only the child may hold the frames' read end, or ffmpeg would never
+ * see the end of the stream. Our ends are non-blocking: a write that would wait returns,
+ * so a stop is seen however long ffmpeg takes no frame, and reading its log never waits. */
+static int pipes_open(int frames[2], int log[2])
 {
-    size_t size = strlen(c->path) + sizeof ".ffmpeg.log";
-    if (!(c->log_path = malloc(size)))
-        return error_set(err, "out of memory opening capture '%s'", c->path);
-    snprintf(c->log_path, size, "%s.ffmpeg.log", c->path);
-    int fd = open(c->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return error_set(err, "cannot write ffmpeg's log '%s': %s: choose a writable place",
-                         c->log_path, strerror(errno));
-    return fd;
+    if (pipe(frames) != 0)
+        return -1;
+    if (pipe(log) != 0) {
+        close(frames[0]);
+        close(frames[1]);
+        return -1;
+    }
+    int ends[] = {frames[0], frames[1], log[0], log[1]};
+    for (size_t i = 0; i < 4; i++)
+        fcntl(ends[i], F_SETFD, FD_CLOEXEC);
+    fcntl(frames[1], F_SETFL, O_NONBLOCK);
+    fcntl(log[0], F_SETFL, O_NONBLOCK);
+    return 0;
 }
 
-static int start_ffmpeg(struct capture *c, const struct ffmpeg_args *a, int log_fd,
-                        struct error *err)
+static int start_ffmpeg(struct capture *c, const struct ffmpeg_args *a, struct error *err)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
+    int fds[2], log[2];
+    if (pipes_open(fds, log) != 0)
         return error_set(err, "cannot start ffmpeg for '%s': pipe: %s", c->path, strerror(errno));
-    /* Only the child's stdin may hold the read end, and the child must not inherit the
-     * write end, or ffmpeg would never see the end of the stream. */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    int rc = spawn_ffmpeg(c, a, fds[0], log_fd);
+    int rc = spawn_ffmpeg(c, a, fds[0], log[1]);
     close(fds[0]);
+    close(log[1]);
     if (rc) {
         close(fds[1]);
+        close(log[0]);
         if (rc == ENOENT)
             return error_set(err, "cannot record '%s': " NOT_FOUND_HINT, c->path);
         return error_set(err, "cannot start ffmpeg for '%s': %s", c->path, strerror(rc));
     }
     c->pipe_fd = fds[1];
+    c->log_fd = log[0];
     return 0;
 }
 
@@ -200,34 +265,56 @@ int capture_video_open(struct capture *c, double fps, const char *codec, int32_t
     int created;
     if (check_output(c, &created, err))
         return -1;
-    int log_fd = open_log(c, err);
     struct ffmpeg_args a;
     size_t target_size = strlen(c->path) + sizeof "file:";
-    a.target = log_fd >= 0 ? malloc(target_size) : NULL;
-    int rc = log_fd < 0 ? -1 : 0;
-    if (!rc && !a.target)
-        rc = error_set(err, "out of memory opening capture '%s'", c->path);
+    int rc = (a.target = malloc(target_size))
+                 ? 0
+                 : error_set(err, "out of memory opening capture '%s'", c->path);
     if (!rc) {
         snprintf(a.target, target_size, "file:%s", c->path);
         build_args(&a, c, fps, codec ? codec : CAPTURE_DEFAULT_CODEC, crf);
-        rc = start_ffmpeg(c, &a, log_fd, err);
+        rc = start_ffmpeg(c, &a, err);
     }
     free(a.target);
-    if (log_fd >= 0)
-        close(log_fd);
     if (rc && created)
         unlink(c->path);
-    if (rc && c->log_path)
-        unlink(c->log_path);
     return rc;
 }
 
 /* ---- feeding frames ------------------------------------------------------------------ */
 
+/* Everything into the (non-blocking) pipe, waiting in slices while it is full; given up
+ * with ECANCELED once a stop is overdue (STOP_WRITE_S). */
+static int pipe_send(struct capture *c, const uint8_t *p, size_t n)
+{
+    double since = 0;
+    log_drain(c);
+    while (n > 0) {
+        ssize_t w = write(c->pipe_fd, p, n);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno != EINTR && errno != EAGAIN)
+            return -1;
+        if (stop_overdue(c, &since, STOP_WRITE_S)) {
+            errno = ECANCELED;
+            return -1;
+        }
+        struct pollfd pfd[] = {{.fd = c->pipe_fd, .events = POLLOUT},
+                               {.fd = c->log_fd, .events = POLLIN}};
+        if (w < 0 && errno == EAGAIN)
+            poll(pfd, 2, WAIT_SLICE_MS);
+        log_drain(c);
+    }
+    return 0;
+}
+
 /* A write to a pipe whose reader died raises SIGPIPE, which would kill mnemo. The signal
  * is blocked around the write (in this thread only: nothing process-wide changes) and a
  * SIGPIPE this write caused is taken off the pending set, so the death shows as EPIPE. */
-static int pipe_write_all(int fd, const uint8_t *p, size_t n)
+static int pipe_write_all(struct capture *c, const uint8_t *p, size_t n)
 {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
@@ -235,18 +322,7 @@ static int pipe_write_all(int fd, const uint8_t *p, size_t n)
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     sigpending(&pending);
     int was_pending = sigismember(&pending, SIGPIPE);
-    int rc = 0;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = -1;
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
+    int rc = pipe_send(c, p, n);
     int saved = errno;
     if (rc && saved == EPIPE && !was_pending) {
         struct timespec zero = {0, 0};
@@ -257,14 +333,46 @@ static int pipe_write_all(int fd, const uint8_t *p, size_t n)
     return rc;
 }
 
+/* One step up once a stop is overdue: SIGTERM, SIGKILL, then giving up. */
+static bool escalate(struct capture *c, double *since, int *sent)
+{
+    static const double after[] = {STOP_FINISH_S, STOP_FINISH_S + STOP_TERM_S,
+                                   STOP_FINISH_S + STOP_TERM_S + STOP_KILL_S};
+    if (!stop_overdue(c, since, after[*sent]))
+        return false;
+    if (*sent == 0)
+        log_warn("ffmpeg has not finished '%s' %.1f s after the stop: SIGTERM, SIGKILL %.1f s "
+                 "later",
+                 c->path, STOP_FINISH_S, STOP_TERM_S);
+    if (*sent < 2)
+        kill(c->pid, *sent == 0 ? SIGTERM : SIGKILL);
+    return (*sent)++ == 2;
+}
+
+/* Waits for ffmpeg: as long as it takes until a stop is asked for, then STOP_FINISH_S to
+ * end on its own, then SIGTERM, then SIGKILL. 0 with *status; -1 when it could not be
+ * reaped (errno; ETIMEDOUT: it outlived SIGKILL, stuck in the kernel). */
 static int reap(struct capture *c, int *status)
 {
-    pid_t r;
-    do
-        r = waitpid(c->pid, status, 0);
-    while (r < 0 && errno == EINTR);
-    c->pid = 0;
-    return r < 0 ? -1 : 0;
+    double since = 0;
+    int sent = 0;
+    for (;;) {
+        log_drain(c);
+        pid_t r = waitpid(c->pid, status, WNOHANG);
+        if (r == c->pid) {
+            c->pid = 0;
+            log_drain(c); /* what it wrote last, then its end */
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (escalate(c, &since, &sent)) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        struct pollfd pfd = {.fd = c->log_fd, .events = POLLIN};
+        poll(&pfd, 1, WAIT_SLICE_MS);
+    }
 }
 
 static int cut_error(struct capture *c, int status, struct error *err)
@@ -272,19 +380,25 @@ static int cut_error(struct capture *c, int status, struct error *err)
     char end[512];
     describe_end(c, status, end, sizeof end);
     return error_set(err,
-                     "%s after %lld frames: the video '%s' is cut short (an .mkv stays playable "
-                     "up to the cut, an .mp4/.mov may not play at all); ffmpeg's log: '%s'",
-                     end, (long long)c->frames, c->path, c->log_path);
+                     "%s after %lld frames: the video '%s' is cut short (what was written plays, "
+                     "up to a second or so before the cut)",
+                     end, (long long)c->frames, c->path);
 }
 
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
     size_t bytes = (size_t)c->width * (size_t)c->height * 3;
-    if (pipe_write_all(c->pipe_fd, rgb, bytes) == 0)
+    if (pipe_write_all(c, rgb, bytes) == 0)
         return 0;
     int saved = errno;
     close(c->pipe_fd);
     c->pipe_fd = -1;
+    if (saved == ECANCELED) /* capture_video_close reaps it, bounded by the same stop */
+        return error_set(err,
+                         "stopped while ffmpeg was taking no frames: the video '%s' is cut "
+                         "after %lld frames (what was written plays, up to a second or so "
+                         "before the cut)",
+                         c->path, (long long)c->frames);
     int status = 0;
     if (saved != EPIPE || reap(c, &status))
         return error_set(err, "cannot send frame %lld to ffmpeg for '%s': %s",
@@ -298,23 +412,25 @@ int capture_video_close(struct capture *c, struct error *err)
         close(c->pipe_fd);
         c->pipe_fd = -1;
     }
-    if (!c->pid)
-        return 0; /* already reaped by a failed write, which reported it */
+    bool reaped = c->pid == 0; /* by a failed write, which reported it */
     int status = 0;
-    if (reap(c, &status))
-        return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path, strerror(errno));
-    char last[256];
-    log_last_line(c->log_path, last, sizeof last);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !last[0]) {
-        unlink(c->log_path);
-        return 0;
+    int rc = reaped ? 0 : reap(c, &status);
+    if (c->log_fd >= 0) { /* at its end, or left behind by a failed wait */
+        close(c->log_fd);
+        c->log_fd = -1;
     }
+    if (reaped)
+        return 0;
+    if (rc)
+        return error_set(err, "cannot wait for ffmpeg writing '%s': %s", c->path, strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c->log_last[0])
+        return 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         /* ffmpeg 5 exits 0 even when writing the trailer failed (a full disk): at
-         * -loglevel error, any line in its log is a failure. */
+         * -loglevel error, any line it wrote is a failure. */
         return error_set(err,
                          "ffmpeg could not finish '%s' (\"%s\") after %lld frames: the video is "
-                         "incomplete; ffmpeg's log: '%s'",
-                         c->path, last, (long long)c->frames, c->log_path);
+                         "incomplete (what was written plays)",
+                         c->path, c->log_last, (long long)c->frames);
     return cut_error(c, status, err);
 }

@@ -96,6 +96,18 @@ void hud_draw(struct gl_state *g, const char *lines, int32_t win_w, int32_t win_
  * bit 4 the leftmost column. Exposed for tests. */
 const uint8_t *hud_glyph(char c);
 
+/* ---- a lost X server (present_xlost.c) ---------------------------------------------- */
+
+/* From now on a broken connection to the X server (killed, crashed, restarted) does not
+ * end the process the way Xlib's default handler does (exit 1, nothing saved): the loss is
+ * logged, on_lost(ctx) runs on the thread that met it, inside Xlib, and the process ends
+ * with MNEMO_EXIT_DISPLAY_LOST (_exit: no atexit handler talks to the dead server again).
+ * on_lost must not touch X, SDL or GL: it stops what runs and saves the state. The first
+ * thread to meet the loss does this; any other waits for it to end the process. Process
+ * wide (Xlib has one handler); call once the windows are open (SDL may set its own while
+ * it starts). Does nothing in a build without libX11. */
+void display_lost_catch(void (*on_lost)(void *ctx), void *ctx);
+
 /* ---- screens powered down (present_dpms.c) ------------------------------------------ */
 
 struct SDL_Window;

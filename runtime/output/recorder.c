@@ -110,7 +110,7 @@ static int buffers_alloc(struct recorder *r, struct error *err)
 }
 
 int recorder_open(struct recorder **out_r, int32_t size, const struct params *p, const char *out,
-                  struct error *err)
+                  volatile sig_atomic_t *stop, struct error *err)
 {
     struct recorder *r = *out_r = calloc(1, sizeof *r);
     if (!r)
@@ -127,6 +127,8 @@ int recorder_open(struct recorder **out_r, int32_t size, const struct params *p,
     if (rc == 0 && !(r->capture = capture_open(out, r->width, r->height, p->capture.fps,
                                                codec_name(p->capture.codec), crf, err)))
         rc = MNEMO_EXIT_OUTPUT_FAILED;
+    if (rc == 0)
+        capture_watch_stop(r->capture, stop);
     if (rc) {
         recorder_free(r);
         *out_r = NULL;

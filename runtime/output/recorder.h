@@ -11,6 +11,7 @@
 #include "exit.h"
 #include "params.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,10 +21,12 @@ struct recorder;
 int32_t recorder_frames_per_iteration(const struct params *p);
 
 /* *r: a recording to `out` (a folder for PNGs, or a video file) of size x size images, as
- * p's capture.* say. Returns 0; MNEMO_EXIT_OUTPUT_FAILED with err when `out` cannot be
- * written; -1 with err when the frames cannot be made (memory, the GL composer). */
+ * p's capture.* say; `stop` (SIGTERM's, may be NULL) bounds every wait on an encoder that
+ * stops taking frames (capture_watch_stop). Returns 0; MNEMO_EXIT_OUTPUT_FAILED with err
+ * when `out` cannot be written; -1 with err when the frames cannot be made (memory, the GL
+ * composer). */
 int recorder_open(struct recorder **r, int32_t size, const struct params *p, const char *out,
-                  struct error *err);
+                  volatile sig_atomic_t *stop, struct error *err);
 /* The newest portrait (3 x size x size) and sketch become the crossfade's target, the old
  * target its start (first: both ends are the new images). */
 void recorder_advance(struct recorder *r, const float *portrait, const float *sketch, bool first);

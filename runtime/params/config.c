@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "config_text.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <libconfig.h>
@@ -10,10 +12,11 @@
 #define NAME_MAX_LEN 128
 
 /* Where a setting was written, for "file:line" in messages. */
-static int error_at(struct error *err, const config_setting_t *s, const char *name)
+static int error_at(struct error *err, const config_setting_t *s, const struct config_text *src)
 {
-    const char *file = config_setting_source_file(s);
-    return error_prefix(err, "%s:%u", file ? file : name, config_setting_source_line(s));
+    int line;
+    const char *file = config_text_where(src, (int)config_setting_source_line(s), &line);
+    return error_prefix(err, "%s:%d", file, line);
 }
 
 static const char *setting_type_name(int type)
@@ -123,32 +126,32 @@ static int apply_leaf(struct params *p, const config_setting_t *s, const char *f
 }
 
 static int apply_group(struct params *p, const config_setting_t *group, const char *prefix,
-                       const char *name, struct error *err);
+                       const struct config_text *src, struct error *err);
 
 static int apply_setting(struct params *p, const config_setting_t *s, const char *prefix,
-                         const char *name, struct error *err)
+                         const struct config_text *src, struct error *err)
 {
     char full[NAME_MAX_LEN];
     const char *key = config_setting_name(s);
     int n = snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key ? key : "?");
     if (n < 0 || (size_t)n >= sizeof full) {
         error_set(err, "setting name '%.40s...' is too long", full);
-        return error_at(err, s, name);
+        return error_at(err, s, src);
     }
     /* A group whose dotted name is a parameter is a type error, not more names. */
     if (config_setting_type(s) == CONFIG_TYPE_GROUP && !params_find(full))
-        return apply_group(p, s, full, name, err);
+        return apply_group(p, s, full, src, err);
     if (apply_leaf(p, s, full, err))
-        return error_at(err, s, name);
+        return error_at(err, s, src);
     return 0;
 }
 
 static int apply_group(struct params *p, const config_setting_t *group, const char *prefix,
-                       const char *name, struct error *err)
+                       const struct config_text *src, struct error *err)
 {
     int count = config_setting_length(group);
     for (int i = 0; i < count; i++) {
-        if (apply_setting(p, config_setting_get_elem(group, (unsigned)i), prefix, name, err))
+        if (apply_setting(p, config_setting_get_elem(group, (unsigned)i), prefix, src, err))
             return -1;
     }
     return 0;
@@ -156,65 +159,47 @@ static int apply_group(struct params *p, const config_setting_t *group, const ch
 
 /* Runs the settings of a parsed config onto a copy of *p, so that a bad file leaves *p
  * (the running piece, on hot reload) untouched. */
-static int apply_config(struct params *p, config_t *cfg, const char *name, struct error *err)
+static int apply_config(struct params *p, config_t *cfg, const struct config_text *src,
+                        struct error *err)
 {
     struct params next = *p;
-    if (apply_group(&next, config_root_setting(cfg), "", name, err))
+    if (apply_group(&next, config_root_setting(cfg), "", src, err))
         return -1;
     *p = next;
     return 0;
 }
 
-static int parse_error(const config_t *cfg, const char *name, struct error *err)
+static int parse_error(const config_t *cfg, const struct config_text *src, struct error *err)
 {
-    const char *file = config_error_file(cfg);
-    return error_set(err, "%s:%d: %s", file ? file : name, config_error_line(cfg),
-                     config_error_text(cfg));
+    int line;
+    const char *file = config_text_where(src, config_error_line(cfg), &line);
+    return error_set(err, "%s:%d: %s", file, line, config_error_text(cfg));
 }
 
-/* @include "x.cfg" is found beside the including file, wherever mnemo was started. */
-static void include_dir_set(config_t *cfg, const char *path, char *dir, size_t size)
+/* libconfig parses text only: config_text.c has read the files (see config_text.h why). */
+static int parse_and_apply(struct params *p, const struct config_text *src, struct error *err)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        snprintf(dir, size, ".");
-    } else {
-        int len = slash == path ? 1 : (int)(slash - path);
-        snprintf(dir, size, "%.*s", len, path);
-    }
-    config_set_include_dir(cfg, dir);
-}
-
-/* libconfig 1.5 keeps the name of every file it opened (the file, then its includes). */
-static void files_report(const config_t *cfg, const char *path, config_file_fn fn, void *ctx)
-{
-    if (!fn)
-        return;
-    fn(path, ctx);
-    for (unsigned i = 0; cfg->filenames && i < cfg->num_filenames; i++)
-        if (strcmp(cfg->filenames[i], path) != 0)
-            fn(cfg->filenames[i], ctx);
+    config_t cfg;
+    config_init(&cfg);
+    /* Were an @include left in the text, libconfig would open it itself: make that fail
+     * instead of reading (or blocking on) a file. */
+    config_set_include_dir(&cfg, "/dev/null");
+    int rc = config_read_string(&cfg, src->text) == CONFIG_TRUE ? apply_config(p, &cfg, src, err)
+                                                                : parse_error(&cfg, src, err);
+    config_destroy(&cfg);
+    return rc;
 }
 
 int params_load_file_watched(struct params *p, const char *path, config_file_fn fn, void *ctx,
                              struct error *err)
 {
-    config_t cfg;
-    config_init(&cfg);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        config_destroy(&cfg);
-        if (fn)
-            fn(path, ctx);
-        return error_set(err, "%s: cannot open: %s", path, strerror(errno));
-    }
-    fclose(f);
-    char dir[PATH_MAX];
-    include_dir_set(&cfg, path, dir, sizeof dir);
-    int rc = config_read_file(&cfg, path) == CONFIG_TRUE ? apply_config(p, &cfg, path, err)
-                                                         : parse_error(&cfg, path, err);
-    files_report(&cfg, path, fn, ctx);
-    config_destroy(&cfg);
+    struct config_text src;
+    int rc = config_text_load(&src, path, err);
+    if (rc == 0)
+        rc = parse_and_apply(p, &src, err);
+    for (size_t i = 0; fn && i < src.file_count; i++)
+        fn(src.files[i], ctx);
+    config_text_free(&src);
     return rc;
 }
 
@@ -225,11 +210,11 @@ int params_load_file(struct params *p, const char *path, struct error *err)
 
 int params_load_string(struct params *p, const char *text, const char *name, struct error *err)
 {
-    config_t cfg;
-    config_init(&cfg);
-    int rc = config_read_string(&cfg, text) == CONFIG_TRUE ? apply_config(p, &cfg, name, err)
-                                                           : parse_error(&cfg, name, err);
-    config_destroy(&cfg);
+    struct config_text src;
+    int rc = config_text_string(&src, text, name, err);
+    if (rc == 0)
+        rc = parse_and_apply(p, &src, err);
+    config_text_free(&src);
     return rc;
 }
 

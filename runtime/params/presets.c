@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,20 @@ int preset_path(char *buf, size_t size, const char *dir, const char *name, struc
     return 0;
 }
 
+/* The temp file, always a new regular file: a FIFO or a symlink left at its name would
+ * block the control thread or write elsewhere. The name is ours, so what is there goes. */
+static FILE *tmp_create(const char *tmp)
+{
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
 int preset_save(const char *dir, const char *name, const struct params *p, struct error *err)
 {
     char path[PATH_MAX], tmp[PATH_MAX + 8];
@@ -36,7 +51,7 @@ int preset_save(const char *dir, const char *name, const struct params *p, struc
     if (*dir && mkdir(dir, 0777) && errno != EEXIST)
         return error_set(err, "%s: cannot create the presets directory: %s", dir, strerror(errno));
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tmp_create(tmp);
     if (!f)
         return error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
     int rc = params_write_preset(f, p, name, err);

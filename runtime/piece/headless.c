@@ -29,7 +29,7 @@ int headless_run(struct step *s, int64_t frames, const char *out, volatile sig_a
                  struct error *err)
 {
     struct recorder *r;
-    int rc = recorder_open(&r, s->L->size, &s->L->p, out, err);
+    int rc = recorder_open(&r, s->L->size, &s->L->p, out, stop, err);
     if (rc)
         return rc;
     rc = frames_write(r, s, frames, stop, err);

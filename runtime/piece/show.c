@@ -4,6 +4,7 @@
 #include "show.h"
 #include "clock.h"
 
+#include "checkpoint.h"
 #include "control.h"
 #include "kiosk.h"
 
@@ -17,6 +18,7 @@
 #include <SDL.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +42,7 @@ struct hooks {
 
 struct presenter {
     struct loop *L;
+    struct step *step; /* its stats and checkpoint, for the way out when the display dies */
     struct piece *piece;
     struct params cur, target; /* what is drawn now; where smoothed values glide to */
     uint64_t params_version;
@@ -391,15 +394,20 @@ static void keys_push(const char *keys)
     }
 }
 
-/* Is this the frame the test hooks end on? With SNAPSHOT_MID, the first one past
- * EXIT_AFTER that is half way through a crossfade (or 600 frames later, regardless). */
+/* Is this the frame the test hooks end on? Not while the screen is still black waiting for
+ * the first portrait (a slow load, a loaded machine: a snapshot of that black says nothing).
+ * With SNAPSHOT_MID, the first one past EXIT_AFTER that is half way through a crossfade. Either
+ * way 600 frames later, regardless. */
 static bool last_frame(const struct presenter *P, float t)
 {
     const struct hooks *h = &P->hooks;
     if (!h->exit_after || (long)P->frames + 1 < h->exit_after)
         return false;
+    if ((long)P->frames + 1 >= h->exit_after + 600)
+        return true;
+    bool waiting = !P->to_iteration && !h->pattern && !P->hours.closed;
     bool mid = t > 0.3f && t < 0.7f && P->from_iteration != P->to_iteration;
-    return !h->mid || mid || (long)P->frames + 1 >= h->exit_after + 600;
+    return !waiting && (!h->mid || mid);
 }
 
 /* ---- keyboard: quit, HUD, tuning ------------------------------------------------------ */
@@ -719,6 +727,23 @@ static int video_wait(volatile sig_atomic_t *stop, struct error *err)
     }
 }
 
+/* The X server went away (display_lost_catch, present_internal.h): inside Xlib on this
+ * thread, with the process about to end. The loop thread never touches X: stop it (the
+ * final --stats line), then save and close as every other way out does (cli_run.c). */
+static void display_lost(void *arg)
+{
+    struct presenter *P = arg;
+    struct error err;
+    if (piece_stop(P->piece, &err))
+        log_line(LOG_ERR, "%s", err.msg);
+    P->piece = NULL;
+    checkpoint_save_now(P->step->checkpoint);
+    if (P->step->stats)
+        stats_close(P->step->stats);
+    fflush(stdout); /* --stats -: _exit flushes nothing */
+    kiosk_stop();
+}
+
 int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
 {
     struct loop *L = s->L;
@@ -727,6 +752,7 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
     if (!P)
         return error_set(err, "out of memory");
     P->L = L;
+    P->step = s;
     P->ctl = ctl;
     glide_init(&P->follow, &L->p);
     P->cur = P->target = L->p;
@@ -738,6 +764,8 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
         return wait > 0 ? 0 : -1;
     }
     int rc = windows_open(P, err);
+    if (rc == 0)
+        display_lost_catch(display_lost, P);
     bool closed = rc == 0 && hours_closed_now(&P->cur); /* then not one iteration runs */
     if (rc == 0 &&
         !(P->piece = (closed ? piece_start_paused : piece_start)(L, s->stats, s->checkpoint, err)))

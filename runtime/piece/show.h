@@ -14,7 +14,8 @@
  * drawn by one GL context.
  *
  * Test hooks (environment, read at start):
- *   MNEMO_PRESENT_EXIT_AFTER=N   stop after N presented frames (exit 0)
+ *   MNEMO_PRESENT_EXIT_AFTER=N   stop after N presented frames (exit 0), but not before the
+ *                                first portrait is on screen (600 frames later, regardless)
  *   MNEMO_PRESENT_SNAPSHOT=F.png at the last frame, read the back buffer before the swap
  *                                into F.png, and write F.png.ref.png / .from.png / .to.png
  *                                (the same frame made on the CPU by capture.h's scaler, and
