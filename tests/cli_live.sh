@@ -104,6 +104,9 @@ else
   "$OSC" "$PORT" --raw 20000
   "$OSC" "$PORT" --raw 64
   "$OSC" "$PORT" /mnemo/loop.size i 64
+  # the seed's files are read at open only: a live change would silently do nothing
+  "$OSC" "$PORT" /mnemo/loop.seed_source s image
+  "$OSC" "$PORT" /mnemo/loop.seed_image s "$TMP/face.png"
   # a string longer than any value is refused whole, never cut to what fits and taken
   "$OSC" "$PORT" /mnemo/midi.map s "cc=21 param=perturb.noise$(printf '%5000s' '')"
   # setup parameters are the installer's: no saving, a dark show or any folder's presets
@@ -112,6 +115,7 @@ else
   "$OSC" "$PORT" /mnemo/control.presets s /etc
   for want in "perturb.noise: 'loud' is not a number" "did you mean 'perturb.noise'" \
     "/elsewhere" "20000 bytes" "64 bytes" "loop.size is restart-only" \
+    "loop.seed_source is restart-only" "loop.seed_image is restart-only" \
     "midi.map: a string of 5025 characters; at most 4095 are taken" \
     "kiosk.checkpoint_s is a setup parameter: OSC cannot change it" \
     "kiosk.hours is a setup parameter" "control.presets is a setup parameter"; do

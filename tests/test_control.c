@@ -338,8 +338,8 @@ static void test_midi_map_curves_and_channels(void)
     CHECK_NEAR(mapped("cc=1 param=perturb.erase_count", 1, 1, 64, "perturb.erase_count"), 32, 0);
     CHECK(mapped("cc=1 param=guard.enabled", 1, 1, 10, "guard.enabled") == 0);
     params_defaults(&a);
-    CHECK(mapped("cc=1 param=loop.seed_source", 1, 1, 127, "loop.seed_source") == 0);
-    CHECK(a.loop.seed_source == SEED_BANK); /* the top of the range: the last choice */
+    CHECK(mapped("cc=1 param=present.layout", 1, 1, 127, "present.layout") == 0);
+    CHECK(a.present.layout == LAYOUT_SIDE_BY_SIDE); /* the top of the range: the last choice */
 }
 
 static void test_midi_learn_rewrites_the_map(void)

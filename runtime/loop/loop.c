@@ -70,8 +70,8 @@ static int seed_bank_load(struct loop *L, struct error *err)
     return 0;
 }
 
-/* A fresh sketch into `out` from loop.seed_source (a source switched to live whose file
- * was not read at open draws the procedural face). */
+/* A fresh sketch into `out` from loop.seed_source (restart-only, like the files it names:
+ * they are read at open, off the hot path; an empty bank draws the procedural face). */
 static void seed_draw(struct loop *L, struct planar *out)
 {
     if (L->p.loop.seed_source == SEED_BANK && L->bank.count > 0)

@@ -78,10 +78,10 @@ static const struct param_def table[] = {
     P_ENUM("loop.seed_source", loop.seed_source,
            CHOICES(SEED_PROCEDURAL, "procedural", SEED_IMAGE, "image", SEED_NOISE, "noise",
                    SEED_BANK, "bank"),
-           "bank", LIVE,
+           "bank", RESTART,
            "the people the loop starts from and turns into: a drawn face, loop.seed_image, "
            "smooth noise, or a person from loop.seed_bank"),
-    P_STR("loop.seed_image", loop.seed_image, "", LIVE,
+    P_STR("loop.seed_image", loop.seed_image, "", RESTART,
           "sketch image (PNG) used when loop.seed_source = image"),
     P_STR("loop.seed_bank", loop.seed_bank, "models/faces.png", RESTART,
           "seed bank (PNG: one column of square sketches, tools/train/seed_bank.py), read "
