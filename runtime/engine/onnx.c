@@ -21,7 +21,7 @@
 
 /* ---- small helpers the importer's files share ---- */
 
-const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *n, const char *name)
+const Onnx__AttributeProto *onnx_attr_find(const Onnx__NodeProto *n, const char *name)
 {
     for (size_t j = 0; j < n->n_attribute; j++)
         if (n->attribute[j]->name && strcmp(n->attribute[j]->name, name) == 0)
@@ -29,22 +29,22 @@ const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *n, const char *name
     return NULL;
 }
 
-int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t fallback)
+int64_t onnx_attr_int(const Onnx__NodeProto *n, const char *name, int64_t fallback)
 {
-    const Onnx__AttributeProto *a = attr_find(n, name);
+    const Onnx__AttributeProto *a = onnx_attr_find(n, name);
     return a ? a->i : fallback;
 }
 
-float attr_float(const Onnx__NodeProto *n, const char *name, float fallback)
+float onnx_attr_float(const Onnx__NodeProto *n, const char *name, float fallback)
 {
-    const Onnx__AttributeProto *a = attr_find(n, name);
+    const Onnx__AttributeProto *a = onnx_attr_find(n, name);
     return a ? a->f : fallback;
 }
 
-const char *attr_string(const Onnx__NodeProto *n, const char *name, const char *fallback, char *buf,
-                        size_t size)
+const char *onnx_attr_string(const Onnx__NodeProto *n, const char *name, const char *fallback,
+                             char *buf, size_t size)
 {
-    const Onnx__AttributeProto *a = attr_find(n, name);
+    const Onnx__AttributeProto *a = onnx_attr_find(n, name);
     if (!a || !a->has_s)
         snprintf(buf, size, "%s", fallback);
     else
@@ -53,12 +53,12 @@ const char *attr_string(const Onnx__NodeProto *n, const char *name, const char *
     return buf;
 }
 
-const char *node_input(const Onnx__NodeProto *n, size_t i)
+const char *onnx_node_input(const Onnx__NodeProto *n, size_t i)
 {
     return i < n->n_input && n->input[i] && n->input[i][0] ? n->input[i] : NULL;
 }
 
-int32_t loader_find_value(const struct loader *L, const char *name)
+int32_t onnx_loader_find_value(const struct loader *L, const char *name)
 {
     for (int32_t j = L->n_aliases - 1; j >= 0; j--)
         if (strcmp(L->aliases[j].name, name) == 0)
@@ -303,8 +303,8 @@ static int output_set(struct loader *L, struct error *err)
 {
     const char *name = L->model->graph->output[0]->name;
     name = name ? name : "";
-    int32_t id = loader_find_value(L, name);
-    if (id < 0 && known_find(&L->known, name))
+    int32_t id = onnx_loader_find_value(L, name);
+    if (id < 0 && onnx_known_find(&L->known, name))
         return error_set(err,
                          "the output '%s' is a constant: the model computes nothing from "
                          "its input",
@@ -342,7 +342,7 @@ static int metadata_copy(struct loader *L, struct error *err)
 
 static void loader_free(struct loader *L)
 {
-    known_table_free(&L->known);
+    onnx_known_table_free(&L->known);
     for (int32_t j = 0; j < L->n_aliases; j++)
         free(L->aliases[j].name);
     free(L->aliases);
@@ -359,7 +359,7 @@ static int loader_finish(struct loader *L, int rc, struct error *err)
         model_read_opset(L);
         rc = input_add(L, err) || outputs_check(L, err);
     }
-    if (!rc && (initializers_read(L, err) || nodes_import(L, err) || output_set(L, err) ||
+    if (!rc && (onnx_initializers_read(L, err) || onnx_nodes_import(L, err) || output_set(L, err) ||
                 metadata_copy(L, err) || graph_finalize(g, err)))
         rc = error_prefix(err, "%s", L->path);
     loader_free(L);

@@ -17,7 +17,7 @@
  * and a runaway ConstantOfShape must be an error, not an out-of-memory. */
 #define FOLD_MAX_ELEMENTS (64LL * 1024 * 1024)
 
-const char *dtype_name(int32_t dtype)
+const char *onnx_dtype_name(int32_t dtype)
 {
     switch (dtype) {
     case DT_FLOAT:
@@ -33,17 +33,17 @@ const char *dtype_name(int32_t dtype)
     }
 }
 
-bool dtype_is_integer(int32_t dtype)
+bool onnx_dtype_is_integer(int32_t dtype)
 {
     return dtype == DT_INT32 || dtype == DT_INT64 || dtype == DT_BOOL;
 }
 
 static bool dtype_supported(int32_t dtype)
 {
-    return dtype == DT_FLOAT || dtype_is_integer(dtype);
+    return dtype == DT_FLOAT || onnx_dtype_is_integer(dtype);
 }
 
-void known_table_free(struct known_table *t)
+void onnx_known_table_free(struct known_table *t)
 {
     for (int32_t k = 0; k < t->n; k++) {
         free(t->items[k]->name);
@@ -55,7 +55,7 @@ void known_table_free(struct known_table *t)
     memset(t, 0, sizeof *t);
 }
 
-const struct known *known_find(const struct known_table *t, const char *name)
+const struct known *onnx_known_find(const struct known_table *t, const char *name)
 {
     for (int32_t k = t->n - 1; k >= 0; k--)
         if (strcmp(t->items[k]->name, name) == 0)
@@ -76,7 +76,7 @@ static int64_t count_checked(const struct shape *s)
     return n;
 }
 
-int64_t float_to_i64(double v)
+int64_t onnx_float_to_i64(double v)
 {
     if (!(v == v))
         return 0;
@@ -87,8 +87,8 @@ int64_t float_to_i64(double v)
     return (int64_t)v;
 }
 
-struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
-                        const struct shape *shape, struct error *err)
+struct known *onnx_known_add(struct known_table *t, const char *name, int32_t dtype,
+                             const struct shape *shape, struct error *err)
 {
     if (!dtype_supported(dtype)) {
         error_set(err,
@@ -139,14 +139,14 @@ struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
     return k;
 }
 
-double known_get_f(const struct known *k, int64_t index)
+double onnx_known_get_f(const struct known *k, int64_t index)
 {
     return k->f ? (double)k->f[index] : (double)k->i[index];
 }
 
-int64_t known_get_i(const struct known *k, int64_t index)
+int64_t onnx_known_get_i(const struct known *k, int64_t index)
 {
-    return k->f ? float_to_i64(k->f[index]) : k->i[index];
+    return k->f ? onnx_float_to_i64(k->f[index]) : k->i[index];
 }
 
 /* dst[di] = src[si], converting between float and integer storage. */
@@ -155,7 +155,7 @@ static void elem_copy(struct known *dst, int64_t di, const struct known *src, in
     if (dst->f)
         dst->f[di] = src->f ? src->f[si] : (float)src->i[si];
     else
-        dst->i[di] = src->i ? src->i[si] : float_to_i64(src->f[si]);
+        dst->i[di] = src->i ? src->i[si] : onnx_float_to_i64(src->f[si]);
 }
 
 /* ---- small shape helpers ---- */
@@ -194,8 +194,8 @@ static int axis_normalise(int64_t axis, int32_t rank, const char *node, struct e
 static const struct known *input_known(struct loader *L, const Onnx__NodeProto *n, size_t i,
                                        const char *node, struct error *err)
 {
-    const char *name = node_input(n, i);
-    const struct known *k = name ? known_find(&L->known, name) : NULL;
+    const char *name = onnx_node_input(n, i);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
     if (!k)
         error_set(err, "node '%s' (%s): input %zu%s%s%s is not a constant", node, n->op_type, i,
                   name ? " '" : "", name ? name : "", name ? "'" : "");
@@ -207,11 +207,11 @@ static int int_list(const struct known *k, int64_t *list, int32_t max, int32_t *
                     const char *node, struct error *err)
 {
     int64_t n = shape_count(&k->shape);
-    if (!dtype_is_integer(k->dtype) || k->shape.rank > 1 || n > max)
+    if (!onnx_dtype_is_integer(k->dtype) || k->shape.rank > 1 || n > max)
         return error_set(err,
                          "node '%s': '%s' must be a list of at most %d integers (it is "
                          "%s with %lld elements)",
-                         node, k->name, max, dtype_name(k->dtype), (long long)n);
+                         node, k->name, max, onnx_dtype_name(k->dtype), (long long)n);
     for (int64_t j = 0; j < n; j++)
         list[j] = k->i[j];
     *count = (int32_t)n;
@@ -249,7 +249,7 @@ static struct known *output_add(struct loader *L, const Onnx__NodeProto *n, cons
                   node, n->op_type, shape_str(s, dims, sizeof dims), (long long)L->fold_room);
         return NULL;
     }
-    struct known *k = known_add(&L->known, n->output[0], dtype, s, err);
+    struct known *k = onnx_known_add(&L->known, n->output[0], dtype, s, err);
     if (k)
         L->fold_room -= count;
     return k;
@@ -263,19 +263,19 @@ static int fold_constant(struct loader *L, const Onnx__NodeProto *n, const char 
     const Onnx__AttributeProto *a = NULL;
     struct shape scalar = {0};
     struct known *k = NULL;
-    if ((a = attr_find(n, "value")) && a->t)
-        return known_add_tensor(L, a->t, n->output[0], err);
-    if ((a = attr_find(n, "value_float"))) {
+    if ((a = onnx_attr_find(n, "value")) && a->t)
+        return onnx_known_add_tensor(L, a->t, n->output[0], err);
+    if ((a = onnx_attr_find(n, "value_float"))) {
         if ((k = output_add(L, n, node, DT_FLOAT, &scalar, err)))
             k->f[0] = a->f;
-    } else if ((a = attr_find(n, "value_int"))) {
+    } else if ((a = onnx_attr_find(n, "value_int"))) {
         if ((k = output_add(L, n, node, DT_INT64, &scalar, err)))
             k->i[0] = a->i;
-    } else if ((a = attr_find(n, "value_floats"))) {
+    } else if ((a = onnx_attr_find(n, "value_floats"))) {
         struct shape list = {.rank = 1, .dim = {(int64_t)a->n_floats}};
         if ((k = output_add(L, n, node, DT_FLOAT, &list, err)) && a->n_floats)
             memcpy(k->f, a->floats, a->n_floats * sizeof *k->f);
-    } else if ((a = attr_find(n, "value_ints"))) {
+    } else if ((a = onnx_attr_find(n, "value_ints"))) {
         struct shape list = {.rank = 1, .dim = {(int64_t)a->n_ints}};
         if ((k = output_add(L, n, node, DT_INT64, &list, err)) && a->n_ints)
             memcpy(k->i, a->ints, a->n_ints * sizeof *k->i);
@@ -300,16 +300,16 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
         return -1;
     int32_t dtype = DT_FLOAT;
     double fill = 0.0;
-    const Onnx__AttributeProto *a = attr_find(n, "value");
+    const Onnx__AttributeProto *a = onnx_attr_find(n, "value");
     if (a && a->t) {
         /* The fill value arrives as a one-element tensor; read it through the table. */
-        if (known_add_tensor(L, a->t, "<ConstantOfShape value>", err))
+        if (onnx_known_add_tensor(L, a->t, "<ConstantOfShape value>", err))
             return -1;
         const struct known *v = L->known.items[L->known.n - 1];
         if (shape_count(&v->shape) != 1)
             return error_set(err, "node '%s' (ConstantOfShape): value must have one element", node);
         dtype = v->dtype;
-        fill = known_get_f(v, 0);
+        fill = onnx_known_get_f(v, 0);
     }
     struct known *k = output_add(L, n, node, dtype, &s, err);
     if (!k)
@@ -318,7 +318,7 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
         if (k->f)
             k->f[j] = (float)fill;
         else
-            k->i[j] = float_to_i64(fill);
+            k->i[j] = onnx_float_to_i64(fill);
     }
     return 0;
 }
@@ -326,16 +326,16 @@ static int fold_constant_of_shape(struct loader *L, const Onnx__NodeProto *n, co
 static int fold_shape(struct loader *L, const Onnx__NodeProto *n, const char *node,
                       struct error *err)
 {
-    const char *name = node_input(n, 0);
-    const struct known *k = name ? known_find(&L->known, name) : NULL;
-    int32_t v = name ? loader_find_value(L, name) : -1;
+    const char *name = onnx_node_input(n, 0);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    int32_t v = name ? onnx_loader_find_value(L, name) : -1;
     if (!k && v < 0)
         return error_set(err,
                          "node '%s' (Shape): input '%s' is not produced by any earlier "
                          "node",
                          node, name ? name : "");
     const struct shape *in = k ? &k->shape : &L->g->values[v].shape;
-    int64_t start = attr_int(n, "start", 0), end = attr_int(n, "end", in->rank);
+    int64_t start = onnx_attr_int(n, "start", 0), end = onnx_attr_int(n, "end", in->rank);
     start = start < 0 ? start + in->rank : start;
     end = end < 0 ? end + in->rank : end;
     start = start < 0 ? 0 : (start > in->rank ? in->rank : start);
@@ -355,9 +355,9 @@ static int fold_gather(struct loader *L, const Onnx__NodeProto *n, const char *n
     const struct known *data = input_known(L, n, 0, node, err);
     const struct known *idx = data ? input_known(L, n, 1, node, err) : NULL;
     int32_t axis = 0;
-    if (!idx || axis_normalise(attr_int(n, "axis", 0), data->shape.rank, node, err, &axis))
+    if (!idx || axis_normalise(onnx_attr_int(n, "axis", 0), data->shape.rank, node, err, &axis))
         return -1;
-    if (!dtype_is_integer(idx->dtype))
+    if (!onnx_dtype_is_integer(idx->dtype))
         return error_set(err, "node '%s' (Gather): indices must be integers", node);
     if (data->shape.rank - 1 + idx->shape.rank > SHAPE_MAX_RANK)
         return error_set(err, "node '%s' (Gather): result rank too high", node);
@@ -394,7 +394,7 @@ static int fold_concat(struct loader *L, const Onnx__NodeProto *n, const char *n
 {
     const struct known *first = input_known(L, n, 0, node, err);
     int32_t axis = 0;
-    if (!first || axis_normalise(attr_int(n, "axis", 0), first->shape.rank, node, err, &axis))
+    if (!first || axis_normalise(onnx_attr_int(n, "axis", 0), first->shape.rank, node, err, &axis))
         return -1;
     struct shape s = first->shape;
     s.dim[axis] = 0;
@@ -422,7 +422,7 @@ static int fold_concat(struct loader *L, const Onnx__NodeProto *n, const char *n
         inner *= s.dim[d];
     for (int64_t a = 0; a < outer; a++)
         for (size_t j = 0; j < n->n_input; j++) {
-            const struct known *k = known_find(&L->known, n->input[j]);
+            const struct known *k = onnx_known_find(&L->known, n->input[j]);
             int64_t chunk = k->shape.dim[axis] * inner;
             for (int64_t b = 0; b < chunk; b++)
                 elem_copy(out, o++, k, a * chunk + b);
@@ -439,7 +439,7 @@ static int fold_reshape(struct loader *L, const Onnx__NodeProto *n, const char *
     int32_t rank = 0, infer_at = -1;
     if (!want || int_list(want, dims, SHAPE_MAX_RANK, &rank, node, err))
         return -1;
-    bool allow_zero = attr_int(n, "allowzero", 0) != 0;
+    bool allow_zero = onnx_attr_int(n, "allowzero", 0) != 0;
     int64_t known_part = 1;
     for (int32_t d = 0; d < rank; d++) {
         if (dims[d] == 0 && !allow_zero)
@@ -513,12 +513,12 @@ static int slice_lists(struct loader *L, const Onnx__NodeProto *n, const char *n
     int32_t counts[4] = {0, 0, -1, -1};
     for (int j = 0; j < 4; j++) {
         if (L->opset < 10) {
-            const Onnx__AttributeProto *a = attr_find(n, names[j]);
+            const Onnx__AttributeProto *a = onnx_attr_find(n, names[j]);
             if (a && a->n_ints <= SHAPE_MAX_RANK) {
                 memcpy(lists[j], a->ints, a->n_ints * sizeof a->ints[0]);
                 counts[j] = (int32_t)a->n_ints;
             }
-        } else if (node_input(n, 1 + (size_t)j)) {
+        } else if (onnx_node_input(n, 1 + (size_t)j)) {
             const struct known *k = input_known(L, n, 1 + (size_t)j, node, err);
             if (!k || int_list(k, lists[j], SHAPE_MAX_RANK, &counts[j], node, err))
                 return -1;
@@ -584,7 +584,7 @@ static int fold_transpose(struct loader *L, const Onnx__NodeProto *n, const char
     if (!data)
         return -1;
     int32_t rank = data->shape.rank, perm[SHAPE_MAX_RANK];
-    const Onnx__AttributeProto *a = attr_find(n, "perm");
+    const Onnx__AttributeProto *a = onnx_attr_find(n, "perm");
     if (a && (int32_t)a->n_ints != rank)
         return error_set(err, "node '%s' (Transpose): perm has %zu entries for rank %d", node,
                          a->n_ints, rank);
@@ -620,7 +620,7 @@ static int fold_cast(struct loader *L, const Onnx__NodeProto *n, const char *nod
     const struct known *data = input_known(L, n, 0, node, err);
     if (!data)
         return -1;
-    int64_t to = attr_int(n, "to", 0);
+    int64_t to = onnx_attr_int(n, "to", 0);
     if (to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
         to = DT_FLOAT; /* constants only: float is as good as double for shapes and pads */
     if (!dtype_supported((int32_t)to))
@@ -632,7 +632,7 @@ static int fold_cast(struct loader *L, const Onnx__NodeProto *n, const char *nod
     for (int64_t j = 0; j < shape_count(&data->shape); j++) {
         elem_copy(out, j, data, j);
         if (to == DT_BOOL)
-            out->i[j] = known_get_f(data, j) != 0.0;
+            out->i[j] = onnx_known_get_f(data, j) != 0.0;
         else if (to == DT_INT32)
             out->i[j] = (int32_t)out->i[j];
     }
@@ -645,7 +645,7 @@ static int axes_list(struct loader *L, const Onnx__NodeProto *n, const char *nod
 {
     *count = -1;
     if (L->opset < 13) {
-        const Onnx__AttributeProto *a = attr_find(n, "axes");
+        const Onnx__AttributeProto *a = onnx_attr_find(n, "axes");
         if (a && a->n_ints > SHAPE_MAX_RANK)
             return error_set(err, "node '%s': too many axes", node);
         if (a) {
@@ -654,7 +654,7 @@ static int axes_list(struct loader *L, const Onnx__NodeProto *n, const char *nod
         }
         return 0;
     }
-    if (!node_input(n, 1))
+    if (!onnx_node_input(n, 1))
         return 0;
     const struct known *k = input_known(L, n, 1, node, err);
     return !k || int_list(k, axes, SHAPE_MAX_RANK, count, node, err) ? -1 : 0;
@@ -795,7 +795,7 @@ static int fold_binary(struct loader *L, const Onnx__NodeProto *n, const char *n
         int64_t ia = broadcast_index(&a->shape, coord, s.rank);
         int64_t ib = broadcast_index(&b->shape, coord, s.rank);
         if (is_float) {
-            out->f[o] = (float)binary_apply_f(op, known_get_f(a, ia), known_get_f(b, ib));
+            out->f[o] = (float)binary_apply_f(op, onnx_known_get_f(a, ia), onnx_known_get_f(b, ib));
             continue;
         }
         if (op == '/' && b->i[ib] == 0)
@@ -812,8 +812,8 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
     for (size_t j = 0; j < 3; j++)
         if (!(in[j] = input_known(L, n, j, node, err)))
             return -1;
-    double start = known_get_f(in[0], 0), limit = known_get_f(in[1], 0);
-    double delta = known_get_f(in[2], 0);
+    double start = onnx_known_get_f(in[0], 0), limit = onnx_known_get_f(in[1], 0);
+    double delta = onnx_known_get_f(in[2], 0);
     if (delta == 0.0)
         return error_set(err, "node '%s' (Range): delta is 0", node);
     double steps = ceil((limit - start) / delta);
@@ -827,8 +827,8 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
         if (out->f)
             out->f[j] = (float)(start + (double)j * delta);
         else
-            out->i[j] = (int64_t)((uint64_t)known_get_i(in[0], 0) +
-                                  (uint64_t)j * (uint64_t)known_get_i(in[2], 0));
+            out->i[j] = (int64_t)((uint64_t)onnx_known_get_i(in[0], 0) +
+                                  (uint64_t)j * (uint64_t)onnx_known_get_i(in[2], 0));
     }
     return 0;
 }
@@ -859,12 +859,13 @@ static fold_fn fold_find(const char *op_type)
     return NULL;
 }
 
-bool fold_supports(const char *op_type)
+bool onnx_fold_supports(const char *op_type)
 {
     return fold_find(op_type) != NULL;
 }
 
-int fold_node(struct loader *L, const Onnx__NodeProto *n, const char *node_name, struct error *err)
+int onnx_fold_node(struct loader *L, const Onnx__NodeProto *n, const char *node_name,
+                   struct error *err)
 {
     fold_fn fold = fold_find(n->op_type);
     if (!fold)

@@ -70,48 +70,49 @@ struct loader {
 };
 
 /* ---- known constants (onnx_fold.c) ---- */
-const char *dtype_name(int32_t dtype);
-bool dtype_is_integer(int32_t dtype);
-void known_table_free(struct known_table *t);
+const char *onnx_dtype_name(int32_t dtype);
+bool onnx_dtype_is_integer(int32_t dtype);
+void onnx_known_table_free(struct known_table *t);
 /* Last entry named `name`, or NULL. */
-const struct known *known_find(const struct known_table *t, const char *name);
+const struct known *onnx_known_find(const struct known_table *t, const char *name);
 /* Adds an entry with room for shape_count(shape) elements of dtype (zeroed); name copied.
  * Returns NULL with err set on failure. */
-struct known *known_add(struct known_table *t, const char *name, int32_t dtype,
-                        const struct shape *shape, struct error *err);
+struct known *onnx_known_add(struct known_table *t, const char *name, int32_t dtype,
+                             const struct shape *shape, struct error *err);
 /* Float to integer without undefined behaviour: saturates, NaN gives 0. */
-int64_t float_to_i64(double v);
+int64_t onnx_float_to_i64(double v);
 /* Element k as a double / an int64, whatever the dtype. */
-double known_get_f(const struct known *k, int64_t index);
-int64_t known_get_i(const struct known *k, int64_t index);
+double onnx_known_get_f(const struct known *k, int64_t index);
+int64_t onnx_known_get_i(const struct known *k, int64_t index);
 
 /* True when `op_type` is a node the folder can evaluate at load. */
-bool fold_supports(const char *op_type);
+bool onnx_fold_supports(const char *op_type);
 /* Evaluates node n (all of whose inputs are known, or a Shape of a graph value) and adds
  * its outputs to the known table. Errors name the node. */
-int fold_node(struct loader *L, const Onnx__NodeProto *n, const char *node_name, struct error *err);
+int onnx_fold_node(struct loader *L, const Onnx__NodeProto *n, const char *node_name,
+                   struct error *err);
 
 /* ---- tensors from the file (onnx_tensor.c) ---- */
 /* Every initializer into the known table. */
-int initializers_read(struct loader *L, struct error *err);
+int onnx_initializers_read(struct loader *L, struct error *err);
 /* Reads a TensorProto (inline or external data) into a new known entry called `name`. */
-int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
-                     struct error *err);
+int onnx_known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
+                          struct error *err);
 
 /* ---- nodes (onnx_ops.c) ---- */
 /* Every node in file order: folded, aliased or added to the graph. */
-int nodes_import(struct loader *L, struct error *err);
+int onnx_nodes_import(struct loader *L, struct error *err);
 
 /* ---- shared helpers (onnx.c) ---- */
-const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *n, const char *name);
-int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t fallback);
-float attr_float(const Onnx__NodeProto *n, const char *name, float fallback);
+const Onnx__AttributeProto *onnx_attr_find(const Onnx__NodeProto *n, const char *name);
+int64_t onnx_attr_int(const Onnx__NodeProto *n, const char *name, int64_t fallback);
+float onnx_attr_float(const Onnx__NodeProto *n, const char *name, float fallback);
 /* The attribute's string into buf (fallback when absent). */
-const char *attr_string(const Onnx__NodeProto *n, const char *name, const char *fallback, char *buf,
-                        size_t size);
+const char *onnx_attr_string(const Onnx__NodeProto *n, const char *name, const char *fallback,
+                             char *buf, size_t size);
 /* Input i's name, or NULL when absent or empty (an omitted optional input). */
-const char *node_input(const Onnx__NodeProto *n, size_t i);
+const char *onnx_node_input(const Onnx__NodeProto *n, size_t i);
 /* The graph value id an ONNX name stands for (graph value or alias), or -1. */
-int32_t loader_find_value(const struct loader *L, const char *name);
+int32_t onnx_loader_find_value(const struct loader *L, const char *name);
 
 #endif

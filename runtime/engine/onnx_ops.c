@@ -24,13 +24,13 @@ struct node_ctx {
  * use. */
 static int32_t input_value(struct loader *L, const struct node_ctx *c, size_t i, struct error *err)
 {
-    const char *name = node_input(c->n, i);
+    const char *name = onnx_node_input(c->n, i);
     if (!name)
         return -1;
-    int32_t id = loader_find_value(L, name);
+    int32_t id = onnx_loader_find_value(L, name);
     if (id >= 0)
         return id;
-    const struct known *k = known_find(&L->known, name);
+    const struct known *k = onnx_known_find(&L->known, name);
     if (!k)
         return error_set(err,
                          "node '%s' (%s) reads '%s', which no earlier node produces "
@@ -40,7 +40,7 @@ static int32_t input_value(struct loader *L, const struct node_ctx *c, size_t i,
         return error_set(err,
                          "node '%s' (%s) reads the %s constant '%s'; mnemo runs float32 "
                          "tensors only",
-                         c->name, c->n->op_type, dtype_name(k->dtype), name);
+                         c->name, c->n->op_type, onnx_dtype_name(k->dtype), name);
     return graph_add_const(L->g, name, &k->shape, k->f, err);
 }
 
@@ -51,14 +51,14 @@ static struct node *node_begin(struct loader *L, const struct node_ctx *c, enum 
 {
     int32_t inputs[NODE_MAX_INPUTS];
     size_t count = c->n->n_input < n_tensors ? c->n->n_input : n_tensors;
-    if (count > NODE_MAX_INPUTS || !node_input(c->n, 0)) {
+    if (count > NODE_MAX_INPUTS || !onnx_node_input(c->n, 0)) {
         error_set(err, "node '%s' (%s) has %zu inputs; mnemo handles 1 to %d", c->name,
                   c->n->op_type, c->n->n_input, NODE_MAX_INPUTS);
         return NULL;
     }
     for (size_t j = 0; j < count; j++) {
         inputs[j] = input_value(L, c, j, err);
-        if (inputs[j] < 0 && node_input(c->n, j))
+        if (inputs[j] < 0 && onnx_node_input(c->n, j))
             return NULL;
     }
     int32_t out = graph_add_value(L->g, c->n->output[0], VALUE_COMPUTED, NULL, err);
@@ -130,18 +130,18 @@ static int conv_common(struct loader *L, const struct node_ctx *c, struct node *
     p->kernel[0] = (int32_t)w->dim[2];
     p->kernel[1] = (int32_t)w->dim[3];
     p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
-    p->group = (int32_t)attr_int(c->n, "group", 1);
+    p->group = (int32_t)onnx_attr_int(c->n, "group", 1);
     if (p->group != 1)
         return error_set(err,
                          "node '%s' (%s) has group %d; mnemo runs only group 1 "
                          "(no grouped or depthwise convolutions)",
                          c->name, c->n->op_type, p->group);
     int32_t kernel[2] = {p->kernel[0], p->kernel[1]};
-    if (ints_to_i32(attr_find(c->n, "kernel_shape"), kernel, 2, 1, c, err) ||
-        ints_to_i32(attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
-        ints_to_i32(attr_find(c->n, "dilations"), p->dilation, 2, 1, c, err) ||
-        ints_to_i32(attr_find(c->n, "pads"), p->pad, 4, 0, c, err) ||
-        ints_to_i32(attr_find(c->n, "output_padding"), p->output_padding, 2, 0, c, err))
+    if (ints_to_i32(onnx_attr_find(c->n, "kernel_shape"), kernel, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "dilations"), p->dilation, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "pads"), p->pad, 4, 0, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "output_padding"), p->output_padding, 2, 0, c, err))
         return -1;
     if (kernel[0] != p->kernel[0] || kernel[1] != p->kernel[1])
         return error_set(err, "node '%s' (%s): kernel_shape %dx%d does not match the weights",
@@ -154,7 +154,7 @@ static int conv_auto_pad(const struct loader *L, const struct node_ctx *c, struc
                          struct error *err)
 {
     char mode[32];
-    attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    onnx_attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
     struct conv_params *p = &node->p.conv;
     bool same_upper = strcmp(mode, "SAME_UPPER") == 0;
     if (strcmp(mode, "NOTSET") == 0)
@@ -182,13 +182,13 @@ static int conv_auto_pad(const struct loader *L, const struct node_ctx *c, struc
 static int conv_transpose_output_shape(const struct loader *L, const struct node_ctx *c,
                                        struct node *node, struct error *err)
 {
-    const Onnx__AttributeProto *a = attr_find(c->n, "output_shape");
+    const Onnx__AttributeProto *a = onnx_attr_find(c->n, "output_shape");
     if (!a)
         return 0;
     if (a->n_ints != 2 && a->n_ints != 4)
         return error_set(err, "node '%s' (ConvTranspose): output_shape needs 2 values", c->name);
     char mode[32];
-    attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    onnx_attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
     struct conv_params *p = &node->p.conv;
     const struct shape *x = input_shape(L, node, 0);
     for (int d = 0; d < 2; d++) {
@@ -216,14 +216,14 @@ static int build_conv(struct loader *L, const struct node_ctx *c, struct error *
     struct node *node = node_begin(L, c, transpose ? OP_CONV_TRANSPOSE : OP_CONV, 3, err);
     if (!node || conv_common(L, c, node, err))
         return -1;
-    if (transpose && attr_find(c->n, "output_shape"))
+    if (transpose && onnx_attr_find(c->n, "output_shape"))
         return conv_transpose_output_shape(L, c, node, err) || node_finish(L, node, err);
     return conv_auto_pad(L, c, node, err) || node_finish(L, node, err);
 }
 
 static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct error *err)
 {
-    if (attr_int(c->n, "training_mode", 0) != 0 || attr_int(c->n, "spatial", 1) != 1)
+    if (onnx_attr_int(c->n, "training_mode", 0) != 0 || onnx_attr_int(c->n, "spatial", 1) != 1)
         return error_set(err,
                          "node '%s' (BatchNormalization) is in training mode or not "
                          "spatial; mnemo runs inference-mode spatial BatchNorm only "
@@ -232,7 +232,7 @@ static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct e
     struct node *node = node_begin(L, c, OP_BATCH_NORM, 5, err);
     if (!node || inputs_constant(L, c, node, 1, 5, err))
         return -1;
-    node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
+    node->p.norm.epsilon = onnx_attr_float(c->n, "epsilon", 1e-5f);
     return node_finish(L, node, err);
 }
 
@@ -241,7 +241,7 @@ static int build_instance_norm(struct loader *L, const struct node_ctx *c, struc
     struct node *node = node_begin(L, c, OP_INSTANCE_NORM, 3, err);
     if (!node || inputs_constant(L, c, node, 1, 3, err))
         return -1;
-    node->p.norm.epsilon = attr_float(c->n, "epsilon", 1e-5f);
+    node->p.norm.epsilon = onnx_attr_float(c->n, "epsilon", 1e-5f);
     return node_finish(L, node, err);
 }
 
@@ -249,16 +249,16 @@ static int build_instance_norm(struct loader *L, const struct node_ctx *c, struc
 static int scalar_input(struct loader *L, const struct node_ctx *c, size_t i, float *value,
                         struct error *err)
 {
-    const char *name = node_input(c->n, i);
+    const char *name = onnx_node_input(c->n, i);
     if (!name)
         return 0;
-    const struct known *k = known_find(&L->known, name);
+    const struct known *k = onnx_known_find(&L->known, name);
     if (!k || shape_count(&k->shape) != 1)
         return error_set(err,
                          "node '%s' (%s): input '%s' must be a one-value constant; mnemo "
                          "does not compute it at run time",
                          c->name, c->n->op_type, name);
-    *value = (float)known_get_f(k, 0);
+    *value = (float)onnx_known_get_f(k, 0);
     return 0;
 }
 
@@ -267,7 +267,7 @@ static int build_activation(struct loader *L, const struct node_ctx *c, struct e
     const char *op = c->n->op_type;
     struct act a = {.kind = ACT_RELU};
     if (strcmp(op, "LeakyRelu") == 0)
-        a = (struct act){.kind = ACT_LEAKY_RELU, .alpha = attr_float(c->n, "alpha", 0.01f)};
+        a = (struct act){.kind = ACT_LEAKY_RELU, .alpha = onnx_attr_float(c->n, "alpha", 0.01f)};
     else if (strcmp(op, "Tanh") == 0)
         a.kind = ACT_TANH;
     else if (strcmp(op, "Sigmoid") == 0)
@@ -275,8 +275,8 @@ static int build_activation(struct loader *L, const struct node_ctx *c, struct e
     else if (strcmp(op, "Clip") == 0) {
         a = (struct act){.kind = ACT_CLIP, .alpha = -FLT_MAX, .beta = FLT_MAX};
         if (L->opset < 11) {
-            a.alpha = attr_float(c->n, "min", -FLT_MAX);
-            a.beta = attr_float(c->n, "max", FLT_MAX);
+            a.alpha = onnx_attr_float(c->n, "min", -FLT_MAX);
+            a.beta = onnx_attr_float(c->n, "max", FLT_MAX);
         } else if (scalar_input(L, c, 1, &a.alpha, err) || scalar_input(L, c, 2, &a.beta, err)) {
             return -1;
         }
@@ -309,7 +309,7 @@ static int build_concat(struct loader *L, const struct node_ctx *c, struct error
         return error_set(err, "node '%s' (Concat) joins %zu tensors; mnemo handles up to %d",
                          c->name, c->n->n_input, NODE_MAX_INPUTS);
     int32_t rank = input_shape(L, node, 0)->rank;
-    int64_t axis = attr_int(c->n, "axis", 1);
+    int64_t axis = onnx_attr_int(c->n, "axis", 1);
     if (axis < -rank || axis >= rank)
         return error_set(err, "node '%s' (Concat): axis %lld is out of range for rank %d", c->name,
                          (long long)axis, rank);
@@ -320,7 +320,7 @@ static int build_concat(struct loader *L, const struct node_ctx *c, struct error
 static int pad_mode_parse(const struct node_ctx *c, enum pad_mode *mode, struct error *err)
 {
     char text[32];
-    attr_string(c->n, "mode", "constant", text, sizeof text);
+    onnx_attr_string(c->n, "mode", "constant", text, sizeof text);
     static const char *const names[PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
     for (int m = 0; m < PAD_MODE_COUNT; m++)
         if (strcmp(text, names[m]) == 0) {
@@ -338,19 +338,19 @@ static int pad_mode_parse(const struct node_ctx *c, enum pad_mode *mode, struct 
 static int pad_amounts(struct loader *L, const struct node_ctx *c, int32_t rank, int64_t *pads,
                        struct error *err)
 {
-    const Onnx__AttributeProto *a = L->opset < 11 ? attr_find(c->n, "pads") : NULL;
-    const char *name = L->opset < 11 ? NULL : node_input(c->n, 1);
-    const struct known *k = name ? known_find(&L->known, name) : NULL;
+    const Onnx__AttributeProto *a = L->opset < 11 ? onnx_attr_find(c->n, "pads") : NULL;
+    const char *name = L->opset < 11 ? NULL : onnx_node_input(c->n, 1);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
     if (!a && !k)
         return error_set(err,
                          "node '%s' (Pad): pads%s%s%s is not a constant; mnemo needs pads "
                          "known at load",
                          c->name, name ? " '" : "", name ? name : "", name ? "'" : "");
     int64_t count = a ? (int64_t)a->n_ints : shape_count(&k->shape);
-    const char *axes_name = L->opset < 11 ? NULL : node_input(c->n, 3);
+    const char *axes_name = L->opset < 11 ? NULL : onnx_node_input(c->n, 3);
     if (axes_name)
         return error_set(err, "node '%s' (Pad): the 'axes' input is not supported", c->name);
-    if (count != 2 * rank || (k && !dtype_is_integer(k->dtype)))
+    if (count != 2 * rank || (k && !onnx_dtype_is_integer(k->dtype)))
         return error_set(err,
                          "node '%s' (Pad): pads has %lld values for a rank-%d input "
                          "(expected %d integers)",
@@ -376,7 +376,7 @@ static int build_pad(struct loader *L, const struct node_ctx *c, struct error *e
     if (pad_mode_parse(c, &p->mode, err) ||
         pad_amounts(L, c, input_shape(L, node, 0)->rank, p->pads, err))
         return -1;
-    p->value = attr_float(c->n, "value", 0.0f);
+    p->value = onnx_attr_float(c->n, "value", 0.0f);
     if (L->opset >= 11 && scalar_input(L, c, 2, &p->value, err))
         return -1;
     return node_finish(L, node, err);
@@ -402,21 +402,21 @@ static int resize_modes(const struct loader *L, const struct node_ctx *c, struct
                                                               "round_prefer_ceil", "floor", "ceil"};
     bool old = L->opset < 11 || strcmp(c->n->op_type, "Upsample") == 0;
     char mode[32], coord[32], near[32], policy[32];
-    attr_string(c->n, "mode", "nearest", mode, sizeof mode);
-    attr_string(c->n, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel", coord,
-                sizeof coord);
-    attr_string(c->n, "nearest_mode", old ? "floor" : "round_prefer_floor", near, sizeof near);
-    attr_string(c->n, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
+    onnx_attr_string(c->n, "mode", "nearest", mode, sizeof mode);
+    onnx_attr_string(c->n, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel",
+                     coord, sizeof coord);
+    onnx_attr_string(c->n, "nearest_mode", old ? "floor" : "round_prefer_floor", near, sizeof near);
+    onnx_attr_string(c->n, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
     int m = name_index(mode, modes, 3), k = name_index(coord, coords, RESIZE_COORD_COUNT);
     int r = name_index(near, nearest, RESIZE_NEAREST_COUNT);
-    const char *bad = m < 0                                  ? "mode"
-                      : k < 0                                ? "coordinate_transformation_mode"
-                      : r < 0                                ? "nearest_mode"
-                      : attr_int(c->n, "exclude_outside", 0) ? "exclude_outside"
-                      : attr_int(c->n, "antialias", 0)       ? "antialias"
-                      : attr_find(c->n, "axes")              ? "axes"
-                      : strcmp(policy, "stretch") != 0       ? "keep_aspect_ratio_policy"
-                                                             : NULL;
+    const char *bad = m < 0                                       ? "mode"
+                      : k < 0                                     ? "coordinate_transformation_mode"
+                      : r < 0                                     ? "nearest_mode"
+                      : onnx_attr_int(c->n, "exclude_outside", 0) ? "exclude_outside"
+                      : onnx_attr_int(c->n, "antialias", 0)       ? "antialias"
+                      : onnx_attr_find(c->n, "axes")              ? "axes"
+                      : strcmp(policy, "stretch") != 0            ? "keep_aspect_ratio_policy"
+                                                                  : NULL;
     if (bad)
         return error_set(err,
                          "node '%s' (%s): this %s is not supported (mode '%s', coordinates "
@@ -434,16 +434,17 @@ static int resize_factors(struct loader *L, const struct node_ctx *c, double *sc
                           bool *by_size, struct error *err)
 {
     bool upsample = strcmp(c->n->op_type, "Upsample") == 0;
-    const Onnx__AttributeProto *a = upsample ? attr_find(c->n, "scales") : NULL;
+    const Onnx__AttributeProto *a = upsample ? onnx_attr_find(c->n, "scales") : NULL;
     if (a && a->n_floats == 4) {
         for (int d = 0; d < 4; d++)
             scale[d] = a->floats[d];
         return 0;
     }
     size_t scales_at = (upsample || L->opset < 11) ? 1 : 2;
-    const char *names[2] = {node_input(c->n, scales_at), upsample ? NULL : node_input(c->n, 3)};
+    const char *names[2] = {onnx_node_input(c->n, scales_at),
+                            upsample ? NULL : onnx_node_input(c->n, 3)};
     for (int j = 0; j < 2; j++) {
-        const struct known *k = names[j] ? known_find(&L->known, names[j]) : NULL;
+        const struct known *k = names[j] ? onnx_known_find(&L->known, names[j]) : NULL;
         if (names[j] && !k)
             return error_set(err,
                              "node '%s' (%s): %s '%s' is not a constant; mnemo needs it "
@@ -455,8 +456,8 @@ static int resize_factors(struct loader *L, const struct node_ctx *c, double *sc
             return error_set(err, "node '%s' (%s): %s needs 4 values (N, C, H, W)", c->name,
                              c->n->op_type, j ? "sizes" : "scales");
         for (int d = 0; d < 4; d++) {
-            scale[d] = known_get_f(k, d);
-            sizes[d] = known_get_i(k, d);
+            scale[d] = onnx_known_get_f(k, d);
+            sizes[d] = onnx_known_get_i(k, d);
         }
         *by_size = j == 1;
         return 0;
@@ -608,10 +609,10 @@ static int attrs_check(const struct op_entry *e, const struct node_ctx *c, struc
 static bool inputs_all_known(const struct loader *L, const Onnx__NodeProto *n)
 {
     for (size_t j = 0; j < n->n_input; j++) {
-        const char *name = node_input(n, j);
-        if (!name || known_find(&L->known, name))
+        const char *name = onnx_node_input(n, j);
+        if (!name || onnx_known_find(&L->known, name))
             continue;
-        if (strcmp(n->op_type, "Shape") == 0 && loader_find_value(L, name) >= 0)
+        if (strcmp(n->op_type, "Shape") == 0 && onnx_loader_find_value(L, name) >= 0)
             continue;
         return false;
     }
@@ -630,8 +631,8 @@ static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index,
         return op_unsupported(&c, err);
     if (attrs_check(e, &c, err))
         return -1;
-    bool fold = fold_supports(n->op_type) && inputs_all_known(L, n);
-    if (fold && fold_node(L, n, c.name, err))
+    bool fold = onnx_fold_supports(n->op_type) && inputs_all_known(L, n);
+    if (fold && onnx_fold_node(L, n, c.name, err))
         return -1;
     if (!fold && !e->build)
         return error_set(err,
@@ -643,7 +644,7 @@ static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index,
     return graph_count_onnx_op(L->g, n->op_type, fold || e->build == build_alias, err);
 }
 
-int nodes_import(struct loader *L, struct error *err)
+int onnx_nodes_import(struct loader *L, struct error *err)
 {
     const Onnx__GraphProto *gp = L->model->graph;
     for (size_t j = 0; j < gp->n_node; j++)

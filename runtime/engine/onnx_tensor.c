@@ -150,7 +150,8 @@ static int tensor_bytes_copy(struct loader *L, const Onnx__TensorProto *t, struc
         return error_set(err,
                          "tensor '%s' has %zu bytes of data for shape %lld elements of %s "
                          "(%zu bytes expected)",
-                         k->name, t->raw_data.len, (long long)count, dtype_name(k->dtype), bytes);
+                         k->name, t->raw_data.len, (long long)count, onnx_dtype_name(k->dtype),
+                         bytes);
     if (!external) {
         raw_data_copy(t->raw_data.data, k, count);
         return 0;
@@ -176,11 +177,11 @@ static void nonfinite_warn(const struct loader *L, const struct known *k)
                  L->path, k->name, (long long)bad, (long long)count);
 }
 
-int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
-                     struct error *err)
+int onnx_known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *name,
+                          struct error *err)
 {
     int32_t dtype = t->has_data_type ? t->data_type : 0;
-    if (!dtype_is_integer(dtype) && dtype != DT_FLOAT)
+    if (!onnx_dtype_is_integer(dtype) && dtype != DT_FLOAT)
         return error_set(err,
                          "tensor '%s' has ONNX data type %d; mnemo reads float32 weights "
                          "(and int64/int32/bool constants); re-export the model in float32",
@@ -195,7 +196,7 @@ int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *n
                              (long long)t->dims[d]);
         s.dim[d] = t->dims[d];
     }
-    struct known *k = known_add(&L->known, name, dtype, &s, err);
+    struct known *k = onnx_known_add(&L->known, name, dtype, &s, err);
     if (!k)
         return -1;
     if (tensor_bytes_copy(L, t, k, shape_count(&s), err)) {
@@ -213,14 +214,14 @@ int known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const char *n
     return 0;
 }
 
-int initializers_read(struct loader *L, struct error *err)
+int onnx_initializers_read(struct loader *L, struct error *err)
 {
     const Onnx__GraphProto *gp = L->model->graph;
     for (size_t j = 0; j < gp->n_initializer; j++) {
         const Onnx__TensorProto *t = gp->initializer[j];
         if (!t->name || !t->name[0])
             return error_set(err, "initializer %zu has no name", j);
-        if (known_add_tensor(L, t, t->name, err))
+        if (onnx_known_add_tensor(L, t, t->name, err))
             return -1;
     }
     return 0;
