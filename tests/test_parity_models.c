@@ -24,6 +24,7 @@ static const struct fixture fixtures[] = {
     {"resnet_in_op17.onnx", 0, "resnet_in_in_64.npy", "resnet_in_out_64.npy"},
     {"resnet_in_op13_128.onnx", 0, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
     {"resnet_in_dynamic.onnx", 128, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
+    {"resize_up.onnx", 0, "resize_up_in_32.npy", "resize_up_out_32.npy"},
 };
 
 struct backend_case {

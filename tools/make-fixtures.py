@@ -112,6 +112,17 @@ def resnet(in_ch, out_ch, blocks, ngf):
     return nn.Sequential(*layers)
 
 
+def upsampler(in_ch, out_ch, ngf):
+    """The up-paths that avoid a transposed conv's checkerboard, as PyTorch exports them
+    (ONNX Resize): bilinear x2 (half_pixel), conv, nearest x2 (asymmetric, floor), conv."""
+    return nn.Sequential(
+        nn.Conv2d(in_ch, ngf, 3, padding=1), nn.ReLU(True),
+        nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+        nn.Conv2d(ngf, ngf, 3, padding=1), nn.ReLU(True),
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(ngf, out_ch, 3, padding=1), nn.Tanh())
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -138,6 +149,8 @@ MODELS = {
                         "pix2pix U-Net, 5 downs, ngf 2, 1 channel in (chain test)", 404),
     "chain_b_mismatch": (lambda: unet(2, 1, 5, 2), 2, 1, "sketcher",
                          "pix2pix U-Net, 5 downs, ngf 2, 2 channels in (chain test)", 505),
+    "resize_up": (lambda: upsampler(1, 3, 8), 1, 3, "painter",
+                  "conv, bilinear x2, conv, nearest x2, conv (Resize as PyTorch exports it)", 808),
     # Benchmark models (bench/models, --big): the sizes people actually run.
     "unet256_ngf64": (lambda: unet(3, 3, 8, 64), 3, 3, "painter",
                       "pix2pix U-Net 256 (8 downs), ngf 64, BatchNorm, dropout (eval)", 606),
@@ -285,6 +298,18 @@ def make_tests(out):
     export("chain_b_mismatch", build("chain_b_mismatch"),
            os.path.join(out, "chain_b_mismatch.onnx"), 32, 13)
     write_png_gray(os.path.join(out, "face_sketch.png"), face_sketch(256))
+    make_resize(out)
+
+
+def make_resize(out):
+    """Resize from PyTorch's exporter (bilinear and nearest x2): 32x32 in, 128x128 out."""
+    model = build("resize_up")
+    export("resize_up", model, os.path.join(out, "resize_up.onnx"), 32, 13)
+    x = make_input("resize_up", 32)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, "resize_up_in_32.npy"), x)
+    save_npy(os.path.join(out, "resize_up_out_32.npy"), y)
+    print(describe("resize_up 32", y))
 
 
 BIG_SIZES = (256, 512)
