@@ -44,30 +44,21 @@ STATE="$WORK/state" CFG="$WORK/piece.cfg" LOG="$WORK/supervise.log" STATS="$WORK
 DATA="$ROOT/tests/data"
 mkdir -p "$STATE"
 DISK=0
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m mnemo-soak "$STATE" 2>/dev/null; then
-  DISK=1
-fi
 
-# ---- the X server ---------------------------------------------------------------------
-XVFB= sup=
-for _ in $(seq 0 20); do
-  XN=$((100 + (RANDOM % 400)))
-  [ -e "/tmp/.X11-unix/X$XN" ] || [ -e "/tmp/.X$XN-lock" ] || break
-done
-xvfb_start() {
-  Xvfb ":$XN" -screen 0 640x360x24 -nolisten tcp >>"$WORK/xvfb.log" 2>&1 &
-  XVFB=$!
-  for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$XN" ] && return 0; sleep 0.1; done
-  return 1
-}
-cleanup() {
+# ---- the X server: the display tests' own (a free number; xvfb_start again after a kill)
+TMP=$WORK sup=
+# shellcheck source=tests/xvfb_lib.sh
+. "$ROOT/tests/xvfb_lib.sh"
+xvfb_open 640x360
+cleanup() { # replaces xvfb_open's trap: the supervisor first, then X, then the tmpfs
   [ -n "$sup" ] && kill -TERM "$sup" 2>/dev/null && wait "$sup" 2>/dev/null
   kill "$XVFB" 2>/dev/null
   [ "$DISK" = 1 ] && umount "$STATE" 2>/dev/null
 }
 trap cleanup EXIT
-xvfb_start || { echo "fault_soak.sh: Xvfb did not start: $(cat "$WORK/xvfb.log")" >&2; exit 1; }
-export DISPLAY=":$XN"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m mnemo-soak "$STATE" 2>/dev/null; then
+  DISK=1
+fi
 
 # ---- the piece ------------------------------------------------------------------------
 GOOD='perturb = { noise = 0.05; };
