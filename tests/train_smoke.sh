@@ -54,4 +54,13 @@ for role in painter sketcher; do
   grep -q "metadata:   attribution = " "$TMP/inspect"
 done
 "$MNEMO" inspect "$TMP/painter.onnx" --chain "$TMP/sketcher.onnx" >/dev/null
+# from_onnx.py takes the shipped (fine-tuned, fused 6x6 up-path) models back into checkpoints
+# that are exactly the shipped networks; it asserts that itself (max abs < 1e-4)
+$PY "$T/synth_faces.py" "$TMP/faces256" --n 12 --size 256
+for role in painter sketcher; do
+  $PY "$T/from_onnx.py" --onnx "$ROOT/models/$role-small.onnx" --role $role \
+      --out "$TMP/$role-init.pt" --data "$TMP/faces256" --cache "$TMP/cache256" --calib 8 \
+      --batch 4 | tee "$TMP/log"
+  grep -q "checkpoint vs the shipped network: max abs" "$TMP/log"
+done
 echo "train smoke: ok"

@@ -24,6 +24,7 @@ checkpoints of the first round were not kept), optionally with a new up-path.
    copy the phase-dependent part of the transposed conv, which is the checkerboard: the
    fit keeps the picture and drops the grid. Fine-tuning (loop_train.py) does the rest."""
 import argparse
+import copy
 import os
 import sys
 
@@ -78,17 +79,46 @@ def load_onnx(path):
 
 
 @torch.no_grad()
+def unfuse_upconv(k6):
+    """The 3x3 conv of a BilinearUpConv from its exported 6x6 ConvTranspose weight
+    (cin x cout x 6 x 6): fusing is linear in the 3x3 kernel and the same map for every
+    channel pair, so one 36 x 9 least-squares solve recovers it (exactly, up to float
+    rounding, for a weight that export.py fused; a large residual means it was not)."""
+    one = nets.BilinearUpConv(1, 1, bias=False)
+    basis = []
+    for j in range(9):
+        one.conv.weight.zero_()
+        one.conv.weight.view(-1)[j] = 1.0
+        basis.append(one.fused().weight.reshape(36))
+    a = torch.stack(basis, 1).double()                      # 36 x 9
+    cin, cout = k6.shape[:2]
+    y = k6.permute(2, 3, 1, 0).reshape(36, cout * cin).double()
+    w = torch.linalg.lstsq(a, y).solution                   # 9 x (cout * cin)
+    res = float((a @ w - y).abs().max() / max(float(y.abs().max()), 1e-12))
+    assert res < 1e-4, f"a 6x6 ConvTranspose that is not a fused bilinear x2 + 3x3 conv ({res:.2e})"
+    return w.T.reshape(cout, cin, 3, 3).float()
+
+
+@torch.no_grad()
 def import_teacher(path, role, downs=7, ngf=16, max_mult=6):
     """The shipped network as a PyTorch UNet (convT up-path), BatchNorm on the down path
     still the identity-with-bias placeholder (calibrate() gives it statistics)."""
     _, inits, convs, meta = load_onnx(path)
-    G = nets.generator(role, downs, ngf, max_mult)
+    fused = [k[:-len(".weight")] for k, w in inits.items()
+             if k.endswith(".weight") and w.dim() == 4 and w.shape[2:] == (6, 6)]
+    up, rl = ("bilinear_convt", len(fused)) if fused else ("convt", 0)
+    G = nets.generator(role, downs, ngf, max_mult, up=up, resize_levels=rl)
     sd = G.state_dict()
     for k in list(sd):  # up-path convT + BN, outermost bias: stored under their names
         if k in inits:
             assert inits[k].shape == sd[k].shape, (k, inits[k].shape, sd[k].shape)
             sd[k] = inits[k]
+    for name in fused:  # a fine-tuned model's bilinear x2 + 3x3 conv levels, exported fused
+        sd[name + ".conv.weight"] = unfuse_upconv(inits[name + ".weight"])
+        if name + ".bias" in inits:
+            sd[name + ".conv.bias"] = inits[name + ".bias"]
     G.load_state_dict(sd)
+    G.up_path = (up, rl)
     dcs = down_convs(G)
     assert len(dcs) == len(convs), (len(dcs), len(convs))
     folded = []
@@ -224,20 +254,25 @@ def main(argv=None):
     calibrate(G_t, folded, batches)
     with torch.no_grad():
         y1 = G_t(x)
-        G_t.train()
-        y2 = G_t(batches[0])[:2]
-        G_t.eval()
+        # a train-mode forward updates BatchNorm's running statistics: measure on a copy
+        probe = copy.deepcopy(G_t).train()
+        y2 = probe(batches[0])[:2]
     print(f"from_onnx: imported {a.onnx}; eval after calibration vs before: max abs "
           f"{float((y1 - y0).abs().max()):.2e}; train-mode BN vs eval: mean abs "
           f"{float((y2 - y1).abs().mean()):.4f}")
     G = G_t
-    up, rl = "convt", 0
-    if a.up != "convt":
+    up, rl = G_t.up_path  # what the shipped file has: convT, or fine-tuned bilinear levels
+    if a.up != "convt" and up == "convt":
         G = convert(G_t, a.role, a.up, a.resize_levels, batches)
         up, rl = a.up, a.resize_levels
         with torch.no_grad():
             d = float((G(batches[-1]) - G_t(batches[-1])).abs().mean())
         print(f"from_onnx: new up-path vs the shipped network: mean abs {d:.4f} (range [-1,1])")
+    else:  # unchanged up-path: the checkpoint must be the shipped network, exactly
+        with torch.no_grad():
+            d = float((G(x) - y0).abs().max())
+        assert d < 1e-4, f"the imported network differs from {a.onnx}: max abs {d:.2e}"
+        print(f"from_onnx: checkpoint vs the shipped network: max abs {d:.2e}")
     config = {"role": a.role, "downs": 7, "ngf": 16, "max_mult": 6, "ndf": 32, "size": 256,
               "density": sk.DEFAULTS["density"], "data": a.data, "holdout": 0.05, "limit": 0,
               "up": up, "resize_levels": rl}
