@@ -7,6 +7,9 @@
 #
 #   tools/train/gpu_loop_train.sh DATA_DIR OUT_DIR MINUTES [BATCH]
 #
+# DATA_DIR's name says what the data is (export.py writes the attribution and licence
+# from it): carry the artflow portraits as a folder named artflow, e.g. .gpu-data/artflow.
+#
 # 1. the decoded/sketched cache of DATA_DIR, 16 workers;
 # 2. from_onnx.py: models/painter-small.onnx and sketcher-small.onnx back into checkpoints
 #    (no mnemo there: the import checks itself by re-export);
