@@ -3,6 +3,8 @@
  * - Choosing: "auto" picks cuda only when a device is usable; "cuda" on a machine without
  *   one fails at open with "no CUDA device: ...; use --backend cpu"; in a build without
  *   CUDA, "cuda" is an unknown backend that says what the build has.
+ * - What a failure means (kernels/cuda/errors.c): which CUDA errors are sticky, the
+ *   verdict after a failed run, the MNEMO_CUDA_FAULT drill's spec.
  * - The convolution plan (kernels/cuda/conv.c): how ONNX's asymmetric pads are mapped onto
  *   cuDNN's symmetric ones. Checked by running the plan with the reference kernels in
  *   cuDNN's place (pad into scratch + conv with symmetric pads; transposed conv with
@@ -169,8 +171,83 @@ static void test_conv_plan(void)
     CHECK(cases >= 50);
 }
 
+/* The codes by number, as CUDA 13's driver_types.h gives them: a renumbering or a rename
+ * shows up here rather than as a retried fault on the GPU. */
+static void test_sticky_errors(void)
+{
+    static const int sticky[] = {
+        46,  /* DevicesUnavailable */
+        214, /* ECCUncorrectable */
+        220, /* NvlinkUncorrectable */
+        226, /* Contained */
+        700, /* IllegalAddress */
+        702, /* LaunchTimeout */
+        710, /* Assert */
+        714, /* HardwareStackError */
+        715, /* IllegalInstruction */
+        716, /* MisalignedAddress */
+        717, /* InvalidAddressSpace */
+        718, /* InvalidPc */
+        719, /* LaunchFailure */
+        721, /* TensorMemoryLeak */
+        810, /* MpsClientTerminated */
+        911, /* ExternalDevice */
+        999, /* Unknown */
+    };
+    static const int transient[] = {
+        0,   /* Success */
+        1,   /* InvalidValue */
+        2,   /* MemoryAllocation */
+        600, /* NotReady */
+        701, /* LaunchOutOfResources */
+        720, /* CooperativeLaunchTooLarge */
+        900, /* StreamCaptureUnsupported */
+        901, /* StreamCaptureInvalidated */
+    };
+    CHECK(cudaErrorContained == 226 && cudaErrorTensorMemoryLeak == 721 &&
+          cudaErrorMpsClientTerminated == 810 && cudaErrorExternalDevice == 911 &&
+          cudaErrorNvlinkUncorrectable == 220 && cudaErrorUnknown == 999);
+    for (size_t i = 0; i < sizeof sticky / sizeof *sticky; i++)
+        CHECK_MSG(cuda_error_sticky((cudaError_t)sticky[i]), "%d (%s) should be sticky", sticky[i],
+                  cudaGetErrorName((cudaError_t)sticky[i]));
+    for (size_t i = 0; i < sizeof transient / sizeof *transient; i++)
+        CHECK_MSG(!cuda_error_sticky((cudaError_t)transient[i]), "%d (%s) should be transient",
+                  transient[i], cudaGetErrorName((cudaError_t)transient[i]));
+}
+
+/* After a failed run: its own code decides when it is sticky, else the probe does. */
+static void test_failure_verdict(void)
+{
+    CHECK(!cuda_failure_lost(cudaSuccess, cudaSuccess)); /* cuDNN failed, stream fine */
+    CHECK(!cuda_failure_lost(cudaErrorLaunchOutOfResources, cudaSuccess));
+    CHECK(cuda_failure_lost(cudaErrorIllegalAddress, cudaSuccess));
+    CHECK(cuda_failure_lost(cudaErrorContained, cudaSuccess));
+    /* A cuDNN failure, or an ordinary-looking launch error, over a poisoned context. */
+    CHECK(cuda_failure_lost(cudaSuccess, cudaErrorIllegalAddress));
+    CHECK(cuda_failure_lost(cudaErrorInvalidValue, cudaErrorLaunchFailure));
+}
+
+static void test_fault_parse(void)
+{
+    struct cuda_fault f;
+    CHECK(cuda_fault_parse(NULL, &f, &err) == 0 && f.kind == CUDA_FAULT_NONE);
+    CHECK(cuda_fault_parse("", &f, &err) == 0 && f.kind == CUDA_FAULT_NONE);
+    CHECK(cuda_fault_parse("capture", &f, &err) == 0 && f.kind == CUDA_FAULT_CAPTURE);
+    CHECK(cuda_fault_parse("illegal-address@7", &f, &err) == 0 &&
+          f.kind == CUDA_FAULT_ILLEGAL_ADDRESS && f.run == 7);
+    const char *bad[] = {"illegal-address@", "illegal-address@0", "illegal-address@3x", "sticky@3",
+                         "capture@1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_MSG(cuda_fault_parse(bad[i], &f, &err) == -1, "'%s' accepted", bad[i]);
+        CHECK(err_has("MNEMO_CUDA_FAULT=") && err_has("illegal-address@N"));
+    }
+}
+
 int main(void)
 {
+    RUN(test_sticky_errors);
+    RUN(test_failure_verdict);
+    RUN(test_fault_parse);
     RUN(test_auto_without_device);
     RUN(test_cuda_without_device_is_a_clear_error);
     RUN(test_auto_with_device);

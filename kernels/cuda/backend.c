@@ -10,9 +10,12 @@
  * run copies the input in, replays the graph, copies the output out and waits.
  * MNEMO_CUDA_EAGER=1 in the environment skips the capture and launches node by node (for
  * debugging and compute-sanitizer).
- * A sticky CUDA error marks the backend lost (backend_lose); MNEMO_FAULT=backend:sticky@N
- * or backend:transient@N (backend.h) injects the same failures through backend_run, so a
- * GPU fault drill needs no broken GPU.
+ * Every failed run is classified (errors.c): a sticky CUDA error, or a stream that fails a
+ * trivial probe after the failure, marks the backend lost (backend_lose: exit 75, restart
+ * and resume); anything else is transient and the loop retries. MNEMO_FAULT=backend:
+ * sticky@N or backend:transient@N (backend.h) injects the same verdicts through
+ * backend_run, so that drill needs no broken GPU; MNEMO_CUDA_FAULT (cuda.h) breaks the real
+ * device on purpose, for the drill on a GPU.
  *
  * fp32 only so far: the fp16 / NHWC tensor-core path is the next step (issue 6). */
 #include "backend.h"
@@ -33,8 +36,11 @@ struct cuda_backend {
     size_t workspace_bytes;
     float **value;           /* device pointer of each value id; NULL for unused ones */
     struct cuda_conv *convs; /* one per node; only conv nodes' entries are used */
+    float *probe;            /* one float: the target of the probe after a failed run */
     cudaGraph_t graph;
     cudaGraphExec_t exec; /* NULL when running eagerly */
+    struct cuda_fault fault;
+    long runs; /* runs so far, for the fault drill */
 };
 
 #define CUDA_TRY(call, what)                                                                       \
@@ -81,39 +87,44 @@ static const char *cuda_unsupported(const struct graph *g, const struct node *n,
     return NULL;
 }
 
-/* Sticky errors poison the context: every later call fails the same way. */
-static bool error_sticky(cudaError_t e)
+/* Whether the stream still runs work: a trivial op, waited for. Also clears a non-sticky
+ * error, so the next run starts clean. */
+static cudaError_t stream_probe(struct cuda_backend *b)
 {
-    switch (e) {
-    case cudaErrorIllegalAddress:
-    case cudaErrorLaunchFailure:
-    case cudaErrorHardwareStackError:
-    case cudaErrorIllegalInstruction:
-    case cudaErrorMisalignedAddress:
-    case cudaErrorInvalidAddressSpace:
-    case cudaErrorInvalidPc:
-    case cudaErrorECCUncorrectable:
-    case cudaErrorLaunchTimeout:
-    case cudaErrorAssert:
-    case cudaErrorDevicesUnavailable:
-        return true;
-    default:
-        return false;
-    }
+    cudaError_t e = cudaMemsetAsync(b->probe, 0, sizeof *b->probe, b->stream);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(b->stream);
+    (void)cudaGetLastError();
+    return e;
 }
 
-/* Reports a failed CUDA call of run; a sticky one also marks the backend lost, exactly as
- * the fault seam's injected sticky fault does (backend_lose, backend.c), so the loop, the
- * exit code and the tests that run on the CPU see one behaviour. */
+/* A run failed with err set (cause: its CUDA error, cudaSuccess for a cuDNN failure). A
+ * transient failure is returned as it is; a lost context also marks the backend lost,
+ * exactly as the fault seam's injected sticky fault does (backend_lose, backend.c), so the
+ * loop, the exit code and the tests that run on the CPU see one behaviour. */
+static int run_failed(struct cuda_backend *b, cudaError_t cause, struct error *err)
+{
+    cudaError_t probe = stream_probe(b);
+    if (!cuda_failure_lost(cause, probe))
+        return -1;
+    char what[ERROR_MSG_MAX], probed[256] = "";
+    snprintf(what, sizeof what, "%s", err->msg);
+    if (!cuda_error_sticky(cause))
+        snprintf(probed, sizeof probed, "; the stream probe after it failed: %s (%s)",
+                 cudaGetErrorName(probe), cudaGetErrorString(probe));
+    error_set(err,
+              "%s%s: a sticky CUDA error: the device context is lost and cannot be repaired in "
+              "this process; restart mnemo (exit code %d)",
+              what, probed, MNEMO_EXIT_DEVICE_LOST);
+    return backend_lose(&b->base, err);
+}
+
+/* A failed CUDA call of run, named by what. */
 static int run_error(struct cuda_backend *b, cudaError_t e, const char *what, struct error *err)
 {
-    if (!error_sticky(e))
-        return cuda_error_set(err, e, what);
-    error_set(err,
-              "cuda backend: sticky CUDA error in %s: %s (%s): the device context is lost "
-              "and cannot be repaired in this process; restart mnemo (exit code %d)",
-              what, cudaGetErrorName(e), cudaGetErrorString(e), MNEMO_EXIT_DEVICE_LOST);
-    return backend_lose(&b->base, err);
+    cuda_error_set(err, e, what);
+    error_prefix(err, "cuda backend");
+    return run_failed(b, e, err);
 }
 
 static void cuda_destroy(struct backend *base)
@@ -128,6 +139,7 @@ static void cuda_destroy(struct backend *base)
             cuda_conv_destroy(&b->convs[i]);
     free(b->convs);
     free(b->value);
+    cudaFree(b->probe);
     cudaFree(b->workspace);
     cudaFree(b->scratch);
     cudaFree(b->weights);
@@ -167,6 +179,7 @@ static int memory_make(struct cuda_backend *b, struct error *err)
         return error_set(err, "out of memory creating the cuda backend");
     size_t arena_bytes = (size_t)(g->arena_floats > 0 ? g->arena_floats : 1) * sizeof(float);
     CUDA_TRY(cudaMalloc((void **)&b->arena, arena_bytes), "allocating the arena");
+    CUDA_TRY(cudaMalloc((void **)&b->probe, sizeof *b->probe), "allocating the probe");
     CUDA_TRY(cudaMemset(b->arena, 0, arena_bytes), "clearing the arena");
     CUDA_TRY(cudaMalloc((void **)&b->weights,
                         (size_t)(weight_floats > 0 ? weight_floats : 1) * sizeof(float)),
@@ -230,9 +243,11 @@ static int convs_make(struct cuda_backend *b, struct error *err)
     return 0;
 }
 
-/* Enqueues every node on the stream; errors name the node. */
-static int nodes_enqueue(struct cuda_backend *b, struct error *err)
+/* Enqueues every node on the stream; errors name the node, and *cause is the failed
+ * launch's CUDA error (cudaSuccess when cuDNN failed: its status carries none). */
+static int nodes_enqueue(struct cuda_backend *b, cudaError_t *cause, struct error *err)
 {
+    *cause = cudaSuccess;
     const struct graph *g = b->g;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct node *n = &g->nodes[i];
@@ -244,8 +259,10 @@ static int nodes_enqueue(struct cuda_backend *b, struct error *err)
             struct ref_io io;
             io_make(b, n, &io);
             cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
-            if (e != cudaSuccess)
+            if (e != cudaSuccess) {
                 rc = cuda_error_set(err, e, "launch");
+                *cause = e;
+            }
         }
         if (rc)
             return error_prefix(err, "cuda backend: node '%s' (%s)", n->name,
@@ -259,7 +276,8 @@ static int graph_capture(struct cuda_backend *b, struct error *err)
 {
     CUDA_TRY(cudaStreamBeginCapture(b->stream, cudaStreamCaptureModeThreadLocal),
              "beginning the graph capture");
-    int rc = nodes_enqueue(b, err);
+    cudaError_t cause;
+    int rc = nodes_enqueue(b, &cause, err);
     cudaError_t e = cudaStreamEndCapture(b->stream, &b->graph);
     if (rc)
         return rc;
@@ -278,7 +296,8 @@ static bool eager_wanted(void)
 /* The warm-up: module loading and cuDNN's lazy setup happen here, not in the first run. */
 static int warm_up(struct cuda_backend *b, struct error *err)
 {
-    if (nodes_enqueue(b, err))
+    cudaError_t cause;
+    if (nodes_enqueue(b, &cause, err))
         return -1;
     CUDA_TRY(cudaStreamSynchronize(b->stream), "the warm-up run");
     return 0;
@@ -294,7 +313,8 @@ static struct backend *cuda_create(const struct graph *g, const struct backend_o
     }
     b->base.ops = &backend_cuda_ops;
     b->g = g;
-    if (context_make(b, err) || memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
+    if (cuda_fault_parse(getenv("MNEMO_CUDA_FAULT"), &b->fault, err) || context_make(b, err) ||
+        memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
         (!eager_wanted() && graph_capture(b, err))) {
         cuda_destroy(&b->base);
         return NULL;
@@ -307,6 +327,9 @@ static int cuda_run(struct backend *base, const float *input, float *output, str
     struct cuda_backend *b = (struct cuda_backend *)base; /* not lost: backend_run checked */
     const struct graph *g = b->g;
     const struct value *in = &g->values[g->input], *out = &g->values[g->output];
+    cudaError_t cause;
+    if (++b->runs == b->fault.run && b->fault.kind == CUDA_FAULT_ILLEGAL_ADDRESS)
+        (void)cuda_fault_illegal_address(b->stream); /* seen by the calls after it */
     cudaError_t e =
         cudaMemcpyAsync(b->value[g->input], input, (size_t)shape_count(&in->shape) * sizeof(float),
                         cudaMemcpyHostToDevice, b->stream);
@@ -315,8 +338,8 @@ static int cuda_run(struct backend *base, const float *input, float *output, str
     if (b->exec) {
         if ((e = cudaGraphLaunch(b->exec, b->stream)) != cudaSuccess)
             return run_error(b, e, "launching the CUDA graph", err);
-    } else if (nodes_enqueue(b, err)) {
-        return -1;
+    } else if (nodes_enqueue(b, &cause, err)) {
+        return run_failed(b, cause, err);
     }
     e = cudaMemcpyAsync(output, b->value[g->output],
                         (size_t)shape_count(&out->shape) * sizeof(float), cudaMemcpyDeviceToHost,

@@ -239,6 +239,7 @@ static int conv_enqueue(const struct cuda_conv *c, cudnnHandle_t cudnn, const fl
                         void *workspace, size_t workspace_bytes, struct error *err)
 {
     const float one = 1.0f, zero = 0.0f;
+    (void)cudaGetLastError(); /* an earlier call's error is not this convolution's */
     if (c->plan.transposed)
         CUDNN_TRY(cudnnConvolutionBackwardData(cudnn, &one, c->w_desc, c->io.in[1], c->x_desc, x,
                                                c->conv_desc, (cudnnConvolutionBwdDataAlgo_t)c->algo,

@@ -97,6 +97,31 @@ int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t s
                   float *scratch, void *workspace, size_t workspace_bytes, struct error *err);
 void cuda_conv_destroy(struct cuda_conv *c);
 
+/* ---- what a failure means (errors.c; pure, tested without a GPU) --------------------- */
+
+/* Whether e leaves the context poisoned: every later call fails, only a new process helps. */
+bool cuda_error_sticky(cudaError_t e);
+/* The verdict on a failed run: lost when its own error (cudaSuccess for a cuDNN failure,
+ * which carries no CUDA code) is sticky, or when the probe after it (a trivial op on the
+ * backend's stream, synchronized) failed. An asynchronous fault can surface as an
+ * ordinary error at a later call; the probe catches what the first code hid. */
+bool cuda_failure_lost(cudaError_t cause, cudaError_t probe);
+
+/* Real device faults for the GPU fault drill, from MNEMO_CUDA_FAULT (read at create):
+ *   illegal-address@N  run N of this backend first launches a kernel that writes through
+ *                      a bad pointer (a genuine sticky cudaErrorIllegalAddress);
+ *   capture            the CUDA graph capture is broken on purpose (a synchronize inside
+ *                      it), so create must fall back to running eagerly. */
+enum cuda_fault_kind { CUDA_FAULT_NONE, CUDA_FAULT_ILLEGAL_ADDRESS, CUDA_FAULT_CAPTURE };
+struct cuda_fault {
+    enum cuda_fault_kind kind;
+    long run; /* illegal-address: the 1-based run number */
+};
+/* Parses spec (NULL or "" is no fault). Returns -1 (err set) on a malformed spec. */
+int cuda_fault_parse(const char *spec, struct cuda_fault *f, struct error *err);
+/* Enqueues one thread writing through an address no allocation holds. */
+cudaError_t cuda_fault_illegal_address(cudaStream_t stream);
+
 /* "cudaErrorIllegalAddress: an illegal memory access was encountered" style text. */
 int cuda_error_set(struct error *err, cudaError_t e, const char *what);
 int cudnn_error_set(struct error *err, cudnnStatus_t s, const char *what);

@@ -25,4 +25,12 @@ static inline unsigned grid_for(int64_t count)
     return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
 }
 
+/* Clears an error left by an earlier call (cudaGetLastError resets it), so that the check
+ * after the launch reports this launch's own. A sticky error cannot be cleared: the launch
+ * then fails with it, and the backend classifies it where it is seen. */
+static inline void launch_begin(void)
+{
+    (void)cudaGetLastError();
+}
+
 #endif

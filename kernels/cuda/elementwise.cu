@@ -23,6 +23,7 @@ extern "C" cudaError_t cuda_activation(const struct node *n, const struct ref_io
                                        cudaStream_t stream)
 {
     int64_t count = shape_count(io->out_shape);
+    launch_begin();
     activation_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[0], io->out, count,
                                                              io->residual, n->act);
     return cudaGetLastError();
@@ -46,6 +47,7 @@ extern "C" cudaError_t cuda_epilogue(float *y, const struct shape *ys, const flo
 {
     int64_t count = shape_count(ys), channels = ys->rank > 1 ? ys->dim[1] : 1;
     int64_t spatial = channels > 0 ? count / (ys->dim[0] * channels) : 1;
+    launch_begin();
     epilogue_kernel<<<grid_for(count), BLOCK, 0, stream>>>(y, count, channels, spatial, bias,
                                                            residual, act);
     return cudaGetLastError();
@@ -115,6 +117,7 @@ extern "C" cudaError_t cuda_binary(const struct node *n, const struct ref_io *io
     broadcast_strides(io->in_shape[0], ys->rank, bc.sa);
     broadcast_strides(io->in_shape[1], ys->rank, bc.sb);
     int64_t count = shape_count(ys);
+    launch_begin();
     binary_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.binary.kind, io->in[0], io->in[1],
                                                          io->out, count, bc, io->residual, n->act);
     return cudaGetLastError();
@@ -142,6 +145,7 @@ extern "C" cudaError_t cuda_concat(const struct node *n, const struct ref_io *io
     int64_t y_block = ys->dim[axis] * inner, offset = 0;
     for (int32_t k = 0; k < n->n_inputs; k++) {
         int64_t block = io->in_shape[k]->dim[axis] * inner, count = shape_count(io->in_shape[k]);
+        launch_begin();
         if (count > 0)
             concat_kernel<<<grid_for(count), BLOCK, 0, stream>>>(io->in[k], block, io->out, y_block,
                                                                  offset, count);
@@ -210,6 +214,7 @@ extern "C" cudaError_t cuda_pad_params(const struct pad_params *p, const float *
         pg.begin[d] = p->pads[d];
     }
     int64_t count = shape_count(ys);
+    launch_begin();
     pad_kernel<<<grid_for(count), BLOCK, 0, stream>>>(pg, x, y, count, residual, act);
     return cudaGetLastError();
 }
@@ -314,7 +319,23 @@ extern "C" cudaError_t cuda_resize(const struct node *n, const struct ref_io *io
     rg.sh = axis_scale(p, 0, rg.ih, rg.oh);
     rg.sw = axis_scale(p, 1, rg.iw, rg.ow);
     int64_t count = shape_count(ys);
+    launch_begin();
     resize_kernel<<<grid_for(count), BLOCK, 0, stream>>>(rg, io->in[0], io->out, count,
                                                          io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- the fault drill ------------------------------------------------------------------ */
+
+__global__ void illegal_address_kernel(float *nowhere)
+{
+    *(volatile float *)nowhere = 1.0f;
+}
+
+extern "C" cudaError_t cuda_fault_illegal_address(cudaStream_t stream)
+{
+    launch_begin();
+    /* Page 0 is never mapped on the device: a genuine illegal-address fault. */
+    illegal_address_kernel<<<1, 1, 0, stream>>>((float *)(uintptr_t)16);
     return cudaGetLastError();
 }

@@ -40,6 +40,7 @@ extern "C" cudaError_t cuda_batch_norm(const struct node *n, const struct ref_io
 {
     const struct shape *xs = io->in_shape[0];
     int64_t count = shape_count(xs);
+    launch_begin();
     batch_norm_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
         io->in[0], io->out, count, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], io->in[3],
         io->in[4], n->p.norm.epsilon, io->residual, n->act);
@@ -91,6 +92,7 @@ extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref
     int64_t planes = xs->dim[0] * xs->dim[1];
     if (planes == 0)
         return cudaSuccess;
+    launch_begin();
     instance_norm_kernel<<<(unsigned)planes, NORM_BLOCK, 0, stream>>>(
         io->in[0], io->out, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], n->p.norm.epsilon,
         io->residual, n->act);
