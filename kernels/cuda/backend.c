@@ -6,8 +6,9 @@
  * once, a prepared convolution per Conv/ConvTranspose node (kernels/cuda/conv.c), one
  * cuDNN workspace and one scratch buffer (asymmetric pads) shared by all nodes, since they
  * run one after another on the one stream. create runs the graph once eagerly (so a bad
- * launch is reported naming its node), then captures the node sequence as a CUDA graph;
- * run copies the input in, replays the graph, copies the output out and waits.
+ * launch is reported naming its node), then captures the node sequence as a CUDA graph
+ * (a capture that fails is warned about once and the backend runs eagerly); run copies the
+ * input in, replays the graph (or launches node by node), copies the output out and waits.
  * MNEMO_CUDA_EAGER=1 in the environment skips the capture and launches node by node (for
  * debugging and compute-sanitizer).
  * Every failed run is classified (errors.c): a sticky CUDA error, or a stream that fails a
@@ -20,6 +21,7 @@
  * fp32 only so far: the fp16 / NHWC tensor-core path is the next step (issue 6). */
 #include "backend.h"
 #include "exit.h"
+#include "log.h"
 #include "cuda/cuda.h"
 
 #include <stdio.h>
@@ -265,25 +267,68 @@ static int nodes_enqueue(struct cuda_backend *b, cudaError_t *cause, struct erro
             }
         }
         if (rc)
-            return error_prefix(err, "cuda backend: node '%s' (%s)", n->name,
+            return error_prefix(err, "node '%s' (%s)", n->name,
                                 n->onnx_op ? n->onnx_op : op_names[n->op]);
     }
     return 0;
 }
 
-/* The node sequence as one CUDA graph: one launch per run instead of one per node. */
-static int graph_capture(struct cuda_backend *b, struct error *err)
+/* Records the node sequence into b->graph and instantiates it; on failure err says where
+ * (the node, the end of the capture, or the instantiation). */
+static int graph_record(struct cuda_backend *b, struct error *err)
 {
     CUDA_TRY(cudaStreamBeginCapture(b->stream, cudaStreamCaptureModeThreadLocal),
-             "beginning the graph capture");
+             "beginning the capture");
+    if (b->fault.kind == CUDA_FAULT_CAPTURE) /* not capturable: invalidates the capture */
+        (void)cudaStreamSynchronize(b->stream);
     cudaError_t cause;
     int rc = nodes_enqueue(b, &cause, err);
     cudaError_t e = cudaStreamEndCapture(b->stream, &b->graph);
     if (rc)
         return rc;
     if (e != cudaSuccess)
-        return cuda_error_set(err, e, "cuda backend: capturing the node sequence");
-    CUDA_TRY(cudaGraphInstantiate(&b->exec, b->graph, 0), "instantiating the CUDA graph");
+        return cuda_error_set(err, e, "the end of the capture");
+    CUDA_TRY(cudaGraphInstantiate(&b->exec, b->graph, 0), "instantiation");
+    return 0;
+}
+
+/* Undoes a failed graph_record: the capture ended (a failed launch leaves it open or
+ * invalidated), the partial graph gone, the error cleared. */
+static void graph_abandon(struct cuda_backend *b)
+{
+    enum cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(b->stream, &status) == cudaSuccess &&
+        status != cudaStreamCaptureStatusNone) {
+        cudaGraph_t partial = NULL;
+        if (cudaStreamEndCapture(b->stream, &partial) == cudaSuccess && partial)
+            cudaGraphDestroy(partial);
+    }
+    if (b->exec)
+        cudaGraphExecDestroy(b->exec);
+    if (b->graph)
+        cudaGraphDestroy(b->graph);
+    b->exec = NULL;
+    b->graph = NULL;
+    (void)cudaGetLastError();
+}
+
+/* The node sequence as one CUDA graph: one launch per run instead of one per node. cuDNN's
+ * legacy API documents no stream-capture support, so a failure to capture is no failure
+ * to run: the backend runs eagerly (warned once per process), unless the stream itself no
+ * longer works. */
+static int graph_capture(struct cuda_backend *b, struct error *err)
+{
+    static bool warned;
+    struct error why;
+    if (graph_record(b, &why) == 0)
+        return 0;
+    graph_abandon(b);
+    cudaError_t probe = stream_probe(b);
+    if (probe != cudaSuccess)
+        return cuda_error_set(err, probe, "cuda backend: the stream after a failed graph capture");
+    if (!warned)
+        log_warn("cuda backend: CUDA graph capture failed at %s; running eagerly", why.msg);
+    warned = true;
     return 0;
 }
 
@@ -298,7 +343,7 @@ static int warm_up(struct cuda_backend *b, struct error *err)
 {
     cudaError_t cause;
     if (nodes_enqueue(b, &cause, err))
-        return -1;
+        return error_prefix(err, "cuda backend");
     CUDA_TRY(cudaStreamSynchronize(b->stream), "the warm-up run");
     return 0;
 }
@@ -339,6 +384,7 @@ static int cuda_run(struct backend *base, const float *input, float *output, str
         if ((e = cudaGraphLaunch(b->exec, b->stream)) != cudaSuccess)
             return run_error(b, e, "launching the CUDA graph", err);
     } else if (nodes_enqueue(b, &cause, err)) {
+        error_prefix(err, "cuda backend");
         return run_failed(b, cause, err);
     }
     e = cudaMemcpyAsync(output, b->value[g->output],
