@@ -23,7 +23,7 @@ if(TARGET mnemo_backend_cuda)
   target_link_libraries(test_backend_cuda PRIVATE mnemo_backend_cuda)
 endif()
 mnemo_cli_test(cli_cuda cli_cuda.sh unit)
-mnemo_cli_test(cli_cuda_graph cli_cuda_graph.sh gpu)
+mnemo_cli_test(cli_cuda_fallback cli_cuda_fallback.sh gpu)
 # The ONNX loader's internals export only onnx_-prefixed names (read off the library).
 add_test(NAME onnx_symbols COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_symbols.sh
          $<TARGET_FILE:mnemo_engine>)

@@ -233,6 +233,7 @@ static void test_fault_parse(void)
     CHECK(cuda_fault_parse(NULL, &f, &err) == 0 && f.kind == CUDA_FAULT_NONE);
     CHECK(cuda_fault_parse("", &f, &err) == 0 && f.kind == CUDA_FAULT_NONE);
     CHECK(cuda_fault_parse("capture", &f, &err) == 0 && f.kind == CUDA_FAULT_CAPTURE);
+    CHECK(cuda_fault_parse("algo", &f, &err) == 0 && f.kind == CUDA_FAULT_ALGO);
     CHECK(cuda_fault_parse("illegal-address@7", &f, &err) == 0 &&
           f.kind == CUDA_FAULT_ILLEGAL_ADDRESS && f.run == 7);
     const char *bad[] = {"illegal-address@", "illegal-address@0", "illegal-address@3x", "sticky@3",
@@ -243,9 +244,55 @@ static void test_fault_parse(void)
     }
 }
 
+/* cuDNN's ranking filtered and ordered: FMA math only, within the cap, deterministic first. */
+static void test_conv_rank(void)
+{
+    const size_t gib = (size_t)1 << 30;
+    const struct cuda_algo_perf perf[] = {
+        {1, CUDNN_STATUS_SUCCESS, CUDNN_NON_DETERMINISTIC, CUDNN_FMA_MATH, 100},
+        {0, CUDNN_STATUS_SUCCESS, CUDNN_DETERMINISTIC, CUDNN_FMA_MATH, 10},
+        {6, CUDNN_STATUS_SUCCESS, CUDNN_DETERMINISTIC, CUDNN_DEFAULT_MATH, 0}, /* may be TF32 */
+        {7, CUDNN_STATUS_SUCCESS, CUDNN_DETERMINISTIC, CUDNN_TENSOR_OP_MATH, 0},
+        {2, CUDNN_STATUS_NOT_SUPPORTED, CUDNN_DETERMINISTIC, CUDNN_FMA_MATH, 0},
+        {5, CUDNN_STATUS_SUCCESS, CUDNN_DETERMINISTIC, CUDNN_FMA_MATH, 2 * gib},
+        {4, CUDNN_STATUS_SUCCESS, CUDNN_DETERMINISTIC, CUDNN_FMA_MATH, gib},
+        {3, CUDNN_STATUS_SUCCESS, CUDNN_NON_DETERMINISTIC, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION,
+         0},
+    };
+    int algos[CUDA_CONV_MAX_ALGOS];
+    int n = cuda_conv_rank(perf, 8, algos);
+    CHECK_MSG(n == 3, "%d candidates", n);
+    CHECK(n >= 3 && algos[0] == 0 && algos[1] == 4 && algos[2] == 1);
+    CHECK(cuda_conv_rank(perf + 2, 3, algos) == 0); /* none acceptable */
+    CHECK(cuda_conv_rank(perf, 0, algos) == 0);
+}
+
+/* Warm-up's walk down the candidates, and the drill's bad first candidate. */
+static void test_conv_fallback_order(void)
+{
+    struct cuda_conv c = {.algos = {0, 4, 1}, .n_algos = 3};
+    CHECK(c.algos[c.chosen] == 0);
+    CHECK(cuda_conv_next_algo(&c) && c.algos[c.chosen] == 4);
+    CHECK(cuda_conv_next_algo(&c) && c.algos[c.chosen] == 1);
+    CHECK(!cuda_conv_next_algo(&c) && c.algos[c.chosen] == 1);
+    cuda_conv_prepend_algo(&c, CUDA_CONV_BAD_ALGO);
+    CHECK(c.n_algos == 4 && c.chosen == 0 && c.algos[0] == CUDA_CONV_BAD_ALGO && c.algos[1] == 0 &&
+          c.algos[3] == 1);
+    struct cuda_conv full = {.n_algos = CUDA_CONV_MAX_ALGOS};
+    for (int i = 0; i < CUDA_CONV_MAX_ALGOS; i++)
+        full.algos[i] = i;
+    cuda_conv_prepend_algo(&full, CUDA_CONV_BAD_ALGO);
+    CHECK(full.n_algos == CUDA_CONV_MAX_ALGOS && full.algos[0] == CUDA_CONV_BAD_ALGO &&
+          full.algos[1] == 0 && full.algos[CUDA_CONV_MAX_ALGOS - 1] == CUDA_CONV_MAX_ALGOS - 2);
+    CHECK(CUDA_CONV_BAD_ALGO >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT &&
+          CUDA_CONV_BAD_ALGO >= CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+}
+
 int main(void)
 {
     RUN(test_sticky_errors);
+    RUN(test_conv_rank);
+    RUN(test_conv_fallback_order);
     RUN(test_failure_verdict);
     RUN(test_fault_parse);
     RUN(test_auto_without_device);

@@ -245,31 +245,36 @@ static int convs_make(struct cuda_backend *b, struct error *err)
     return 0;
 }
 
-/* Enqueues every node on the stream; errors name the node, and *cause is the failed
- * launch's CUDA error (cudaSuccess when cuDNN failed: its status carries none). */
+static const char *node_op(const struct node *n)
+{
+    return n->onnx_op ? n->onnx_op : op_names[n->op];
+}
+
+/* Enqueues node i; *cause is a failed launch's CUDA error (cudaSuccess when cuDNN failed:
+ * its status carries none). */
+static int node_enqueue(struct cuda_backend *b, int32_t i, cudaError_t *cause, struct error *err)
+{
+    const struct node *n = &b->g->nodes[i];
+    if (node_is_conv(n))
+        return cuda_conv_run(&b->convs[i], b->cudnn, b->stream, b->scratch, b->workspace,
+                             b->workspace_bytes, err);
+    struct ref_io io;
+    io_make(b, n, &io);
+    cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
+    if (e == cudaSuccess)
+        return 0;
+    *cause = e;
+    return cuda_error_set(err, e, "launch");
+}
+
+/* Enqueues every node on the stream; errors name the node (cause: as node_enqueue). */
 static int nodes_enqueue(struct cuda_backend *b, cudaError_t *cause, struct error *err)
 {
     *cause = cudaSuccess;
-    const struct graph *g = b->g;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct node *n = &g->nodes[i];
-        int rc = 0;
-        if (node_is_conv(n)) {
-            rc = cuda_conv_run(&b->convs[i], b->cudnn, b->stream, b->scratch, b->workspace,
-                               b->workspace_bytes, err);
-        } else {
-            struct ref_io io;
-            io_make(b, n, &io);
-            cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
-            if (e != cudaSuccess) {
-                rc = cuda_error_set(err, e, "launch");
-                *cause = e;
-            }
-        }
-        if (rc)
-            return error_prefix(err, "node '%s' (%s)", n->name,
-                                n->onnx_op ? n->onnx_op : op_names[n->op]);
-    }
+    for (int32_t i = 0; i < b->g->n_nodes; i++)
+        if (node_enqueue(b, i, cause, err))
+            return error_prefix(err, "node '%s' (%s)", b->g->nodes[i].name,
+                                node_op(&b->g->nodes[i]));
     return 0;
 }
 
@@ -338,12 +343,49 @@ static bool eager_wanted(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* The warm-up: module loading and cuDNN's lazy setup happen here, not in the first run. */
+/* Runs conv node i until one of its ranked candidates works: heuristics rank, they do not
+ * run, so a candidate may fail only here (NOT_SUPPORTED, EXECUTION_FAILED). A failed one is
+ * dropped (its error cleared, a warning naming both algorithms) and the next one tried; a
+ * sticky error or the last candidate's failure fails create. */
+static int conv_warm_up(struct cuda_backend *b, int32_t i, struct error *err)
+{
+    struct cuda_conv *c = &b->convs[i];
+    for (;;) {
+        cudaError_t cause = cudaSuccess;
+        int rc = node_enqueue(b, i, &cause, err);
+        cudaError_t e = cudaStreamSynchronize(b->stream);
+        if (!rc && e == cudaSuccess)
+            return 0;
+        cause = e != cudaSuccess ? e : cause;
+        (void)cudaGetLastError();
+        if (!rc)
+            cuda_error_set(err, e, "running the convolution");
+        if (cuda_error_sticky(cause))
+            return -1;
+        int failed = c->algos[c->chosen];
+        if (!cuda_conv_next_algo(c))
+            return error_prefix(err,
+                                "every one of cuDNN's %d candidate algorithms failed, the "
+                                "last (algo %d)",
+                                c->n_algos, failed);
+        log_warn("cuda backend: node '%s' (%s): cuDNN algorithm %d failed (%s); trying %d",
+                 c->node->name, node_op(c->node), failed, err->msg, c->algos[c->chosen]);
+    }
+}
+
+/* The warm-up, node by node: module loading and cuDNN's lazy setup happen here, not in the
+ * first run, and each convolution settles on a candidate that runs. */
 static int warm_up(struct cuda_backend *b, struct error *err)
 {
-    cudaError_t cause;
-    if (nodes_enqueue(b, &cause, err))
-        return error_prefix(err, "cuda backend");
+    for (int32_t i = 0; i < b->g->n_nodes; i++) {
+        const struct node *n = &b->g->nodes[i];
+        if (b->fault.kind == CUDA_FAULT_ALGO && node_is_conv(n))
+            cuda_conv_prepend_algo(&b->convs[i], CUDA_CONV_BAD_ALGO);
+        cudaError_t cause = cudaSuccess;
+        int rc = node_is_conv(n) ? conv_warm_up(b, i, err) : node_enqueue(b, i, &cause, err);
+        if (rc)
+            return error_prefix(err, "cuda backend: node '%s' (%s)", n->name, node_op(n));
+    }
     CUDA_TRY(cudaStreamSynchronize(b->stream), "the warm-up run");
     return 0;
 }

@@ -3,8 +3,9 @@
  * Tensors are NCHW float32 in device memory at the graph's memory plan (the same layout
  * as ref and cpu), so every kernel takes a struct ref_io whose pointers are device
  * pointers and whose shapes are the graph's (host) shapes. Convolutions and transposed
- * convolutions go to cuDNN (conv.c): descriptors and algorithm chosen once at create,
- * one workspace the backend owns. Every other op is our own kernel (elementwise.cu,
+ * convolutions go to cuDNN (conv.c): descriptors and cuDNN's ranked algorithms at create,
+ * the one that runs settled in warm-up, one workspace (sized for any candidate) the
+ * backend owns. Every other op is our own kernel (elementwise.cu,
  * norm.cu) with the node's epilogue y = act(y + residual) fused in.
  *
  * Launchers enqueue on `stream` and return cudaGetLastError() (so a bad launch is seen
@@ -74,6 +75,24 @@ int64_t cuda_conv_plan_scratch(const struct cuda_conv_plan *p);
 int64_t cuda_conv_forward_size(int64_t in, int32_t kernel, int32_t stride, int32_t pad,
                                int32_t dilation);
 
+/* One of cuDNN's ranked answers for a convolution, forward or backward data alike. */
+struct cuda_algo_perf {
+    int algo;
+    cudnnStatus_t status;
+    cudnnDeterminism_t determinism;
+    cudnnMathType_t math;
+    size_t memory;
+};
+#define CUDA_CONV_MAX_ALGOS     8 /* CUDNN_CONVOLUTION_FWD_ALGO_COUNT, the larger of the two */
+#define CUDA_CONV_WORKSPACE_CAP ((size_t)1 << 30) /* 1 GiB: an algorithm wanting more is out */
+
+/* The candidates worth trying, best first, from cuDNN's ranking (perf, count entries):
+ * those that work, use FMA math (TF32 or tensor-op math would miss the 1e-4 parity bound;
+ * the descriptor asks for FMA, this holds cuDNN to it) and fit the workspace cap, the
+ * deterministic ones (same frames for the same seed) first, each group in cuDNN's order.
+ * Writes at most CUDA_CONV_MAX_ALGOS algos; returns how many. Pure: tested without a GPU. */
+int cuda_conv_rank(const struct cuda_algo_perf *perf, int count, int *algos);
+
 /* One convolution node, ready to run. */
 struct cuda_conv {
     const struct node *node; /* for messages */
@@ -81,20 +100,27 @@ struct cuda_conv {
     cudnnTensorDescriptor_t x_desc, y_desc;
     cudnnFilterDescriptor_t w_desc;
     cudnnConvolutionDescriptor_t conv_desc;
-    int algo; /* cudnnConvolutionFwdAlgo_t, or cudnnConvolutionBwdDataAlgo_t (transposed) */
-    size_t workspace_bytes;
-    struct ref_io io; /* device pointers */
+    /* cudnnConvolutionFwdAlgo_t, or cudnnConvolutionBwdDataAlgo_t (transposed): the ranked
+     * candidates, algos[chosen] the one that runs (warm-up moves on when one fails). */
+    int algos[CUDA_CONV_MAX_ALGOS], n_algos, chosen;
+    size_t workspace_bytes; /* the most any candidate needs, so that any can run */
+    struct ref_io io;       /* device pointers */
 };
 
-/* Descriptors and algorithm for node n whose tensors live at io's device pointers.
- * Chooses the algorithm once (cuDNN's heuristics, deterministic, fp32 FMA math: TF32
- * would miss the 1e-4 parity bound). */
+/* Descriptors and ranked algorithm candidates (cuda_conv_rank over cuDNN's heuristics) for
+ * node n whose tensors live at io's device pointers. */
 int cuda_conv_create(struct cuda_conv *c, cudnnHandle_t cudnn, const struct node *n,
                      const struct ref_io *io, struct error *err);
-/* Enqueues the convolution and its epilogue. scratch holds cuda_conv_plan_scratch floats,
- * workspace at least c->workspace_bytes. */
+/* Enqueues the convolution (with algos[chosen]) and its epilogue. scratch holds
+ * cuda_conv_plan_scratch floats, workspace at least c->workspace_bytes. */
 int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t stream,
                   float *scratch, void *workspace, size_t workspace_bytes, struct error *err);
+/* Moves to the next candidate after algos[chosen] failed; false when none is left. */
+bool cuda_conv_next_algo(struct cuda_conv *c);
+/* The fault drill (MNEMO_CUDA_FAULT=algo): algo becomes the first candidate (the last one
+ * drops off a full list). CUDA_CONV_BAD_ALGO is one no cuDNN call accepts. */
+#define CUDA_CONV_BAD_ALGO CUDA_CONV_MAX_ALGOS
+void cuda_conv_prepend_algo(struct cuda_conv *c, int algo);
 void cuda_conv_destroy(struct cuda_conv *c);
 
 /* ---- what a failure means (errors.c; pure, tested without a GPU) --------------------- */
@@ -111,8 +137,15 @@ bool cuda_failure_lost(cudaError_t cause, cudaError_t probe);
  *   illegal-address@N  run N of this backend first launches a kernel that writes through
  *                      a bad pointer (a genuine sticky cudaErrorIllegalAddress);
  *   capture            the CUDA graph capture is broken on purpose (a synchronize inside
- *                      it), so create must fall back to running eagerly. */
-enum cuda_fault_kind { CUDA_FAULT_NONE, CUDA_FAULT_ILLEGAL_ADDRESS, CUDA_FAULT_CAPTURE };
+ *                      it), so create must fall back to running eagerly;
+ *   algo               every convolution's first candidate is an algorithm cuDNN refuses,
+ *                      so warm-up must fall back to the next. */
+enum cuda_fault_kind {
+    CUDA_FAULT_NONE,
+    CUDA_FAULT_ILLEGAL_ADDRESS,
+    CUDA_FAULT_CAPTURE,
+    CUDA_FAULT_ALGO,
+};
 struct cuda_fault {
     enum cuda_fault_kind kind;
     long run; /* illegal-address: the 1-based run number */

@@ -47,8 +47,8 @@ int cuda_fault_parse(const char *spec, struct cuda_fault *f, struct error *err)
     memset(f, 0, sizeof *f);
     if (!spec || !*spec)
         return 0;
-    if (strcmp(spec, "capture") == 0) {
-        f->kind = CUDA_FAULT_CAPTURE;
+    if (strcmp(spec, "capture") == 0 || strcmp(spec, "algo") == 0) {
+        f->kind = spec[0] == 'c' ? CUDA_FAULT_CAPTURE : CUDA_FAULT_ALGO;
         return 0;
     }
     if (strncmp(spec, illegal, sizeof illegal - 1) == 0) {
@@ -61,7 +61,7 @@ int cuda_fault_parse(const char *spec, struct cuda_fault *f, struct error *err)
         }
     }
     return error_set(err,
-                     "MNEMO_CUDA_FAULT='%s': want 'capture' or 'illegal-address@N' (N >= 1, "
-                     "the backend's run number)",
+                     "MNEMO_CUDA_FAULT='%s': want 'capture', 'algo' or 'illegal-address@N' (N "
+                     ">= 1, the backend's run number)",
                      spec);
 }

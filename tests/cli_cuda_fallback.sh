@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The cuda backend's CUDA graph and its fallback (label gpu): a capture broken on purpose
-# (MNEMO_CUDA_FAULT=capture, a synchronize inside it) is one warning naming the node, once
-# per process however many backends fail it, and the run goes on eagerly with the same
-# output as the graph's. Skipped (77) where --backend cuda cannot run.
-#   cli_cuda_graph.sh MNEMO DATA
+# The cuda backend's fallbacks (label gpu), each driven by breaking the real device:
+# - a capture broken on purpose (MNEMO_CUDA_FAULT=capture, a synchronize inside it) is one
+#   warning naming the node, once per process however many backends fail it, and the run
+#   goes on eagerly with the same output as the graph's;
+# - a convolution algorithm cuDNN refuses at the head of every candidate list
+#   (MNEMO_CUDA_FAULT=algo) is dropped in warm-up, warned about, and the next one runs.
+# Skipped (77) where --backend cuda cannot run.
+#   cli_cuda_fallback.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
 COMPARE="$(dirname "$M")/tests/npy_compare"
@@ -29,4 +32,10 @@ MNEMO_CUDA_FAULT=capture expect_ok "$M" run --headless --iterations 3 --backend 
   -o loop.painter="$model" -o loop.sketcher="$DATA/resnet_in_op13.onnx" -o loop.size=64
 [ "$(grep -c "CUDA graph capture failed" "$TMP/err")" -eq 1 ] && passed=$((passed + 1)) ||
   fail "two backends: want one capture warning: $(cat "$TMP/err")"
+
+MNEMO_CUDA_FAULT=algo expect_ok "$M" infer --model "$model" --input "$in64" --backend cuda \
+  --output "$TMP/algo.npy"
+grep -q "cuDNN algorithm 8 failed (.*); trying [0-7]" "$TMP/err" && passed=$((passed + 1)) ||
+  fail "want the refused algorithm warned about: $(cat "$TMP/err")"
+expect_ok "$COMPARE" "$TMP/algo.npy" "$DATA/unet_bn_out_64.npy" 1e-4
 finish
