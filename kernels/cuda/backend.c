@@ -182,7 +182,10 @@ static int memory_make(struct cuda_backend *b, struct error *err)
     size_t arena_bytes = (size_t)(g->arena_floats > 0 ? g->arena_floats : 1) * sizeof(float);
     CUDA_TRY(cudaMalloc((void **)&b->arena, arena_bytes), "allocating the arena");
     CUDA_TRY(cudaMalloc((void **)&b->probe, sizeof *b->probe), "allocating the probe");
-    CUDA_TRY(cudaMemset(b->arena, 0, arena_bytes), "clearing the arena");
+    /* On the backend's stream, not the legacy one, which does not order against a
+     * non-blocking stream: the first kernels could otherwise read a half-cleared arena or
+     * half-uploaded weights. create waits once, at its end. */
+    CUDA_TRY(cudaMemsetAsync(b->arena, 0, arena_bytes, b->stream), "clearing the arena");
     CUDA_TRY(cudaMalloc((void **)&b->weights,
                         (size_t)(weight_floats > 0 ? weight_floats : 1) * sizeof(float)),
              "allocating the weights");
@@ -196,7 +199,8 @@ static int memory_make(struct cuda_backend *b, struct error *err)
         if (!v->data)
             continue;
         size_t bytes = (size_t)shape_count(&v->shape) * sizeof(float);
-        CUDA_TRY(cudaMemcpy(next, v->data, bytes, cudaMemcpyHostToDevice), "uploading weights");
+        CUDA_TRY(cudaMemcpyAsync(next, v->data, bytes, cudaMemcpyHostToDevice, b->stream),
+                 "uploading weights");
         b->value[i] = next;
         next += shape_count(&v->shape);
     }
@@ -343,23 +347,20 @@ static bool eager_wanted(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* Runs conv node i until one of its ranked candidates works: heuristics rank, they do not
- * run, so a candidate may fail only here (NOT_SUPPORTED, EXECUTION_FAILED). A failed one is
- * dropped (its error cleared, a warning naming both algorithms) and the next one tried; a
- * sticky error or the last candidate's failure fails create. */
+/* Enqueues conv node i until one of its ranked candidates is accepted: heuristics rank,
+ * they do not run, so a candidate may fail only here (cuDNN says NOT_SUPPORTED or
+ * EXECUTION_FAILED when it launches). A failed one is dropped (its error cleared, a warning
+ * naming both algorithms) and the next one tried; a sticky error or the last candidate's
+ * failure fails create. No wait here: a fault inside a kernel is sticky, and create's one
+ * wait at its end reports it. */
 static int conv_warm_up(struct cuda_backend *b, int32_t i, struct error *err)
 {
     struct cuda_conv *c = &b->convs[i];
     for (;;) {
         cudaError_t cause = cudaSuccess;
-        int rc = node_enqueue(b, i, &cause, err);
-        cudaError_t e = cudaStreamSynchronize(b->stream);
-        if (!rc && e == cudaSuccess)
+        if (node_enqueue(b, i, &cause, err) == 0)
             return 0;
-        cause = e != cudaSuccess ? e : cause;
         (void)cudaGetLastError();
-        if (!rc)
-            cuda_error_set(err, e, "running the convolution");
         if (cuda_error_sticky(cause))
             return -1;
         int failed = c->algos[c->chosen];
@@ -386,6 +387,12 @@ static int warm_up(struct cuda_backend *b, struct error *err)
         if (rc)
             return error_prefix(err, "cuda backend: node '%s' (%s)", n->name, node_op(n));
     }
+    return 0;
+}
+
+/* The one wait at the end of create: every upload, clear and warm-up launch done. */
+static int create_finish(struct cuda_backend *b, struct error *err)
+{
     CUDA_TRY(cudaStreamSynchronize(b->stream), "the warm-up run");
     return 0;
 }
@@ -402,7 +409,7 @@ static struct backend *cuda_create(const struct graph *g, const struct backend_o
     b->g = g;
     if (cuda_fault_parse(getenv("MNEMO_CUDA_FAULT"), &b->fault, err) || context_make(b, err) ||
         memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
-        (!eager_wanted() && graph_capture(b, err))) {
+        (!eager_wanted() && graph_capture(b, err)) || create_finish(b, err)) {
         cuda_destroy(&b->base);
         return NULL;
     }
