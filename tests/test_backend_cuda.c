@@ -288,9 +288,85 @@ static void test_conv_fallback_order(void)
           CUDA_CONV_BAD_ALGO >= CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
 }
 
+static const struct node *conv_node(const struct graph *g)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (node_is_conv(&g->nodes[i]))
+            return &g->nodes[i];
+    return NULL;
+}
+
+/* g's output on ref from a fixed random input, or NULL. */
+static float *ref_output(const struct graph *g, const float *x)
+{
+    struct backend *b = backend_open(g, "ref", NULL, &err);
+    int64_t count = shape_count(shape_of(g, g->output));
+    float *y = malloc((size_t)count * sizeof *y);
+    if (!b || backend_run(b, x, y, &err)) {
+        free(y);
+        y = NULL;
+    }
+    backend_close(b);
+    return y;
+}
+
+/* Conv (with bias) -> InstanceNorm: the bias cancels, and dropping it changes nothing. */
+static void test_bias_cancels_before_instance_norm(void)
+{
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 3, 9, 11));
+    instance_norm_add(&g, "in", conv_add(&g, "conv", x, 4, 3, 1, 1, true));
+    CHECK(graph_finalize(&g, &err) == 0);
+    const struct node *n = conv_node(&g);
+    CHECK(n && cuda_conv_bias_cancels(&g, n));
+    float *input = random_input(&g);
+    float *with = ref_output(&g, input);
+    struct value *bias = &g.values[n->input[2]];
+    for (int64_t i = 0; i < shape_count(&bias->shape); i++)
+        bias->data[i] = 0.0f;
+    float *without = ref_output(&g, input);
+    CHECK(with && without);
+    if (with && without) {
+        double e = rel_l2(without, with, (long)shape_count(shape_of(&g, g.output)));
+        printf("  rel L2 without the bias: %g\n", e);
+        CHECK(e < 1e-6);
+    }
+    free(with);
+    free(without);
+    free(input);
+    graph_free(&g);
+}
+
+/* Every way the bias does not cancel: an activation or a second consumer between, another
+ * norm, the conv's output read by the caller, no bias at all. */
+static void test_bias_kept(void)
+{
+    for (int variant = 0; variant < 5; variant++) {
+        struct graph g;
+        graph_init(&g);
+        int32_t x = input_add(&g, shape_make4(1, 3, 8, 8));
+        int32_t c = conv_add(&g, "conv", x, 4, 3, 1, 1, variant != 4);
+        if (variant == 0)
+            instance_norm_add(&g, "in", act_add(&g, "relu", c, ACT_RELU));
+        else if (variant == 1)
+            binary_add(&g, "add", instance_norm_add(&g, "in", c), c, BINARY_ADD);
+        else if (variant == 2)
+            batch_norm_add(&g, "bn", c);
+        else if (variant == 4)
+            instance_norm_add(&g, "in", c);
+        CHECK(graph_finalize(&g, &err) == 0);
+        const struct node *n = conv_node(&g);
+        CHECK_MSG(n && !cuda_conv_bias_cancels(&g, n), "variant %d", variant);
+        graph_free(&g);
+    }
+}
+
 int main(void)
 {
     RUN(test_sticky_errors);
+    RUN(test_bias_cancels_before_instance_norm);
+    RUN(test_bias_kept);
     RUN(test_conv_rank);
     RUN(test_conv_fallback_order);
     RUN(test_failure_verdict);

@@ -236,6 +236,7 @@ static int convs_make(struct cuda_backend *b, struct error *err)
         io_make(b, n, &io);
         if (cuda_conv_create(&b->convs[i], b->cudnn, n, &io, err))
             return error_prefix(err, "cuda backend");
+        b->convs[i].bias_skipped = cuda_conv_bias_cancels(b->g, n);
         if (b->convs[i].workspace_bytes > b->workspace_bytes)
             b->workspace_bytes = b->convs[i].workspace_bytes;
         int64_t s = cuda_conv_plan_scratch(&b->convs[i].plan);

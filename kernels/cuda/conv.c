@@ -236,6 +236,27 @@ static int algos_choose(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *
                      c->plan.transposed ? "backward-data" : "forward", count ? offered : " none");
 }
 
+bool cuda_conv_bias_cancels(const struct graph *g, const struct node *n)
+{
+    if (n->n_inputs < 3 || n->input[2] < 0 || n->act.kind != ACT_NONE || n->residual >= 0 ||
+        n->output == g->output)
+        return false;
+    bool used = false;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct node *m = &g->nodes[i];
+        if (m->residual == n->output)
+            return false;
+        for (int32_t k = 0; k < m->n_inputs; k++) {
+            if (m->input[k] != n->output)
+                continue;
+            if (m->op != OP_INSTANCE_NORM || k != 0)
+                return false;
+            used = true;
+        }
+    }
+    return used;
+}
+
 void cuda_conv_prepend_algo(struct cuda_conv *c, int algo)
 {
     int keep = c->n_algos < CUDA_CONV_MAX_ALGOS ? c->n_algos : CUDA_CONV_MAX_ALGOS - 1;
@@ -312,10 +333,10 @@ int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t s
         rc = launched(cuda_pad_params(&c->plan.edges, scratch, &c->plan.y, io->out, io->out_shape,
                                       NULL, none, stream),
                       "crop after the transposed convolution", err);
-    if (!rc && (io->in[2] || io->residual || n->act.kind != ACT_NONE))
-        rc =
-            launched(cuda_epilogue(io->out, io->out_shape, io->in[2], io->residual, n->act, stream),
-                     "epilogue", err);
+    const float *bias = c->bias_skipped ? NULL : io->in[2];
+    if (!rc && (bias || io->residual || n->act.kind != ACT_NONE))
+        rc = launched(cuda_epilogue(io->out, io->out_shape, bias, io->residual, n->act, stream),
+                      "epilogue", err);
     return rc;
 }
 

@@ -17,6 +17,17 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+/* backend.h and ref.h are C headers, included below in C linkage. The standard headers they
+ * include must not be: in C++ <math.h> declares overloads and templates, which C linkage
+ * forbids. Included here first, their guards keep them out of the block below, whatever
+ * else includes them or in which order (nvcc's own pre-include of cuda_runtime.h is what
+ * made this work so far). */
+#include <assert.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -93,6 +104,11 @@ struct cuda_algo_perf {
  * Writes at most CUDA_CONV_MAX_ALGOS algos; returns how many. Pure: tested without a GPU. */
 int cuda_conv_rank(const struct cuda_algo_perf *perf, int count, int *algos);
 
+/* Whether node n's bias is wasted work: a per-channel constant that every consumer's
+ * InstanceNorm subtracts again with the mean (n has no activation or residual between, and
+ * its output is no graph output). Pure: tested without a GPU. */
+bool cuda_conv_bias_cancels(const struct graph *g, const struct node *n);
+
 /* One convolution node, ready to run. */
 struct cuda_conv {
     const struct node *node; /* for messages */
@@ -105,6 +121,7 @@ struct cuda_conv {
     int algos[CUDA_CONV_MAX_ALGOS], n_algos, chosen;
     size_t workspace_bytes; /* the most any candidate needs, so that any can run */
     struct ref_io io;       /* device pointers */
+    bool bias_skipped;      /* cuda_conv_bias_cancels: the epilogue leaves the bias out */
 };
 
 /* Descriptors and ranked algorithm candidates (cuda_conv_rank over cuDNN's heuristics) for
