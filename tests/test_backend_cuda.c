@@ -362,9 +362,35 @@ static void test_bias_kept(void)
     }
 }
 
+/* The plane split covers every element once, leaves no chunk empty, fills the chip when
+ * planes are few and keeps chunks worth a block. */
+static void test_plane_split(void)
+{
+    struct plane_split ps = cuda_plane_split(64, 1024 * 1024); /* InstanceNorm at 1024² */
+    CHECK(ps.parts == 16 && ps.chunk == 65536);
+    ps = cuda_plane_split(3, 4096 * 2160); /* a 4K frame's planes */
+    CHECK(3 * ps.parts >= CUDA_PLANE_TARGET);
+    const int64_t planes[] = {1, 2, 3, 7, 64, 100, 1023, 1024, 5000};
+    const int64_t spatial[] = {1, 5, 4095, 4096, 4097, 12288, 65537, 1 << 20, 3840 * 2160};
+    for (size_t i = 0; i < sizeof planes / sizeof *planes; i++)
+        for (size_t k = 0; k < sizeof spatial / sizeof *spatial; k++) {
+            ps = cuda_plane_split(planes[i], spatial[k]);
+            int64_t s = spatial[k];
+            bool covers = ps.spatial == s && ps.parts >= 1 && ps.parts * ps.chunk >= s &&
+                          (ps.parts - 1) * ps.chunk < s;
+            bool worth = ps.parts == 1 || 2 * ps.chunk >= CUDA_PLANE_MIN_CHUNK;
+            bool fills = planes[i] * ps.parts >= CUDA_PLANE_TARGET ||
+                         ps.parts >= (s + CUDA_PLANE_MIN_CHUNK - 1) / CUDA_PLANE_MIN_CHUNK;
+            CHECK_MSG(covers && worth && fills && ps.parts <= CUDA_PLANE_TARGET,
+                      "%lld planes of %lld: %lld parts of %lld", (long long)planes[i], (long long)s,
+                      (long long)ps.parts, (long long)ps.chunk);
+        }
+}
+
 int main(void)
 {
     RUN(test_sticky_errors);
+    RUN(test_plane_split);
     RUN(test_bias_cancels_before_instance_norm);
     RUN(test_bias_kept);
     RUN(test_conv_rank);

@@ -55,6 +55,19 @@ cudaError_t cuda_resize(const struct node *n, const struct ref_io *io, cudaStrea
  * residual may be NULL. The epilogue of a convolution. */
 cudaError_t cuda_epilogue(float *y, const struct shape *ys, const float *bias,
                           const float *residual, struct act act, cudaStream_t stream);
+/* A plane-wise launch: `planes` planes ((sample, channel) of an NCHW tensor) of `spatial`
+ * elements, each split into `parts` chunks of `chunk` elements (the last may be shorter,
+ * none is empty), one block per chunk: enough blocks to fill the chip (CUDA_PLANE_TARGET)
+ * when planes are few, no chunk under half CUDA_PLANE_MIN_CHUNK elements unless its plane
+ * is that small, and the block's channel found by one division per block instead of one per
+ * element. Pure (launch.c): tested without a GPU. */
+struct plane_split {
+    int64_t spatial, chunk, parts;
+};
+#define CUDA_PLANE_TARGET    1024 /* blocks: an H200's 132 SMs several times over */
+#define CUDA_PLANE_MIN_CHUNK 4096 /* elements: below, a block's setup outweighs its work */
+struct plane_split cuda_plane_split(int64_t planes, int64_t spatial);
+
 /* Pad (or, with negative pads, crop) of x into y by p, then y = act(y + residual). */
 cudaError_t cuda_pad_params(const struct pad_params *p, const float *x, const struct shape *xs,
                             float *y, const struct shape *ys, const float *residual, struct act act,
