@@ -14,7 +14,8 @@ mnemo_c_test(test_parity_ops test_parity_ops.c mnemo_backends parity)
 mnemo_c_test(test_parity_models_cuda test_parity_models.c mnemo_backends gpu parity)
 target_compile_definitions(test_parity_models_cuda PRIVATE PARITY_BACKEND="cuda")
 mnemo_c_test(test_parity_ops_cuda test_parity_ops.c mnemo_backends gpu parity)
-target_compile_definitions(test_parity_ops_cuda PRIVATE PARITY_BACKEND="cuda" PARITY_BOUND=1e-4)
+target_compile_definitions(test_parity_ops_cuda PRIVATE PARITY_BACKEND="cuda" PARITY_BOUND=1e-4
+                           PARITY_LARGE=1)
 # The cuda backend's CPU-side checks (device choice, the no-device error, the conv plan):
 # they run everywhere, with or without CUDA in the build or a GPU in the machine.
 mnemo_c_test(test_backend_cuda test_backend_cuda.c "mnemo_backends;mnemo_backend_ref" unit)

@@ -138,10 +138,12 @@ after \`tools/bench/cuda.sh --package\` there has built $PKG_REL:
   carry:     ["$PKG_REL"]
   timeout_s: $TIMEOUT_S
 It stops starting steps after ${BUDGET} s and writes summary.txt, cuda.md, rows.tsv and
-logs.tar.gz under \$OUT: the checks (test_backend_cuda with a device; test_parity_ops_cuda
-and test_parity_models_cuda replaying the CUDA graph and eagerly; cli_cuda_fallback.sh:
+logs.tar.gz under \$OUT: the checks (test_backend_cuda with a device; test_parity_ops_cuda,
+every op of the op table and one large case each at 1024² or 3840x2160, and
+test_parity_models_cuda, replaying the CUDA graph and eagerly; cli_cuda_fallback.sh:
 capture and algorithm fallbacks; cli_checkpoint_cuda.sh: injected and real sticky faults,
-exit 75 and resume; compute-sanitizer memcheck over test_parity_ops_cuda, eager) and one
+exit 75 and resume; compute-sanitizer memcheck over test_parity_ops_cuda, eager, large
+cases left out) and one
 row per model and size of $MODELS at $SIZES: mnemo cuda graph and eager
 median ms of $RUNS runs (infer --bench: upload + run + download), its rel L2 against PyTorch's
 fp32 output, and PyTorch's own CUDA-event median on the same GPU (TF32 off).
@@ -185,14 +187,14 @@ check() {
 device_checks() {
   local T="$PKG/tests" seed=$(( $(date +%s) % 100000 ))
   check backend_cuda 30 "$T/test_backend_cuda"
-  check parity_ops_graph 60 env MNEMO_TEST_SEED=$seed "$T/test_parity_ops_cuda"
-  check parity_ops_eager 60 env MNEMO_TEST_SEED=$((seed + 1)) MNEMO_CUDA_EAGER=1 "$T/test_parity_ops_cuda"
+  check parity_ops_graph 120 env MNEMO_TEST_SEED=$seed "$T/test_parity_ops_cuda"
+  check parity_ops_eager 120 env MNEMO_TEST_SEED=$((seed + 1)) MNEMO_CUDA_EAGER=1 "$T/test_parity_ops_cuda"
   check parity_models_graph 60 "$T/test_parity_models_cuda"
   check parity_models_eager 60 env MNEMO_CUDA_EAGER=1 "$T/test_parity_models_cuda"
   check fallbacks 60 bash "$ROOT/tests/cli_cuda_fallback.sh" "$PKG/mnemo" "$ROOT/tests/data"
   check fault_drill 120 bash "$ROOT/tests/cli_checkpoint_cuda.sh" "$PKG/mnemo" "$ROOT/tests/data"
   if command -v compute-sanitizer >/dev/null; then
-    check memcheck_parity_ops 120 env MNEMO_CUDA_EAGER=1 compute-sanitizer --tool memcheck \
+    check memcheck_parity_ops 120 env MNEMO_CUDA_EAGER=1 MNEMO_PARITY_LARGE=0 compute-sanitizer --tool memcheck \
       --error-exitcode 9 "$T/test_parity_ops_cuda"
   else
     note "FAIL memcheck_parity_ops: no compute-sanitizer on the PATH"
