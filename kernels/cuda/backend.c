@@ -10,7 +10,8 @@
  * (a capture that fails is warned about once and the backend runs eagerly); run copies the
  * input in, replays the graph (or launches node by node), copies the output out and waits.
  * MNEMO_CUDA_EAGER=1 in the environment skips the capture and launches node by node (for
- * debugging and compute-sanitizer).
+ * debugging and compute-sanitizer); MNEMO_CUDA_FIND=1 ranks each convolution's algorithms
+ * by cuDNN's timing of them on the real buffers at create, instead of its heuristics.
  * Every failed run is classified (errors.c): a sticky CUDA error, or a stream that fails a
  * trivial probe after the failure, marks the backend lost (backend_lose: exit 75, restart
  * and resume); anything else is transient and the loop retries. MNEMO_FAULT=backend:
@@ -224,6 +225,47 @@ static void io_make(const struct cuda_backend *b, const struct node *n, struct r
     io->out_shape = &g->values[n->output].shape;
 }
 
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* MNEMO_CUDA_FIND=1: every convolution timed by cuDNN on the real buffers (a trial
+ * workspace of up to the cap, halved until it fits), then the shared workspace grown for
+ * the new candidates where they need more. */
+static int convs_find(struct cuda_backend *b, struct error *err)
+{
+    size_t trial = CUDA_CONV_WORKSPACE_CAP, most = b->workspace_bytes;
+    void *ws = NULL;
+    while (trial >= ((size_t)1 << 20) && cudaMalloc(&ws, trial) != cudaSuccess) {
+        (void)cudaGetLastError();
+        ws = NULL;
+        trial /= 2;
+    }
+    if (!ws)
+        return error_set(err, "cuda backend: no device memory for the algorithm search");
+    int rc = 0;
+    for (int32_t i = 0; i < b->g->n_nodes && !rc; i++) {
+        struct cuda_conv *c = &b->convs[i];
+        if (!node_is_conv(&b->g->nodes[i]))
+            continue;
+        rc = cuda_conv_find(c, b->cudnn, cuda_conv_source(c, b->scratch),
+                            cuda_conv_target(c, b->scratch), ws, trial, err);
+        most = c->workspace_bytes > most ? c->workspace_bytes : most;
+    }
+    cudaFree(ws);
+    if (rc)
+        return error_prefix(err, "cuda backend: the algorithm search");
+    if (most > b->workspace_bytes) {
+        cudaFree(b->workspace);
+        b->workspace = NULL;
+        CUDA_TRY(cudaMalloc(&b->workspace, most), "allocating the cuDNN workspace");
+        b->workspace_bytes = most;
+    }
+    return 0;
+}
+
 /* Every convolution prepared, then the largest workspace and scratch any of them needs. */
 static int convs_make(struct cuda_backend *b, struct error *err)
 {
@@ -247,7 +289,7 @@ static int convs_make(struct cuda_backend *b, struct error *err)
     if (scratch_floats)
         CUDA_TRY(cudaMalloc((void **)&b->scratch, (size_t)scratch_floats * sizeof(float)),
                  "allocating the scratch buffer");
-    return 0;
+    return env_flag("MNEMO_CUDA_FIND") ? convs_find(b, err) : 0;
 }
 
 static const char *node_op(const struct node *n)
@@ -342,12 +384,6 @@ static int graph_capture(struct cuda_backend *b, struct error *err)
     return 0;
 }
 
-static bool eager_wanted(void)
-{
-    const char *v = getenv("MNEMO_CUDA_EAGER");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 /* Enqueues conv node i until one of its ranked candidates is accepted: heuristics rank,
  * they do not run, so a candidate may fail only here (cuDNN says NOT_SUPPORTED or
  * EXECUTION_FAILED when it launches). A failed one is dropped (its error cleared, a warning
@@ -410,7 +446,7 @@ static struct backend *cuda_create(const struct graph *g, const struct backend_o
     b->g = g;
     if (cuda_fault_parse(getenv("MNEMO_CUDA_FAULT"), &b->fault, err) || context_make(b, err) ||
         memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
-        (!eager_wanted() && graph_capture(b, err)) || create_finish(b, err)) {
+        (!env_flag("MNEMO_CUDA_EAGER") && graph_capture(b, err)) || create_finish(b, err)) {
         cuda_destroy(&b->base);
         return NULL;
     }

@@ -266,6 +266,65 @@ void cuda_conv_prepend_algo(struct cuda_conv *c, int algo)
     c->chosen = 0;
 }
 
+/* cuDNN's timed answers (sorted fastest first) as cuda_algo_perf. */
+static int algo_timed(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                      void *workspace, size_t workspace_bytes, struct cuda_algo_perf *out,
+                      int *count, struct error *err)
+{
+    cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    cudnnConvolutionBwdDataAlgoPerf_t bwd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    if (c->plan.transposed)
+        CUDNN_TRY(cudnnFindConvolutionBackwardDataAlgorithmEx(
+                      cudnn, c->w_desc, c->io.in[1], c->x_desc, x, c->conv_desc, c->y_desc, y,
+                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, bwd, workspace,
+                      workspace_bytes),
+                  "cudnnFindConvolutionBackwardDataAlgorithmEx");
+    else
+        CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(
+                      cudnn, c->x_desc, x, c->w_desc, c->io.in[1], c->conv_desc, c->y_desc, y,
+                      CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, fwd, workspace, workspace_bytes),
+                  "cudnnFindConvolutionForwardAlgorithmEx");
+    for (int i = 0; i < *count; i++)
+        out[i] = c->plan.transposed
+                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
+                                               bwd[i].mathType, bwd[i].memory}
+                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
+                                               fwd[i].mathType, fwd[i].memory};
+    return 0;
+}
+
+int cuda_conv_find(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                   void *workspace, size_t workspace_bytes, struct error *err)
+{
+    struct cuda_algo_perf perf[CUDA_CONV_MAX_ALGOS];
+    int count = 0, ranked[CUDA_CONV_MAX_ALGOS];
+    if (algo_timed(c, cudnn, x, y, workspace, workspace_bytes, perf, &count, err))
+        return error_prefix(err, "node '%s'", c->node->name);
+    int n = cuda_conv_rank(perf, count, ranked);
+    if (n == 0)
+        return 0;
+    c->n_algos = n;
+    c->chosen = 0;
+    c->workspace_bytes = 0;
+    for (int i = 0; i < n; i++) {
+        c->algos[i] = ranked[i];
+        for (int k = 0; k < count; k++)
+            if (perf[k].algo == ranked[i] && perf[k].memory > c->workspace_bytes)
+                c->workspace_bytes = perf[k].memory;
+    }
+    return 0;
+}
+
+const float *cuda_conv_source(const struct cuda_conv *c, const float *scratch)
+{
+    return c->plan.via_scratch && !c->plan.transposed ? scratch : c->io.in[0];
+}
+
+float *cuda_conv_target(const struct cuda_conv *c, float *scratch)
+{
+    return c->plan.via_scratch && c->plan.transposed ? scratch : c->io.out;
+}
+
 bool cuda_conv_next_algo(struct cuda_conv *c)
 {
     if (c->chosen + 1 >= c->n_algos)
@@ -318,7 +377,7 @@ int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t s
     const struct ref_io *io = &c->io;
     const struct node *n = c->node;
     const float *x = io->in[0];
-    float *y = c->plan.via_scratch && c->plan.transposed ? scratch : io->out;
+    float *y = cuda_conv_target(c, scratch);
     struct act none = {ACT_NONE, 0, 0};
     int rc = 0;
     if (c->plan.via_scratch && !c->plan.transposed) {

@@ -145,6 +145,17 @@ int cuda_conv_create(struct cuda_conv *c, cudnnHandle_t cudnn, const struct node
  * cuda_conv_plan_scratch floats, workspace at least c->workspace_bytes. */
 int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t stream,
                   float *scratch, void *workspace, size_t workspace_bytes, struct error *err);
+/* MNEMO_CUDA_FIND=1: re-ranks c's candidates by cuDNN's own timing of every algorithm on
+ * the real buffers (x, y: those cuda_conv_run hands cuDNN; cudnnFind*AlgorithmEx), through
+ * the same filter (cuda_conv_rank: deterministic ones first, each group fastest first),
+ * with `workspace` of workspace_bytes for the trials; workspace_bytes of c becomes the most
+ * the new candidates need. Keeps the heuristic ranking when no timed one is acceptable. */
+int cuda_conv_find(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                   void *workspace, size_t workspace_bytes, struct error *err);
+/* Where cuda_conv_run has cuDNN read and write: the input or the padded scratch, the
+ * output or the uncropped scratch. */
+const float *cuda_conv_source(const struct cuda_conv *c, const float *scratch);
+float *cuda_conv_target(const struct cuda_conv *c, float *scratch);
 /* Moves to the next candidate after algos[chosen] failed; false when none is left. */
 bool cuda_conv_next_algo(struct cuda_conv *c);
 /* The fault drill (MNEMO_CUDA_FAULT=algo): algo becomes the first candidate (the last one

@@ -24,7 +24,8 @@
 # What --device writes under $OUT (at most 8 files come back; these are 4):
 #   summary.txt  one PASS/FAIL line per check, versions, GPU, elapsed seconds
 #   cuda.md      the benchmark table (the "cuda" section of bench/RESULTS.md, for the lead)
-#   rows.tsv     model, size, mnemo cuda graph ms, rel L2 vs PyTorch, eager ms, PyTorch ms
+#   rows.tsv     model, size, mnemo cuda graph ms, its rel L2 vs PyTorch, eager ms,
+#                MNEMO_CUDA_FIND=1 ms, its rel L2, PyTorch ms
 #   logs.tar.gz  every check's and row's log
 set -uo pipefail
 
@@ -140,13 +141,15 @@ after \`tools/bench/cuda.sh --package\` there has built $PKG_REL:
 It stops starting steps after ${BUDGET} s and writes summary.txt, cuda.md, rows.tsv and
 logs.tar.gz under \$OUT: the checks (test_backend_cuda with a device; test_parity_ops_cuda,
 every op of the op table and one large case each at 1024² or 3840x2160, and
-test_parity_models_cuda, replaying the CUDA graph and eagerly; cli_cuda_fallback.sh:
+test_parity_models_cuda, replaying the CUDA graph and eagerly, the models also with
+MNEMO_CUDA_FIND=1; cli_cuda_fallback.sh:
 capture and algorithm fallbacks; cli_checkpoint_cuda.sh: injected and real sticky faults,
 exit 75 and resume; compute-sanitizer memcheck over test_parity_ops_cuda, eager, large
 cases left out) and one
-row per model and size of $MODELS at $SIZES: mnemo cuda graph and eager
-median ms of $RUNS runs (infer --bench: upload + run + download), its rel L2 against PyTorch's
-fp32 output, and PyTorch's own CUDA-event median on the same GPU (TF32 off).
+row per model and size of $MODELS at $SIZES: mnemo cuda median ms of $RUNS runs
+(infer --bench: upload + run + download) replaying the graph, eagerly, and with
+MNEMO_CUDA_FIND=1 (timed algorithms), the rel L2 of graph and find against PyTorch's fp32
+output, and PyTorch's own CUDA-event median on the same GPU (TF32 off).
 EOF
   [ -x "$PKG/mnemo" ] || echo "(no $PKG_REL/mnemo yet: run tools/bench/cuda.sh --package first)"
 }
@@ -191,6 +194,7 @@ device_checks() {
   check parity_ops_eager 120 env MNEMO_TEST_SEED=$((seed + 1)) MNEMO_CUDA_EAGER=1 "$T/test_parity_ops_cuda"
   check parity_models_graph 60 "$T/test_parity_models_cuda"
   check parity_models_eager 60 env MNEMO_CUDA_EAGER=1 "$T/test_parity_models_cuda"
+  check parity_models_find 60 env MNEMO_CUDA_FIND=1 "$T/test_parity_models_cuda"
   check fallbacks 60 bash "$ROOT/tests/cli_cuda_fallback.sh" "$PKG/mnemo" "$ROOT/tests/data"
   check fault_drill 120 bash "$ROOT/tests/cli_checkpoint_cuda.sh" "$PKG/mnemo" "$ROOT/tests/data"
   if command -v compute-sanitizer >/dev/null; then
@@ -254,7 +258,7 @@ EOF
 }
 
 device_rows() {
-  local m s g e t err
+  local m s g e f t err ferr
   for m in $MODELS; do
     for s in $SIZES; do
       [ "$(left)" -gt 45 ] || { note "SKIP row $m $s: the time budget is spent"; continue; }
@@ -263,11 +267,14 @@ device_rows() {
       err=$("$PKG/tests/npy_compare" "$MODEL_DIR/${m}_${s}_graph.npy" "$MODEL_DIR/${m}_${s}_out.npy" \
             1e-4 2>&1 | tail -n1)
       e=$(mnemo_time "$m" "$s" eager MNEMO_CUDA_EAGER=1)
+      f=$(mnemo_time "$m" "$s" find MNEMO_CUDA_FIND=1)
+      ferr=$("$PKG/tests/npy_compare" "$MODEL_DIR/${m}_${s}_find.npy" "$MODEL_DIR/${m}_${s}_out.npy" \
+             1e-4 2>&1 | tail -n1)
       t=$(torch_time "$m" "$s")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$s" "$g" "$err" "$e" "$t" >>"$ROWS"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$s" "$g" "$err" "$e" "$f" "$ferr" "$t" >>"$ROWS"
       [ "$g" != n/a ] && [ "$e" != n/a ] ||
         note "FAIL row $m $s: $(tail -qn1 "$LOGS/${m}_${s}_graph.log" "$LOGS/${m}_${s}_eager.log" | tr '\n' ' ')"
-      note "row $m $s: cuda graph $g ms, eager $e ms, PyTorch $t ms; vs PyTorch: $err"
+      note "row $m $s: cuda graph $g ms, eager $e ms, find $f ms, PyTorch $t ms; vs PyTorch: $err (find: $ferr)"
     done
   done
 }
@@ -281,10 +288,13 @@ device_report() {
     echo "eager on the same GPU, fp32 with TF32 off, median of $RUNS CUDA-event timings of the"
     echo "forward alone (no transfers). cuDNN ${CUDNN_VERSION:-unknown} (the image's wheel)."
     echo
-    echo "| model | size | mnemo cuda graph ms | vs PyTorch output | mnemo cuda eager ms | PyTorch cuda ms |"
-    echo "| --- | --- | --- | --- | --- | --- |"
-    while IFS=$'\t' read -r m s g err e t; do
-      echo "| $m | $s | $g | $err | $e | $t |"
+    echo "graph: heuristics' algorithms, CUDA graph; eager: the same, launched node by node;"
+    echo "find: MNEMO_CUDA_FIND=1 (algorithms by cuDNN's timing at create), CUDA graph."
+    echo
+    echo "| model | size | mnemo cuda graph ms | vs PyTorch output | eager ms | find ms | find vs PyTorch | PyTorch cuda ms |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    while IFS=$'\t' read -r m s g err e f ferr t; do
+      echo "| $m | $s | $g | $err | $e | $f | $ferr | $t |"
     done <"$ROWS"
     echo
     echo "Checks: $(grep -c '^PASS' "$SUMMARY") passed, $(grep -c '^FAIL' "$SUMMARY") failed, $(grep -c '^SKIP' "$SUMMARY") not run"
