@@ -88,7 +88,7 @@ extern "C" cudaError_t cuda_epilogue(float *y, const struct shape *ys, const flo
         return cudaSuccess;
     if (!bias)
         return activation_launch(y, y, count, residual, act, stream);
-    int64_t planes = ys->dim[0] * channels;
+    int64_t planes = ys->rank > 0 ? ys->dim[0] * channels : 1;
     struct plane_split ps = cuda_plane_split(planes, count / planes);
     launch_begin();
     epilogue_bias_kernel<<<(unsigned)(planes * ps.parts), BLOCK, 0, stream>>>(y, ps, channels, bias,
