@@ -214,8 +214,10 @@ static CHECK_UNUSED int32_t pad_add(struct graph *g, const char *name, int32_t x
 static CHECK_UNUSED int32_t resize_add(struct graph *g, const char *name, int32_t x, float scale)
 {
     struct node p = proto_make(OP_RESIZE, 1, x, -1, -1);
-    p.p.resize = (struct resize_params){
-        RESIZE_NEAREST, RESIZE_COORD_ASYMMETRIC, RESIZE_NEAREST_FLOOR, {scale, scale}};
+    p.p.resize = (struct resize_params){.mode = RESIZE_NEAREST,
+                                        .coord = RESIZE_COORD_ASYMMETRIC,
+                                        .nearest = RESIZE_NEAREST_FLOOR,
+                                        .scale = {scale, scale}};
     return node_add(g, name, &p);
 }
 

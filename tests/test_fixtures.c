@@ -94,6 +94,9 @@ static void test_models_present(void)
         "chain_a.onnx",
         "chain_b_convert.onnx",
         "chain_b_mismatch.onnx",
+        "resize_size_op13.onnx",
+        "resize_size_nearest_op9.onnx",
+        "resize_size_nearest_op10.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

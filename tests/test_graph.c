@@ -261,8 +261,11 @@ static void test_shape_resize(void)
     n->n_inputs = 1;
     n->input[0] = x;
     n->output = out;
-    n->p.resize = (struct resize_params){
-        RESIZE_LINEAR, RESIZE_COORD_HALF_PIXEL, RESIZE_NEAREST_FLOOR, {7.0f / 3, 11.0f / 5}};
+    n->p.resize = (struct resize_params){.mode = RESIZE_LINEAR,
+                                         .coord = RESIZE_COORD_HALF_PIXEL,
+                                         .nearest = RESIZE_NEAREST_FLOOR,
+                                         .scale = {7.0f / 3, 11.0f / 5},
+                                         .sized = {true, true}};
     CHECK_MSG(graph_infer_shape(&g, n, &err) == 0, "%s", err.msg);
     CHECK(shape_is4(shape_of(&g, out), 1, 2, 7, 11));
     graph_free(&g);

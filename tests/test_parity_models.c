@@ -25,6 +25,11 @@ static const struct fixture fixtures[] = {
     {"resnet_in_op13_128.onnx", 0, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
     {"resnet_in_dynamic.onnx", 128, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
     {"resize_up.onnx", 0, "resize_up_in_32.npy", "resize_up_out_32.npy"},
+    /* Sizes whose ratio is not exact in float32 (issue 15): by `sizes`, and as opsets 9/10
+     * write them (float scales). */
+    {"resize_size_op13.onnx", 0, "resize_size_in.npy", "resize_size_out.npy"},
+    {"resize_size_nearest_op9.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
+    {"resize_size_nearest_op10.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
 };
 
 struct backend_case {

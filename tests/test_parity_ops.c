@@ -480,7 +480,7 @@ static bool resize_scales_case(int index)
 }
 
 /* By sizes, as the importer builds Resize with `sizes`: any output size from 1 to three
- * times the input, scale = size / input size, the output shape preset. */
+ * times the input, scale = size / input size, the axes sized, the output shape preset. */
 static bool resize_sizes_case(int index)
 {
     struct resize_params p = resize_random(index);
@@ -490,6 +490,7 @@ static bool resize_sizes_case(int index)
     for (int i = 0; i < 2; i++) {
         ys.dim[2 + i] = 1 + random_int((int)(3 * xs.dim[2 + i]));
         p.scale[i] = (float)((double)ys.dim[2 + i] / (double)xs.dim[2 + i]);
+        p.sized[i] = true;
     }
     return resize_check(index, &p, xs, &ys);
 }

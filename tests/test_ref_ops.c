@@ -338,7 +338,8 @@ static void resize_run(enum resize_mode mode, enum resize_coord coord, enum resi
                        float *y)
 {
     struct node n = node_make(OP_RESIZE);
-    n.p.resize = (struct resize_params){mode, coord, nearest, {scale, scale}};
+    n.p.resize = (struct resize_params){
+        .mode = mode, .coord = coord, .nearest = nearest, .scale = {scale, scale}};
     if (xs->dim[2] == 1)
         n.p.resize.scale[0] = 1;
     struct ref_io io = {.in = {x}, .in_shape = {xs}, .out = y, .out_shape = ys};
@@ -373,6 +374,32 @@ static void test_resize_nearest(void)
     check_all_near(y, (const float[]){10, 20, 20, 20}, 4, 0);
     resize_run(RESIZE_NEAREST, RESIZE_COORD_ASYMMETRIC, RESIZE_NEAREST_CEIL, 2, row, &rs, &ros, y);
     check_all_near(y, (const float[]){10, 20, 20, 20}, 4, 0);
+}
+
+/* A file that gives sizes 48x48 -> 70x70 (F.interpolate(size=...), asymmetric + floor):
+ * output pixel 35 samples exactly 35 * 48 / 70 = 24. Dividing by the float scale
+ * 1.4583334f gives 23.9999993, the pixel before (issue 15). For this pair PyTorch's own
+ * arithmetic (float32 in/out times o) agrees with the exact integer division below. */
+static void test_resize_nearest_sized(void)
+{
+    static float x[48 * 48], y[70 * 70];
+    for (int i = 0; i < 48 * 48; i++)
+        x[i] = (float)(i / 48 * 100 + i % 48);
+    struct shape xs = {4, {1, 1, 48, 48}}, ys = {4, {1, 1, 70, 70}};
+    struct node n = node_make(OP_RESIZE);
+    n.p.resize = (struct resize_params){.mode = RESIZE_NEAREST,
+                                        .coord = RESIZE_COORD_ASYMMETRIC,
+                                        .nearest = RESIZE_NEAREST_FLOOR,
+                                        .scale = {70.0f / 48, 70.0f / 48},
+                                        .sized = {true, true}};
+    struct ref_io io = {.in = {x}, .in_shape = {&xs}, .out = y, .out_shape = &ys};
+    ref_resize(&n, &io);
+    int wrong = 0;
+    for (int r = 0; r < 70; r++)
+        for (int c = 0; c < 70; c++)
+            wrong += y[r * 70 + c] != (float)(r * 48 / 70 * 100 + c * 48 / 70);
+    CHECK_MSG(wrong == 0, "%d of 4900 pixels sample the wrong source pixel", wrong);
+    CHECK_MSG(y[35] == 24.0f, "output column 35 took source column %g, want 24", (double)y[35]);
 }
 
 static void test_resize_linear(void)
@@ -444,6 +471,7 @@ int main(void)
     RUN(test_pad_reflect);
     RUN(test_pad_edge_constant_crop);
     RUN(test_resize_nearest);
+    RUN(test_resize_nearest_sized);
     RUN(test_resize_linear);
     RUN(test_epilogue_residual_then_act);
     return check_report();

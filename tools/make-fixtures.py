@@ -123,6 +123,29 @@ def upsampler(in_ch, out_ch, ngf):
         nn.Conv2d(ngf, out_ch, 3, padding=1), nn.Tanh())
 
 
+class SizedResize(nn.Module):
+    """conv, nearest to an explicit size, conv, bilinear (or nearest) to an explicit size,
+    tanh: sizes whose ratio is not exact in float32 (32x48 -> 45x70 -> 50x75), where a
+    runtime that divides by a float scale picks the neighbouring source pixel. Opsets 9
+    and 10 cannot write PyTorch's bilinear (their Upsample/Resize is asymmetric), so the
+    model for them is nearest twice."""
+
+    def __init__(self, in_ch, out_ch, ngf, second="bilinear"):
+        super().__init__()
+        self.head = nn.Sequential(nn.Conv2d(in_ch, ngf, 3, padding=1), nn.ReLU(True))
+        self.mid = nn.Conv2d(ngf, out_ch, 3, padding=1)
+        self.second = second
+
+    def forward(self, x):
+        y = nn.functional.interpolate(self.head(x), size=(45, 70), mode="nearest")
+        y = self.mid(y)
+        if self.second == "bilinear":
+            y = nn.functional.interpolate(y, size=(50, 75), mode="bilinear", align_corners=False)
+        else:
+            y = nn.functional.interpolate(y, size=(50, 75), mode="nearest")
+        return torch.tanh(y)
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -151,6 +174,10 @@ MODELS = {
                          "pix2pix U-Net, 5 downs, ngf 2, 2 channels in (chain test)", 505),
     "resize_up": (lambda: upsampler(1, 3, 8), 1, 3, "painter",
                   "conv, bilinear x2, conv, nearest x2, conv (Resize as PyTorch exports it)", 808),
+    "resize_size": (lambda: SizedResize(1, 3, 4), 1, 3, "painter",
+                    "conv, nearest to 45x70, conv, bilinear to 50x75 (Resize by sizes)", 809),
+    "resize_size_nearest": (lambda: SizedResize(1, 3, 4, "nearest"), 1, 3, "painter",
+                            "conv, nearest to 45x70, conv, nearest to 50x75 (sizes)", 810),
     # Benchmark models (bench/models, --big): the sizes people actually run.
     "unet256_ngf64": (lambda: unet(3, 3, 8, 64), 3, 3, "painter",
                       "pix2pix U-Net 256 (8 downs), ngf 64, BatchNorm, dropout (eval)", 606),
@@ -183,10 +210,10 @@ def run_torch(model, x):
 
 # ---- files -----------------------------------------------------------------------------
 
-def export(name, model, path, size, opset, dynamic=False):
+def export(name, model, path, size, opset, dynamic=False, width=None):
     """torch.onnx.export with our metadata_props added."""
     _, in_ch, _, role, arch, seed = MODELS[name]
-    x = torch.zeros(1, in_ch, size, size)
+    x = torch.zeros(1, in_ch, size, size if width is None else width)
     buf = io.BytesIO()
     axes = {"input": {2: "height", 3: "width"}, "output": {2: "height", 3: "width"}}
     with warnings.catch_warnings():
@@ -310,6 +337,21 @@ def make_resize(out):
     save_npy(os.path.join(out, "resize_up_in_32.npy"), x)
     save_npy(os.path.join(out, "resize_up_out_32.npy"), y)
     print(describe("resize_up 32", y))
+    make_resize_size(out)
+
+
+def make_resize_size(out):
+    """Resize to explicit sizes, 32x48 in, 50x75 out: as opset 13 writes it (`sizes`), and
+    as opsets 9 and 10 do (the float scales 45/32 and 70/48, nearest only). One input."""
+    x = make_input("resize_size", 32, 48)
+    save_npy(os.path.join(out, "resize_size_in.npy"), x)
+    for name, opsets in (("resize_size", (13,)), ("resize_size_nearest", (9, 10))):
+        model = build(name)
+        for opset in opsets:
+            export(name, model, os.path.join(out, f"{name}_op{opset}.onnx"), 32, opset, width=48)
+        y = run_torch(model, x)
+        save_npy(os.path.join(out, f"{name}_out.npy"), y)
+        print(describe(f"{name} 32x48", y))
 
 
 BIG_SIZES = (256, 512)

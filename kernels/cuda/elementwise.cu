@@ -4,8 +4,9 @@
  *
  * One thread per output element, grid-stride loops, 64-bit indices (a 1024² tensor of 64
  * channels is 2^26 elements; batches and bigger sizes pass 2^31). Each mirrors its
- * kernels/ref function line by line so that parity is by construction; resize computes
- * its source coordinates in double, as ref does, so nearest picks the same pixel. */
+ * kernels/ref function line by line so that parity is by construction; resize takes its
+ * source coordinates from graph.h's resize_source, as ref does, so nearest picks the same
+ * pixel. */
 #include "cuda.h"
 
 #include "cuda_common.cuh"
@@ -223,28 +224,9 @@ extern "C" cudaError_t cuda_pad(const struct node *n, const struct ref_io *io, c
 /* ---- resize --------------------------------------------------------------------------- */
 
 struct resize_geometry {
-    enum resize_mode mode;
-    enum resize_coord coord;
-    enum resize_nearest nearest;
+    struct resize_params p;
     int64_t planes, ih, iw, oh, ow;
-    double sh, sw;
 };
-
-/* As ref's resize_source, in double for the same reason. */
-__device__ double resize_source(enum resize_coord coord, int64_t o, double scale, int64_t in_size,
-                                int64_t out_size)
-{
-    switch (coord) {
-    case RESIZE_COORD_HALF_PIXEL:
-        return (o + 0.5) / scale - 0.5;
-    case RESIZE_COORD_PYTORCH_HALF_PIXEL:
-        return out_size > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-    case RESIZE_COORD_ALIGN_CORNERS:
-        return out_size > 1 ? (double)o * (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
-    default:
-        return o / scale;
-    }
-}
 
 __device__ int64_t clamp_index(int64_t i, int64_t size)
 {
@@ -268,11 +250,11 @@ __device__ int64_t nearest_index(enum resize_nearest mode, double x, int64_t siz
 __device__ float resize_point(const struct resize_geometry *rg, const float *x, int64_t r,
                               int64_t c)
 {
-    double fy = resize_source(rg->coord, r, rg->sh, rg->ih, rg->oh);
-    double fx = resize_source(rg->coord, c, rg->sw, rg->iw, rg->ow);
-    if (rg->mode == RESIZE_NEAREST)
-        return x[nearest_index(rg->nearest, fy, rg->ih) * rg->iw +
-                 nearest_index(rg->nearest, fx, rg->iw)];
+    double fy = resize_source(&rg->p, 0, r, rg->ih, rg->oh);
+    double fx = resize_source(&rg->p, 1, c, rg->iw, rg->ow);
+    if (rg->p.mode == RESIZE_NEAREST)
+        return x[nearest_index(rg->p.nearest, fy, rg->ih) * rg->iw +
+                 nearest_index(rg->p.nearest, fx, rg->iw)];
     double by = floor(fy), bx = floor(fx), ty = fy - by, tx = fx - bx;
     int64_t y0 = clamp_index((int64_t)by, rg->ih), y1 = clamp_index((int64_t)by + 1, rg->ih);
     int64_t x0 = clamp_index((int64_t)bx, rg->iw), x1 = clamp_index((int64_t)bx + 1, rg->iw);
@@ -291,28 +273,18 @@ __global__ void resize_kernel(struct resize_geometry rg, const float *x, float *
     }
 }
 
-/* Output scale per axis: the given one, or out/in when the importer only had sizes. */
-static double axis_scale(const struct resize_params *p, int axis, int64_t in, int64_t out)
-{
-    return p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
-}
-
 extern "C" cudaError_t cuda_resize(const struct node *n, const struct ref_io *io,
                                    cudaStream_t stream)
 {
     const struct resize_params *p = &n->p.resize;
     const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
     struct resize_geometry rg;
-    rg.mode = p->mode;
-    rg.coord = p->coord;
-    rg.nearest = p->nearest;
+    rg.p = *p;
     rg.planes = ys->dim[0] * ys->dim[1];
     rg.ih = xs->dim[2];
     rg.iw = xs->dim[3];
     rg.oh = ys->dim[2];
     rg.ow = ys->dim[3];
-    rg.sh = axis_scale(p, 0, rg.ih, rg.oh);
-    rg.sw = axis_scale(p, 1, rg.iw, rg.ow);
     int64_t count = shape_count(ys);
     resize_kernel<<<grid_for(count), BLOCK, 0, stream>>>(rg, io->in[0], io->out, count,
                                                          io->residual, n->act);

@@ -150,7 +150,39 @@ struct resize_params {
     enum resize_coord coord;
     enum resize_nearest nearest;
     float scale[2]; /* output/input for H and W; output size comes from the value's shape */
+    /* Per axis: the file gave the output size (Resize `sizes`, or an opset 9/10 scale that
+     * is exactly float32(out/in), which is how those opsets write a size). */
+    bool sized[2];
 };
+
+/* The input coordinate (in pixels, may be fractional or outside) that output pixel `o`
+ * samples along one axis (0 = H, 1 = W), by ONNX's coordinate_transformation_mode. One
+ * function for every backend, so that nearest picks the same pixel everywhere.
+ * A sized axis maps as PyTorch does for an explicit size: the float32 ratio in/out times
+ * the float32 output coordinate. Dividing by the float scale out/in instead picks the
+ * neighbouring pixel wherever the exact coordinate is an integer or a half
+ * (35 / 1.4583334f = 23.9999993 -> 23, where PyTorch takes 24). A scale the file gave is
+ * divided by, as the ONNX spec says, in double. */
+static inline MNEMO_HOST_DEVICE double resize_source(const struct resize_params *p, int axis,
+                                                     int64_t o, int64_t in, int64_t out)
+{
+    bool half = p->coord == RESIZE_COORD_HALF_PIXEL || p->coord == RESIZE_COORD_PYTORCH_HALF_PIXEL;
+    if (p->coord == RESIZE_COORD_ALIGN_CORNERS)
+        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    if (p->coord == RESIZE_COORD_PYTORCH_HALF_PIXEL && out <= 1)
+        return 0.0;
+    if (p->sized[axis]) {
+        float ratio = (float)in / (float)out, t = (float)o + (half ? 0.5f : 0.0f);
+#ifdef __CUDA_ARCH__
+        float s = __fmul_rn(t, ratio); /* no fused multiply-add: round as the host does */
+#else
+        float s = t * ratio;
+#endif
+        return half ? (double)s - 0.5 : (double)s;
+    }
+    double scale = p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
+    return half ? (o + 0.5) / scale - 0.5 : o / scale;
+}
 
 struct node {
     enum op op;

@@ -465,6 +465,19 @@ static int resize_factors(struct loader *L, const struct node_ctx *c, double *sc
     return error_set(err, "node '%s' (%s) gives neither scales nor sizes", c->name, c->n->op_type);
 }
 
+/* An axis is sized when the file gave sizes, or when its scale is exactly float32(out/in):
+ * opsets 9 and 10 have no sizes and write F.interpolate(size=...) that way. A scale a user
+ * writes (2, 1.5, 0.5) is also such a ratio only where in x scale is a whole number of
+ * pixels, and there both mappings agree. */
+static void resize_mark_sized(struct resize_params *p, const struct shape *x, const struct shape *y,
+                              bool by_size)
+{
+    for (int i = 0; i < 2; i++) {
+        double ratio = (double)y->dim[2 + i] / (double)x->dim[2 + i];
+        p->sized[i] = by_size || (float)ratio == p->scale[i];
+    }
+}
+
 static int build_resize(struct loader *L, const struct node_ctx *c, struct error *err)
 {
     struct node *node = node_begin(L, c, OP_RESIZE, 1, err);
@@ -496,6 +509,7 @@ static int build_resize(struct loader *L, const struct node_ctx *c, struct error
         L->g->values[node->output].shape.dim[2] = sizes[2];
         L->g->values[node->output].shape.dim[3] = sizes[3];
     }
+    resize_mark_sized(&node->p.resize, x, &L->g->values[node->output].shape, by_size);
     return 0;
 }
 
