@@ -220,6 +220,28 @@ static void test_reshape_at_run_time(void)
                    "computed at run time");
 }
 
+/* Training-mode exports (torch.onnx.export(..., training=TrainingMode.TRAINING), from
+ * tools/make-fixtures.py) ran as inference BatchNorm and as identity Dropout: a wrong
+ * picture without a word (issue 15). Each is refused, naming the node and the export
+ * argument to change. */
+static void test_batch_norm_training_export(void)
+{
+    /* Opsets 9 to 13 have no training_mode attribute: the five outputs say it. */
+    EXPECT_FAILURE(MNEMO_TEST_DATA "/bn_train_op9.onnx", 0, 0, "'/1/BatchNormalization'",
+                   "training mode", "training=torch.onnx.TrainingMode.EVAL");
+    EXPECT_FAILURE(MNEMO_TEST_DATA "/bn_train_op13.onnx", 0, 0, "'/1/BatchNormalization'",
+                   "5 outputs", "training=torch.onnx.TrainingMode.EVAL");
+    /* From opset 14: training_mode = 1 (and three outputs). */
+    EXPECT_FAILURE(MNEMO_TEST_DATA "/bn_train_op15.onnx", 0, 0, "'/1/BatchNormalization'",
+                   "training mode", "training=torch.onnx.TrainingMode.EVAL");
+}
+
+static void test_dropout_training_export(void)
+{
+    EXPECT_FAILURE(MNEMO_TEST_DATA "/dropout_train_op13.onnx", 0, 0, "'/1/Dropout'",
+                   "training_mode", "training=torch.onnx.TrainingMode.EVAL");
+}
+
 /* ---- models that load ---- */
 
 static void test_dynamic_size_given(void)
@@ -502,6 +524,8 @@ int main(void)
     RUN(test_unknown_attribute);
     RUN(test_cubic_resize);
     RUN(test_reshape_at_run_time);
+    RUN(test_batch_norm_training_export);
+    RUN(test_dropout_training_export);
     RUN(test_dynamic_size_given);
     RUN(test_nan_weights_warn);
     RUN(test_external_data);

@@ -146,6 +146,20 @@ class SizedResize(nn.Module):
         return torch.tanh(y)
 
 
+class InvertedClip(nn.Module):
+    """conv, clamp with min above max (PyTorch and ONNX then give max everywhere), that
+    added back to the conv, conv, tanh: a runtime that clamps below at min first shows."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf, 3, padding=1)
+        self.b = nn.Conv2d(ngf, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.a(x)
+        return torch.tanh(self.b(torch.clamp(y, min=0.25, max=-0.25) + y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -178,6 +192,15 @@ MODELS = {
                     "conv, nearest to 45x70, conv, bilinear to 50x75 (Resize by sizes)", 809),
     "resize_size_nearest": (lambda: SizedResize(1, 3, 4, "nearest"), 1, 3, "painter",
                             "conv, nearest to 45x70, conv, nearest to 50x75 (sizes)", 810),
+    "clip_inverted": (lambda: InvertedClip(1, 3, 4), 1, 3, "painter",
+                      "conv, clamp(min 0.25 > max -0.25) + skip, conv, tanh", 811),
+    # Training-mode exports mnemo must refuse (no tensors: they never load).
+    "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                       nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
+                 1, 3, "painter", "conv, BatchNorm (training-mode export), relu, conv", 812),
+    "dropout_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Dropout(0.5),
+                                            nn.Conv2d(4, 3, 3, padding=1)),
+                      1, 3, "painter", "conv, Dropout (training-mode export), conv", 813),
     # Benchmark models (bench/models, --big): the sizes people actually run.
     "unet256_ngf64": (lambda: unet(3, 3, 8, 64), 3, 3, "painter",
                       "pix2pix U-Net 256 (8 downs), ngf 64, BatchNorm, dropout (eval)", 606),
@@ -210,8 +233,8 @@ def run_torch(model, x):
 
 # ---- files -----------------------------------------------------------------------------
 
-def export(name, model, path, size, opset, dynamic=False, width=None):
-    """torch.onnx.export with our metadata_props added."""
+def export(name, model, path, size, opset, dynamic=False, width=None, training=None):
+    """torch.onnx.export with our metadata_props added; `training` a TrainingMode."""
     _, in_ch, _, role, arch, seed = MODELS[name]
     x = torch.zeros(1, in_ch, size, size if width is None else width)
     buf = io.BytesIO()
@@ -220,7 +243,8 @@ def export(name, model, path, size, opset, dynamic=False, width=None):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, x, buf, opset_version=opset, input_names=["input"],
                           output_names=["output"], dynamic_axes=axes if dynamic else None,
-                          do_constant_folding=True)
+                          do_constant_folding=training is None,
+                          training=training or torch.onnx.TrainingMode.EVAL)
     m = onnx.load_from_string(buf.getvalue())
     meta = {"role": role, "input_range": RANGE, "output_range": RANGE,
             "architecture": arch, "seed": str(seed),
@@ -338,6 +362,33 @@ def make_resize(out):
     save_npy(os.path.join(out, "resize_up_out_32.npy"), y)
     print(describe("resize_up 32", y))
     make_resize_size(out)
+    make_clip_inverted(out)
+    make_training_exports(out)
+
+
+def make_clip_inverted(out):
+    """Clip with min > max (torch.clamp(min=0.25, max=-0.25)), Clip fused into a conv."""
+    model = build("clip_inverted")
+    export("clip_inverted", model, os.path.join(out, "clip_inverted_op13.onnx"), 16, 13)
+    x = make_input("clip_inverted", 16)
+    save_npy(os.path.join(out, "clip_inverted_in.npy"), x)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, "clip_inverted_out.npy"), y)
+    print(describe("clip_inverted 16", y))
+
+
+def make_training_exports(out):
+    """What torch.onnx.export(..., training=TrainingMode.TRAINING) writes: BatchNorm with
+    five outputs (opsets 9 to 13) or training_mode=1 (14 on), Dropout with training_mode
+    true. mnemo must refuse each, naming the node; these files never run. The exporter
+    runs the model in train mode, so it works on a copy."""
+    import copy
+    train = torch.onnx.TrainingMode.TRAINING
+    for opset in (9, 13, 15):
+        export("bn_train", copy.deepcopy(build("bn_train")),
+               os.path.join(out, f"bn_train_op{opset}.onnx"), 16, opset, training=train)
+    export("dropout_train", build("dropout_train"), os.path.join(out, "dropout_train_op13.onnx"),
+           16, 13, training=train)
 
 
 def make_resize_size(out):

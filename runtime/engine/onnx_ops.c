@@ -221,13 +221,36 @@ static int build_conv(struct loader *L, const struct node_ctx *c, struct error *
     return conv_auto_pad(L, c, node, err) || node_finish(L, node, err);
 }
 
+/* What to change when a training-mode export is refused. */
+#define EXPORT_EVAL_HINT                                                                           \
+    "export with model.eval() and torch.onnx.export(..., "                                         \
+    "training=torch.onnx.TrainingMode.EVAL)"
+
+/* Outputs the file names (an optional output may be present as an empty name). */
+static size_t named_outputs(const Onnx__NodeProto *n)
+{
+    size_t count = 0;
+    for (size_t j = 0; j < n->n_output; j++)
+        count += n->output[j] && n->output[j][0];
+    return count;
+}
+
+/* Training mode has two marks: the training_mode attribute (opset 14 on) and, before it,
+ * the running-statistics outputs (five in all) that only a training export writes. */
 static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct error *err)
 {
-    if (onnx_attr_int(c->n, "training_mode", 0) != 0 || onnx_attr_int(c->n, "spatial", 1) != 1)
+    size_t outputs = named_outputs(c->n);
+    if (onnx_attr_int(c->n, "training_mode", 0) != 0 || outputs > 1)
+        return error_set(
+            err,
+            "node '%s' (BatchNormalization) is in training mode (%s%zu outputs): "
+            "it would normalise with each frame's own statistics, which mnemo "
+            "does not run; " EXPORT_EVAL_HINT,
+            c->name, onnx_attr_int(c->n, "training_mode", 0) ? "training_mode 1, " : "", outputs);
+    if (onnx_attr_int(c->n, "spatial", 1) != 1)
         return error_set(err,
-                         "node '%s' (BatchNormalization) is in training mode or not "
-                         "spatial; mnemo runs inference-mode spatial BatchNorm only "
-                         "(export with model.eval())",
+                         "node '%s' (BatchNormalization) is not spatial (spatial 0); mnemo "
+                         "runs spatial BatchNorm only",
                          c->name);
     struct node *node = node_begin(L, c, OP_BATCH_NORM, 5, err);
     if (!node || inputs_constant(L, c, node, 1, 5, err))
@@ -531,6 +554,30 @@ static int build_alias(struct loader *L, const struct node_ctx *c, struct error 
     return 0;
 }
 
+/* Dropout at inference is the identity. training_mode true (an input from opset 12 on;
+ * is_test 0, the default, before opset 7) would drop at random, which mnemo does not run: refused
+ * rather than silently the identity. A training_mode computed at run time cannot be told apart, so
+ * it is refused too. */
+static int build_dropout(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *name = onnx_node_input(c->n, 2);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    if (name && (!k || shape_count(&k->shape) != 1))
+        return error_set(err,
+                         "node '%s' (Dropout): training_mode '%s' is not a one-value constant; "
+                         "mnemo runs Dropout only as the inference identity (" EXPORT_EVAL_HINT ")",
+                         c->name, name);
+    bool old_training = L->opset < 7 && onnx_attr_int(c->n, "is_test", 0) == 0;
+    if ((k && onnx_known_get_f(k, 0) != 0.0) || old_training)
+        return error_set(err,
+                         "node '%s' (Dropout) has training_mode true (before opset 7: "
+                         "is_test 0): it would drop values at "
+                         "random, which mnemo does not run (the loop's perturbation is its "
+                         "seeded noise); " EXPORT_EVAL_HINT,
+                         c->name);
+    return build_alias(L, c, err);
+}
+
 typedef int (*build_fn)(struct loader *L, const struct node_ctx *c, struct error *err);
 
 /* Every op mnemo reads: its attributes (any other is an error, since ignoring it could
@@ -564,7 +611,7 @@ static const struct op_entry {
       "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy"}},
     {"Upsample", build_resize, {"mode", "scales"}},
     {"Identity", build_alias, {0}},
-    {"Dropout", build_alias, {"ratio", "seed", "is_test"}},
+    {"Dropout", build_dropout, {"ratio", "seed", "is_test"}},
     {"Constant", NULL, {"value", "value_float", "value_floats", "value_int", "value_ints"}},
     {"ConstantOfShape", NULL, {"value"}},
     {"Shape", NULL, {"start", "end"}},
@@ -655,7 +702,8 @@ static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index,
                          c.name, n->op_type, n->op_type);
     if (!fold && e->build(L, &c, err))
         return -1;
-    return graph_count_onnx_op(L->g, n->op_type, fold || e->build == build_alias, err);
+    bool alias = e->build == build_alias || e->build == build_dropout;
+    return graph_count_onnx_op(L->g, n->op_type, fold || alias, err);
 }
 
 int onnx_nodes_import(struct loader *L, struct error *err)
