@@ -30,6 +30,8 @@ static const struct fixture fixtures[] = {
     {"resize_size_op13.onnx", 0, "resize_size_in.npy", "resize_size_out.npy"},
     {"resize_size_nearest_op9.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
     {"resize_size_nearest_op10.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
+    /* Clip with min > max: max everywhere, as ONNX and PyTorch (issue 15). */
+    {"clip_inverted_op13.onnx", 0, "clip_inverted_in.npy", "clip_inverted_out.npy"},
 };
 
 struct backend_case {

@@ -289,6 +289,40 @@ static bool activation_fused_case(int index)
     return true;
 }
 
+/* Clip with min above max (torch.clamp(min=0.25, max=-0.25)) is max everywhere, as ONNX
+ * defines it: standalone (even cases) and fused into a Conv (odd, which the cpu backend
+ * hands to oneDNN). ref itself is checked against that answer, not only the backend. */
+static void clip_inverted_graph(struct graph *g, int index)
+{
+    graph_init(g);
+    int32_t x = input_add(g, shape_make4(1, 3, 9 + index, 11));
+    int32_t y = index % 2 ? conv_add(g, "conv", x, 4, 3, 1, 1, true) : x;
+    act_add(g, "clip", y, ACT_CLIP);
+    g->nodes[g->n_nodes - 1].act = (struct act){ACT_CLIP, 0.25f, -0.25f};
+}
+
+static bool clip_inverted_case(int index)
+{
+    struct graph g;
+    clip_inverted_graph(&g, index);
+    CHECK_MSG(graph_finalize(&g, &err) == 0, "%s", err.msg);
+    float *in = random_input(&g), *out = run_on(&g, "ref", in);
+    int64_t count = shape_count(shape_of(&g, g.output)), wrong = 0;
+    for (int64_t i = 0; out && i < count; i++)
+        wrong += out[i] != -0.25f;
+    CHECK_MSG(out && wrong == 0, "Clip min > max case %d: ref left %lld of %lld values off max",
+              index, (long long)wrong, (long long)count);
+    free(in);
+    free(out);
+    graph_free(&g);
+    clip_inverted_graph(&g, index);
+    char what[64];
+    snprintf(what, sizeof what, "Clip min > max case %d (%s)", index,
+             index % 2 ? "fused into a Conv" : "standalone");
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- Binary ---------------------------------------------------------------------------- */
 
 static const char *const binary_names[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
@@ -522,7 +556,8 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}},
     [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}},
     [OP_ACTIVATION] = {{"standalone", activation_case, 30, 30},
-                       {"fused, with a residual", activation_fused_case, 5, 5}},
+                       {"fused, with a residual", activation_fused_case, 5, 5},
+                       {"Clip min > max", clip_inverted_case, 4, 4}},
     [OP_BINARY] = {{"broadcasting", binary_case, 48, 48}},
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}},
     [OP_PAD] = {{"random", pad_case, 24, 24}},

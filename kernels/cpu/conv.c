@@ -50,8 +50,6 @@ const char *cpu_conv_unsupported(const struct node *n, enum precision precision)
     const struct conv_params *p = &n->p.conv;
     if (p->group != 1)
         return "grouped convolution (group != 1)";
-    if (n->act.kind == ACT_CLIP && n->act.alpha > n->act.beta)
-        return "fused Clip whose min is above its max";
     /* oneDNN takes output_padding as a smaller end padding; it cannot go below zero. */
     if (n->op == OP_CONV_TRANSPOSE &&
         (p->output_padding[0] > p->pad[2] || p->output_padding[1] > p->pad[3]))
@@ -81,6 +79,10 @@ static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struc
     dnnl_status_t status = dnnl_success;
     if (n->act.kind != ACT_NONE) {
         float alpha = n->act.kind == ACT_RELU ? 0.0f : n->act.alpha;
+        /* A Clip whose min is above its max gives max everywhere (ONNX); oneDNN's clip
+         * does so when both bounds are max. */
+        if (n->act.kind == ACT_CLIP && alpha > n->act.beta)
+            alpha = n->act.beta;
         status = dnnl_post_ops_append_eltwise(ops, 1.0f, alg[n->act.kind], alpha, n->act.beta);
     }
     if (status == dnnl_success)

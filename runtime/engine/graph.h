@@ -90,8 +90,9 @@ static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
         return tanhf(x);
     case ACT_SIGMOID:
         return 1.0f / (1.0f + expf(-x));
-    case ACT_CLIP:
-        return x < a.alpha ? a.alpha : (x > a.beta ? a.beta : x);
+    case ACT_CLIP: /* min(max(x, lo), hi), as ONNX: hi everywhere when lo > hi */
+        x = x < a.alpha ? a.alpha : x;
+        return x > a.beta ? a.beta : x;
     case ACT_COUNT:
         break;
     }
