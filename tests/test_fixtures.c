@@ -102,6 +102,8 @@ static void test_models_present(void)
         "bn_train_op13.onnx",
         "bn_train_op15.onnx",
         "dropout_train_op13.onnx",
+        "activations_op13.onnx",
+        "activations_op17.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

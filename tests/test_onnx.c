@@ -220,6 +220,12 @@ static void test_reshape_at_run_time(void)
                    "computed at run time");
 }
 
+static void test_pow_runtime_exponent(void)
+{
+    EXPECT_FAILURE(BAD_DIR "pow_runtime_exponent.onnx", 0, 0, "'pow_runtime' (Pow)", "'e'",
+                   "one-value constant");
+}
+
 /* Training-mode exports (torch.onnx.export(..., training=TrainingMode.TRAINING), from
  * tools/make-fixtures.py) ran as inference BatchNorm and as identity Dropout: a wrong
  * picture without a word (issue 15). Each is refused, naming the node and the export
@@ -524,6 +530,7 @@ int main(void)
     RUN(test_unknown_attribute);
     RUN(test_cubic_resize);
     RUN(test_reshape_at_run_time);
+    RUN(test_pow_runtime_exponent);
     RUN(test_batch_norm_training_export);
     RUN(test_dropout_training_export);
     RUN(test_dynamic_size_given);

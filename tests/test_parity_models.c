@@ -32,6 +32,10 @@ static const struct fixture fixtures[] = {
     {"resize_size_nearest_op10.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
     /* Clip with min > max: max everywhere, as ONNX and PyTorch (issue 15). */
     {"clip_inverted_op13.onnx", 0, "clip_inverted_in.npy", "clip_inverted_out.npy"},
+    /* The elementwise layers users add (PReLU, ELU, GELU, Softplus, Mish, Hardsigmoid,
+     * Hardswish, neg, reciprocal, sqrt, pow). */
+    {"activations_op13.onnx", 0, "activations_in.npy", "activations_out.npy"},
+    {"activations_op17.onnx", 0, "activations_in.npy", "activations_out.npy"},
 };
 
 struct backend_case {

@@ -242,9 +242,48 @@ static bool instance_norm_case(int index)
 
 /* ---- Activation ------------------------------------------------------------------------ */
 
-/* A standalone Activation (its producer is the graph input, so nothing fuses it) on every
- * rank, sometimes followed by a second one; every tenth case is larger than the cpu
- * backend's chunk of 16,384 floats with an odd tail. Slope and bounds are drawn. */
+/* Every activation kind has its parameters drawn here and says whether it needs a positive
+ * input; a new kind fails this assert until it has both. */
+static_assert(ACT_COUNT == 16, "a new activation needs its parameters in act_draw and its "
+                               "domain in act_needs_positive");
+
+/* Sqrt, Reciprocal and Pow (fractional and negative exponents) run on positive values, as
+ * in the normalisations that use them; the others on any value. */
+static bool act_needs_positive(enum act_kind kind)
+{
+    return kind == ACT_SQRT || kind == ACT_RECIPROCAL || kind == ACT_POW;
+}
+
+/* Draws the parameters of the activation of the graph's last node. */
+static void act_draw(struct act *a)
+{
+    static const float exponents[] = {2, 3, 0.5f, 1.5f, -1, -0.5f, 1};
+    if (a->kind == ACT_LEAKY_RELU)
+        a->alpha = random_float(0.01f, 0.5f);
+    if (a->kind == ACT_CLIP) {
+        a->alpha = random_float(-1, 0);
+        a->beta = random_float(0, 1);
+    }
+    if (a->kind == ACT_ELU)
+        a->alpha = random_float(0.1f, 2);
+    if (a->kind == ACT_HARD_SIGMOID) {
+        a->alpha = random_float(0.1f, 0.5f);
+        a->beta = random_float(0.3f, 0.7f);
+    }
+    if (a->kind == ACT_POW)
+        a->alpha = exponents[random_int(7)];
+}
+
+/* x, or Sigmoid(x) in (0, 1) where `kind` needs a positive input. */
+static int32_t act_input(struct graph *g, int32_t x, enum act_kind kind, const char *name)
+{
+    return act_needs_positive(kind) ? act_add(g, name, x, ACT_SIGMOID) : x;
+}
+
+/* A standalone Activation (its producer is the graph input, or the Sigmoid that makes it
+ * positive: nothing fuses it) of every kind on every rank, sometimes followed by a second
+ * one; every tenth case is larger than the cpu backend's chunk of 16,384 floats with an
+ * odd tail. Parameters are drawn. */
 static bool activation_case(int index)
 {
     struct shape s = {.rank = 1 + random_int(4)};
@@ -256,19 +295,15 @@ static bool activation_case(int index)
     graph_init(&g);
     int32_t x = input_add(&g, s);
     int chain = 1 + (random_int(3) == 0);
-    char what[160], buf[96];
+    char what[200], buf[96];
     int len = snprintf(what, sizeof what, "Activation case %d: %s", index,
                        shape_text(&g, x, buf, sizeof buf));
     for (int k = 0; k < chain; k++) {
-        enum act_kind kind = acts[k == 0 ? index % 6 : random_int(6)];
-        x = act_add(&g, k == 0 ? "act" : "act2", x, kind);
+        enum act_kind kind =
+            (enum act_kind)(k == 0 ? 1 + index % (ACT_COUNT - 1) : 1 + random_int(ACT_COUNT - 1));
+        x = act_add(&g, k == 0 ? "act" : "act2", act_input(&g, x, kind, k ? "pos2" : "pos"), kind);
         struct act *a = &g.nodes[g.n_nodes - 1].act;
-        if (kind == ACT_LEAKY_RELU)
-            a->alpha = random_float(0.01f, 0.5f);
-        if (kind == ACT_CLIP) {
-            a->alpha = random_float(-1, 0);
-            a->beta = random_float(0, 1);
-        }
+        act_draw(a);
         len += snprintf(what + len, sizeof what - (size_t)len, " %s(%g,%g)", act_names[kind],
                         (double)a->alpha, (double)a->beta);
     }
@@ -276,16 +311,38 @@ static bool activation_case(int index)
     return true;
 }
 
-/* An activation fused into a Binary producer, with the input added back (the epilogue). */
+/* An activation of every kind fused into a Binary producer, with the input added back
+ * (the epilogue); for the positive-only kinds the operands are positive. */
 static bool activation_fused_case(int index)
 {
+    enum act_kind kind = (enum act_kind)(1 + index);
+    bool positive = act_needs_positive(kind);
     struct graph g;
     graph_init(&g);
-    int32_t x = input_add(&g, shape_make4(1, 3, 37, 41));
-    int32_t y =
-        binary_add(&g, "scale", x, const_add(&g, "k", shape_make4(1, 3, 1, 1), -2, 2), BINARY_MUL);
-    epilogue_add(&g, x, y, true, acts[1 + index]);
-    check_graph(&g, act_names[acts[1 + index]]);
+    int32_t x = act_input(&g, input_add(&g, shape_make4(1, 3, 37, 41)), kind, "pos");
+    int32_t k = const_add(&g, "k", shape_make4(1, 3, 1, 1), positive ? 0.5f : -2, 2);
+    int32_t y = binary_add(&g, "scale", x, k, BINARY_MUL);
+    epilogue_add(&g, x, y, true, kind);
+    act_draw(&g.nodes[g.n_nodes - 1].act);
+    check_graph(&g, act_names[kind]);
+    return true;
+}
+
+/* An activation of every kind that takes any input, fused into a Conv: on cpu, oneDNN's
+ * post-op where it has the activation, our epilogue after the convolution otherwise. */
+static bool activation_conv_case(int index)
+{
+    enum act_kind kind = (enum act_kind)(1 + index);
+    if (act_needs_positive(kind))
+        return false;
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 3, 13, 17));
+    act_add(&g, "act", conv_add(&g, "conv", x, 5, 3, 1, 1, true), kind);
+    act_draw(&g.nodes[g.n_nodes - 1].act);
+    char what[64];
+    snprintf(what, sizeof what, "%s fused into a Conv", act_names[kind]);
+    check_graph(&g, what);
     return true;
 }
 
@@ -325,7 +382,7 @@ static bool clip_inverted_case(int index)
 
 /* ---- Binary ---------------------------------------------------------------------------- */
 
-static const char *const binary_names[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
+static const char *const binary_names[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "PRelu"};
 
 /* A constant that broadcasts against `full`: rank 0 to 4 (aligned at the right), each
  * dimension full or 1. For a divisor, magnitudes in [0.5, 2] with both signs. */
@@ -542,7 +599,7 @@ struct case_gen {
     int min_cases; /* how many of them must make a case */
 };
 
-#define GENS_PER_OP 3
+#define GENS_PER_OP 4
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
@@ -555,10 +612,12 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                             refuses_output_padding_beyond_pad, 1, 0}},
     [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}},
     [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}},
-    [OP_ACTIVATION] = {{"standalone", activation_case, 30, 30},
-                       {"fused, with a residual", activation_fused_case, 5, 5},
+    [OP_ACTIVATION] = {{"standalone", activation_case, 3 * (ACT_COUNT - 1), 3 * (ACT_COUNT - 1)},
+                       {"fused, with a residual", activation_fused_case, ACT_COUNT - 1,
+                        ACT_COUNT - 1},
+                       {"fused into a Conv", activation_conv_case, ACT_COUNT - 1, ACT_COUNT - 4},
                        {"Clip min > max", clip_inverted_case, 4, 4}},
-    [OP_BINARY] = {{"broadcasting", binary_case, 48, 48}},
+    [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}},
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}},
     [OP_PAD] = {{"random", pad_case, 24, 24}},
     [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45}, {"sizes", resize_sizes_case, 30, 30}},

@@ -238,6 +238,77 @@ static void test_activations(void)
     CHECK_NEAR(y[1], 1 - 0.62245933, 1e-6);
 }
 
+/* The activations added for issue 15, each against its definition written out in double
+ * (ONNX's operator docs): ref is the truth the other backends are held to. */
+static double act_definition(struct act a, double x)
+{
+    double softplus = log(1 + exp(x)), hs = fmin(1, fmax(0, a.alpha * x + a.beta));
+    switch (a.kind) {
+    case ACT_ELU:
+        return x >= 0 ? x : a.alpha * (exp(x) - 1);
+    case ACT_SOFTPLUS:
+        return softplus;
+    case ACT_MISH:
+        return x * tanh(softplus);
+    case ACT_HARD_SIGMOID:
+        return hs;
+    case ACT_HARD_SWISH:
+        return x * fmin(1, fmax(0, x / 6 + 0.5));
+    case ACT_NEG:
+        return -x;
+    case ACT_RECIPROCAL:
+        return 1 / x;
+    case ACT_SQRT:
+        return sqrt(x);
+    case ACT_POW:
+        return pow(x, a.alpha);
+    case ACT_ERF:
+        return erf(x);
+    default:
+        return NAN;
+    }
+}
+
+static void test_activations_added(void)
+{
+    static const float xs_any[] = {-7, -3, -1.25f, -0.5f, -0.01f, 0, 0.3f, 1, 2.5f, 4, 19, 25};
+    static const float xs_pos[] = {0.01f, 0.25f, 0.5f, 1, 1.7f, 3, 9, 100};
+    const struct act acts_added[] = {
+        {ACT_ELU, 0.7f, 0},     {ACT_SOFTPLUS, 0, 0},
+        {ACT_MISH, 0, 0},       {ACT_HARD_SIGMOID, 0.2f, 0.5f},
+        {ACT_HARD_SWISH, 0, 0}, {ACT_NEG, 0, 0},
+        {ACT_ERF, 0, 0},        {ACT_RECIPROCAL, 0, 0},
+        {ACT_SQRT, 0, 0},       {ACT_POW, 2, 0},
+        {ACT_POW, 3, 0},        {ACT_POW, 0.5f, 0},
+        {ACT_POW, -1.5f, 0},
+    };
+    for (size_t k = 0; k < sizeof acts_added / sizeof acts_added[0]; k++) {
+        struct act a = acts_added[k];
+        bool positive = a.kind == ACT_RECIPROCAL || a.kind == ACT_SQRT || a.kind == ACT_POW;
+        const float *xs = positive ? xs_pos : xs_any;
+        size_t count =
+            positive ? sizeof xs_pos / sizeof xs_pos[0] : sizeof xs_any / sizeof xs_any[0];
+        for (size_t i = 0; i < count; i++) {
+            double want = act_definition(a, xs[i]), got = act_apply(a, xs[i]);
+            CHECK_MSG(fabs(got - want) <= 2e-6 * fmax(1, fabs(want)),
+                      "%s(%g; %g) = %.9g, want %.9g", act_names[a.kind], (double)xs[i],
+                      (double)a.alpha, got, want);
+        }
+    }
+}
+
+/* PReLU: x where x >= 0, slope * x below, the slope broadcast per channel. */
+static void test_binary_prelu(void)
+{
+    float x[6] = {-2, 0, 3, -1, -4, 5}, slope[2] = {0.25f, -0.5f}, y[6];
+    struct shape xs = {4, {1, 2, 1, 3}}, ss = {3, {2, 1, 1}};
+    struct node n = node_make(OP_BINARY);
+    n.p.binary.kind = BINARY_PRELU;
+    struct ref_io io = {.in = {x, slope}, .in_shape = {&xs, &ss}, .out = y, .out_shape = &xs};
+    ref_binary(&n, &io);
+    check_all_near(y, (const float[]){-0.5f, 0, 3, 0.5f, 2, 5}, 6, 0);
+}
+
 static void test_binary_broadcast(void)
 {
     /* A is 2x3 (1..6), B is 3 (10, 20, 30) broadcast over rows; then B as 2x1 (1, 2). */
@@ -466,6 +537,8 @@ int main(void)
     RUN(test_batch_norm);
     RUN(test_instance_norm);
     RUN(test_activations);
+    RUN(test_activations_added);
+    RUN(test_binary_prelu);
     RUN(test_binary_broadcast);
     RUN(test_concat_axes);
     RUN(test_pad_reflect);

@@ -299,6 +299,14 @@ def runtime_reshape():
                   "reshape"), "runtime_reshape.onnx")
 
 
+def pow_runtime_exponent():
+    """Pow whose exponent is computed at run time: mnemo runs only constant exponents."""
+    nodes = [helper.make_node("Sigmoid", ["input"], ["e"], name="exponent"),
+             helper.make_node("Pow", ["input", "e"], ["output"], name="pow_runtime")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 8, 8))], [], "pow"),
+         "pow_runtime_exponent.onnx")
+
+
 def reflect_pad_torch():
     """A real exporter's ReflectionPad2d: its pads come from a constant subgraph."""
     import torch
@@ -335,6 +343,7 @@ def main():
     unknown_attr()
     cubic_resize()
     runtime_reshape()
+    pow_runtime_exponent()
     if args.torch:
         reflect_pad_torch()
 

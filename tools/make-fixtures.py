@@ -160,6 +160,38 @@ class InvertedClip(nn.Module):
         return torch.tanh(self.b(torch.clamp(y, min=0.25, max=-0.25) + y))
 
 
+class Activations(nn.Module):
+    """A convolution before each of the elementwise layers people add to generators, as
+    PyTorch 1.13 exports them: PReLU (per channel and single), ELU, GELU (Erf form: Div,
+    Erf, Add, Mul, Mul; tanh form: Pow 3 among them), Softplus, Mish (Softplus, Tanh, Mul
+    below opset 18), Hardsigmoid, Hardswish (HardSwish from opset 14, HardSigmoid and Mul
+    below), neg, reciprocal, sqrt and pow with a constant exponent (on a positive value)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(in_ch, ngf, 3, padding=1)] +
+                                   [nn.Conv2d(ngf, ngf, 3, padding=1) for _ in range(8)])
+        self.head = nn.Conv2d(ngf, out_ch, 3, padding=1)
+        self.prelu_channels = nn.PReLU(ngf)
+        self.prelu_one = nn.PReLU()
+        with torch.no_grad():  # seeded slopes of both signs, so a slope mix-up shows
+            self.prelu_channels.weight.copy_(torch.linspace(-0.4, 0.6, ngf))
+            self.prelu_one.weight.fill_(0.3)
+
+    def forward(self, x):
+        f = nn.functional
+        c = self.convs
+        y = self.prelu_channels(c[0](x))
+        y = f.elu(c[1](y), alpha=0.7)
+        y = f.gelu(f.gelu(c[2](y)), approximate="tanh")
+        y = f.mish(f.softplus(c[3](y)))
+        y = f.hardsigmoid(c[4](y)) + f.hardswish(c[5](y))
+        y = self.prelu_one(-c[6](y))
+        z = torch.sigmoid(c[7](y))
+        y = torch.reciprocal(z + 0.5) + torch.sqrt(z) + z.pow(2) + z.pow(1.5) + c[8](y)
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -194,6 +226,9 @@ MODELS = {
                             "conv, nearest to 45x70, conv, nearest to 50x75 (sizes)", 810),
     "clip_inverted": (lambda: InvertedClip(1, 3, 4), 1, 3, "painter",
                       "conv, clamp(min 0.25 > max -0.25) + skip, conv, tanh", 811),
+    "activations": (lambda: Activations(1, 3, 4), 1, 3, "painter",
+                    "conv before each of PReLU, ELU, GELU (erf, tanh), Softplus, Mish, "
+                    "Hardsigmoid, Hardswish, neg, reciprocal, sqrt, pow", 814),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -364,6 +399,19 @@ def make_resize(out):
     make_resize_size(out)
     make_clip_inverted(out)
     make_training_exports(out)
+    make_activations(out)
+
+
+def make_activations(out):
+    """The elementwise layers, at opset 13 and 17 (HardSwish is an op from 14)."""
+    model = build("activations")
+    for opset in (13, 17):
+        export("activations", model, os.path.join(out, f"activations_op{opset}.onnx"), 16, opset)
+    x = make_input("activations", 16)
+    save_npy(os.path.join(out, "activations_in.npy"), x)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, "activations_out.npy"), y)
+    print(describe("activations 16", y))
 
 
 def make_clip_inverted(out):

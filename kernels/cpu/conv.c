@@ -66,14 +66,18 @@ static void dims4(dnnl_dims_t d, const struct shape *s)
         d[i] = s->dim[i];
 }
 
+/* The activations oneDNN runs as a post-op; the others (0 here) run in our own epilogue
+ * after the convolution, with act_apply, so that they agree with ref by construction. */
+static const dnnl_alg_kind_t post_op_alg[ACT_COUNT] = {
+    [ACT_RELU] = dnnl_eltwise_relu, [ACT_LEAKY_RELU] = dnnl_eltwise_relu,
+    [ACT_TANH] = dnnl_eltwise_tanh, [ACT_SIGMOID] = dnnl_eltwise_logistic,
+    [ACT_CLIP] = dnnl_eltwise_clip,
+};
+
 /* The activation as a post-op. */
 static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struct error *err)
 {
-    static const dnnl_alg_kind_t alg[ACT_COUNT] = {
-        [ACT_RELU] = dnnl_eltwise_relu, [ACT_LEAKY_RELU] = dnnl_eltwise_relu,
-        [ACT_TANH] = dnnl_eltwise_tanh, [ACT_SIGMOID] = dnnl_eltwise_logistic,
-        [ACT_CLIP] = dnnl_eltwise_clip,
-    };
+    const dnnl_alg_kind_t *alg = post_op_alg;
     dnnl_post_ops_t ops;
     DNNL_CHECK(dnnl_post_ops_create(&ops), "post-ops");
     dnnl_status_t status = dnnl_success;
@@ -268,13 +272,15 @@ static int attr_make(dnnl_primitive_attr_t *attr, const struct cpu_conv *c, cons
 }
 
 /* Where the epilogue y = act(conv + bias + residual) happens: in oneDNN's post-ops for a
- * Conv without a residual, in our own pass after the run otherwise. */
+ * Conv without a residual whose activation oneDNN has, in our own pass after the run
+ * otherwise. */
 static void epilogue_plan(struct cpu_conv *c, const struct node *n, const struct ref_io *io)
 {
     bool transposed = n->op == OP_CONV_TRANSPOSE;
     c->node = n;
     c->residual = io->residual;
-    c->epilogue_here = transposed || io->residual != NULL;
+    bool act_here = n->act.kind != ACT_NONE && post_op_alg[n->act.kind] == 0;
+    c->epilogue_here = transposed || io->residual != NULL || act_here;
     c->bias_here = transposed ? io->in[2] : NULL;
     c->dst_data = io->out;
     c->dst_shape = io->out_shape;

@@ -72,22 +72,6 @@ static void broadcast_strides(const struct shape *s, int32_t rank, int64_t *stri
     }
 }
 
-__device__ float binary_dev(enum binary_kind kind, float a, float b)
-{
-    switch (kind) {
-    case BINARY_ADD:
-        return a + b;
-    case BINARY_SUB:
-        return a - b;
-    case BINARY_MUL:
-        return a * b;
-    case BINARY_DIV:
-        return a / b;
-    default:
-        return a;
-    }
-}
-
 __global__ void binary_kernel(enum binary_kind kind, const float *a, const float *b, float *y,
                               int64_t count, struct broadcast bc, const float *residual,
                               struct act act)
@@ -100,7 +84,7 @@ __global__ void binary_kernel(enum binary_kind kind, const float *a, const float
             oa += index * bc.sa[d];
             ob += index * bc.sb[d];
         }
-        float v = binary_dev(kind, a[oa], b[ob]);
+        float v = binary_apply(kind, a[oa], b[ob]);
         y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }

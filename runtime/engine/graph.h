@@ -60,6 +60,16 @@ enum act_kind {
     ACT_TANH,
     ACT_SIGMOID,
     ACT_CLIP, /* alpha = min, beta = max */
+    ACT_ELU,  /* alpha */
+    ACT_SOFTPLUS,
+    ACT_MISH,
+    ACT_HARD_SIGMOID, /* max(0, min(1, alpha x + beta)) */
+    ACT_HARD_SWISH,   /* x * HardSigmoid(x) with alpha 1/6, beta 1/2 */
+    ACT_NEG,
+    ACT_RECIPROCAL,
+    ACT_SQRT,
+    ACT_POW, /* x to the constant power alpha */
+    ACT_ERF, /* GELU's Erf form exports as Div, Erf, Add, Mul, Mul */
     ACT_COUNT
 };
 extern const char *const act_names[ACT_COUNT];
@@ -77,6 +87,30 @@ struct act {
 #define MNEMO_HOST_DEVICE
 #endif
 
+/* ln(1 + e^x); above 20 it is x to float precision (PyTorch's threshold too). */
+static inline MNEMO_HOST_DEVICE float act_softplus(float x)
+{
+    return x > 20.0f ? x : log1pf(expf(x));
+}
+
+static inline MNEMO_HOST_DEVICE float act_hard_sigmoid(float x, float alpha, float beta)
+{
+    float y = alpha * x + beta;
+    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+}
+
+/* x^e; the exponents normalisations use exactly (squares, square roots) as such. */
+static inline MNEMO_HOST_DEVICE float act_power(float x, float e)
+{
+    if (e == 2.0f)
+        return x * x;
+    if (e == 1.0f)
+        return x;
+    if (e == 0.5f)
+        return sqrtf(x);
+    return powf(x, e);
+}
+
 static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
 {
     switch (a.kind) {
@@ -93,13 +127,60 @@ static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
     case ACT_CLIP: /* min(max(x, lo), hi), as ONNX: hi everywhere when lo > hi */
         x = x < a.alpha ? a.alpha : x;
         return x > a.beta ? a.beta : x;
+    case ACT_ELU:
+        return x >= 0.0f ? x : a.alpha * expm1f(x);
+    case ACT_SOFTPLUS:
+        return act_softplus(x);
+    case ACT_MISH:
+        return x * tanhf(act_softplus(x));
+    case ACT_HARD_SIGMOID:
+        return act_hard_sigmoid(x, a.alpha, a.beta);
+    case ACT_HARD_SWISH:
+        return x * act_hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
+    case ACT_NEG:
+        return -x;
+    case ACT_RECIPROCAL:
+        return 1.0f / x;
+    case ACT_SQRT:
+        return sqrtf(x);
+    case ACT_POW:
+        return act_power(x, a.alpha);
+    case ACT_ERF:
+        return erff(x);
     case ACT_COUNT:
         break;
     }
     return x;
 }
 
-enum binary_kind { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_COUNT };
+enum binary_kind {
+    BINARY_ADD,
+    BINARY_SUB,
+    BINARY_MUL,
+    BINARY_DIV,
+    BINARY_PRELU, /* A = x, B = the slope (one, or one per channel, broadcast) */
+    BINARY_COUNT
+};
+
+/* One function for every backend, as act_apply. */
+static inline MNEMO_HOST_DEVICE float binary_apply(enum binary_kind kind, float a, float b)
+{
+    switch (kind) {
+    case BINARY_ADD:
+        return a + b;
+    case BINARY_SUB:
+        return a - b;
+    case BINARY_MUL:
+        return a * b;
+    case BINARY_DIV:
+        return a / b;
+    case BINARY_PRELU:
+        return a >= 0.0f ? a : a * b;
+    case BINARY_COUNT:
+        break;
+    }
+    return a;
+}
 enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_MODE_COUNT };
 enum resize_mode { RESIZE_NEAREST, RESIZE_LINEAR, RESIZE_MODE_COUNT };
 /* ONNX coordinate_transformation_mode values we run. */

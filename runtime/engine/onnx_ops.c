@@ -285,16 +285,46 @@ static int scalar_input(struct loader *L, const struct node_ctx *c, size_t i, fl
     return 0;
 }
 
+/* The activations without parameters, by ONNX op type. */
+static const struct {
+    const char *op_type;
+    enum act_kind kind;
+} plain_acts[] = {
+    {"Relu", ACT_RELU},       {"Tanh", ACT_TANH},
+    {"Sigmoid", ACT_SIGMOID}, {"Softplus", ACT_SOFTPLUS},
+    {"Mish", ACT_MISH},       {"HardSwish", ACT_HARD_SWISH},
+    {"Neg", ACT_NEG},         {"Reciprocal", ACT_RECIPROCAL},
+    {"Sqrt", ACT_SQRT},       {"Erf", ACT_ERF},
+};
+
+/* Pow runs with a constant one-value exponent (x^2, x^0.5 in normalisations, x^3 in the
+ * tanh form of GELU); a computed or per-element exponent is refused by scalar_input. */
+static int pow_exponent(struct loader *L, const struct node_ctx *c, struct act *a,
+                        struct error *err)
+{
+    if (!onnx_node_input(c->n, 1))
+        return error_set(err, "node '%s' (Pow) has no exponent", c->name);
+    *a = (struct act){.kind = ACT_POW};
+    return scalar_input(L, c, 1, &a->alpha, err);
+}
+
 static int build_activation(struct loader *L, const struct node_ctx *c, struct error *err)
 {
     const char *op = c->n->op_type;
     struct act a = {.kind = ACT_RELU};
+    for (size_t j = 0; j < sizeof plain_acts / sizeof plain_acts[0]; j++)
+        if (strcmp(op, plain_acts[j].op_type) == 0)
+            a.kind = plain_acts[j].kind;
     if (strcmp(op, "LeakyRelu") == 0)
         a = (struct act){.kind = ACT_LEAKY_RELU, .alpha = onnx_attr_float(c->n, "alpha", 0.01f)};
-    else if (strcmp(op, "Tanh") == 0)
-        a.kind = ACT_TANH;
-    else if (strcmp(op, "Sigmoid") == 0)
-        a.kind = ACT_SIGMOID;
+    else if (strcmp(op, "Elu") == 0)
+        a = (struct act){.kind = ACT_ELU, .alpha = onnx_attr_float(c->n, "alpha", 1.0f)};
+    else if (strcmp(op, "HardSigmoid") == 0)
+        a = (struct act){.kind = ACT_HARD_SIGMOID,
+                         .alpha = onnx_attr_float(c->n, "alpha", 0.2f),
+                         .beta = onnx_attr_float(c->n, "beta", 0.5f)};
+    else if (strcmp(op, "Pow") == 0 && pow_exponent(L, c, &a, err))
+        return -1;
     else if (strcmp(op, "Clip") == 0) {
         a = (struct act){.kind = ACT_CLIP, .alpha = -FLT_MAX, .beta = FLT_MAX};
         if (L->opset < 11) {
@@ -313,7 +343,7 @@ static int build_activation(struct loader *L, const struct node_ctx *c, struct e
 
 static int build_binary(struct loader *L, const struct node_ctx *c, struct error *err)
 {
-    static const char *const kinds[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
+    static const char *const kinds[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "PRelu"};
     struct node *node = node_begin(L, c, OP_BINARY, 2, err);
     if (!node)
         return -1;
@@ -599,6 +629,17 @@ static const struct op_entry {
     {"Tanh", build_activation, {0}},
     {"Sigmoid", build_activation, {0}},
     {"Clip", build_activation, {"min", "max"}},
+    {"Elu", build_activation, {"alpha"}},
+    {"Softplus", build_activation, {0}},
+    {"Mish", build_activation, {0}},
+    {"HardSigmoid", build_activation, {"alpha", "beta"}},
+    {"HardSwish", build_activation, {0}},
+    {"Neg", build_activation, {0}},
+    {"Reciprocal", build_activation, {0}},
+    {"Sqrt", build_activation, {0}},
+    {"Pow", build_activation, {0}},
+    {"Erf", build_activation, {0}},
+    {"PRelu", build_binary, {0}},
     {"Add", build_binary, {0}},
     {"Sub", build_binary, {0}},
     {"Mul", build_binary, {0}},
