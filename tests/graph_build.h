@@ -232,6 +232,14 @@ static CHECK_UNUSED int32_t resize_add_params(struct graph *g, const char *name,
     return node_add_preset(g, name, &p, sizes);
 }
 
+static CHECK_UNUSED int32_t depth_space_add(struct graph *g, const char *name, int32_t x,
+                                            const struct depth_space_params *params)
+{
+    struct node p = proto_make(OP_DEPTH_SPACE, 1, x, -1, -1);
+    p.p.depth_space = *params;
+    return node_add(g, name, &p);
+}
+
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)
 {
     return &g->values[id].shape;

@@ -104,6 +104,8 @@ static void test_models_present(void)
         "dropout_train_op13.onnx",
         "activations_op13.onnx",
         "activations_op17.onnx",
+        "subpixel_op11.onnx",
+        "subpixel_op13.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

@@ -36,6 +36,10 @@ static const struct fixture fixtures[] = {
      * Hardswish, neg, reciprocal, sqrt, pow). */
     {"activations_op13.onnx", 0, "activations_in.npy", "activations_out.npy"},
     {"activations_op17.onnx", 0, "activations_in.npy", "activations_out.npy"},
+    /* PixelShuffle (DepthToSpace CRD); DCR and SpaceToDepth against numpy's ONNX spec. */
+    {"subpixel_op11.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
+    {"subpixel_op13.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
+    {"depth_space_dcr.onnx", 0, "depth_space_dcr_in.npy", "depth_space_dcr_out.npy"},
 };
 
 struct backend_case {

@@ -586,6 +586,35 @@ static bool resize_sizes_case(int index)
     return resize_check(index, &p, xs, &ys);
 }
 
+/* ---- DepthToSpace / SpaceToDepth ------------------------------------------------------ */
+
+/* Block 1 to 3, DepthToSpace in both modes (even cases DCR, odd CRD) and SpaceToDepth
+ * (every third case), channels and sides that divide as each needs. */
+static bool depth_space_case(int index)
+{
+    struct depth_space_params p = {
+        .block = 1 + random_int(3), .to_depth = index % 3 == 2, .crd = index % 2 == 1};
+    int64_t b = p.block, c = 1 + random_int(4), h = 1 + random_int(9), w = 1 + random_int(9);
+    struct shape xs = p.to_depth ? shape_make4(1 + random_int(2), c, h * b, w * b)
+                                 : shape_make4(1 + random_int(2), c * b * b, h, w);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, xs);
+    int32_t y = depth_space_add(&g, "depth_space", x, &p);
+    if (y < 0) {
+        CHECK_MSG(0, "DepthSpace case %d: %s", index, err.msg);
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    char what[160], bx[96];
+    snprintf(what, sizeof what, "%s case %d: %s, block %d%s",
+             p.to_depth ? "SpaceToDepth" : "DepthToSpace", index, shape_text(&g, x, bx, sizeof bx),
+             p.block, p.to_depth ? "" : (p.crd ? " CRD" : " DCR"));
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 /* A generator builds, runs and checks case `index` of its kind; false when the draw made
@@ -603,7 +632,7 @@ struct case_gen {
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
-static_assert(OP_COUNT == 9, "a new op needs its row of parity cases in op_cases");
+static_assert(OP_COUNT == 10, "a new op needs its row of parity cases in op_cases");
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONV] = {{"random", conv_random_case, 60, 40}, {"generator layer", conv_layer_case, 4, 4}},
     [OP_CONV_TRANSPOSE] = {{"random", conv_transpose_random_case, 40, 30},
@@ -621,6 +650,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}},
     [OP_PAD] = {{"random", pad_case, 24, 24}},
     [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45}, {"sizes", resize_sizes_case, 30, 30}},
+    [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

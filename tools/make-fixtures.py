@@ -192,6 +192,14 @@ class Activations(nn.Module):
         return torch.tanh(self.head(y))
 
 
+def subpixel(in_ch, out_ch, ngf):
+    """The sub-pixel upsampler (PixelShuffle, ONNX DepthToSpace CRD), the usual cure for
+    the transposed convolution's checkerboard: x2 twice."""
+    return nn.Sequential(
+        nn.Conv2d(in_ch, ngf * 4, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(True),
+        nn.Conv2d(ngf, out_ch * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -229,6 +237,8 @@ MODELS = {
     "activations": (lambda: Activations(1, 3, 4), 1, 3, "painter",
                     "conv before each of PReLU, ELU, GELU (erf, tanh), Softplus, Mish, "
                     "Hardsigmoid, Hardswish, neg, reciprocal, sqrt, pow", 814),
+    "subpixel": (lambda: subpixel(1, 3, 4), 1, 3, "painter",
+                 "conv, PixelShuffle x2, relu, conv, PixelShuffle x2, tanh", 815),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -400,6 +410,41 @@ def make_resize(out):
     make_clip_inverted(out)
     make_training_exports(out)
     make_activations(out)
+    make_subpixel(out)
+
+
+def make_subpixel(out):
+    """PixelShuffle from PyTorch (DepthToSpace CRD) at opsets 11 and 13, 16x16 -> 64x64;
+    and the modes PyTorch does not write, from onnx.helper with numpy's answer written out
+    from the ONNX definitions: DepthToSpace DCR (block 3), then SpaceToDepth (block 2)."""
+    model = build("subpixel")
+    for opset in (11, 13):
+        export("subpixel", model, os.path.join(out, f"subpixel_op{opset}.onnx"), 16, opset)
+    x = make_input("subpixel", 16)
+    save_npy(os.path.join(out, "subpixel_in.npy"), x)
+    save_npy(os.path.join(out, "subpixel_out.npy"), run_torch(model, x))
+    from onnx import helper, TensorProto
+    nodes = [helper.make_node("DepthToSpace", ["input"], ["d"], name="d2s_dcr", blocksize=3,
+                              mode="DCR"),
+             helper.make_node("SpaceToDepth", ["d"], ["output"], name="s2d", blocksize=2)]
+    graph = helper.make_graph(
+        nodes, "depth_space", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                             [1, 18, 2, 2])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 8, 3, 3])])
+    m = helper.make_model(graph, producer_name="mnemo make-fixtures",
+                          opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    with open(os.path.join(out, "depth_space_dcr.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    x = np.random.default_rng(816).uniform(-1, 1, size=(1, 18, 2, 2)).astype("<f4")
+    n, c, h, w = x.shape  # DepthToSpace DCR, as the ONNX operator page defines it
+    d = x.reshape(n, 3, 3, c // 9, h, w).transpose(0, 3, 4, 1, 5, 2).reshape(n, c // 9, h * 3, w * 3)
+    n, c, h, w = d.shape  # SpaceToDepth
+    y = d.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 3, 5, 1, 2, 4).reshape(n, c * 4, h // 2,
+                                                                                 w // 2)
+    save_npy(os.path.join(out, "depth_space_dcr_in.npy"), x)
+    save_npy(os.path.join(out, "depth_space_dcr_out.npy"), y)
 
 
 def make_activations(out):

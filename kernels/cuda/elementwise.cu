@@ -1,6 +1,7 @@
 /* elementwise.cu — the memory-bound ops on the device: activation, binary with numpy
  * broadcasting, concat, pad (constant / reflect / edge, negative pads crop), resize
- * (nearest / linear with ONNX's coordinate modes) and the convolution epilogue.
+ * (nearest / linear with ONNX's coordinate modes), DepthToSpace / SpaceToDepth and the
+ * convolution epilogue.
  *
  * One thread per output element, grid-stride loops, 64-bit indices (a 1024² tensor of 64
  * channels is 2^26 elements; batches and bigger sizes pass 2^31). Each mirrors its
@@ -272,5 +273,30 @@ extern "C" cudaError_t cuda_resize(const struct node *n, const struct ref_io *io
     int64_t count = shape_count(ys);
     resize_kernel<<<grid_for(count), BLOCK, 0, stream>>>(rg, io->in[0], io->out, count,
                                                          io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- DepthToSpace / SpaceToDepth ---------------------------------------------------- */
+
+/* A gather by graph.h's depth_space_source, as ref does it. */
+__global__ void depth_space_kernel(struct depth_space_params p, struct shape xs, struct shape ys,
+                                   const float *x, float *y, int64_t count, const float *residual,
+                                   struct act act)
+{
+    int64_t w = ys.dim[3], h = ys.dim[2], c = ys.dim[1], image = xs.dim[1] * xs.dim[2] * xs.dim[3];
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t col = i % w, r = i / w % h, ch = i / (w * h) % c, b = i / (w * h * c);
+        float v = x[b * image + depth_space_source(&p, &xs, ch, r, col)];
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_depth_space(const struct node *n, const struct ref_io *io,
+                                        cudaStream_t stream)
+{
+    int64_t count = shape_count(io->out_shape);
+    depth_space_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
+        n->p.depth_space, *io->in_shape[0], *io->out_shape, io->in[0], io->out, count,
+        io->residual, n->act);
     return cudaGetLastError();
 }

@@ -107,5 +107,6 @@ extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {
     cuda_concat,        /* OP_CONCAT */
     cuda_pad,           /* OP_PAD */
     cuda_resize,        /* OP_RESIZE */
+    cuda_depth_space,   /* OP_DEPTH_SPACE */
 };
-static_assert(OP_COUNT == 9, "a new op needs a cuda kernel in cuda_kernels");
+static_assert(OP_COUNT == 10, "a new op needs a cuda kernel in cuda_kernels");

@@ -49,6 +49,7 @@ enum op {
     OP_CONCAT,         /* in: X0..Xn-1; p.concat */
     OP_PAD,            /* in: X; p.pad */
     OP_RESIZE,         /* in: X; p.resize */
+    OP_DEPTH_SPACE,    /* in: X; p.depth_space (DepthToSpace, SpaceToDepth) */
     OP_COUNT
 };
 extern const char *const op_names[OP_COUNT];
@@ -266,6 +267,31 @@ static inline MNEMO_HOST_DEVICE double resize_source(const struct resize_params 
     return half ? (o + 0.5) / scale - 0.5 : o / scale;
 }
 
+/* DepthToSpace (PixelShuffle) and SpaceToDepth over NCHW, block x block pixels. */
+struct depth_space_params {
+    int32_t block;
+    bool to_depth; /* SpaceToDepth; else DepthToSpace */
+    bool crd;      /* DepthToSpace mode CRD (PyTorch's PixelShuffle); else DCR */
+};
+
+/* Where output element (c, h, w) of one image comes from in the input of `xs` (N C H W),
+ * as an offset within that image. ONNX: DCR reads channel (i b + j) C' + c, CRD reads
+ * c b^2 + i b + j, for the pixel (i, j) of the block; SpaceToDepth is DCR's inverse. One
+ * function for every backend. */
+static inline MNEMO_HOST_DEVICE int64_t depth_space_source(const struct depth_space_params *p,
+                                                           const struct shape *xs, int64_t c,
+                                                           int64_t h, int64_t w)
+{
+    int64_t b = p->block, cin = xs->dim[1], ih = xs->dim[2], iw = xs->dim[3];
+    if (p->to_depth) { /* output channel (i b + j) Cin + ci at (h, w) */
+        int64_t ci = c % cin, i = c / cin / b, j = c / cin % b;
+        return (ci * ih + h * b + i) * iw + w * b + j;
+    }
+    int64_t i = h % b, j = w % b, cout = cin / (b * b);
+    int64_t ci = p->crd ? c * b * b + i * b + j : (i * b + j) * cout + c;
+    return (ci * ih + h / b) * iw + w / b;
+}
+
 struct node {
     enum op op;
     char *name;    /* ONNX node name, or "<OpType>_<index>" when the file has none */
@@ -283,6 +309,7 @@ struct node {
         struct concat_params concat;
         struct pad_params pad;
         struct resize_params resize;
+        struct depth_space_params depth_space;
     } p;
 };
 

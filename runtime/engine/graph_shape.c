@@ -308,6 +308,28 @@ static int infer_resize(const struct graph *g, struct node *n, const struct shap
     return 0;
 }
 
+/* DepthToSpace: C / b^2 channels of b times the sides; SpaceToDepth the other way. */
+static int infer_depth_space(const struct graph *g, struct node *n, struct shape *out,
+                             struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x || require_rank(n, x, "input", 4, err))
+        return -1;
+    const struct depth_space_params *p = &n->p.depth_space;
+    int64_t b = p->block, c = x->shape.dim[1], h = x->shape.dim[2], w = x->shape.dim[3];
+    if (b < 1 || b > 64)
+        return node_error(err, n, "blocksize %d must be 1 to 64", p->block);
+    if (!p->to_depth && c % (b * b) != 0)
+        return node_error(err, n, "%lld channels do not divide by blocksize^2 = %lld", (long long)c,
+                          (long long)(b * b));
+    if (p->to_depth && (h % b != 0 || w % b != 0))
+        return node_error(err, n, "the image %lldx%lld does not divide by blocksize %lld",
+                          (long long)h, (long long)w, (long long)b);
+    *out = p->to_depth ? shape_make4(x->shape.dim[0], c * b * b, h / b, w / b)
+                       : shape_make4(x->shape.dim[0], c / (b * b), h * b, w * b);
+    return 0;
+}
+
 static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
                        struct shape *out, struct error *err)
 {
@@ -330,6 +352,8 @@ static int infer_by_op(struct graph *g, struct node *n, const struct shape *pres
         return infer_pad(g, n, out, err);
     case OP_RESIZE:
         return infer_resize(g, n, preset, out, err);
+    case OP_DEPTH_SPACE:
+        return infer_depth_space(g, n, out, err);
     case OP_COUNT:
         break;
     }

@@ -566,6 +566,28 @@ static int build_resize(struct loader *L, const struct node_ctx *c, struct error
     return 0;
 }
 
+/* DepthToSpace (DCR or CRD, the mode PyTorch's PixelShuffle exports) and SpaceToDepth. */
+static int build_depth_space(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_DEPTH_SPACE, 1, err);
+    if (!node)
+        return -1;
+    struct depth_space_params *p = &node->p.depth_space;
+    int64_t block = onnx_attr_int(c->n, "blocksize", 0);
+    char mode[16];
+    onnx_attr_string(c->n, "mode", "DCR", mode, sizeof mode);
+    p->to_depth = strcmp(c->n->op_type, "SpaceToDepth") == 0;
+    p->crd = strcmp(mode, "CRD") == 0;
+    if (!p->crd && strcmp(mode, "DCR") != 0)
+        return error_set(err, "node '%s' (%s): mode '%s' is not DCR or CRD", c->name, c->n->op_type,
+                         mode);
+    if (block < 1 || block > 64)
+        return error_set(err, "node '%s' (%s): blocksize %lld must be 1 to 64", c->name,
+                         c->n->op_type, (long long)block);
+    p->block = (int32_t)block;
+    return node_finish(L, node, err);
+}
+
 /* Identity and Dropout at run time: the output name stands for the input value. */
 static int build_alias(struct loader *L, const struct node_ctx *c, struct error *err)
 {
@@ -651,6 +673,8 @@ static const struct op_entry {
      {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
       "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy"}},
     {"Upsample", build_resize, {"mode", "scales"}},
+    {"DepthToSpace", build_depth_space, {"blocksize", "mode"}},
+    {"SpaceToDepth", build_depth_space, {"blocksize"}},
     {"Identity", build_alias, {0}},
     {"Dropout", build_dropout, {"ratio", "seed", "is_test"}},
     {"Constant", NULL, {"value", "value_float", "value_floats", "value_int", "value_ints"}},
