@@ -240,6 +240,14 @@ static CHECK_UNUSED int32_t depth_space_add(struct graph *g, const char *name, i
     return node_add(g, name, &p);
 }
 
+static CHECK_UNUSED int32_t pool_add(struct graph *g, const char *name, int32_t x,
+                                     const struct pool_params *params)
+{
+    struct node p = proto_make(OP_POOL, 1, x, -1, -1);
+    p.p.pool = *params;
+    return node_add(g, name, &p);
+}
+
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)
 {
     return &g->values[id].shape;

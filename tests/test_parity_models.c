@@ -40,6 +40,10 @@ static const struct fixture fixtures[] = {
     {"subpixel_op11.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
     {"subpixel_op13.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
     {"depth_space_dcr.onnx", 0, "depth_space_dcr_in.npy", "depth_space_dcr_out.npy"},
+    /* AveragePool (with and without its padding counted), MaxPool, GlobalAveragePool,
+     * ceil mode, on an odd size. */
+    {"pools_op11.onnx", 0, "pools_in.npy", "pools_out.npy"},
+    {"pools_op13.onnx", 0, "pools_in.npy", "pools_out.npy"},
 };
 
 struct backend_case {

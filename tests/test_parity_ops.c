@@ -615,6 +615,50 @@ static bool depth_space_case(int index)
     return true;
 }
 
+/* ---- AveragePool / MaxPool ------------------------------------------------------------ */
+
+/* Average (even cases) and max (odd): kernels 1 to 4, strides 1 to 3, pads below the
+ * kernel and asymmetric, ceil mode, count_include_pad, dilation for max; every eighth case
+ * global. Too small an input makes no case. */
+static bool pool_case(int index)
+{
+    struct pool_params p = {.kind = index % 2 ? POOL_MAX : POOL_AVERAGE,
+                            .ceil_mode = random_int(2),
+                            .count_include_pad = random_int(2)};
+    int64_t h = 1 + random_int(20), w = 1 + random_int(20);
+    for (int d = 0; d < 2; d++) {
+        p.kernel[d] = 1 + random_int(4);
+        p.stride[d] = 1 + random_int(3);
+        p.dilation[d] = p.kind == POOL_MAX ? 1 + random_int(2) : 1;
+        p.pad[d] = random_int(p.kernel[d]);
+        p.pad[d + 2] = random_int(p.kernel[d]);
+    }
+    if (index % 8 == 7)
+        p = (struct pool_params){.kind = p.kind,
+                                 .kernel = {(int32_t)h, (int32_t)w},
+                                 .stride = {1, 1},
+                                 .dilation = {1, 1},
+                                 .global = true};
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), 1 + random_int(4), h, w));
+    int32_t y = pool_add(&g, "pool", x, &p);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    char what[200], bx[96], by[96];
+    snprintf(
+        what, sizeof what, "%s case %d: %s -> %s, k %dx%d s %dx%d d %dx%d pads %d,%d,%d,%d%s%s",
+        p.kind == POOL_MAX ? "MaxPool" : "AveragePool", index, shape_text(&g, x, bx, sizeof bx),
+        shape_text(&g, y, by, sizeof by), p.kernel[0], p.kernel[1], p.stride[0], p.stride[1],
+        p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3],
+        p.ceil_mode ? " ceil" : "", p.count_include_pad ? " count_include_pad" : "");
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 /* A generator builds, runs and checks case `index` of its kind; false when the draw made
@@ -632,7 +676,7 @@ struct case_gen {
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
-static_assert(OP_COUNT == 10, "a new op needs its row of parity cases in op_cases");
+static_assert(OP_COUNT == 11, "a new op needs its row of parity cases in op_cases");
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONV] = {{"random", conv_random_case, 60, 40}, {"generator layer", conv_layer_case, 4, 4}},
     [OP_CONV_TRANSPOSE] = {{"random", conv_transpose_random_case, 40, 30},
@@ -651,6 +695,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_PAD] = {{"random", pad_case, 24, 24}},
     [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45}, {"sizes", resize_sizes_case, 30, 30}},
     [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}},
+    [OP_POOL] = {{"average and max", pool_case, 60, 40}},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

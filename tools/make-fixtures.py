@@ -200,6 +200,35 @@ def subpixel(in_ch, out_ch, ngf):
         nn.Conv2d(ngf, out_ch * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
 
 
+class Pools(nn.Module):
+    """The pools of pix2pixHD-style local enhancers and squeeze-excite blocks, side by side
+    on an odd-sized image: AvgPool2d(3, 2, 1, count_include_pad=False) (pix2pixHD's
+    downsample), AvgPool2d(3, 2, 1) (exported as Pad + AveragePool), MaxPool2d(3, 2, 1),
+    then a squeeze-excite gate (AdaptiveAvgPool2d(1): GlobalAveragePool), MaxPool2d(2,
+    ceil_mode=True) and AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.stem = nn.Conv2d(in_ch, ngf, 3, padding=1)
+        self.avg = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.avg_pad = nn.AvgPool2d(3, stride=2, padding=1)
+        self.max = nn.MaxPool2d(3, stride=2, padding=1)
+        self.mix = nn.Conv2d(3 * ngf, ngf, 1)
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(ngf, ngf // 2, 1),
+                                  nn.ReLU(True), nn.Conv2d(ngf // 2, ngf, 1), nn.Sigmoid())
+        self.max_ceil = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        self.avg_ceil = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                     count_include_pad=False)
+        self.head = nn.Conv2d(2 * ngf, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.stem(x)
+        y = self.mix(torch.cat([self.avg(y), self.avg_pad(y), self.max(y)], 1))
+        y = y * self.gate(y)
+        y = torch.cat([self.max_ceil(y), self.avg_ceil(y)], 1)
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -239,6 +268,9 @@ MODELS = {
                     "Hardsigmoid, Hardswish, neg, reciprocal, sqrt, pow", 814),
     "subpixel": (lambda: subpixel(1, 3, 4), 1, 3, "painter",
                  "conv, PixelShuffle x2, relu, conv, PixelShuffle x2, tanh", 815),
+    "pools": (lambda: Pools(1, 3, 4), 1, 3, "painter",
+              "AvgPool (pix2pixHD's, and with its padding), MaxPool, squeeze-excite "
+              "(GlobalAveragePool), ceil-mode MaxPool and AvgPool", 817),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -411,6 +443,17 @@ def make_resize(out):
     make_training_exports(out)
     make_activations(out)
     make_subpixel(out)
+    make_pools(out)
+
+
+def make_pools(out):
+    """The pools at opsets 11 and 13, on a 33x33 input (odd, so ceil mode matters)."""
+    model = build("pools")
+    for opset in (11, 13):
+        export("pools", model, os.path.join(out, f"pools_op{opset}.onnx"), 33, opset)
+    x = make_input("pools", 33)
+    save_npy(os.path.join(out, "pools_in.npy"), x)
+    save_npy(os.path.join(out, "pools_out.npy"), run_torch(model, x))
 
 
 def make_subpixel(out):

@@ -1,7 +1,7 @@
 /* elementwise.cu — the memory-bound ops on the device: activation, binary with numpy
  * broadcasting, concat, pad (constant / reflect / edge, negative pads crop), resize
- * (nearest / linear with ONNX's coordinate modes), DepthToSpace / SpaceToDepth and the
- * convolution epilogue.
+ * (nearest / linear with ONNX's coordinate modes), DepthToSpace / SpaceToDepth, pooling
+ * and the convolution epilogue.
  *
  * One thread per output element, grid-stride loops, 64-bit indices (a 1024² tensor of 64
  * channels is 2^26 elements; batches and bigger sizes pass 2^31). Each mirrors its
@@ -298,5 +298,30 @@ extern "C" cudaError_t cuda_depth_space(const struct node *n, const struct ref_i
     depth_space_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
         n->p.depth_space, *io->in_shape[0], *io->out_shape, io->in[0], io->out, count,
         io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- AveragePool / MaxPool ---------------------------------------------------------- */
+
+/* One thread per output pixel, by graph.h's pool_point, as ref does it. */
+__global__ void pool_kernel(struct pool_params p, const float *x, float *y, int64_t ih,
+                            int64_t iw, int64_t oh, int64_t ow, int64_t count,
+                            const float *residual, struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t c = i % ow, r = i / ow % oh, plane = i / (ow * oh);
+        float v = pool_point(&p, x + plane * ih * iw, ih, iw, r, c);
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_pool(const struct node *n, const struct ref_io *io,
+                                 cudaStream_t stream)
+{
+    const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
+    int64_t count = shape_count(ys);
+    pool_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.pool, io->in[0], io->out, xs->dim[2],
+                                                       xs->dim[3], ys->dim[2], ys->dim[3], count,
+                                                       io->residual, n->act);
     return cudaGetLastError();
 }

@@ -12,7 +12,7 @@ void ref_depth_space(const struct node *n, const struct ref_io *io)
         for (int64_t c = 0; c < channels; c++)
             for (int64_t r = 0; r < h; r++)
                 for (int64_t col = 0; col < w; col++)
-                    *y++ = io->in[0][b * image +
-                                     depth_space_source(&n->p.depth_space, xs, c, r, col)];
+                    *y++ =
+                        io->in[0][b * image + depth_space_source(&n->p.depth_space, xs, c, r, col)];
     ref_epilogue(n, io);
 }

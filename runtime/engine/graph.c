@@ -18,8 +18,9 @@ const char *const op_names[OP_COUNT] = {
     [OP_PAD] = "Pad",
     [OP_RESIZE] = "Resize",
     [OP_DEPTH_SPACE] = "DepthSpace",
+    [OP_POOL] = "Pool",
 };
-static_assert(OP_COUNT == 10, "a new op needs a row in op_names and in every backend");
+static_assert(OP_COUNT == 11, "a new op needs a row in op_names and in every backend");
 
 const char *const act_names[ACT_COUNT] = {
     [ACT_NONE] = "none",

@@ -50,6 +50,7 @@ enum op {
     OP_PAD,            /* in: X; p.pad */
     OP_RESIZE,         /* in: X; p.resize */
     OP_DEPTH_SPACE,    /* in: X; p.depth_space (DepthToSpace, SpaceToDepth) */
+    OP_POOL,           /* in: X; p.pool (AveragePool, MaxPool, their Global forms) */
     OP_COUNT
 };
 extern const char *const op_names[OP_COUNT];
@@ -292,6 +293,56 @@ static inline MNEMO_HOST_DEVICE int64_t depth_space_source(const struct depth_sp
     return (ci * ih + h / b) * iw + w / b;
 }
 
+enum pool_kind { POOL_AVERAGE, POOL_MAX, POOL_KIND_COUNT };
+
+struct pool_params {
+    enum pool_kind kind;
+    int32_t kernel[2], stride[2], dilation[2]; /* dilation: MaxPool only (1 for average) */
+    int32_t pad[4];                            /* top, left, bottom, right */
+    bool ceil_mode;
+    bool count_include_pad; /* AveragePool: divide by the window with its padding */
+    bool global;            /* GlobalAveragePool / GlobalMaxPool: the kernel is the image */
+};
+
+/* Where a pooling window starts along one axis for output o, and where its padded end is:
+ * PyTorch's and ONNX's rule, the window clipped to the padded input. */
+static inline MNEMO_HOST_DEVICE void pool_window(const struct pool_params *p, int axis, int64_t o,
+                                                 int64_t in, int64_t *start, int64_t *end)
+{
+    int64_t span = (int64_t)p->dilation[axis] * (p->kernel[axis] - 1) + 1;
+    *start = o * p->stride[axis] - p->pad[axis];
+    *end = *start + span < in + p->pad[axis + 2] ? *start + span : in + p->pad[axis + 2];
+}
+
+/* Output pixel (r, c) of one plane of an ih x iw input. Average: the sum in double over
+ * the window's pixels inside the input, divided by the window with its padding
+ * (count_include_pad) or by the pixels summed. Max: padding never wins; NaN does. One
+ * function for every backend. */
+static inline MNEMO_HOST_DEVICE float pool_point(const struct pool_params *p, const float *x,
+                                                 int64_t ih, int64_t iw, int64_t r, int64_t c)
+{
+    int64_t h0, h1, w0, w1;
+    pool_window(p, 0, r, ih, &h0, &h1);
+    pool_window(p, 1, c, iw, &w0, &w1);
+    double padded = (double)(h1 - h0) * (double)(w1 - w0), sum = 0.0, count = 0.0;
+    float best = -INFINITY;
+    for (int64_t h = h0; h < h1; h += p->dilation[0]) {
+        if (h < 0 || h >= ih)
+            continue;
+        for (int64_t w = w0; w < w1; w += p->dilation[1]) {
+            if (w < 0 || w >= iw)
+                continue;
+            float v = x[h * iw + w];
+            sum += v;
+            count += 1.0;
+            best = (v > best || v != v) ? v : best;
+        }
+    }
+    if (p->kind == POOL_MAX)
+        return best;
+    return (float)(sum / (p->count_include_pad ? padded : count));
+}
+
 struct node {
     enum op op;
     char *name;    /* ONNX node name, or "<OpType>_<index>" when the file has none */
@@ -310,6 +361,7 @@ struct node {
         struct pad_params pad;
         struct resize_params resize;
         struct depth_space_params depth_space;
+        struct pool_params pool;
     } p;
 };
 

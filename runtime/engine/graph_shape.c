@@ -330,6 +330,46 @@ static int infer_depth_space(const struct graph *g, struct node *n, struct shape
     return 0;
 }
 
+/* One side of a pool's output: floor (or ceil) of (in + pads - span) / stride + 1; with
+ * ceil, a last window that would start in the end padding is dropped (PyTorch, ONNX). */
+static int64_t pool_side(const struct pool_params *p, int i, int64_t in)
+{
+    int64_t span = (int64_t)p->dilation[i] * (p->kernel[i] - 1) + 1;
+    int64_t room = in + p->pad[i] + p->pad[i + 2] - span;
+    if (room < 0)
+        return 0;
+    int64_t out = (p->ceil_mode ? room + p->stride[i] - 1 : room) / p->stride[i] + 1;
+    if (p->ceil_mode && (out - 1) * p->stride[i] >= in + p->pad[i])
+        out--;
+    return out;
+}
+
+static int infer_pool(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x || require_rank(n, x, "input", 4, err))
+        return -1;
+    const struct pool_params *p = &n->p.pool;
+    if ((unsigned)p->kind >= POOL_KIND_COUNT)
+        return node_error(err, n, "unknown pool kind %d", (int)p->kind);
+    *out = x->shape;
+    for (int i = 0; i < 2; i++) {
+        if (p->kernel[i] < 1 || p->stride[i] < 1 || p->dilation[i] < 1 || p->pad[i] < 0 ||
+            p->pad[i + 2] < 0)
+            return node_error(err, n, "kernel, strides and dilations must be >= 1, pads >= 0");
+        /* Every window must hold an input pixel: pads smaller than the kernel (ONNX). */
+        if (p->pad[i] >= p->kernel[i] || p->pad[i + 2] >= p->kernel[i])
+            return node_error(err, n, "pads %d,%d must be smaller than the kernel %d", p->pad[i],
+                              p->pad[i + 2], p->kernel[i]);
+        out->dim[2 + i] = pool_side(p, i, x->shape.dim[2 + i]);
+        if (out->dim[2 + i] < 1)
+            return node_error(err, n, "the %s output would be empty (input %lld, kernel %d)",
+                              i == 0 ? "height" : "width", (long long)x->shape.dim[2 + i],
+                              p->kernel[i]);
+    }
+    return 0;
+}
+
 static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
                        struct shape *out, struct error *err)
 {
@@ -354,6 +394,8 @@ static int infer_by_op(struct graph *g, struct node *n, const struct shape *pres
         return infer_resize(g, n, preset, out, err);
     case OP_DEPTH_SPACE:
         return infer_depth_space(g, n, out, err);
+    case OP_POOL:
+        return infer_pool(g, n, out, err);
     case OP_COUNT:
         break;
     }

@@ -588,6 +588,71 @@ static int build_depth_space(struct loader *L, const struct node_ctx *c, struct 
     return node_finish(L, node, err);
 }
 
+/* auto_pad for a pool: SAME_* keeps ceil(in / stride) outputs; VALID pads nothing. */
+static int pool_auto_pad(const struct node_ctx *c, struct pool_params *p, const struct shape *x,
+                         struct error *err)
+{
+    char mode[32];
+    onnx_attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    bool upper = strcmp(mode, "SAME_UPPER") == 0;
+    if (strcmp(mode, "NOTSET") == 0)
+        return 0;
+    memset(p->pad, 0, sizeof p->pad);
+    if (strcmp(mode, "VALID") == 0)
+        return 0;
+    if (!upper && strcmp(mode, "SAME_LOWER") != 0)
+        return error_set(err, "node '%s' (%s): auto_pad '%s' is not an ONNX mode", c->name,
+                         c->n->op_type, mode);
+    for (int d = 0; d < 2; d++) {
+        int64_t in = x->dim[2 + d], s = p->stride[d], out = (in + s - 1) / s;
+        int64_t total = (out - 1) * s + (int64_t)(p->kernel[d] - 1) * p->dilation[d] + 1 - in;
+        pad_split(total > 0 ? total : 0, upper, &p->pad[d], &p->pad[2 + d]);
+    }
+    return 0;
+}
+
+/* AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool over the H and W of NCHW. */
+static int build_pool(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *op = c->n->op_type;
+    if (named_outputs(c->n) > 1)
+        return error_set(err,
+                         "node '%s' (%s) also outputs the indices of the maxima; mnemo runs "
+                         "pooling values only",
+                         c->name, op);
+    struct node *node = node_begin(L, c, OP_POOL, 1, err);
+    if (!node)
+        return -1;
+    const struct shape *x = input_shape(L, node, 0);
+    if (x->rank != 4)
+        return error_set(err, "node '%s' (%s): input must be NCHW", c->name, op);
+    struct pool_params *p = &node->p.pool;
+    p->kind = strstr(op, "Max") ? POOL_MAX : POOL_AVERAGE;
+    p->global = strncmp(op, "Global", 6) == 0;
+    p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
+    if (p->global) {
+        p->kernel[0] = (int32_t)x->dim[2];
+        p->kernel[1] = (int32_t)x->dim[3];
+        return node_finish(L, node, err);
+    }
+    const Onnx__AttributeProto *k = onnx_attr_find(c->n, "kernel_shape");
+    if (!k)
+        return error_set(err, "node '%s' (%s) has no kernel_shape", c->name, op);
+    if (ints_to_i32(k, p->kernel, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "dilations"), p->dilation, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "pads"), p->pad, 4, 0, c, err))
+        return -1;
+    p->ceil_mode = onnx_attr_int(c->n, "ceil_mode", 0) != 0;
+    p->count_include_pad = onnx_attr_int(c->n, "count_include_pad", 0) != 0;
+    if (onnx_attr_int(c->n, "storage_order", 0) != 0)
+        return error_set(err,
+                         "node '%s' (%s): storage_order 1 (column-major indices) is not "
+                         "supported",
+                         c->name, op);
+    return pool_auto_pad(c, p, x, err) || node_finish(L, node, err);
+}
+
 /* Identity and Dropout at run time: the output name stands for the input value. */
 static int build_alias(struct loader *L, const struct node_ctx *c, struct error *err)
 {
@@ -675,6 +740,14 @@ static const struct op_entry {
     {"Upsample", build_resize, {"mode", "scales"}},
     {"DepthToSpace", build_depth_space, {"blocksize", "mode"}},
     {"SpaceToDepth", build_depth_space, {"blocksize"}},
+    {"AveragePool",
+     build_pool,
+     {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}},
+    {"MaxPool",
+     build_pool,
+     {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}},
+    {"GlobalAveragePool", build_pool, {0}},
+    {"GlobalMaxPool", build_pool, {0}},
     {"Identity", build_alias, {0}},
     {"Dropout", build_dropout, {"ratio", "seed", "is_test"}},
     {"Constant", NULL, {"value", "value_float", "value_floats", "value_int", "value_ints"}},
@@ -701,7 +774,7 @@ static const struct op_entry *op_entry_find(const Onnx__NodeProto *n)
 
 static int op_unsupported(const struct node_ctx *c, struct error *err)
 {
-    char list[600] = "";
+    char list[900] = "";
     size_t used = 0;
     for (size_t j = 0; j < sizeof op_table / sizeof op_table[0] && used < sizeof list; j++) {
         int n =
