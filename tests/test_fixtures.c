@@ -108,6 +108,8 @@ static void test_models_present(void)
         "subpixel_op13.onnx",
         "pools_op11.onnx",
         "pools_op13.onnx",
+        "grouped_op11.onnx",
+        "grouped_op13.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

@@ -122,13 +122,27 @@ static void test_shape_conv_errors(void)
     int32_t w = const_add(&g, "w", shape_make4(8, 64, 3, 3), -1, 1);
     struct node p = proto_make(OP_CONV, 2, x, w, -1);
     CHECK(node_add(&g, "Conv_12", &p) < 0);
-    CHECK(err_has("node 'Conv_12' (Conv): weight has 64 input channels but the input has 3"));
+    CHECK(err_has("node 'Conv_12' (Conv): weight has 64 input channels (group 1) but the input "
+                  "has 3"));
 
     int32_t w3 = const_add(&g, "w3", shape_make4(8, 3, 3, 3), -1, 1);
     p = proto_make(OP_CONV, 2, x, w3, -1);
     p.p.conv.group = 2;
     CHECK(node_add(&g, "Conv_g", &p) < 0);
     CHECK(err_has("'Conv_g'") && err_has("group 2"));
+
+    /* 3 groups of 1 channel, but 8 outputs do not split into 3. */
+    int32_t w1 = const_add(&g, "w1", shape_make4(8, 1, 3, 3), -1, 1);
+    p = proto_make(OP_CONV, 2, x, w1, -1);
+    p.p.conv.group = 3;
+    CHECK(node_add(&g, "Conv_g3", &p) < 0);
+    CHECK(err_has("'Conv_g3'") && err_has("8 output channels do not divide into 3 groups"));
+
+    int32_t wt = const_add(&g, "wt", shape_make4(3, 1, 3, 3), -1, 1);
+    p = proto_make(OP_CONV_TRANSPOSE, 2, x, wt, -1);
+    p.p.conv.group = 3;
+    CHECK(node_add(&g, "ConvT_g", &p) < 0);
+    CHECK(err_has("'ConvT_g'") && err_has("not grouped ConvTranspose"));
 
     int32_t bias = const_add(&g, "b5", (struct shape){1, {5}}, -1, 1);
     p = proto_make(OP_CONV, 3, x, w3, bias);
@@ -655,14 +669,15 @@ static void test_backend_find_and_open(void)
     CHECK(strcmp(precision_names[PRECISION_BF16], "bf16") == 0);
     struct graph g;
     graph_init(&g);
-    int32_t x = input_add(&g, shape_make4(1, 3, 8, 8));
-    conv_add(&g, "Conv_5", x, 4, 3, 1, 1, true);
+    int32_t x = input_add(&g, shape_make4(1, 4, 8, 8));
+    struct conv_params up = conv_square(3, 2, 1, 1);
+    conv_add_params(&g, "Conv_5", x, 4, &up, true, true);
     CHECK(graph_finalize(&g, &err) == 0);
     CHECK(backend_open(&g, "nope", NULL, &err) == NULL);
     CHECK(err_has("unknown backend 'nope'"));
     g.nodes[0].p.conv.group = 2; /* as if an importer let one through */
     CHECK(backend_open(&g, "ref", NULL, &err) == NULL);
-    CHECK(err_has("node 'Conv_5' (Conv)") && err_has("group"));
+    CHECK(err_has("node 'Conv_5' (ConvTranspose)") && err_has("group"));
     graph_free(&g);
 }
 

@@ -44,6 +44,9 @@ static const struct fixture fixtures[] = {
      * ceil mode, on an odd size. */
     {"pools_op11.onnx", 0, "pools_in.npy", "pools_out.npy"},
     {"pools_op13.onnx", 0, "pools_in.npy", "pools_out.npy"},
+    /* Grouped and depthwise Conv (BatchNorm folded into a depthwise one). */
+    {"grouped_op11.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
+    {"grouped_op13.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
 };
 
 struct backend_case {

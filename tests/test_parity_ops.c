@@ -157,6 +157,40 @@ static bool conv_transpose_random_case(int index)
     return conv_case(index, true);
 }
 
+/* Grouped Conv (2 to 4 groups of 1 to 3 channels each way) and depthwise (group = input
+ * channels, a channel multiplier of 1 or 2), with the random kernels, strides, dilations
+ * and pads of the cases above, half of them with a BatchNorm folded in; a too small input
+ * makes no case. */
+static bool conv_grouped_case(int index)
+{
+    struct conv_params p = conv_random(false);
+    bool depthwise = index % 2 == 1;
+    p.group = 2 + random_int(3);
+    int64_t cin = p.group * (depthwise ? 1 : 1 + random_int(3));
+    int64_t cout = p.group * (depthwise ? 1 + random_int(2) : 1 + random_int(3));
+    int64_t h = 5 + random_int(19), w = 5 + random_int(19);
+    char what[256];
+    snprintf(what, sizeof what,
+             "Conv %s case %d: %lldx%lldx%lld -> %lld, group %d, k %dx%d s %dx%d d %dx%d pads "
+             "%d,%d,%d,%d",
+             depthwise ? "depthwise" : "grouped", index, (long long)cin, (long long)h, (long long)w,
+             (long long)cout, p.group, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1],
+             p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3]);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), cin, h, w));
+    int32_t y = conv_add_params(&g, "conv", x, cout, &p, random_int(2) == 0, false);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    if (index % 4 >= 2) /* a BatchNorm the passes fold into the grouped weights */
+        y = batch_norm_add(&g, "bn", y);
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    check_graph(&g, what);
+    return true;
+}
+
 /* The layers of the two generator families, at their own sizes. */
 static void generator_layer(int k, int s, int pad, int out_pad, bool transposed, const char *what)
 {
@@ -678,7 +712,9 @@ struct case_gen {
  * it a row here, then update the count. */
 static_assert(OP_COUNT == 11, "a new op needs its row of parity cases in op_cases");
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
-    [OP_CONV] = {{"random", conv_random_case, 60, 40}, {"generator layer", conv_layer_case, 4, 4}},
+    [OP_CONV] = {{"random", conv_random_case, 60, 40},
+                 {"generator layer", conv_layer_case, 4, 4},
+                 {"grouped and depthwise", conv_grouped_case, 40, 25}},
     [OP_CONV_TRANSPOSE] = {{"random", conv_transpose_random_case, 40, 30},
                            {"generator layer", conv_transpose_layer_case, 2, 2},
                            {"output_padding beyond the end pad refused",

@@ -229,6 +229,33 @@ class Pools(nn.Module):
         return torch.tanh(self.head(y))
 
 
+class Grouped(nn.Module):
+    """Grouped and depthwise convolutions as image generators use them: a MobileNet block
+    (depthwise 3x3 with BatchNorm folded in, ReLU6, pointwise 1x1), a 4-group 3x3 with
+    InstanceNorm, CUT's anti-aliased downsample (reflect pad, a fixed [1 2 1]^2 / 16 blur as
+    a stride-2 depthwise conv) and a depthwise conv with a channel multiplier of 2."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        c = ngf * 2
+        self.stem = nn.Conv2d(in_ch, c, 3, padding=1)
+        self.mobile = nn.Sequential(
+            nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False), nn.BatchNorm2d(c), nn.ReLU6(True),
+            nn.Conv2d(c, 2 * c, 1))
+        self.grouped = nn.Sequential(nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=4),
+                                     nn.InstanceNorm2d(2 * c), nn.ReLU(True))
+        blur = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("blur", (blur[:, None] * blur[None, :] / 16).repeat(2 * c, 1, 1, 1))
+        self.pad = nn.ReflectionPad2d(1)
+        self.multiplier = nn.Conv2d(2 * c, 4 * c, 3, padding=1, groups=2 * c)
+        self.head = nn.Conv2d(4 * c, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.grouped(self.mobile(self.stem(x)))
+        y = nn.functional.conv2d(self.pad(y), self.blur, stride=2, groups=y.shape[1])
+        return torch.tanh(self.head(self.multiplier(y)))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -271,6 +298,9 @@ MODELS = {
     "pools": (lambda: Pools(1, 3, 4), 1, 3, "painter",
               "AvgPool (pix2pixHD's, and with its padding), MaxPool, squeeze-excite "
               "(GlobalAveragePool), ceil-mode MaxPool and AvgPool", 817),
+    "grouped": (lambda: Grouped(1, 3, 4), 1, 3, "painter",
+                "MobileNet block (depthwise + BatchNorm, ReLU6, pointwise), 4-group conv, "
+                "CUT's blur downsample, depthwise x2 multiplier", 818),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -444,6 +474,17 @@ def make_resize(out):
     make_activations(out)
     make_subpixel(out)
     make_pools(out)
+    make_grouped(out)
+
+
+def make_grouped(out):
+    """Grouped and depthwise convolutions at opsets 11 and 13, 32x32 in, 16x16 out."""
+    model = build("grouped")
+    for opset in (11, 13):
+        export("grouped", model, os.path.join(out, f"grouped_op{opset}.onnx"), 32, opset)
+    x = make_input("grouped", 32)
+    save_npy(os.path.join(out, "grouped_in.npy"), x)
+    save_npy(os.path.join(out, "grouped_out.npy"), run_torch(model, x))
 
 
 def make_pools(out):

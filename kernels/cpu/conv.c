@@ -48,8 +48,6 @@ bool cpu_has_bf16(void)
 const char *cpu_conv_unsupported(const struct node *n, enum precision precision)
 {
     const struct conv_params *p = &n->p.conv;
-    if (p->group != 1)
-        return "grouped convolution (group != 1)";
     /* oneDNN takes output_padding as a smaller end padding; it cannot go below zero. */
     if (n->op == OP_CONV_TRANSPOSE &&
         (p->output_padding[0] > p->pad[2] || p->output_padding[1] > p->pad[3]))
@@ -106,6 +104,7 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
 {
     dnnl_format_tag_t layout = dnnl_format_tag_any;
     bool transposed = n->op == OP_CONV_TRANSPOSE;
+    int64_t group = n->p.conv.group;
     dnnl_dims_t src, dst, weights;
     dims4(src, io->in_shape[0]);
     dims4(dst, io->out_shape);
@@ -114,14 +113,22 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
         weights[0] = io->in_shape[1]->dim[1];
         weights[1] = io->in_shape[1]->dim[0];
     }
+    int weight_dims = 4;
+    dnnl_format_tag_t weight_tag = transposed ? dnnl_iohw : dnnl_oihw;
+    if (group > 1) { /* ONNX's Cout x Cin/g x kh x kw is oneDNN's g x Cout/g x Cin/g: goihw */
+        dnnl_dims_t grouped = {group, weights[0] / group, weights[1], weights[2], weights[3]};
+        memcpy(weights, grouped, sizeof grouped);
+        weight_dims = 5;
+        weight_tag = dnnl_goihw;
+    }
     dnnl_memory_desc_init_by_tag(&d->src, 4, src, act_type, layout);
     dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, layout);
     dnnl_memory_desc_init_by_tag(&d->src_arena, 4, src, dnnl_f32, dnnl_nchw);
     dnnl_memory_desc_init_by_tag(&d->dst_arena, 4, dst, dnnl_f32, dnnl_nchw);
-    dnnl_memory_desc_init_by_tag(&d->weights_any, 4, weights, act_type, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&d->weights_user, 4, weights, dnnl_f32,
-                                 transposed ? dnnl_iohw : dnnl_oihw);
-    dnnl_dims_t channels = {weights[0]};
+    dnnl_memory_desc_init_by_tag(&d->weights_any, weight_dims, weights, act_type,
+                                 dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&d->weights_user, weight_dims, weights, dnnl_f32, weight_tag);
+    dnnl_dims_t channels = {io->out_shape->dim[1]};
     dnnl_memory_desc_init_by_tag(&d->bias, 1, channels, dnnl_f32, dnnl_x);
 }
 

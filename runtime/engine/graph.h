@@ -208,7 +208,7 @@ struct conv_params {
     int32_t dilation[2];       /* dh, dw */
     int32_t pad[4];            /* top, left, bottom, right (ONNX order: begins then ends) */
     int32_t output_padding[2]; /* ConvTranspose only */
-    int32_t group;             /* only 1 is run today; importer rejects others */
+    int32_t group;             /* Conv: any that divides the channels; ConvTranspose: 1 */
 };
 
 struct norm_params {

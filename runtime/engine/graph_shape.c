@@ -79,10 +79,12 @@ static int conv_params_check(struct node *n, const struct shape *w, struct error
     }
     if (p->group == 0)
         p->group = 1;
-    if (p->group != 1)
+    if (p->group < 1)
+        return node_error(err, n, "group %d must be >= 1", p->group);
+    if (p->group != 1 && n->op == OP_CONV_TRANSPOSE)
         return node_error(err, n,
-                          "group %d is not supported (only group 1); re-export the "
-                          "model without grouped or depthwise convolutions",
+                          "group %d: mnemo runs grouped Conv but not grouped ConvTranspose; "
+                          "use groups=1 in ConvTranspose2d, or upsample and a grouped Conv",
                           p->group);
     if (p->kernel[0] != w->dim[2] || p->kernel[1] != w->dim[3])
         return node_error(err, n, "kernel_shape %dx%d disagrees with the weight's %lldx%lld",
@@ -110,11 +112,16 @@ static int infer_conv(const struct graph *g, struct node *n, struct shape *out, 
     if (conv_params_check(n, &w->shape, err))
         return -1;
     const struct conv_params *p = &n->p.conv;
-    int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1];
+    /* A grouped Conv's weight holds Cin / group input channels per output channel. */
+    int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1] * p->group;
     int64_t cout = transpose ? w->shape.dim[1] : w->shape.dim[0];
     if (w_cin != x->shape.dim[1])
-        return node_error(err, n, "weight has %lld input channels but the input has %lld",
-                          (long long)w_cin, (long long)x->shape.dim[1]);
+        return node_error(err, n,
+                          "weight has %lld input channels (group %d) but the input has %lld",
+                          (long long)w_cin, p->group, (long long)x->shape.dim[1]);
+    if (cout % p->group != 0)
+        return node_error(err, n, "%lld output channels do not divide into %d groups",
+                          (long long)cout, p->group);
     if (n->n_inputs > 2 && n->input[2] >= 0) {
         const struct value *b = input_value(g, n, 2, "bias", err);
         if (!b || require_vector(n, b, "bias", cout, err))

@@ -130,12 +130,11 @@ static int conv_common(struct loader *L, const struct node_ctx *c, struct node *
     p->kernel[0] = (int32_t)w->dim[2];
     p->kernel[1] = (int32_t)w->dim[3];
     p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
-    p->group = (int32_t)onnx_attr_int(c->n, "group", 1);
-    if (p->group != 1)
-        return error_set(err,
-                         "node '%s' (%s) has group %d; mnemo runs only group 1 "
-                         "(no grouped or depthwise convolutions)",
-                         c->name, c->n->op_type, p->group);
+    int64_t group = onnx_attr_int(c->n, "group", 1);
+    if (group < 1 || group > (1 << 20))
+        return error_set(err, "node '%s' (%s): group %lld is out of range", c->name, c->n->op_type,
+                         (long long)group);
+    p->group = (int32_t)group; /* shape inference checks it against the channels */
     int32_t kernel[2] = {p->kernel[0], p->kernel[1]};
     if (ints_to_i32(onnx_attr_find(c->n, "kernel_shape"), kernel, 2, 1, c, err) ||
         ints_to_i32(onnx_attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
