@@ -235,6 +235,31 @@ static void test_pow_runtime_exponent(void)
                    "one-value constant");
 }
 
+static void test_maxpool_indices(void)
+{
+    EXPECT_FAILURE(BAD_DIR "maxpool_indices.onnx", 0, 0, "'pool_indices' (MaxPool)",
+                   "indices of the maxima");
+}
+
+/* auto_pad SAME_UPPER on a 7x8 image, kernel 4x2, stride 2: ceil(7/2) = 4 rows need
+ * 3 * 2 + 4 - 7 = 3 pad rows (1 before, 2 after), ceil(8/2) = 4 columns none; Mish
+ * (opset 18) is its own op. */
+static void test_pool_same_and_mish(void)
+{
+    struct graph g;
+    if (load(&g, BAD_DIR "pool_same_mish.onnx", 0, 0)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    const struct node *pool = node_find(&g, OP_POOL), *mish = node_find(&g, OP_ACTIVATION);
+    CHECK(pool && pool->p.pool.kind == POOL_AVERAGE && !pool->p.pool.count_include_pad);
+    CHECK(pool && pool->p.pool.pad[0] == 1 && pool->p.pool.pad[2] == 2);
+    CHECK(pool && pool->p.pool.pad[1] == 0 && pool->p.pool.pad[3] == 0);
+    CHECK(mish && mish->act.kind == ACT_MISH);
+    CHECK(shape_is(&g.values[g.output].shape, 1, 3, 4, 4));
+    graph_free(&g);
+}
+
 /* Training-mode exports (torch.onnx.export(..., training=TrainingMode.TRAINING), from
  * tools/make-fixtures.py) ran as inference BatchNorm and as identity Dropout: a wrong
  * picture without a word (issue 15). Each is refused, naming the node and the export
@@ -540,6 +565,8 @@ int main(void)
     RUN(test_cubic_resize);
     RUN(test_reshape_at_run_time);
     RUN(test_pow_runtime_exponent);
+    RUN(test_maxpool_indices);
+    RUN(test_pool_same_and_mish);
     RUN(test_batch_norm_training_export);
     RUN(test_dropout_training_export);
     RUN(test_dynamic_size_given);

@@ -307,6 +307,20 @@ def pow_runtime_exponent():
          "pow_runtime_exponent.onnx")
 
 
+def pool_models():
+    """MaxPool that also outputs its indices (refused), and pools the importer must read
+    right: AveragePool with auto_pad SAME_UPPER, Mish as its own op (opset 18)."""
+    nodes = [helper.make_node("MaxPool", ["input"], ["output", "indices"], name="pool_indices",
+                              kernel_shape=[2, 2], strides=[2, 2])]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 4, 4))], [], "indices"),
+         "maxpool_indices.onnx")
+    nodes = [helper.make_node("AveragePool", ["input"], ["a"], name="pool_same", kernel_shape=[4, 2],
+                              strides=[2, 2], auto_pad="SAME_UPPER"),
+             helper.make_node("Mish", ["a"], ["output"], name="mish")]
+    save(model_of(nodes, [image_input(dims=(1, 3, 7, 8))], [image_output(dims=(1, 3, 4, 4))], [],
+                  "same", opset=18), "pool_same_mish.onnx")
+
+
 def reflect_pad_torch():
     """A real exporter's ReflectionPad2d: its pads come from a constant subgraph."""
     import torch
@@ -344,6 +358,7 @@ def main():
     cubic_resize()
     runtime_reshape()
     pow_runtime_exponent()
+    pool_models()
     if args.torch:
         reflect_pad_torch()
 
