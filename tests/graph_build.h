@@ -250,6 +250,14 @@ static CHECK_UNUSED int32_t pool_add(struct graph *g, const char *name, int32_t 
     return node_add(g, name, &p);
 }
 
+static CHECK_UNUSED int32_t reshape_add(struct graph *g, const char *name, int32_t x,
+                                        struct shape to)
+{
+    struct node p = proto_make(OP_RESHAPE, 1, x, -1, -1);
+    p.p.reshape.to = to;
+    return node_add(g, name, &p);
+}
+
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)
 {
     return &g->values[id].shape;

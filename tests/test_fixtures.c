@@ -110,6 +110,8 @@ static void test_models_present(void)
         "pools_op13.onnx",
         "grouped_op11.onnx",
         "grouped_op13.onnx",
+        "groupnorm_op11.onnx",
+        "groupnorm_op13.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

@@ -47,6 +47,9 @@ static const struct fixture fixtures[] = {
     /* Grouped and depthwise Conv (BatchNorm folded into a depthwise one). */
     {"grouped_op11.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
     {"grouped_op13.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
+    /* GroupNorm: Reshape, InstanceNorm, Reshape, Mul, Add. */
+    {"groupnorm_op11.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
+    {"groupnorm_op13.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
 };
 
 struct backend_case {

@@ -693,6 +693,35 @@ static bool pool_case(int index)
     return true;
 }
 
+/* ---- Reshape --------------------------------------------------------------------------- */
+
+/* GroupNorm's round trip: N x C x H x W to N x G x (C/G H W), an InstanceNorm over the
+ * groups, and back; odd cases reshape the computed value of a Conv instead of the input. */
+static bool reshape_case(int index)
+{
+    int64_t groups = 1 + random_int(4), per = 1 + random_int(3);
+    int64_t n = 1 + random_int(2), h = 1 + random_int(9), w = 2 + random_int(9);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(n, groups * per, h, w));
+    int32_t y = index % 2 ? conv_add(&g, "conv", x, groups * per, 3, 1, 1, true) : x;
+    struct shape grouped = {3, {n, groups, per * h * w}};
+    y = reshape_add(&g, "to_groups", y, grouped);
+    y = instance_norm_add(&g, "norm", y);
+    y = reshape_add(&g, "back", y, shape_make4(n, groups * per, h, w));
+    if (y < 0) {
+        CHECK_MSG(0, "Reshape case %d: %s", index, err.msg);
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, random_int(2), acts[random_int(6)]);
+    char what[96], buf[64];
+    snprintf(what, sizeof what, "Reshape case %d: %s in %lld groups", index,
+             shape_text(&g, x, buf, sizeof buf), (long long)groups);
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 /* A generator builds, runs and checks case `index` of its kind; false when the draw made
@@ -710,7 +739,7 @@ struct case_gen {
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
-static_assert(OP_COUNT == 11, "a new op needs its row of parity cases in op_cases");
+static_assert(OP_COUNT == 12, "a new op needs its row of parity cases in op_cases");
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONV] = {{"random", conv_random_case, 60, 40},
                  {"generator layer", conv_layer_case, 4, 4},
@@ -732,6 +761,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45}, {"sizes", resize_sizes_case, 30, 30}},
     [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}},
     [OP_POOL] = {{"average and max", pool_case, 60, 40}},
+    [OP_RESHAPE] = {{"GroupNorm round trip", reshape_case, 20, 20}},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

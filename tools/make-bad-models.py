@@ -299,6 +299,14 @@ def runtime_reshape():
                   "reshape"), "runtime_reshape.onnx")
 
 
+def runtime_reshape_target():
+    """Reshape whose target shape is a run-time tensor: mnemo needs it known at load."""
+    nodes = [conv_node("conv_1", "input", "conv.weight", "conv.bias", "c"),
+             helper.make_node("Reshape", ["c", "c"], ["output"], name="reshape_by_data")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 256))], conv_inits(),
+                  "reshape_target"), "runtime_reshape_target.onnx")
+
+
 def pow_runtime_exponent():
     """Pow whose exponent is computed at run time: mnemo runs only constant exponents."""
     nodes = [helper.make_node("Sigmoid", ["input"], ["e"], name="exponent"),
@@ -359,6 +367,7 @@ def main():
     runtime_reshape()
     pow_runtime_exponent()
     pool_models()
+    runtime_reshape_target()
     if args.torch:
         reflect_pad_torch()
 

@@ -256,6 +256,29 @@ class Grouped(nn.Module):
         return torch.tanh(self.head(self.multiplier(y)))
 
 
+class GroupNormNet(nn.Module):
+    """GroupNorm as generators use it (exported as Reshape to N x G x -1,
+    InstanceNormalization, Reshape back, Mul, Add): 4 groups of 2 with seeded affine
+    parameters, and GroupNorm(1, C) (the whole-image layer norm some generators use)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf * 2, 3, padding=1)
+        self.gn = nn.GroupNorm(4, ngf * 2)
+        self.b = nn.Conv2d(ngf * 2, ngf * 2, 3, padding=1)
+        self.gn1 = nn.GroupNorm(1, ngf * 2)
+        self.head = nn.Conv2d(ngf * 2, out_ch, 3, padding=1)
+        with torch.no_grad():  # not 1 and 0: a runtime that skips the affine part shows
+            for g in (self.gn, self.gn1):
+                g.weight.copy_(torch.linspace(0.5, 1.5, ngf * 2))
+                g.bias.copy_(torch.linspace(-0.3, 0.3, ngf * 2))
+
+    def forward(self, x):
+        y = torch.relu(self.gn(self.a(x)))
+        y = torch.relu(self.gn1(self.b(y)))
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -301,6 +324,8 @@ MODELS = {
     "grouped": (lambda: Grouped(1, 3, 4), 1, 3, "painter",
                 "MobileNet block (depthwise + BatchNorm, ReLU6, pointwise), 4-group conv, "
                 "CUT's blur downsample, depthwise x2 multiplier", 818),
+    "groupnorm": (lambda: GroupNormNet(1, 3, 4), 1, 3, "painter",
+                  "conv, GroupNorm(4, 8), relu, conv, GroupNorm(1, 8), relu, conv, tanh", 819),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -475,6 +500,17 @@ def make_resize(out):
     make_subpixel(out)
     make_pools(out)
     make_grouped(out)
+    make_groupnorm(out)
+
+
+def make_groupnorm(out):
+    """GroupNorm at opsets 11 and 13, 24x24 in and out."""
+    model = build("groupnorm")
+    for opset in (11, 13):
+        export("groupnorm", model, os.path.join(out, f"groupnorm_op{opset}.onnx"), 24, opset)
+    x = make_input("groupnorm", 24)
+    save_npy(os.path.join(out, "groupnorm_in.npy"), x)
+    save_npy(os.path.join(out, "groupnorm_out.npy"), run_torch(model, x))
 
 
 def make_grouped(out):

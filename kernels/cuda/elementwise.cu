@@ -325,3 +325,16 @@ extern "C" cudaError_t cuda_pool(const struct node *n, const struct ref_io *io,
                                                        io->residual, n->act);
     return cudaGetLastError();
 }
+
+/* ---- Reshape ------------------------------------------------------------------------ */
+
+/* The elements in the same order, then the epilogue where a pass gave it one. */
+extern "C" cudaError_t cuda_reshape(const struct node *n, const struct ref_io *io,
+                                    cudaStream_t stream)
+{
+    size_t bytes = (size_t)shape_count(io->out_shape) * sizeof(float);
+    cudaError_t e = cudaMemcpyAsync(io->out, io->in[0], bytes, cudaMemcpyDeviceToDevice, stream);
+    if (e != cudaSuccess || (!io->residual && n->act.kind == ACT_NONE))
+        return e;
+    return cuda_epilogue(io->out, io->out_shape, NULL, io->residual, n->act, stream);
+}

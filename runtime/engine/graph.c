@@ -19,8 +19,9 @@ const char *const op_names[OP_COUNT] = {
     [OP_RESIZE] = "Resize",
     [OP_DEPTH_SPACE] = "DepthSpace",
     [OP_POOL] = "Pool",
+    [OP_RESHAPE] = "Reshape",
 };
-static_assert(OP_COUNT == 11, "a new op needs a row in op_names and in every backend");
+static_assert(OP_COUNT == 12, "a new op needs a row in op_names and in every backend");
 
 const char *const act_names[ACT_COUNT] = {
     [ACT_NONE] = "none",

@@ -51,6 +51,7 @@ enum op {
     OP_RESIZE,         /* in: X; p.resize */
     OP_DEPTH_SPACE,    /* in: X; p.depth_space (DepthToSpace, SpaceToDepth) */
     OP_POOL,           /* in: X; p.pool (AveragePool, MaxPool, their Global forms) */
+    OP_RESHAPE,        /* in: X; p.reshape (a copy: the elements keep their order) */
     OP_COUNT
 };
 extern const char *const op_names[OP_COUNT];
@@ -343,6 +344,11 @@ static inline MNEMO_HOST_DEVICE float pool_point(const struct pool_params *p, co
     return (float)(sum / (p->count_include_pad ? padded : count));
 }
 
+/* Reshape of a run-time tensor (GroupNorm exports as Reshape, InstanceNorm, Reshape). */
+struct reshape_params {
+    struct shape to; /* the output shape, every dimension known */
+};
+
 struct node {
     enum op op;
     char *name;    /* ONNX node name, or "<OpType>_<index>" when the file has none */
@@ -362,6 +368,7 @@ struct node {
         struct resize_params resize;
         struct depth_space_params depth_space;
         struct pool_params pool;
+        struct reshape_params reshape;
     } p;
 };
 

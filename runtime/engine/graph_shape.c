@@ -377,6 +377,27 @@ static int infer_pool(const struct graph *g, struct node *n, struct shape *out, 
     return 0;
 }
 
+static int infer_reshape(const struct graph *g, struct node *n, struct shape *out,
+                         struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    const struct shape *to = &n->p.reshape.to;
+    if (to->rank < 1 || to->rank > SHAPE_MAX_RANK)
+        return node_error(err, n, "target rank %d must be 1 to %d", to->rank, SHAPE_MAX_RANK);
+    for (int32_t d = 0; d < to->rank; d++)
+        if (to->dim[d] < 1)
+            return node_error(err, n, "target dimension %d is %lld; it must be >= 1", d,
+                              (long long)to->dim[d]);
+    char a[96], b[96];
+    if (shape_count(to) != shape_count(&x->shape))
+        return node_error(err, n, "cannot reshape %s into %s", shape_str(&x->shape, a, sizeof a),
+                          shape_str(to, b, sizeof b));
+    *out = *to;
+    return 0;
+}
+
 static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
                        struct shape *out, struct error *err)
 {
@@ -403,6 +424,8 @@ static int infer_by_op(struct graph *g, struct node *n, const struct shape *pres
         return infer_depth_space(g, n, out, err);
     case OP_POOL:
         return infer_pool(g, n, out, err);
+    case OP_RESHAPE:
+        return infer_reshape(g, n, out, err);
     case OP_COUNT:
         break;
     }

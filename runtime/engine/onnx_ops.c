@@ -652,6 +652,47 @@ static int build_pool(struct loader *L, const struct node_ctx *c, struct error *
     return pool_auto_pad(c, p, x, err) || node_finish(L, node, err);
 }
 
+/* Reshape of a run-time tensor to a constant shape (ONNX's 0 = keep that dimension unless
+ * allowzero, -1 = the rest): a copy, since NCHW elements keep their order. GroupNorm
+ * exports as Reshape to N x G x -1, InstanceNorm, Reshape back, Mul, Add. */
+static int build_reshape(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *name = onnx_node_input(c->n, 1);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    if (!k || !onnx_dtype_is_integer(k->dtype) || shape_count(&k->shape) < 1 ||
+        shape_count(&k->shape) > SHAPE_MAX_RANK)
+        return error_set(err,
+                         "node '%s' (Reshape): the target shape%s%s%s is not a constant of 1 "
+                         "to %d integers; mnemo needs it known at load",
+                         c->name, name ? " '" : "", name ? name : "", name ? "'" : "",
+                         SHAPE_MAX_RANK);
+    struct node *node = node_begin(L, c, OP_RESHAPE, 1, err);
+    if (!node)
+        return -1;
+    const struct shape *x = input_shape(L, node, 0);
+    struct shape *to = &node->p.reshape.to;
+    bool allow_zero = onnx_attr_int(c->n, "allowzero", 0) != 0;
+    int32_t infer_at = -1;
+    int64_t known = 1;
+    to->rank = (int32_t)shape_count(&k->shape);
+    for (int32_t d = 0; d < to->rank; d++) {
+        int64_t v = onnx_known_get_i(k, d);
+        if (v == 0 && !allow_zero)
+            v = d < x->rank ? x->dim[d] : 0;
+        if (v == -1 && infer_at < 0)
+            infer_at = d;
+        else if (v < 1 || v > OUTPUT_DIM_MAX * (int64_t)OUTPUT_DIM_MAX)
+            return error_set(err, "node '%s' (Reshape): target dimension %d is %lld", c->name, d,
+                             (long long)v);
+        else
+            known *= v;
+        to->dim[d] = v;
+    }
+    if (infer_at >= 0)
+        to->dim[infer_at] = shape_count(x) / known;
+    return node_finish(L, node, err);
+}
+
 /* Identity and Dropout at run time: the output name stands for the input value. */
 static int build_alias(struct loader *L, const struct node_ctx *c, struct error *err)
 {
@@ -753,7 +794,7 @@ static const struct op_entry {
     {"ConstantOfShape", NULL, {"value"}},
     {"Shape", NULL, {"start", "end"}},
     {"Gather", NULL, {"axis"}},
-    {"Reshape", NULL, {"allowzero"}},
+    {"Reshape", build_reshape, {"allowzero"}},
     {"Slice", NULL, {"starts", "ends", "axes"}},
     {"Transpose", NULL, {"perm"}},
     {"Cast", NULL, {"to"}},
