@@ -29,4 +29,19 @@ expect_ok "$M" run --headless --iterations 5 "${SMALL[@]}" -o kiosk.state_dir="$
   --stats "$TMP/r.jsonl"
 [ "$(final_iterations "$TMP/r.jsonl")" = 15 ] && passed=$((passed + 1)) ||
   fail "cuda: after the sticky fault the next run should end at 15: $(tail -n1 "$TMP/r.jsonl")"
+
+# A real sticky fault (MNEMO_CUDA_FAULT: a kernel writing through a bad pointer before run
+# 21), replayed as a graph and eagerly: either way classified lost, exit 75, and the next
+# start resumes. Eagerly the fault surfaces at a later launch, not at a synchronize.
+for eager in 0 1; do
+  state="$TMP/state_real_$eager"
+  MNEMO_CUDA_EAGER=$eager MNEMO_CUDA_FAULT=illegal-address@21 "$M" run --headless \
+    --iterations 30 "${SMALL[@]}" -o kiosk.state_dir="$state" >"$TMP/out" 2>"$TMP/err"
+  code=$?
+  [ "$code" -eq 75 ] && grep -q "a sticky CUDA error: the device context is lost" "$TMP/err" &&
+    passed=$((passed + 1)) ||
+    fail "cuda, real illegal address (eager=$eager): exit $code, want 75: $(cat "$TMP/err")"
+  expect_ok env MNEMO_CUDA_EAGER=$eager "$M" run --headless --iterations 5 "${SMALL[@]}" \
+    -o kiosk.state_dir="$state"
+done
 finish

@@ -23,9 +23,11 @@ exec sleep 600
 FAKE
 chmod +x "$TMP/bin/ffmpeg"
 PATH="$TMP/bin:$PATH" "$M" run --headless --frames 100000 --out "$TMP/stuck.mp4" "${SMALL[@]}" \
-  2>"$TMP/stuck.err" &
+  --stats "$TMP/stuck.jsonl" 2>"$TMP/stuck.err" &
 pid=$!
 wait_for "$TMP/ffmpeg.pid" . 20 || fail "the fake ffmpeg never started: $(cat "$TMP/stuck.err")"
+wait_for "$TMP/stuck.jsonl" '"iterations":[1-9]' 60 ||
+  fail "no iteration done with the fake ffmpeg: $(cat "$TMP/stuck.err")"
 sleep 2 # the pipe is full by now: mnemo waits on the fake
 start=$(date +%s.%N)
 kill -TERM $pid
@@ -49,9 +51,15 @@ grep -q "the video '$TMP/stuck.mp4' is cut after [0-9]* frames" "$TMP/stuck.err"
 if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
   for ext in mkv mp4; do
     "$M" run --headless --frames 100000 --out "$TMP/term.$ext" "${SMALL[@]}" \
-      2>"$TMP/term.$ext.err" &
+      --stats "$TMP/term.$ext.jsonl" 2>"$TMP/term.$ext.err" &
     pid=$!
-    sleep 3
+    # stop it once 20 frames are out, not after a fixed sleep: on a loaded machine 3 s
+    # was one frame
+    for _ in $(seq 600); do
+      n=$(grep -o '"frames":[0-9]*' "$TMP/term.$ext.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
+      [ "${n:-0}" -ge 20 ] && break
+      sleep 0.1
+    done
     kill -TERM $pid
     wait_gone $pid 10
     kill -KILL $pid 2>/dev/null

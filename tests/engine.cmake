@@ -14,7 +14,8 @@ mnemo_c_test(test_parity_ops test_parity_ops.c mnemo_backends parity)
 mnemo_c_test(test_parity_models_cuda test_parity_models.c mnemo_backends gpu parity)
 target_compile_definitions(test_parity_models_cuda PRIVATE PARITY_BACKEND="cuda")
 mnemo_c_test(test_parity_ops_cuda test_parity_ops.c mnemo_backends gpu parity)
-target_compile_definitions(test_parity_ops_cuda PRIVATE PARITY_BACKEND="cuda" PARITY_BOUND=1e-4)
+target_compile_definitions(test_parity_ops_cuda PRIVATE PARITY_BACKEND="cuda" PARITY_BOUND=1e-4
+                           PARITY_LARGE=1)
 # The cuda backend's CPU-side checks (device choice, the no-device error, the conv plan):
 # they run everywhere, with or without CUDA in the build or a GPU in the machine.
 mnemo_c_test(test_backend_cuda test_backend_cuda.c "mnemo_backends;mnemo_backend_ref" unit)
@@ -23,6 +24,7 @@ if(TARGET mnemo_backend_cuda)
   target_link_libraries(test_backend_cuda PRIVATE mnemo_backend_cuda)
 endif()
 mnemo_cli_test(cli_cuda cli_cuda.sh unit)
+mnemo_cli_test(cli_cuda_fallback cli_cuda_fallback.sh gpu)
 # The ONNX loader's internals export only onnx_-prefixed names (read off the library).
 add_test(NAME onnx_symbols COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_symbols.sh
          $<TARGET_FILE:mnemo_engine>)

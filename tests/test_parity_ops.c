@@ -722,6 +722,108 @@ static bool reshape_case(int index)
     return true;
 }
 
+/* ---- large: a convolution layer at 1024², the memory-bound ops at 4K -------------------- */
+
+/* Where a backend splits work by size (the cuda backend's plane split, its four-at-a-time
+ * paths) the small cases above never reach: one case per op at 1024² (the convolutions, 8
+ * channels) or 3840x2160 (the rest, 4 channels), in builds that define PARITY_LARGE (the
+ * cuda one). MNEMO_PARITY_LARGE=0 counts them without running them (compute-sanitizer's
+ * run, where they would take minutes). */
+#ifndef PARITY_LARGE
+#define PARITY_LARGE 0
+#endif
+
+static int32_t large_op(struct graph *g, enum op op, int32_t x)
+{
+    switch (op) {
+    case OP_CONV:
+        return conv_add(g, "conv", x, 8, 3, 1, 1, true);
+    case OP_CONV_TRANSPOSE: /* 512² -> 1024² */
+        return conv_transpose_add(g, "convt", x, 8, 4, 2, 1, 0, true);
+    case OP_BATCH_NORM:
+        return batch_norm_add(g, "bn", x);
+    case OP_INSTANCE_NORM:
+        return instance_norm_add(g, "in", x);
+    case OP_ACTIVATION:
+        return act_add(g, "act", x, ACT_LEAKY_RELU);
+    case OP_BINARY: /* same shapes, then one channel broadcast */
+        return binary_add(
+            g, "div", binary_add(g, "add", x, act_add(g, "tanh", x, ACT_TANH), BINARY_ADD),
+            const_add(g, "per_channel", (struct shape){4, {1, 4, 1, 1}}, 0.5f, 2), BINARY_DIV);
+    case OP_CONCAT:
+        return concat_add(g, "cat", x, act_add(g, "tanh", x, ACT_TANH), 1);
+    case OP_PAD:
+        return pad_add(g, "pad", x, PAD_REFLECT, 3);
+    case OP_RESIZE: /* 1920x1080 -> 3840x2160, bilinear */
+        return resize_add_params(g, "resize", x,
+                                 &(struct resize_params){.mode = RESIZE_LINEAR,
+                                                         .coord = RESIZE_COORD_HALF_PIXEL,
+                                                         .nearest = RESIZE_NEAREST_FLOOR,
+                                                         .scale = {2.0f, 2.0f}},
+                                 NULL);
+    case OP_DEPTH_SPACE: /* SpaceToDepth, block 2 */
+        return depth_space_add(g, "s2d", x,
+                               &(struct depth_space_params){.block = 2, .to_depth = true});
+    case OP_POOL: /* MaxPool 3x3, stride 2, pad 1 */
+        return pool_add(g, "pool", x,
+                        &(struct pool_params){.kind = POOL_MAX,
+                                              .kernel = {3, 3},
+                                              .stride = {2, 2},
+                                              .dilation = {1, 1},
+                                              .pad = {1, 1, 1, 1}});
+    case OP_RESHAPE:
+        return reshape_add(g, "flat", x, (struct shape){3, {1, 4, 2160 * 3840}});
+    case OP_COUNT:
+        break;
+    }
+    return -1;
+}
+
+static bool large_case(enum op op)
+{
+    if (!PARITY_LARGE)
+        return false;
+    const char *run = getenv("MNEMO_PARITY_LARGE");
+    if (run && strcmp(run, "0") == 0) {
+        printf("  %s large case not run (MNEMO_PARITY_LARGE=0)\n", op_names[op]);
+        return true;
+    }
+    bool conv = op == OP_CONV || op == OP_CONV_TRANSPOSE;
+    struct shape xs =
+        conv ? shape_make4(1, 8, op == OP_CONV ? 1024 : 512, op == OP_CONV ? 1024 : 512)
+             : shape_make4(1, 4, op == OP_RESIZE ? 1080 : 2160, op == OP_RESIZE ? 1920 : 3840);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, xs);
+    int32_t y = large_op(&g, op, x);
+    if (y >= 0 && op != OP_ACTIVATION)
+        epilogue_add(&g, x, y, op == OP_CONV || op == OP_INSTANCE_NORM, ACT_RELU);
+    char what[96], buf[64];
+    snprintf(what, sizeof what, "%s large case: %s", op_names[op],
+             shape_text(&g, x, buf, sizeof buf));
+    check_graph(&g, what);
+    return true;
+}
+
+#define LARGE_CASE(name, op)                                                                       \
+    static bool large_##name(int index)                                                            \
+    {                                                                                              \
+        (void)index;                                                                               \
+        return large_case(op);                                                                     \
+    }
+LARGE_CASE(conv, OP_CONV)
+LARGE_CASE(conv_transpose, OP_CONV_TRANSPOSE)
+LARGE_CASE(batch_norm, OP_BATCH_NORM)
+LARGE_CASE(instance_norm, OP_INSTANCE_NORM)
+LARGE_CASE(activation, OP_ACTIVATION)
+LARGE_CASE(binary, OP_BINARY)
+LARGE_CASE(concat, OP_CONCAT)
+LARGE_CASE(pad, OP_PAD)
+LARGE_CASE(resize, OP_RESIZE)
+LARGE_CASE(depth_space, OP_DEPTH_SPACE)
+LARGE_CASE(pool, OP_POOL)
+LARGE_CASE(reshape, OP_RESHAPE)
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 /* A generator builds, runs and checks case `index` of its kind; false when the draw made
@@ -735,33 +837,42 @@ struct case_gen {
     int min_cases; /* how many of them must make a case */
 };
 
-#define GENS_PER_OP 4
+#define GENS_PER_OP 5
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
 static_assert(OP_COUNT == 12, "a new op needs its row of parity cases in op_cases");
+#define LARGE(name)                                                                                \
+    {                                                                                              \
+        "large", large_##name, 1, PARITY_LARGE                                                     \
+    }
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONV] = {{"random", conv_random_case, 60, 40},
                  {"generator layer", conv_layer_case, 4, 4},
-                 {"grouped and depthwise", conv_grouped_case, 40, 25}},
+                 {"grouped and depthwise", conv_grouped_case, 40, 25},
+                 LARGE(conv)},
     [OP_CONV_TRANSPOSE] = {{"random", conv_transpose_random_case, 40, 30},
                            {"generator layer", conv_transpose_layer_case, 2, 2},
                            {"output_padding beyond the end pad refused",
-                            refuses_output_padding_beyond_pad, 1, 0}},
-    [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}},
-    [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}},
+                            refuses_output_padding_beyond_pad, 1, 0},
+                           LARGE(conv_transpose)},
+    [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}, LARGE(batch_norm)},
+    [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}, LARGE(instance_norm)},
     [OP_ACTIVATION] = {{"standalone", activation_case, 3 * (ACT_COUNT - 1), 3 * (ACT_COUNT - 1)},
                        {"fused, with a residual", activation_fused_case, ACT_COUNT - 1,
                         ACT_COUNT - 1},
                        {"fused into a Conv", activation_conv_case, ACT_COUNT - 1, ACT_COUNT - 4},
-                       {"Clip min > max", clip_inverted_case, 4, 4}},
-    [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}},
-    [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}},
-    [OP_PAD] = {{"random", pad_case, 24, 24}},
-    [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45}, {"sizes", resize_sizes_case, 30, 30}},
-    [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}},
-    [OP_POOL] = {{"average and max", pool_case, 60, 40}},
-    [OP_RESHAPE] = {{"GroupNorm round trip", reshape_case, 20, 20}},
+                       {"Clip min > max", clip_inverted_case, 4, 4},
+                       LARGE(activation)},
+    [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}, LARGE(binary)},
+    [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}, LARGE(concat)},
+    [OP_PAD] = {{"random", pad_case, 24, 24}, LARGE(pad)},
+    [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45},
+                   {"sizes", resize_sizes_case, 30, 30},
+                   LARGE(resize)},
+    [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}, LARGE(depth_space)},
+    [OP_POOL] = {{"average and max", pool_case, 60, 40}, LARGE(pool)},
+    [OP_RESHAPE] = {{"GroupNorm round trip", reshape_case, 20, 20}, LARGE(reshape)},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

@@ -52,6 +52,8 @@ for role in painter sketcher; do
   "$MNEMO" inspect "$TMP/$role.onnx" > "$TMP/inspect"
   grep -q "metadata:   role = $role" "$TMP/inspect"
   grep -q "metadata:   attribution = " "$TMP/inspect"
+  # synthetic faces of no recorded provenance: the licence says unknown, never public domain
+  grep -q "metadata:   license = unknown" "$TMP/inspect"
 done
 "$MNEMO" inspect "$TMP/painter.onnx" --chain "$TMP/sketcher.onnx" >/dev/null
 # from_onnx.py takes the shipped (fine-tuned, fused 6x6 up-path) models back into checkpoints
@@ -63,4 +65,16 @@ for role in painter sketcher; do
       --batch 4 | tee "$TMP/log"
   grep -q "checkpoint vs the shipped network: max abs" "$TMP/log"
 done
+# loop_train.py fine-tunes the pair through unrolled loops; the export states the model's
+# history once, on the device it ran on
+$PY "$T/loop_train.py" --run "$TMP/loop" --painter "$TMP/painter-init.pt" \
+    --sketcher "$TMP/sketcher-init.pt" --data "$TMP/faces256" --cache "$TMP/cache256" \
+    --batch 2 --steps 2 --d-warmup 1 --sample-every 1000 --ckpt-every 1000 | tee "$TMP/log"
+grep -q "saved .* at step 2" "$TMP/log"
+$PY "$T/loop_train.py" --split "$TMP/loop/ckpt.pt" painter "$TMP/loop/painter.pt"
+$PY "$T/export.py" --ckpt "$TMP/loop/painter.pt" --out "$TMP/loop-painter.onnx" --check 0
+"$MNEMO" inspect "$TMP/loop-painter.onnx" > "$TMP/inspect"
+grep "metadata:   training = " "$TMP/inspect"
+test "$(grep -o "first round" "$TMP/inspect" | wc -l)" -eq 1
+grep -q "metadata:   training = .*2 steps, 4 portraits, [0-9.]* min on cpu" "$TMP/inspect"
 echo "train smoke: ok"

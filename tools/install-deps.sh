@@ -22,6 +22,7 @@ packages=(
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy
+             python3-opencv opencv-data          # life.py's face measure (Haar + LBP cascades)
              libopenblas0-pthread)
   packages+=(clang libclang-rt-14-dev valgrind)   # make fuzz (libFuzzer), make valgrind
   # Node.js from another source (NodeSource) ships npm itself and conflicts with Debian's.

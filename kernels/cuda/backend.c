@@ -6,17 +6,23 @@
  * once, a prepared convolution per Conv/ConvTranspose node (kernels/cuda/conv.c), one
  * cuDNN workspace and one scratch buffer (asymmetric pads) shared by all nodes, since they
  * run one after another on the one stream. create runs the graph once eagerly (so a bad
- * launch is reported naming its node), then captures the node sequence as a CUDA graph;
- * run copies the input in, replays the graph, copies the output out and waits.
+ * launch is reported naming its node), then captures the node sequence as a CUDA graph
+ * (a capture that fails is warned about once and the backend runs eagerly); run copies the
+ * input in, replays the graph (or launches node by node), copies the output out and waits.
  * MNEMO_CUDA_EAGER=1 in the environment skips the capture and launches node by node (for
- * debugging and compute-sanitizer).
- * A sticky CUDA error marks the backend lost (backend_lose); MNEMO_FAULT=backend:sticky@N
- * or backend:transient@N (backend.h) injects the same failures through backend_run, so a
- * GPU fault drill needs no broken GPU.
+ * debugging and compute-sanitizer); MNEMO_CUDA_FIND=1 ranks each convolution's algorithms
+ * by cuDNN's timing of them on the real buffers at create, instead of its heuristics.
+ * Every failed run is classified (errors.c): a sticky CUDA error, or a stream that fails a
+ * trivial probe after the failure, marks the backend lost (backend_lose: exit 75, restart
+ * and resume); anything else is transient and the loop retries. MNEMO_FAULT=backend:
+ * sticky@N or backend:transient@N (backend.h) injects the same verdicts through
+ * backend_run, so that drill needs no broken GPU; MNEMO_CUDA_FAULT (cuda.h) breaks the real
+ * device on purpose, for the drill on a GPU.
  *
  * fp32 only so far: the fp16 / NHWC tensor-core path is the next step (issue 6). */
 #include "backend.h"
 #include "exit.h"
+#include "log.h"
 #include "cuda/cuda.h"
 
 #include <stdio.h>
@@ -33,8 +39,11 @@ struct cuda_backend {
     size_t workspace_bytes;
     float **value;           /* device pointer of each value id; NULL for unused ones */
     struct cuda_conv *convs; /* one per node; only conv nodes' entries are used */
+    float *probe;            /* one float: the target of the probe after a failed run */
     cudaGraph_t graph;
     cudaGraphExec_t exec; /* NULL when running eagerly */
+    struct cuda_fault fault;
+    long runs; /* runs so far, for the fault drill */
 };
 
 #define CUDA_TRY(call, what)                                                                       \
@@ -79,39 +88,44 @@ static const char *cuda_unsupported(const struct graph *g, const struct node *n,
     return NULL;
 }
 
-/* Sticky errors poison the context: every later call fails the same way. */
-static bool error_sticky(cudaError_t e)
+/* Whether the stream still runs work: a trivial op, waited for. Also clears a non-sticky
+ * error, so the next run starts clean. */
+static cudaError_t stream_probe(struct cuda_backend *b)
 {
-    switch (e) {
-    case cudaErrorIllegalAddress:
-    case cudaErrorLaunchFailure:
-    case cudaErrorHardwareStackError:
-    case cudaErrorIllegalInstruction:
-    case cudaErrorMisalignedAddress:
-    case cudaErrorInvalidAddressSpace:
-    case cudaErrorInvalidPc:
-    case cudaErrorECCUncorrectable:
-    case cudaErrorLaunchTimeout:
-    case cudaErrorAssert:
-    case cudaErrorDevicesUnavailable:
-        return true;
-    default:
-        return false;
-    }
+    cudaError_t e = cudaMemsetAsync(b->probe, 0, sizeof *b->probe, b->stream);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(b->stream);
+    (void)cudaGetLastError();
+    return e;
 }
 
-/* Reports a failed CUDA call of run; a sticky one also marks the backend lost, exactly as
- * the fault seam's injected sticky fault does (backend_lose, backend.c), so the loop, the
- * exit code and the tests that run on the CPU see one behaviour. */
+/* A run failed with err set (cause: its CUDA error, cudaSuccess for a cuDNN failure). A
+ * transient failure is returned as it is; a lost context also marks the backend lost,
+ * exactly as the fault seam's injected sticky fault does (backend_lose, backend.c), so the
+ * loop, the exit code and the tests that run on the CPU see one behaviour. */
+static int run_failed(struct cuda_backend *b, cudaError_t cause, struct error *err)
+{
+    cudaError_t probe = stream_probe(b);
+    if (!cuda_failure_lost(cause, probe))
+        return -1;
+    char what[ERROR_MSG_MAX], probed[256] = "";
+    snprintf(what, sizeof what, "%s", err->msg);
+    if (!cuda_error_sticky(cause))
+        snprintf(probed, sizeof probed, "; the stream probe after it failed: %s (%s)",
+                 cudaGetErrorName(probe), cudaGetErrorString(probe));
+    error_set(err,
+              "%s%s: a sticky CUDA error: the device context is lost and cannot be repaired in "
+              "this process; restart mnemo (exit code %d)",
+              what, probed, MNEMO_EXIT_DEVICE_LOST);
+    return backend_lose(&b->base, err);
+}
+
+/* A failed CUDA call of run, named by what. */
 static int run_error(struct cuda_backend *b, cudaError_t e, const char *what, struct error *err)
 {
-    if (!error_sticky(e))
-        return cuda_error_set(err, e, what);
-    error_set(err,
-              "cuda backend: sticky CUDA error in %s: %s (%s): the device context is lost "
-              "and cannot be repaired in this process; restart mnemo (exit code %d)",
-              what, cudaGetErrorName(e), cudaGetErrorString(e), MNEMO_EXIT_DEVICE_LOST);
-    return backend_lose(&b->base, err);
+    cuda_error_set(err, e, what);
+    error_prefix(err, "cuda backend");
+    return run_failed(b, e, err);
 }
 
 static void cuda_destroy(struct backend *base)
@@ -126,6 +140,7 @@ static void cuda_destroy(struct backend *base)
             cuda_conv_destroy(&b->convs[i]);
     free(b->convs);
     free(b->value);
+    cudaFree(b->probe);
     cudaFree(b->workspace);
     cudaFree(b->scratch);
     cudaFree(b->weights);
@@ -165,7 +180,11 @@ static int memory_make(struct cuda_backend *b, struct error *err)
         return error_set(err, "out of memory creating the cuda backend");
     size_t arena_bytes = (size_t)(g->arena_floats > 0 ? g->arena_floats : 1) * sizeof(float);
     CUDA_TRY(cudaMalloc((void **)&b->arena, arena_bytes), "allocating the arena");
-    CUDA_TRY(cudaMemset(b->arena, 0, arena_bytes), "clearing the arena");
+    CUDA_TRY(cudaMalloc((void **)&b->probe, sizeof *b->probe), "allocating the probe");
+    /* On the backend's stream, not the legacy one, which does not order against a
+     * non-blocking stream: the first kernels could otherwise read a half-cleared arena or
+     * half-uploaded weights. create waits once, at its end. */
+    CUDA_TRY(cudaMemsetAsync(b->arena, 0, arena_bytes, b->stream), "clearing the arena");
     CUDA_TRY(cudaMalloc((void **)&b->weights,
                         (size_t)(weight_floats > 0 ? weight_floats : 1) * sizeof(float)),
              "allocating the weights");
@@ -179,7 +198,8 @@ static int memory_make(struct cuda_backend *b, struct error *err)
         if (!v->data)
             continue;
         size_t bytes = (size_t)shape_count(&v->shape) * sizeof(float);
-        CUDA_TRY(cudaMemcpy(next, v->data, bytes, cudaMemcpyHostToDevice), "uploading weights");
+        CUDA_TRY(cudaMemcpyAsync(next, v->data, bytes, cudaMemcpyHostToDevice, b->stream),
+                 "uploading weights");
         b->value[i] = next;
         next += shape_count(&v->shape);
     }
@@ -203,6 +223,47 @@ static void io_make(const struct cuda_backend *b, const struct node *n, struct r
     io->out_shape = &g->values[n->output].shape;
 }
 
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* MNEMO_CUDA_FIND=1: every convolution timed by cuDNN on the real buffers (a trial
+ * workspace of up to the cap, halved until it fits), then the shared workspace grown for
+ * the new candidates where they need more. */
+static int convs_find(struct cuda_backend *b, struct error *err)
+{
+    size_t trial = CUDA_CONV_WORKSPACE_CAP, most = b->workspace_bytes;
+    void *ws = NULL;
+    while (trial >= ((size_t)1 << 20) && cudaMalloc(&ws, trial) != cudaSuccess) {
+        (void)cudaGetLastError();
+        ws = NULL;
+        trial /= 2;
+    }
+    if (!ws)
+        return error_set(err, "cuda backend: no device memory for the algorithm search");
+    int rc = 0;
+    for (int32_t i = 0; i < b->g->n_nodes && !rc; i++) {
+        struct cuda_conv *c = &b->convs[i];
+        if (!node_is_conv(&b->g->nodes[i]))
+            continue;
+        rc = cuda_conv_find(c, b->cudnn, cuda_conv_source(c, b->scratch),
+                            cuda_conv_target(c, b->scratch), ws, trial, err);
+        most = c->workspace_bytes > most ? c->workspace_bytes : most;
+    }
+    cudaFree(ws);
+    if (rc)
+        return error_prefix(err, "cuda backend: the algorithm search");
+    if (most > b->workspace_bytes) {
+        cudaFree(b->workspace);
+        b->workspace = NULL;
+        CUDA_TRY(cudaMalloc(&b->workspace, most), "allocating the cuDNN workspace");
+        b->workspace_bytes = most;
+    }
+    return 0;
+}
+
 /* Every convolution prepared, then the largest workspace and scratch any of them needs. */
 static int convs_make(struct cuda_backend *b, struct error *err)
 {
@@ -215,6 +276,7 @@ static int convs_make(struct cuda_backend *b, struct error *err)
         io_make(b, n, &io);
         if (cuda_conv_create(&b->convs[i], b->cudnn, n, &io, err))
             return error_prefix(err, "cuda backend");
+        b->convs[i].bias_skipped = cuda_conv_bias_cancels(b->g, n);
         if (b->convs[i].workspace_bytes > b->workspace_bytes)
             b->workspace_bytes = b->convs[i].workspace_bytes;
         int64_t s = cuda_conv_plan_scratch(&b->convs[i].plan);
@@ -225,59 +287,147 @@ static int convs_make(struct cuda_backend *b, struct error *err)
     if (scratch_floats)
         CUDA_TRY(cudaMalloc((void **)&b->scratch, (size_t)scratch_floats * sizeof(float)),
                  "allocating the scratch buffer");
-    return 0;
+    return env_flag("MNEMO_CUDA_FIND") ? convs_find(b, err) : 0;
 }
 
-/* Enqueues every node on the stream; errors name the node. */
-static int nodes_enqueue(struct cuda_backend *b, struct error *err)
+static const char *node_op(const struct node *n)
 {
-    const struct graph *g = b->g;
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const struct node *n = &g->nodes[i];
-        int rc = 0;
-        if (node_is_conv(n)) {
-            rc = cuda_conv_run(&b->convs[i], b->cudnn, b->stream, b->scratch, b->workspace,
-                               b->workspace_bytes, err);
-        } else {
-            struct ref_io io;
-            io_make(b, n, &io);
-            cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
-            if (e != cudaSuccess)
-                rc = cuda_error_set(err, e, "launch");
-        }
-        if (rc)
-            return error_prefix(err, "cuda backend: node '%s' (%s)", n->name,
-                                n->onnx_op ? n->onnx_op : op_names[n->op]);
-    }
+    return n->onnx_op ? n->onnx_op : op_names[n->op];
+}
+
+/* Enqueues node i; *cause is a failed launch's CUDA error (cudaSuccess when cuDNN failed:
+ * its status carries none). */
+static int node_enqueue(struct cuda_backend *b, int32_t i, cudaError_t *cause, struct error *err)
+{
+    const struct node *n = &b->g->nodes[i];
+    if (node_is_conv(n))
+        return cuda_conv_run(&b->convs[i], b->cudnn, b->stream, b->scratch, b->workspace,
+                             b->workspace_bytes, err);
+    struct ref_io io;
+    io_make(b, n, &io);
+    cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
+    if (e == cudaSuccess)
+        return 0;
+    *cause = e;
+    return cuda_error_set(err, e, "launch");
+}
+
+/* Enqueues every node on the stream; errors name the node (cause: as node_enqueue). */
+static int nodes_enqueue(struct cuda_backend *b, cudaError_t *cause, struct error *err)
+{
+    *cause = cudaSuccess;
+    for (int32_t i = 0; i < b->g->n_nodes; i++)
+        if (node_enqueue(b, i, cause, err))
+            return error_prefix(err, "node '%s' (%s)", b->g->nodes[i].name,
+                                node_op(&b->g->nodes[i]));
     return 0;
 }
 
-/* The node sequence as one CUDA graph: one launch per run instead of one per node. */
-static int graph_capture(struct cuda_backend *b, struct error *err)
+/* Records the node sequence into b->graph and instantiates it; on failure err says where
+ * (the node, the end of the capture, or the instantiation). */
+static int graph_record(struct cuda_backend *b, struct error *err)
 {
     CUDA_TRY(cudaStreamBeginCapture(b->stream, cudaStreamCaptureModeThreadLocal),
-             "beginning the graph capture");
-    int rc = nodes_enqueue(b, err);
+             "beginning the capture");
+    if (b->fault.kind == CUDA_FAULT_CAPTURE) /* not capturable: invalidates the capture */
+        (void)cudaStreamSynchronize(b->stream);
+    cudaError_t cause;
+    int rc = nodes_enqueue(b, &cause, err);
     cudaError_t e = cudaStreamEndCapture(b->stream, &b->graph);
     if (rc)
         return rc;
     if (e != cudaSuccess)
-        return cuda_error_set(err, e, "cuda backend: capturing the node sequence");
-    CUDA_TRY(cudaGraphInstantiate(&b->exec, b->graph, 0), "instantiating the CUDA graph");
+        return cuda_error_set(err, e, "the end of the capture");
+    CUDA_TRY(cudaGraphInstantiate(&b->exec, b->graph, 0), "instantiation");
     return 0;
 }
 
-static bool eager_wanted(void)
+/* Undoes a failed graph_record: the capture ended (a failed launch leaves it open or
+ * invalidated), the partial graph gone, the error cleared. */
+static void graph_abandon(struct cuda_backend *b)
 {
-    const char *v = getenv("MNEMO_CUDA_EAGER");
-    return v && *v && strcmp(v, "0") != 0;
+    enum cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(b->stream, &status) == cudaSuccess &&
+        status != cudaStreamCaptureStatusNone) {
+        cudaGraph_t partial = NULL;
+        if (cudaStreamEndCapture(b->stream, &partial) == cudaSuccess && partial)
+            cudaGraphDestroy(partial);
+    }
+    if (b->exec)
+        cudaGraphExecDestroy(b->exec);
+    if (b->graph)
+        cudaGraphDestroy(b->graph);
+    b->exec = NULL;
+    b->graph = NULL;
+    (void)cudaGetLastError();
 }
 
-/* The warm-up: module loading and cuDNN's lazy setup happen here, not in the first run. */
+/* The node sequence as one CUDA graph: one launch per run instead of one per node. cuDNN's
+ * legacy API documents no stream-capture support, so a failure to capture is no failure
+ * to run: the backend runs eagerly (warned once per process), unless the stream itself no
+ * longer works. */
+static int graph_capture(struct cuda_backend *b, struct error *err)
+{
+    static bool warned;
+    struct error why;
+    if (graph_record(b, &why) == 0)
+        return 0;
+    graph_abandon(b);
+    cudaError_t probe = stream_probe(b);
+    if (probe != cudaSuccess)
+        return cuda_error_set(err, probe, "cuda backend: the stream after a failed graph capture");
+    if (!warned)
+        log_warn("cuda backend: CUDA graph capture failed at %s; running eagerly", why.msg);
+    warned = true;
+    return 0;
+}
+
+/* Enqueues conv node i until one of its ranked candidates is accepted: heuristics rank,
+ * they do not run, so a candidate may fail only here (cuDNN says NOT_SUPPORTED or
+ * EXECUTION_FAILED when it launches). A failed one is dropped (its error cleared, a warning
+ * naming both algorithms) and the next one tried; a sticky error or the last candidate's
+ * failure fails create. No wait here: a fault inside a kernel is sticky, and create's one
+ * wait at its end reports it. */
+static int conv_warm_up(struct cuda_backend *b, int32_t i, struct error *err)
+{
+    struct cuda_conv *c = &b->convs[i];
+    for (;;) {
+        cudaError_t cause = cudaSuccess;
+        if (node_enqueue(b, i, &cause, err) == 0)
+            return 0;
+        (void)cudaGetLastError();
+        if (cuda_error_sticky(cause))
+            return -1;
+        int failed = c->algos[c->chosen];
+        if (!cuda_conv_next_algo(c))
+            return error_prefix(err,
+                                "every one of cuDNN's %d candidate algorithms failed, the "
+                                "last (algo %d)",
+                                c->n_algos, failed);
+        log_warn("cuda backend: node '%s' (%s): cuDNN algorithm %d failed (%s); trying %d",
+                 c->node->name, node_op(c->node), failed, err->msg, c->algos[c->chosen]);
+    }
+}
+
+/* The warm-up, node by node: module loading and cuDNN's lazy setup happen here, not in the
+ * first run, and each convolution settles on a candidate that runs. */
 static int warm_up(struct cuda_backend *b, struct error *err)
 {
-    if (nodes_enqueue(b, err))
-        return -1;
+    for (int32_t i = 0; i < b->g->n_nodes; i++) {
+        const struct node *n = &b->g->nodes[i];
+        if (b->fault.kind == CUDA_FAULT_ALGO && node_is_conv(n))
+            cuda_conv_prepend_algo(&b->convs[i], CUDA_CONV_BAD_ALGO);
+        cudaError_t cause = cudaSuccess;
+        int rc = node_is_conv(n) ? conv_warm_up(b, i, err) : node_enqueue(b, i, &cause, err);
+        if (rc)
+            return error_prefix(err, "cuda backend: node '%s' (%s)", n->name, node_op(n));
+    }
+    return 0;
+}
+
+/* The one wait at the end of create: every upload, clear and warm-up launch done. */
+static int create_finish(struct cuda_backend *b, struct error *err)
+{
     CUDA_TRY(cudaStreamSynchronize(b->stream), "the warm-up run");
     return 0;
 }
@@ -292,8 +442,9 @@ static struct backend *cuda_create(const struct graph *g, const struct backend_o
     }
     b->base.ops = &backend_cuda_ops;
     b->g = g;
-    if (context_make(b, err) || memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
-        (!eager_wanted() && graph_capture(b, err))) {
+    if (cuda_fault_parse(getenv("MNEMO_CUDA_FAULT"), &b->fault, err) || context_make(b, err) ||
+        memory_make(b, err) || convs_make(b, err) || warm_up(b, err) ||
+        (!env_flag("MNEMO_CUDA_EAGER") && graph_capture(b, err)) || create_finish(b, err)) {
         cuda_destroy(&b->base);
         return NULL;
     }
@@ -305,6 +456,9 @@ static int cuda_run(struct backend *base, const float *input, float *output, str
     struct cuda_backend *b = (struct cuda_backend *)base; /* not lost: backend_run checked */
     const struct graph *g = b->g;
     const struct value *in = &g->values[g->input], *out = &g->values[g->output];
+    cudaError_t cause;
+    if (++b->runs == b->fault.run && b->fault.kind == CUDA_FAULT_ILLEGAL_ADDRESS)
+        (void)cuda_fault_illegal_address(b->stream); /* seen by the calls after it */
     cudaError_t e =
         cudaMemcpyAsync(b->value[g->input], input, (size_t)shape_count(&in->shape) * sizeof(float),
                         cudaMemcpyHostToDevice, b->stream);
@@ -313,8 +467,9 @@ static int cuda_run(struct backend *base, const float *input, float *output, str
     if (b->exec) {
         if ((e = cudaGraphLaunch(b->exec, b->stream)) != cudaSuccess)
             return run_error(b, e, "launching the CUDA graph", err);
-    } else if (nodes_enqueue(b, err)) {
-        return -1;
+    } else if (nodes_enqueue(b, &cause, err)) {
+        error_prefix(err, "cuda backend");
+        return run_failed(b, cause, err);
     }
     e = cudaMemcpyAsync(output, b->value[g->output],
                         (size_t)shape_count(&out->shape) * sizeof(float), cudaMemcpyDeviceToHost,

@@ -8,9 +8,8 @@
  * ReLU and forces one algorithm. */
 #include "cuda.h"
 
+#include <stdio.h>
 #include <string.h>
-
-#define CONV_WORKSPACE_CAP ((size_t)1 << 30) /* 1 GiB: an algorithm wanting more is skipped */
 
 int cuda_error_set(struct error *err, cudaError_t e, const char *what)
 {
@@ -157,71 +156,184 @@ static int geometry_check(const struct cuda_conv *c, struct error *err)
     return 0;
 }
 
-/* Whether one of cuDNN's ranked candidates will do: it works, uses no tensor-core math (the
- * descriptor asks for FMA; this guards against a candidate that says otherwise) and fits
- * the workspace cap; when `strict`, it is also deterministic (same frames for the same
- * seed). The first strict one wins, else the first one. */
-static bool algo_acceptable(cudnnStatus_t status, cudnnDeterminism_t determinism,
-                            cudnnMathType_t math, size_t memory, int strict)
+static bool algo_acceptable(const struct cuda_algo_perf *p, bool deterministic)
 {
-    if (status != CUDNN_STATUS_SUCCESS || memory > CONV_WORKSPACE_CAP)
-        return false;
-    if (math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
-        return false;
-    return !strict || determinism == CUDNN_DETERMINISTIC;
+    return p->status == CUDNN_STATUS_SUCCESS && p->memory <= CUDA_CONV_WORKSPACE_CAP &&
+           p->math == CUDNN_FMA_MATH && (p->determinism == CUDNN_DETERMINISTIC) == deterministic;
 }
 
-static int algo_forward(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+int cuda_conv_rank(const struct cuda_algo_perf *perf, int count, int *algos)
 {
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int count = 0;
-    CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(cudnn, c->x_desc, c->w_desc, c->conv_desc,
-                                                     c->y_desc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                     &count, perf),
-              "cudnnGetConvolutionForwardAlgorithm_v7");
-    for (int strict = 1; strict >= 0; strict--)
-        for (int i = 0; i < count; i++)
-            if (algo_acceptable(perf[i].status, perf[i].determinism, perf[i].mathType,
-                                perf[i].memory, strict)) {
-                c->algo = (int)perf[i].algo;
-                return 0;
-            }
-    return error_set(err, "cuDNN offered no fp32 forward algorithm within 1 GiB of workspace");
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < count && n < CUDA_CONV_MAX_ALGOS; i++)
+            if (algo_acceptable(&perf[i], pass == 0))
+                algos[n++] = perf[i].algo;
+    return n;
 }
 
-static int algo_backward_data(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+/* cuDNN's ranking for c, as cuda_algo_perf. */
+static int algo_ranking(struct cuda_conv *c, cudnnHandle_t cudnn, struct cuda_algo_perf *out,
+                        int *count, struct error *err)
 {
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int count = 0;
-    /* Backward data: w, dy (our input, plan.x), conv, dx (our output, plan.y). */
-    CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                  cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
-                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf),
-              "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-    for (int strict = 1; strict >= 0; strict--)
-        for (int i = 0; i < count; i++)
-            if (algo_acceptable(perf[i].status, perf[i].determinism, perf[i].mathType,
-                                perf[i].memory, strict)) {
-                c->algo = (int)perf[i].algo;
-                return 0;
-            }
-    return error_set(err,
-                     "cuDNN offered no fp32 backward-data algorithm within 1 GiB of workspace");
+    cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    cudnnConvolutionBwdDataAlgoPerf_t bwd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    if (c->plan.transposed) /* backward data: w, dy (our input, plan.x), conv, dx (plan.y) */
+        CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                      cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
+                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, bwd),
+                  "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+    else
+        CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(
+                      cudnn, c->x_desc, c->w_desc, c->conv_desc, c->y_desc,
+                      CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, fwd),
+                  "cudnnGetConvolutionForwardAlgorithm_v7");
+    for (int i = 0; i < *count; i++)
+        out[i] = c->plan.transposed
+                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
+                                               bwd[i].mathType, bwd[i].memory}
+                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
+                                               fwd[i].mathType, fwd[i].memory};
+    return 0;
 }
 
-static int workspace_size(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+static cudnnStatus_t algo_workspace(const struct cuda_conv *c, cudnnHandle_t cudnn, int algo,
+                                    size_t *bytes)
 {
     if (c->plan.transposed)
-        CUDNN_TRY(cudnnGetConvolutionBackwardDataWorkspaceSize(
-                      cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
-                      (cudnnConvolutionBwdDataAlgo_t)c->algo, &c->workspace_bytes),
-                  "cudnnGetConvolutionBackwardDataWorkspaceSize");
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(
+            cudnn, c->w_desc, c->x_desc, c->conv_desc, c->y_desc,
+            (cudnnConvolutionBwdDataAlgo_t)algo, bytes);
+    return cudnnGetConvolutionForwardWorkspaceSize(cudnn, c->x_desc, c->w_desc, c->conv_desc,
+                                                   c->y_desc, (cudnnConvolutionFwdAlgo_t)algo,
+                                                   bytes);
+}
+
+/* The ranked candidates, and the workspace the hungriest of them needs (one whose size
+ * cuDNN cannot say is dropped): warm-up may fall back to any of them. */
+static int algos_choose(struct cuda_conv *c, cudnnHandle_t cudnn, struct error *err)
+{
+    struct cuda_algo_perf perf[CUDA_CONV_MAX_ALGOS];
+    int count = 0, ranked[CUDA_CONV_MAX_ALGOS];
+    if (algo_ranking(c, cudnn, perf, &count, err))
+        return -1;
+    int n = cuda_conv_rank(perf, count, ranked);
+    for (int i = 0; i < n; i++) {
+        size_t bytes = 0;
+        if (algo_workspace(c, cudnn, ranked[i], &bytes) != CUDNN_STATUS_SUCCESS ||
+            bytes > CUDA_CONV_WORKSPACE_CAP)
+            continue;
+        c->algos[c->n_algos++] = ranked[i];
+        c->workspace_bytes = bytes > c->workspace_bytes ? bytes : c->workspace_bytes;
+    }
+    if (c->n_algos > 0)
+        return 0;
+    char offered[640] = "";
+    for (int i = 0, used = 0; i < count && used < (int)sizeof offered - 40; i++)
+        used += snprintf(offered + used, sizeof offered - (size_t)used,
+                         "%s algo %d (%s, math %d, %zu bytes)", i ? "," : "", perf[i].algo,
+                         cudnnGetErrorString(perf[i].status), (int)perf[i].math, perf[i].memory);
+    return error_set(err,
+                     "cuDNN offered no fp32 FMA-math %s algorithm within 1 GiB of workspace; it "
+                     "offered:%s",
+                     c->plan.transposed ? "backward-data" : "forward", count ? offered : " none");
+}
+
+bool cuda_conv_bias_cancels(const struct graph *g, const struct node *n)
+{
+    if (n->n_inputs < 3 || n->input[2] < 0 || n->act.kind != ACT_NONE || n->residual >= 0 ||
+        n->output == g->output)
+        return false;
+    bool used = false;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const struct node *m = &g->nodes[i];
+        if (m->residual == n->output)
+            return false;
+        for (int32_t k = 0; k < m->n_inputs; k++) {
+            if (m->input[k] != n->output)
+                continue;
+            if (m->op != OP_INSTANCE_NORM || k != 0)
+                return false;
+            used = true;
+        }
+    }
+    return used;
+}
+
+void cuda_conv_prepend_algo(struct cuda_conv *c, int algo)
+{
+    int keep = c->n_algos < CUDA_CONV_MAX_ALGOS ? c->n_algos : CUDA_CONV_MAX_ALGOS - 1;
+    memmove(c->algos + 1, c->algos, (size_t)keep * sizeof *c->algos);
+    c->algos[0] = algo;
+    c->n_algos = keep + 1;
+    c->chosen = 0;
+}
+
+/* cuDNN's timed answers (sorted fastest first) as cuda_algo_perf. */
+static int algo_timed(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                      void *workspace, size_t workspace_bytes, struct cuda_algo_perf *out,
+                      int *count, struct error *err)
+{
+    cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    cudnnConvolutionBwdDataAlgoPerf_t bwd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    if (c->plan.transposed)
+        CUDNN_TRY(cudnnFindConvolutionBackwardDataAlgorithmEx(
+                      cudnn, c->w_desc, c->io.in[1], c->x_desc, x, c->conv_desc, c->y_desc, y,
+                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, count, bwd, workspace,
+                      workspace_bytes),
+                  "cudnnFindConvolutionBackwardDataAlgorithmEx");
     else
-        CUDNN_TRY(cudnnGetConvolutionForwardWorkspaceSize(
-                      cudnn, c->x_desc, c->w_desc, c->conv_desc, c->y_desc,
-                      (cudnnConvolutionFwdAlgo_t)c->algo, &c->workspace_bytes),
-                  "cudnnGetConvolutionForwardWorkspaceSize");
+        CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(
+                      cudnn, c->x_desc, x, c->w_desc, c->io.in[1], c->conv_desc, c->y_desc, y,
+                      CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, fwd, workspace, workspace_bytes),
+                  "cudnnFindConvolutionForwardAlgorithmEx");
+    for (int i = 0; i < *count; i++)
+        out[i] = c->plan.transposed
+                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
+                                               bwd[i].mathType, bwd[i].memory}
+                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
+                                               fwd[i].mathType, fwd[i].memory};
     return 0;
+}
+
+int cuda_conv_find(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, float *y,
+                   void *workspace, size_t workspace_bytes, struct error *err)
+{
+    struct cuda_algo_perf perf[CUDA_CONV_MAX_ALGOS];
+    int count = 0, ranked[CUDA_CONV_MAX_ALGOS];
+    if (algo_timed(c, cudnn, x, y, workspace, workspace_bytes, perf, &count, err))
+        return error_prefix(err, "node '%s'", c->node->name);
+    int n = cuda_conv_rank(perf, count, ranked);
+    if (n == 0)
+        return 0;
+    c->n_algos = n;
+    c->chosen = 0;
+    c->workspace_bytes = 0;
+    for (int i = 0; i < n; i++) {
+        c->algos[i] = ranked[i];
+        for (int k = 0; k < count; k++)
+            if (perf[k].algo == ranked[i] && perf[k].memory > c->workspace_bytes)
+                c->workspace_bytes = perf[k].memory;
+    }
+    return 0;
+}
+
+const float *cuda_conv_source(const struct cuda_conv *c, const float *scratch)
+{
+    return c->plan.via_scratch && !c->plan.transposed ? scratch : c->io.in[0];
+}
+
+float *cuda_conv_target(const struct cuda_conv *c, float *scratch)
+{
+    return c->plan.via_scratch && c->plan.transposed ? scratch : c->io.out;
+}
+
+bool cuda_conv_next_algo(struct cuda_conv *c)
+{
+    if (c->chosen + 1 >= c->n_algos)
+        return false;
+    c->chosen++;
+    return true;
 }
 
 int cuda_conv_create(struct cuda_conv *c, cudnnHandle_t cudnn, const struct node *n,
@@ -232,8 +344,7 @@ int cuda_conv_create(struct cuda_conv *c, cudnnHandle_t cudnn, const struct node
     c->io = *io;
     if (cuda_conv_plan_make(n, io->in_shape[0], io->out_shape, &c->plan, err) ||
         descriptors_make(c, io->in_shape[1], err) || geometry_check(c, err) ||
-        (c->plan.transposed ? algo_backward_data(c, cudnn, err) : algo_forward(c, cudnn, err)) ||
-        workspace_size(c, cudnn, err))
+        algos_choose(c, cudnn, err))
         return error_prefix(err, "node '%s' (%s)", n->name, n->onnx_op ? n->onnx_op : "Conv");
     return 0;
 }
@@ -242,15 +353,18 @@ static int conv_enqueue(const struct cuda_conv *c, cudnnHandle_t cudnn, const fl
                         void *workspace, size_t workspace_bytes, struct error *err)
 {
     const float one = 1.0f, zero = 0.0f;
+    (void)cudaGetLastError(); /* an earlier call's error is not this convolution's */
     if (c->plan.transposed)
         CUDNN_TRY(cudnnConvolutionBackwardData(cudnn, &one, c->w_desc, c->io.in[1], c->x_desc, x,
-                                               c->conv_desc, (cudnnConvolutionBwdDataAlgo_t)c->algo,
+                                               c->conv_desc,
+                                               (cudnnConvolutionBwdDataAlgo_t)c->algos[c->chosen],
                                                workspace, workspace_bytes, &zero, c->y_desc, y),
                   "cudnnConvolutionBackwardData");
     else
         CUDNN_TRY(cudnnConvolutionForward(cudnn, &one, c->x_desc, x, c->w_desc, c->io.in[1],
-                                          c->conv_desc, (cudnnConvolutionFwdAlgo_t)c->algo,
-                                          workspace, workspace_bytes, &zero, c->y_desc, y),
+                                          c->conv_desc,
+                                          (cudnnConvolutionFwdAlgo_t)c->algos[c->chosen], workspace,
+                                          workspace_bytes, &zero, c->y_desc, y),
                   "cudnnConvolutionForward");
     return 0;
 }
@@ -266,7 +380,7 @@ int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t s
     const struct ref_io *io = &c->io;
     const struct node *n = c->node;
     const float *x = io->in[0];
-    float *y = c->plan.via_scratch && c->plan.transposed ? scratch : io->out;
+    float *y = cuda_conv_target(c, scratch);
     struct act none = {ACT_NONE, 0, 0};
     int rc = 0;
     if (c->plan.via_scratch && !c->plan.transposed) {
@@ -281,10 +395,10 @@ int cuda_conv_run(const struct cuda_conv *c, cudnnHandle_t cudnn, cudaStream_t s
         rc = launched(cuda_pad_params(&c->plan.edges, scratch, &c->plan.y, io->out, io->out_shape,
                                       NULL, none, stream),
                       "crop after the transposed convolution", err);
-    if (!rc && (io->in[2] || io->residual || n->act.kind != ACT_NONE))
-        rc =
-            launched(cuda_epilogue(io->out, io->out_shape, io->in[2], io->residual, n->act, stream),
-                     "epilogue", err);
+    const float *bias = c->bias_skipped ? NULL : io->in[2];
+    if (!rc && (bias || io->residual || n->act.kind != ACT_NONE))
+        rc = launched(cuda_epilogue(io->out, io->out_shape, bias, io->residual, n->act, stream),
+                      "epilogue", err);
     return rc;
 }
 

@@ -1,28 +1,35 @@
 /* norm.cu — BatchNormalization (inference) and InstanceNormalization on the device, with
  * the node's epilogue fused, and the op table of our own kernels.
  *
- * Instance norm: one block per (sample, channel) plane; mean, then the variance about it
- * (two passes, as ref, rather than E[x²] - mean², which cancels badly on large planes),
- * accumulated in double per thread and reduced in shared memory, then the affine map
- * written in a third pass. A 1024² plane is 4 MiB: the re-reads mostly hit L2.
- * TODO(perf, needs a GPU to measure): few planes (64 at the first layer) leave SMs idle;
- * split each plane over several blocks when planes < 2 x SMs. */
+ * Both work plane by plane ((sample, channel)), each plane split over several blocks
+ * (cuda_plane_split, cuda.h) so that few large planes still fill the chip, and the
+ * channel is found once per block rather than by a division per element.
+ *
+ * Instance norm reads each plane twice, not three times: pass 1 (instance_stats_kernel)
+ * sums d = x - shift and d² in double over each block's chunk, shift being the plane's
+ * first element, so that the sums measure the spread of the data rather than its offset;
+ * pass 2 (instance_apply_kernel) adds up its plane's partial sums, takes the mean and the
+ * variance S2/n - (S1/n)² (in double over float data, with the shift, this cancels no
+ * worse than ref's two-pass form) and writes the affine map and the epilogue. A 1024²
+ * plane is 4 MiB; 64 of them are twice the L2, so each pass costs a full read. */
 #include "cuda.h"
 
 #include "cuda_common.cuh"
 
 #define NORM_BLOCK 512
 
-__global__ void batch_norm_kernel(const float *x, float *y, int64_t count, int64_t channels,
-                                  int64_t spatial, const float *scale, const float *bias,
+__global__ void batch_norm_kernel(const float *x, float *y, struct plane_split ps,
+                                  int64_t channels, const float *scale, const float *bias,
                                   const float *mean, const float *var, float epsilon,
                                   const float *residual, struct act act)
 {
-    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
-        int64_t c = (i / spatial) % channels;
-        double inv_std = 1.0 / sqrt((double)var[c] + epsilon);
-        float v = (float)((x[i] - mean[c]) * inv_std * scale[c] + bias[c]);
-        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    int64_t plane = blockIdx.x / ps.parts, part = blockIdx.x % ps.parts, c = plane % channels;
+    int64_t base = plane * ps.spatial;
+    float inv_std = (float)(1.0 / sqrt((double)var[c] + epsilon));
+    float a = scale[c] * inv_std, m = mean[c], b = bias[c];
+    for (int64_t i = plane_begin(ps, part) + threadIdx.x; i < plane_end(ps, part); i += blockDim.x) {
+        float v = (x[base + i] - m) * a + b;
+        y[base + i] = act_apply(act, v + (residual ? residual[base + i] : 0.0f));
     }
 }
 
@@ -39,10 +46,14 @@ extern "C" cudaError_t cuda_batch_norm(const struct node *n, const struct ref_io
                                        cudaStream_t stream)
 {
     const struct shape *xs = io->in_shape[0];
-    int64_t count = shape_count(xs);
-    batch_norm_kernel<<<grid_for(count), BLOCK, 0, stream>>>(
-        io->in[0], io->out, count, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], io->in[3],
-        io->in[4], n->p.norm.epsilon, io->residual, n->act);
+    int64_t planes = xs->dim[0] * xs->dim[1];
+    if (planes == 0 || spatial_count(xs) == 0)
+        return cudaSuccess;
+    struct plane_split ps = cuda_plane_split(planes, spatial_count(xs));
+    launch_begin();
+    batch_norm_kernel<<<(unsigned)(planes * ps.parts), BLOCK, 0, stream>>>(
+        io->in[0], io->out, ps, xs->dim[1], io->in[1], io->in[2], io->in[3], io->in[4],
+        n->p.norm.epsilon, io->residual, n->act);
     return cudaGetLastError();
 }
 
@@ -61,40 +72,94 @@ static __device__ double block_sum(double v, double *shared)
     return total;
 }
 
-__global__ void instance_norm_kernel(const float *x_all, float *y_all, int64_t channels,
-                                     int64_t spatial, const float *scale, const float *bias,
-                                     float epsilon, const float *residual_all, struct act act)
+/* Pass 1's partial sums, one per block of a launch, and each plane's shift. Device memory
+ * of this module, not the backend's: the backends of one process run one after another
+ * (the loop is single-threaded, every run waits for its stream), and a node's two
+ * launches are ordered on its stream. NORM_MAX_PARTIALS bounds the blocks of one launch;
+ * more planes than fit go in several launch pairs. */
+#define NORM_MAX_PARTIALS (1 << 16)
+static __device__ double2 norm_partials[NORM_MAX_PARTIALS];
+static __device__ float norm_shift[NORM_MAX_PARTIALS];
+
+/* Planes [plane0, plane0 + gridDim.x / ps.parts): block b sums chunk b % parts of plane
+ * plane0 + b / parts. */
+__global__ void instance_stats_kernel(const float *x_all, int64_t plane0, struct plane_split ps)
 {
     __shared__ double shared[NORM_BLOCK];
-    int64_t plane = blockIdx.x, c = plane % channels;
-    const float *x = x_all + plane * spatial;
-    float *y = y_all + plane * spatial;
-    const float *residual = residual_all ? residual_all + plane * spatial : NULL;
-    double sum = 0.0;
-    for (int64_t i = threadIdx.x; i < spatial; i += blockDim.x)
-        sum += x[i];
-    double mean = block_sum(sum, shared) / (double)spatial;
-    double sum_sq = 0.0;
-    for (int64_t i = threadIdx.x; i < spatial; i += blockDim.x)
-        sum_sq += (x[i] - mean) * (x[i] - mean);
-    double inv_std = 1.0 / sqrt(block_sum(sum_sq, shared) / (double)spatial + epsilon);
-    for (int64_t i = threadIdx.x; i < spatial; i += blockDim.x) {
-        float v = (float)((x[i] - mean) * inv_std * scale[c] + bias[c]);
-        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    int64_t local = blockIdx.x / ps.parts, part = blockIdx.x % ps.parts;
+    const float *x = x_all + (plane0 + local) * ps.spatial;
+    float shift = x[0];
+    double s1 = 0.0, s2 = 0.0;
+    for (int64_t i = plane_begin(ps, part) + threadIdx.x; i < plane_end(ps, part);
+         i += blockDim.x) {
+        double d = (double)x[i] - shift;
+        s1 += d;
+        s2 += d * d;
     }
+    s1 = block_sum(s1, shared);
+    s2 = block_sum(s2, shared);
+    if (threadIdx.x == 0) {
+        norm_partials[blockIdx.x] = make_double2(s1, s2);
+        if (part == 0)
+            norm_shift[local] = shift;
+    }
+}
+
+__global__ void instance_apply_kernel(const float *x_all, float *y_all, int64_t plane0,
+                                      struct plane_split ps, int64_t channels, const float *scale,
+                                      const float *bias, float epsilon, const float *residual_all,
+                                      struct act act)
+{
+    __shared__ float affine[2]; /* y = x * affine[0] + affine[1], before the epilogue */
+    int64_t local = blockIdx.x / ps.parts, part = blockIdx.x % ps.parts;
+    int64_t plane = plane0 + local, c = plane % channels;
+    if (threadIdx.x == 0) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int64_t k = 0; k < ps.parts; k++) {
+            double2 p = norm_partials[local * ps.parts + k];
+            s1 += p.x;
+            s2 += p.y;
+        }
+        double count = (double)ps.spatial, d_mean = s1 / count;
+        double var = s2 / count - d_mean * d_mean;
+        double a = scale[c] / sqrt((var > 0.0 ? var : 0.0) + epsilon);
+        affine[0] = (float)a;
+        affine[1] = (float)(bias[c] - (norm_shift[local] + d_mean) * a);
+    }
+    __syncthreads();
+    const float *x = x_all + plane * ps.spatial;
+    float *y = y_all + plane * ps.spatial;
+    const float *residual = residual_all ? residual_all + plane * ps.spatial : NULL;
+    float a = affine[0], b = affine[1];
+    for (int64_t i = plane_begin(ps, part) + threadIdx.x; i < plane_end(ps, part);
+         i += blockDim.x)
+        y[i] = act_apply(act, fmaf(x[i], a, b) + (residual ? residual[i] : 0.0f));
 }
 
 extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io,
                                           cudaStream_t stream)
 {
     const struct shape *xs = io->in_shape[0];
-    int64_t planes = xs->dim[0] * xs->dim[1];
-    if (planes == 0)
+    int64_t planes = xs->dim[0] * xs->dim[1], spatial = spatial_count(xs);
+    if (planes == 0 || spatial == 0)
         return cudaSuccess;
-    instance_norm_kernel<<<(unsigned)planes, NORM_BLOCK, 0, stream>>>(
-        io->in[0], io->out, xs->dim[1], spatial_count(xs), io->in[1], io->in[2], n->p.norm.epsilon,
-        io->residual, n->act);
-    return cudaGetLastError();
+    struct plane_split ps = cuda_plane_split(planes, spatial);
+    int64_t per_launch = NORM_MAX_PARTIALS / ps.parts; /* >= 1: parts <= CUDA_PLANE_TARGET */
+    for (int64_t plane0 = 0; plane0 < planes; plane0 += per_launch) {
+        int64_t count = planes - plane0 < per_launch ? planes - plane0 : per_launch;
+        unsigned blocks = (unsigned)(count * ps.parts);
+        launch_begin();
+        instance_stats_kernel<<<blocks, NORM_BLOCK, 0, stream>>>(io->in[0], plane0, ps);
+        cudaError_t e = cudaGetLastError();
+        if (e != cudaSuccess)
+            return e;
+        instance_apply_kernel<<<blocks, NORM_BLOCK, 0, stream>>>(
+            io->in[0], io->out, plane0, ps, xs->dim[1], io->in[1], io->in[2], n->p.norm.epsilon,
+            io->residual, n->act);
+        if ((e = cudaGetLastError()) != cudaSuccess)
+            return e;
+    }
+    return cudaSuccess;
 }
 
 extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {

@@ -57,6 +57,17 @@ def data_description(dirs):
     return "; ".join(parts), " ".join(attrib) or "none required", lic
 
 
+def licence(lics, n_dirs):
+    """The weights' licence from their data's: never a guess (a folder of unknown
+    provenance leaves it unknown, not public domain)."""
+    if "CC BY 4.0" in lics:
+        return ("CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), with the "
+                "attribution above")
+    if lics and len(lics) == n_dirs and all(x == "public domain" for x in lics):
+        return "public domain / CC0"
+    return "unknown: the training data's provenance is not recorded; see the model card"
+
+
 def load_generator(ckpt_path):
     ck = torch.load(ckpt_path, map_location="cpu")
     c = ck["config"]
@@ -82,11 +93,14 @@ def training_note(ck, ev):
     if "history" in ck:  # tools/train/loop_train.py (both generators, unrolled loops)
         h = ck["history"]
         src = h.get(f"{ck['config']['role']}_source") or {}
-        return (f"first round: {src.get('training', 'see the model card')}; then loop-aware "
-                f"fine-tuning with the other model (tools/train/loop_train.py: unroll "
-                f"{a['unroll']}, L1 decay {a['decay']}, LSGAN + {a['l1_painter']:g} / "
-                f"{a['l1_sketcher']:g} L1), {ck['step']} steps, {ck['seen']} portraits, "
-                f"{ck['elapsed'] / 60:.0f} min on cpu, seed {a['seed']}")
+        # a fine-tuned model started from a shipped one carries that one's whole history
+        prior = src.get("training", "see the model card")
+        prior = prior if prior.startswith("first round") else f"first round: {prior}"
+        return (f"{prior}; then loop-aware fine-tuning with the other model "
+                f"(tools/train/loop_train.py: unroll {a['unroll']}, L1 decay {a['decay']}, "
+                f"LSGAN + {a['l1_painter']:g} / {a['l1_sketcher']:g} L1, batch {a['batch']}), "
+                f"{ck['step']} steps, {ck['seen']} portraits, {ck['elapsed'] / 60:.1f} min on "
+                f"{a.get('device', 'cpu')}, seed {a['seed']}")
     return (f"pix2pix cGAN (LSGAN + {a['l1']:g} L1), {ck['step']} steps, "
             f"{ck['seen']} images seen, {ck['elapsed'] / 60:.0f} min on "
             f"{a['device']}, seed {a['seed']}"
@@ -124,8 +138,7 @@ def export(G, ck, out, size, extra_meta=None):
                    f"softness {sk.SIMPLIFY_SOFTNESS}; ink -1, paper +1"),
         "training_data": desc,
         "attribution": attrib,
-        "license": ("CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), with the "
-                    "attribution above" if "CC BY 4.0" in lic else "public domain / CC0"),
+        "license": licence(lic, len(c["data"])),
         "description": (f"mnemo default {c['role']}: "
                         + ("sketch (1ch, -1 ink .. +1 paper) -> painted portrait (RGB)"
                            if c["role"] == "painter" else

@@ -89,17 +89,20 @@ def parse(argv):
     ap.add_argument("--ckpt-every", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu | cuda (a lent GPU: --batch 16 or more)")
     ap.add_argument("--resume", action="store_true")
     return ap.parse_args(argv)
 
 
 # ---- the loop's image ops in torch -------------------------------------------------------
 
-def perturb(x, gen, boost):
+def perturb(x, gen, boost, noise_gen=None):
     """runtime/loop_ops.c lo_perturb on a batch: warp (zoom, rotation about the centre,
     shift; bilinear, paper outside), gaussian noise, erased square patches of paper.
-    boost: B tensor of multipliers (the guard's boost)."""
+    boost: B tensor of multipliers (the guard's boost). The small draws come from gen (on
+    the cpu); the noise image from noise_gen, a generator on x's device (gen on the cpu)."""
     b, _, h, w = x.shape
+    boost = boost.cpu()
 
     def u():
         return torch.rand(b, generator=gen) * 2 - 1
@@ -110,10 +113,11 @@ def perturb(x, gen, boost):
     c, s = torch.cos(ang) / zoom, torch.sin(ang) / zoom
     theta = torch.stack([torch.stack([c, -s, -(c * sx - s * sy)], 1),
                          torch.stack([s, c, -(s * sx + c * sy)], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=True)
+    grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=True)
     y = F.grid_sample(x - 1, grid, mode="bilinear", padding_mode="zeros", align_corners=True) + 1
-    std = (PERTURB["noise"] * boost).view(b, 1, 1, 1)
-    y = (y + std * torch.randn(y.shape, generator=gen)).clamp(-1, 1)
+    std = (PERTURB["noise"] * boost).view(b, 1, 1, 1).to(x.device)
+    noise = torch.randn(y.shape, generator=noise_gen or gen, device=x.device)
+    y = (y + std * noise).clamp(-1, 1)
     side = max(1, int(round(PERTURB["erase_size"] * min(h, w))))
     mask = torch.ones_like(y)
     for i in range(b):
@@ -156,17 +160,19 @@ def loop_sample(Pa, Sk, sketches_s, path, gen, marks=(1, 4, 16, 64)):
     the marked iterations."""
     Pa.eval()
     Sk.eval()
-    x, prev = sketches_s, None
+    dev = next(Pa.parameters()).device
+    noise_gen = torch.Generator(dev).manual_seed(7)
+    x, prev = sketches_s.to(dev), None
     rows = [[sk.to_u8(s[0].numpy())[..., None].repeat(3, 2)] for s in sketches_s]
     for t in range(1, max(marks) + 1):
-        paint = Pa(perturb(x, gen, torch.ones(x.shape[0])))
+        paint = Pa(perturb(x, gen, torch.ones(x.shape[0]), noise_gen))
         p = paint if prev is None else (1 - BLEND) * paint + BLEND * prev
         prev = p
         x = simplify(Sk(p), ste=False)
         if t in marks:
             for i in range(x.shape[0]):
-                rows[i].append(sk.to_u8(p[i].permute(1, 2, 0).numpy()))
-                rows[i].append(sk.to_u8(x[i, 0].numpy())[..., None].repeat(3, 2))
+                rows[i].append(sk.to_u8(p[i].permute(1, 2, 0).cpu().numpy()))
+                rows[i].append(sk.to_u8(x[i, 0].cpu().numpy())[..., None].repeat(3, 2))
     h = 128
     grid = np.full((len(rows) * h, len(rows[0]) * h, 3), 255, np.uint8)
     for r, row in enumerate(rows):
@@ -184,6 +190,9 @@ def main(argv=None):
     a = parse(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks its fastest convs
     os.makedirs(os.path.join(a.run, "samples"), exist_ok=True)
     logf = open(os.path.join(a.run, "log.jsonl"), "a")
 
@@ -213,11 +222,15 @@ def main(argv=None):
     Ds = nets.PatchGAN(3 + 1, 32)
     Dp.apply(nets.init_weights)
     Ds.apply(nets.init_weights)
+    for m in (Pa, Sk, Dp, Ds):
+        m.to(dev)
     g_params = list(Pa.parameters()) + list(Sk.parameters())
     opt_g = torch.optim.Adam(g_params, lr=a.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(Dp.parameters()) + list(Ds.parameters()), lr=a.lr_d,
                              betas=(0.5, 0.999))
     gen = torch.Generator().manual_seed(a.seed)
+    # on a GPU the noise images come from a generator there (cpu: gen, as before)
+    noise_gen = torch.Generator(dev).manual_seed(a.seed + 1) if dev.type != "cpu" else None
     step, elapsed, seen = 0, 0.0, 0
     if ck:
         Dp.load_state_dict(ck["Dp"])
@@ -274,6 +287,7 @@ def main(argv=None):
         P, S = D.to_tensors(images, sketches, idx)
         P, S = D.flip_shift_crop([P, S], gen, 8, 0)
         P = D.colour_jitter(P, gen, 1.0)
+        P, S = P.to(dev, non_blocking=True), S.to(dev, non_blocking=True)
         b = P.shape[0]
         warm = step < a.d_warmup
 
@@ -287,7 +301,7 @@ def main(argv=None):
             steps_out = []
             for t in range(a.unroll):
                 boost = 1 + (a.boost_max - 1) * torch.rand(b, generator=gen)
-                inp = perturb(x, gen, boost)
+                inp = perturb(x, gen, boost, noise_gen)
                 paint = Pa(inp)
                 p = paint if prev is None else (1 - BLEND) * paint + BLEND * prev
                 raw = Sk(p)
