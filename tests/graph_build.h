@@ -100,7 +100,9 @@ static CHECK_UNUSED int32_t conv_add_params(struct graph *g, const char *name, i
     int64_t cin = g->values[x].shape.dim[1];
     int kh = params->kernel[0], kw = params->kernel[1];
     snprintf(wname, sizeof wname, "%s.w", name);
-    struct shape ws = transposed ? shape_make4(cin, cout, kh, kw) : shape_make4(cout, cin, kh, kw);
+    int64_t group = params->group > 0 ? params->group : 1;
+    struct shape ws =
+        transposed ? shape_make4(cin, cout, kh, kw) : shape_make4(cout, cin / group, kh, kw);
     int32_t w = const_add(g, wname, ws, -0.5f, 0.5f);
     snprintf(wname, sizeof wname, "%s.b", name);
     int32_t b = bias ? const_add(g, wname, (struct shape){1, {cout}}, -0.5f, 0.5f) : -1;
@@ -214,8 +216,10 @@ static CHECK_UNUSED int32_t pad_add(struct graph *g, const char *name, int32_t x
 static CHECK_UNUSED int32_t resize_add(struct graph *g, const char *name, int32_t x, float scale)
 {
     struct node p = proto_make(OP_RESIZE, 1, x, -1, -1);
-    p.p.resize = (struct resize_params){
-        RESIZE_NEAREST, RESIZE_COORD_ASYMMETRIC, RESIZE_NEAREST_FLOOR, {scale, scale}};
+    p.p.resize = (struct resize_params){.mode = RESIZE_NEAREST,
+                                        .coord = RESIZE_COORD_ASYMMETRIC,
+                                        .nearest = RESIZE_NEAREST_FLOOR,
+                                        .scale = {scale, scale}};
     return node_add(g, name, &p);
 }
 
@@ -228,6 +232,30 @@ static CHECK_UNUSED int32_t resize_add_params(struct graph *g, const char *name,
     struct node p = proto_make(OP_RESIZE, 1, x, -1, -1);
     p.p.resize = *params;
     return node_add_preset(g, name, &p, sizes);
+}
+
+static CHECK_UNUSED int32_t depth_space_add(struct graph *g, const char *name, int32_t x,
+                                            const struct depth_space_params *params)
+{
+    struct node p = proto_make(OP_DEPTH_SPACE, 1, x, -1, -1);
+    p.p.depth_space = *params;
+    return node_add(g, name, &p);
+}
+
+static CHECK_UNUSED int32_t pool_add(struct graph *g, const char *name, int32_t x,
+                                     const struct pool_params *params)
+{
+    struct node p = proto_make(OP_POOL, 1, x, -1, -1);
+    p.p.pool = *params;
+    return node_add(g, name, &p);
+}
+
+static CHECK_UNUSED int32_t reshape_add(struct graph *g, const char *name, int32_t x,
+                                        struct shape to)
+{
+    struct node p = proto_make(OP_RESHAPE, 1, x, -1, -1);
+    p.p.reshape.to = to;
+    return node_add(g, name, &p);
 }
 
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)

@@ -25,6 +25,31 @@ static const struct fixture fixtures[] = {
     {"resnet_in_op13_128.onnx", 0, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
     {"resnet_in_dynamic.onnx", 128, "resnet_in_in_128.npy", "resnet_in_out_128.npy"},
     {"resize_up.onnx", 0, "resize_up_in_32.npy", "resize_up_out_32.npy"},
+    /* Sizes whose ratio is not exact in float32 (issue 15): by `sizes`, and as opsets 9/10
+     * write them (float scales). */
+    {"resize_size_op13.onnx", 0, "resize_size_in.npy", "resize_size_out.npy"},
+    {"resize_size_nearest_op9.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
+    {"resize_size_nearest_op10.onnx", 0, "resize_size_in.npy", "resize_size_nearest_out.npy"},
+    /* Clip with min > max: max everywhere, as ONNX and PyTorch (issue 15). */
+    {"clip_inverted_op13.onnx", 0, "clip_inverted_in.npy", "clip_inverted_out.npy"},
+    /* The elementwise layers users add (PReLU, ELU, GELU, Softplus, Mish, Hardsigmoid,
+     * Hardswish, neg, reciprocal, sqrt, pow). */
+    {"activations_op13.onnx", 0, "activations_in.npy", "activations_out.npy"},
+    {"activations_op17.onnx", 0, "activations_in.npy", "activations_out.npy"},
+    /* PixelShuffle (DepthToSpace CRD); DCR and SpaceToDepth against numpy's ONNX spec. */
+    {"subpixel_op11.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
+    {"subpixel_op13.onnx", 0, "subpixel_in.npy", "subpixel_out.npy"},
+    {"depth_space_dcr.onnx", 0, "depth_space_dcr_in.npy", "depth_space_dcr_out.npy"},
+    /* AveragePool (with and without its padding counted), MaxPool, GlobalAveragePool,
+     * ceil mode, on an odd size. */
+    {"pools_op11.onnx", 0, "pools_in.npy", "pools_out.npy"},
+    {"pools_op13.onnx", 0, "pools_in.npy", "pools_out.npy"},
+    /* Grouped and depthwise Conv (BatchNorm folded into a depthwise one). */
+    {"grouped_op11.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
+    {"grouped_op13.onnx", 0, "grouped_in.npy", "grouped_out.npy"},
+    /* GroupNorm: Reshape, InstanceNorm, Reshape, Mul, Add. */
+    {"groupnorm_op11.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
+    {"groupnorm_op13.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
 };
 
 struct backend_case {

@@ -157,6 +157,40 @@ static bool conv_transpose_random_case(int index)
     return conv_case(index, true);
 }
 
+/* Grouped Conv (2 to 4 groups of 1 to 3 channels each way) and depthwise (group = input
+ * channels, a channel multiplier of 1 or 2), with the random kernels, strides, dilations
+ * and pads of the cases above, half of them with a BatchNorm folded in; a too small input
+ * makes no case. */
+static bool conv_grouped_case(int index)
+{
+    struct conv_params p = conv_random(false);
+    bool depthwise = index % 2 == 1;
+    p.group = 2 + random_int(3);
+    int64_t cin = p.group * (depthwise ? 1 : 1 + random_int(3));
+    int64_t cout = p.group * (depthwise ? 1 + random_int(2) : 1 + random_int(3));
+    int64_t h = 5 + random_int(19), w = 5 + random_int(19);
+    char what[256];
+    snprintf(what, sizeof what,
+             "Conv %s case %d: %lldx%lldx%lld -> %lld, group %d, k %dx%d s %dx%d d %dx%d pads "
+             "%d,%d,%d,%d",
+             depthwise ? "depthwise" : "grouped", index, (long long)cin, (long long)h, (long long)w,
+             (long long)cout, p.group, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1],
+             p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3]);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), cin, h, w));
+    int32_t y = conv_add_params(&g, "conv", x, cout, &p, random_int(2) == 0, false);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    if (index % 4 >= 2) /* a BatchNorm the passes fold into the grouped weights */
+        y = batch_norm_add(&g, "bn", y);
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    check_graph(&g, what);
+    return true;
+}
+
 /* The layers of the two generator families, at their own sizes. */
 static void generator_layer(int k, int s, int pad, int out_pad, bool transposed, const char *what)
 {
@@ -242,9 +276,48 @@ static bool instance_norm_case(int index)
 
 /* ---- Activation ------------------------------------------------------------------------ */
 
-/* A standalone Activation (its producer is the graph input, so nothing fuses it) on every
- * rank, sometimes followed by a second one; every tenth case is larger than the cpu
- * backend's chunk of 16,384 floats with an odd tail. Slope and bounds are drawn. */
+/* Every activation kind has its parameters drawn here and says whether it needs a positive
+ * input; a new kind fails this assert until it has both. */
+static_assert(ACT_COUNT == 16, "a new activation needs its parameters in act_draw and its "
+                               "domain in act_needs_positive");
+
+/* Sqrt, Reciprocal and Pow (fractional and negative exponents) run on positive values, as
+ * in the normalisations that use them; the others on any value. */
+static bool act_needs_positive(enum act_kind kind)
+{
+    return kind == ACT_SQRT || kind == ACT_RECIPROCAL || kind == ACT_POW;
+}
+
+/* Draws the parameters of the activation of the graph's last node. */
+static void act_draw(struct act *a)
+{
+    static const float exponents[] = {2, 3, 0.5f, 1.5f, -1, -0.5f, 1};
+    if (a->kind == ACT_LEAKY_RELU)
+        a->alpha = random_float(0.01f, 0.5f);
+    if (a->kind == ACT_CLIP) {
+        a->alpha = random_float(-1, 0);
+        a->beta = random_float(0, 1);
+    }
+    if (a->kind == ACT_ELU)
+        a->alpha = random_float(0.1f, 2);
+    if (a->kind == ACT_HARD_SIGMOID) {
+        a->alpha = random_float(0.1f, 0.5f);
+        a->beta = random_float(0.3f, 0.7f);
+    }
+    if (a->kind == ACT_POW)
+        a->alpha = exponents[random_int(7)];
+}
+
+/* x, or Sigmoid(x) in (0, 1) where `kind` needs a positive input. */
+static int32_t act_input(struct graph *g, int32_t x, enum act_kind kind, const char *name)
+{
+    return act_needs_positive(kind) ? act_add(g, name, x, ACT_SIGMOID) : x;
+}
+
+/* A standalone Activation (its producer is the graph input, or the Sigmoid that makes it
+ * positive: nothing fuses it) of every kind on every rank, sometimes followed by a second
+ * one; every tenth case is larger than the cpu backend's chunk of 16,384 floats with an
+ * odd tail. Parameters are drawn. */
 static bool activation_case(int index)
 {
     struct shape s = {.rank = 1 + random_int(4)};
@@ -256,19 +329,15 @@ static bool activation_case(int index)
     graph_init(&g);
     int32_t x = input_add(&g, s);
     int chain = 1 + (random_int(3) == 0);
-    char what[160], buf[96];
+    char what[200], buf[96];
     int len = snprintf(what, sizeof what, "Activation case %d: %s", index,
                        shape_text(&g, x, buf, sizeof buf));
     for (int k = 0; k < chain; k++) {
-        enum act_kind kind = acts[k == 0 ? index % 6 : random_int(6)];
-        x = act_add(&g, k == 0 ? "act" : "act2", x, kind);
+        enum act_kind kind =
+            (enum act_kind)(k == 0 ? 1 + index % (ACT_COUNT - 1) : 1 + random_int(ACT_COUNT - 1));
+        x = act_add(&g, k == 0 ? "act" : "act2", act_input(&g, x, kind, k ? "pos2" : "pos"), kind);
         struct act *a = &g.nodes[g.n_nodes - 1].act;
-        if (kind == ACT_LEAKY_RELU)
-            a->alpha = random_float(0.01f, 0.5f);
-        if (kind == ACT_CLIP) {
-            a->alpha = random_float(-1, 0);
-            a->beta = random_float(0, 1);
-        }
+        act_draw(a);
         len += snprintf(what + len, sizeof what - (size_t)len, " %s(%g,%g)", act_names[kind],
                         (double)a->alpha, (double)a->beta);
     }
@@ -276,22 +345,78 @@ static bool activation_case(int index)
     return true;
 }
 
-/* An activation fused into a Binary producer, with the input added back (the epilogue). */
+/* An activation of every kind fused into a Binary producer, with the input added back
+ * (the epilogue); for the positive-only kinds the operands are positive. */
 static bool activation_fused_case(int index)
 {
+    enum act_kind kind = (enum act_kind)(1 + index);
+    bool positive = act_needs_positive(kind);
     struct graph g;
     graph_init(&g);
-    int32_t x = input_add(&g, shape_make4(1, 3, 37, 41));
-    int32_t y =
-        binary_add(&g, "scale", x, const_add(&g, "k", shape_make4(1, 3, 1, 1), -2, 2), BINARY_MUL);
-    epilogue_add(&g, x, y, true, acts[1 + index]);
-    check_graph(&g, act_names[acts[1 + index]]);
+    int32_t x = act_input(&g, input_add(&g, shape_make4(1, 3, 37, 41)), kind, "pos");
+    int32_t k = const_add(&g, "k", shape_make4(1, 3, 1, 1), positive ? 0.5f : -2, 2);
+    int32_t y = binary_add(&g, "scale", x, k, BINARY_MUL);
+    epilogue_add(&g, x, y, true, kind);
+    act_draw(&g.nodes[g.n_nodes - 1].act);
+    check_graph(&g, act_names[kind]);
+    return true;
+}
+
+/* An activation of every kind that takes any input, fused into a Conv: on cpu, oneDNN's
+ * post-op where it has the activation, our epilogue after the convolution otherwise. */
+static bool activation_conv_case(int index)
+{
+    enum act_kind kind = (enum act_kind)(1 + index);
+    if (act_needs_positive(kind))
+        return false;
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 3, 13, 17));
+    act_add(&g, "act", conv_add(&g, "conv", x, 5, 3, 1, 1, true), kind);
+    act_draw(&g.nodes[g.n_nodes - 1].act);
+    char what[64];
+    snprintf(what, sizeof what, "%s fused into a Conv", act_names[kind]);
+    check_graph(&g, what);
+    return true;
+}
+
+/* Clip with min above max (torch.clamp(min=0.25, max=-0.25)) is max everywhere, as ONNX
+ * defines it: standalone (even cases) and fused into a Conv (odd, which the cpu backend
+ * hands to oneDNN). ref itself is checked against that answer, not only the backend. */
+static void clip_inverted_graph(struct graph *g, int index)
+{
+    graph_init(g);
+    int32_t x = input_add(g, shape_make4(1, 3, 9 + index, 11));
+    int32_t y = index % 2 ? conv_add(g, "conv", x, 4, 3, 1, 1, true) : x;
+    act_add(g, "clip", y, ACT_CLIP);
+    g->nodes[g->n_nodes - 1].act = (struct act){ACT_CLIP, 0.25f, -0.25f};
+}
+
+static bool clip_inverted_case(int index)
+{
+    struct graph g;
+    clip_inverted_graph(&g, index);
+    CHECK_MSG(graph_finalize(&g, &err) == 0, "%s", err.msg);
+    float *in = random_input(&g), *out = run_on(&g, "ref", in);
+    int64_t count = shape_count(shape_of(&g, g.output)), wrong = 0;
+    for (int64_t i = 0; out && i < count; i++)
+        wrong += out[i] != -0.25f;
+    CHECK_MSG(out && wrong == 0, "Clip min > max case %d: ref left %lld of %lld values off max",
+              index, (long long)wrong, (long long)count);
+    free(in);
+    free(out);
+    graph_free(&g);
+    clip_inverted_graph(&g, index);
+    char what[64];
+    snprintf(what, sizeof what, "Clip min > max case %d (%s)", index,
+             index % 2 ? "fused into a Conv" : "standalone");
+    check_graph(&g, what);
     return true;
 }
 
 /* ---- Binary ---------------------------------------------------------------------------- */
 
-static const char *const binary_names[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
+static const char *const binary_names[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "PRelu"};
 
 /* A constant that broadcasts against `full`: rank 0 to 4 (aligned at the right), each
  * dimension full or 1. For a divisor, magnitudes in [0.5, 2] with both signs. */
@@ -480,7 +605,7 @@ static bool resize_scales_case(int index)
 }
 
 /* By sizes, as the importer builds Resize with `sizes`: any output size from 1 to three
- * times the input, scale = size / input size, the output shape preset. */
+ * times the input, scale = size / input size, the axes sized, the output shape preset. */
 static bool resize_sizes_case(int index)
 {
     struct resize_params p = resize_random(index);
@@ -490,8 +615,111 @@ static bool resize_sizes_case(int index)
     for (int i = 0; i < 2; i++) {
         ys.dim[2 + i] = 1 + random_int((int)(3 * xs.dim[2 + i]));
         p.scale[i] = (float)((double)ys.dim[2 + i] / (double)xs.dim[2 + i]);
+        p.sized[i] = true;
     }
     return resize_check(index, &p, xs, &ys);
+}
+
+/* ---- DepthToSpace / SpaceToDepth ------------------------------------------------------ */
+
+/* Block 1 to 3, DepthToSpace in both modes (even cases DCR, odd CRD) and SpaceToDepth
+ * (every third case), channels and sides that divide as each needs. */
+static bool depth_space_case(int index)
+{
+    struct depth_space_params p = {
+        .block = 1 + random_int(3), .to_depth = index % 3 == 2, .crd = index % 2 == 1};
+    int64_t b = p.block, c = 1 + random_int(4), h = 1 + random_int(9), w = 1 + random_int(9);
+    struct shape xs = p.to_depth ? shape_make4(1 + random_int(2), c, h * b, w * b)
+                                 : shape_make4(1 + random_int(2), c * b * b, h, w);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, xs);
+    int32_t y = depth_space_add(&g, "depth_space", x, &p);
+    if (y < 0) {
+        CHECK_MSG(0, "DepthSpace case %d: %s", index, err.msg);
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    char what[160], bx[96];
+    snprintf(what, sizeof what, "%s case %d: %s, block %d%s",
+             p.to_depth ? "SpaceToDepth" : "DepthToSpace", index, shape_text(&g, x, bx, sizeof bx),
+             p.block, p.to_depth ? "" : (p.crd ? " CRD" : " DCR"));
+    check_graph(&g, what);
+    return true;
+}
+
+/* ---- AveragePool / MaxPool ------------------------------------------------------------ */
+
+/* Average (even cases) and max (odd): kernels 1 to 4, strides 1 to 3, pads below the
+ * kernel and asymmetric, ceil mode, count_include_pad, dilation for max; every eighth case
+ * global. Too small an input makes no case. */
+static bool pool_case(int index)
+{
+    struct pool_params p = {.kind = index % 2 ? POOL_MAX : POOL_AVERAGE,
+                            .ceil_mode = random_int(2),
+                            .count_include_pad = random_int(2)};
+    int64_t h = 1 + random_int(20), w = 1 + random_int(20);
+    for (int d = 0; d < 2; d++) {
+        p.kernel[d] = 1 + random_int(4);
+        p.stride[d] = 1 + random_int(3);
+        p.dilation[d] = p.kind == POOL_MAX ? 1 + random_int(2) : 1;
+        p.pad[d] = random_int(p.kernel[d]);
+        p.pad[d + 2] = random_int(p.kernel[d]);
+    }
+    if (index % 8 == 7)
+        p = (struct pool_params){.kind = p.kind,
+                                 .kernel = {(int32_t)h, (int32_t)w},
+                                 .stride = {1, 1},
+                                 .dilation = {1, 1},
+                                 .global = true};
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), 1 + random_int(4), h, w));
+    int32_t y = pool_add(&g, "pool", x, &p);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    char what[200], bx[96], by[96];
+    snprintf(
+        what, sizeof what, "%s case %d: %s -> %s, k %dx%d s %dx%d d %dx%d pads %d,%d,%d,%d%s%s",
+        p.kind == POOL_MAX ? "MaxPool" : "AveragePool", index, shape_text(&g, x, bx, sizeof bx),
+        shape_text(&g, y, by, sizeof by), p.kernel[0], p.kernel[1], p.stride[0], p.stride[1],
+        p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3],
+        p.ceil_mode ? " ceil" : "", p.count_include_pad ? " count_include_pad" : "");
+    check_graph(&g, what);
+    return true;
+}
+
+/* ---- Reshape --------------------------------------------------------------------------- */
+
+/* GroupNorm's round trip: N x C x H x W to N x G x (C/G H W), an InstanceNorm over the
+ * groups, and back; odd cases reshape the computed value of a Conv instead of the input. */
+static bool reshape_case(int index)
+{
+    int64_t groups = 1 + random_int(4), per = 1 + random_int(3);
+    int64_t n = 1 + random_int(2), h = 1 + random_int(9), w = 2 + random_int(9);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(n, groups * per, h, w));
+    int32_t y = index % 2 ? conv_add(&g, "conv", x, groups * per, 3, 1, 1, true) : x;
+    struct shape grouped = {3, {n, groups, per * h * w}};
+    y = reshape_add(&g, "to_groups", y, grouped);
+    y = instance_norm_add(&g, "norm", y);
+    y = reshape_add(&g, "back", y, shape_make4(n, groups * per, h, w));
+    if (y < 0) {
+        CHECK_MSG(0, "Reshape case %d: %s", index, err.msg);
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, random_int(2), acts[random_int(6)]);
+    char what[96], buf[64];
+    snprintf(what, sizeof what, "Reshape case %d: %s in %lld groups", index,
+             shape_text(&g, x, buf, sizeof buf), (long long)groups);
+    check_graph(&g, what);
+    return true;
 }
 
 /* ---- large: a convolution layer at 1024², the memory-bound ops at 4K -------------------- */
@@ -527,11 +755,24 @@ static int32_t large_op(struct graph *g, enum op op, int32_t x)
     case OP_PAD:
         return pad_add(g, "pad", x, PAD_REFLECT, 3);
     case OP_RESIZE: /* 1920x1080 -> 3840x2160, bilinear */
-        return resize_add_params(
-            g, "resize", x,
-            &(struct resize_params){
-                RESIZE_LINEAR, RESIZE_COORD_HALF_PIXEL, RESIZE_NEAREST_FLOOR, {2.0f, 2.0f}},
-            NULL);
+        return resize_add_params(g, "resize", x,
+                                 &(struct resize_params){.mode = RESIZE_LINEAR,
+                                                         .coord = RESIZE_COORD_HALF_PIXEL,
+                                                         .nearest = RESIZE_NEAREST_FLOOR,
+                                                         .scale = {2.0f, 2.0f}},
+                                 NULL);
+    case OP_DEPTH_SPACE: /* SpaceToDepth, block 2 */
+        return depth_space_add(g, "s2d", x,
+                               &(struct depth_space_params){.block = 2, .to_depth = true});
+    case OP_POOL: /* MaxPool 3x3, stride 2, pad 1 */
+        return pool_add(g, "pool", x,
+                        &(struct pool_params){.kind = POOL_MAX,
+                                              .kernel = {3, 3},
+                                              .stride = {2, 2},
+                                              .dilation = {1, 1},
+                                              .pad = {1, 1, 1, 1}});
+    case OP_RESHAPE:
+        return reshape_add(g, "flat", x, (struct shape){3, {1, 4, 2160 * 3840}});
     case OP_COUNT:
         break;
     }
@@ -579,6 +820,9 @@ LARGE_CASE(binary, OP_BINARY)
 LARGE_CASE(concat, OP_CONCAT)
 LARGE_CASE(pad, OP_PAD)
 LARGE_CASE(resize, OP_RESIZE)
+LARGE_CASE(depth_space, OP_DEPTH_SPACE)
+LARGE_CASE(pool, OP_POOL)
+LARGE_CASE(reshape, OP_RESHAPE)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
@@ -593,11 +837,11 @@ struct case_gen {
     int min_cases; /* how many of them must make a case */
 };
 
-#define GENS_PER_OP 4
+#define GENS_PER_OP 5
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
-static_assert(OP_COUNT == 9, "a new op needs its row of parity cases in op_cases");
+static_assert(OP_COUNT == 12, "a new op needs its row of parity cases in op_cases");
 #define LARGE(name)                                                                                \
     {                                                                                              \
         "large", large_##name, 1, PARITY_LARGE                                                     \
@@ -605,6 +849,7 @@ static_assert(OP_COUNT == 9, "a new op needs its row of parity cases in op_cases
 static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_CONV] = {{"random", conv_random_case, 60, 40},
                  {"generator layer", conv_layer_case, 4, 4},
+                 {"grouped and depthwise", conv_grouped_case, 40, 25},
                  LARGE(conv)},
     [OP_CONV_TRANSPOSE] = {{"random", conv_transpose_random_case, 40, 30},
                            {"generator layer", conv_transpose_layer_case, 2, 2},
@@ -613,15 +858,21 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                            LARGE(conv_transpose)},
     [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}, LARGE(batch_norm)},
     [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}, LARGE(instance_norm)},
-    [OP_ACTIVATION] = {{"standalone", activation_case, 30, 30},
-                       {"fused, with a residual", activation_fused_case, 5, 5},
+    [OP_ACTIVATION] = {{"standalone", activation_case, 3 * (ACT_COUNT - 1), 3 * (ACT_COUNT - 1)},
+                       {"fused, with a residual", activation_fused_case, ACT_COUNT - 1,
+                        ACT_COUNT - 1},
+                       {"fused into a Conv", activation_conv_case, ACT_COUNT - 1, ACT_COUNT - 4},
+                       {"Clip min > max", clip_inverted_case, 4, 4},
                        LARGE(activation)},
-    [OP_BINARY] = {{"broadcasting", binary_case, 48, 48}, LARGE(binary)},
+    [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}, LARGE(binary)},
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}, LARGE(concat)},
     [OP_PAD] = {{"random", pad_case, 24, 24}, LARGE(pad)},
     [OP_RESIZE] = {{"scales", resize_scales_case, 60, 45},
                    {"sizes", resize_sizes_case, 30, 30},
                    LARGE(resize)},
+    [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}, LARGE(depth_space)},
+    [OP_POOL] = {{"average and max", pool_case, 60, 40}, LARGE(pool)},
+    [OP_RESHAPE] = {{"GroupNorm round trip", reshape_case, 20, 20}, LARGE(reshape)},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

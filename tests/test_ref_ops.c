@@ -238,6 +238,77 @@ static void test_activations(void)
     CHECK_NEAR(y[1], 1 - 0.62245933, 1e-6);
 }
 
+/* The activations added for issue 15, each against its definition written out in double
+ * (ONNX's operator docs): ref is the truth the other backends are held to. */
+static double act_definition(struct act a, double x)
+{
+    double softplus = log(1 + exp(x)), hs = fmin(1, fmax(0, a.alpha * x + a.beta));
+    switch (a.kind) {
+    case ACT_ELU:
+        return x >= 0 ? x : a.alpha * (exp(x) - 1);
+    case ACT_SOFTPLUS:
+        return softplus;
+    case ACT_MISH:
+        return x * tanh(softplus);
+    case ACT_HARD_SIGMOID:
+        return hs;
+    case ACT_HARD_SWISH:
+        return x * fmin(1, fmax(0, x / 6 + 0.5));
+    case ACT_NEG:
+        return -x;
+    case ACT_RECIPROCAL:
+        return 1 / x;
+    case ACT_SQRT:
+        return sqrt(x);
+    case ACT_POW:
+        return pow(x, a.alpha);
+    case ACT_ERF:
+        return erf(x);
+    default:
+        return NAN;
+    }
+}
+
+static void test_activations_added(void)
+{
+    static const float xs_any[] = {-7, -3, -1.25f, -0.5f, -0.01f, 0, 0.3f, 1, 2.5f, 4, 19, 25};
+    static const float xs_pos[] = {0.01f, 0.25f, 0.5f, 1, 1.7f, 3, 9, 100};
+    const struct act acts_added[] = {
+        {ACT_ELU, 0.7f, 0},     {ACT_SOFTPLUS, 0, 0},
+        {ACT_MISH, 0, 0},       {ACT_HARD_SIGMOID, 0.2f, 0.5f},
+        {ACT_HARD_SWISH, 0, 0}, {ACT_NEG, 0, 0},
+        {ACT_ERF, 0, 0},        {ACT_RECIPROCAL, 0, 0},
+        {ACT_SQRT, 0, 0},       {ACT_POW, 2, 0},
+        {ACT_POW, 3, 0},        {ACT_POW, 0.5f, 0},
+        {ACT_POW, -1.5f, 0},
+    };
+    for (size_t k = 0; k < sizeof acts_added / sizeof acts_added[0]; k++) {
+        struct act a = acts_added[k];
+        bool positive = a.kind == ACT_RECIPROCAL || a.kind == ACT_SQRT || a.kind == ACT_POW;
+        const float *xs = positive ? xs_pos : xs_any;
+        size_t count =
+            positive ? sizeof xs_pos / sizeof xs_pos[0] : sizeof xs_any / sizeof xs_any[0];
+        for (size_t i = 0; i < count; i++) {
+            double want = act_definition(a, xs[i]), got = act_apply(a, xs[i]);
+            CHECK_MSG(fabs(got - want) <= 2e-6 * fmax(1, fabs(want)),
+                      "%s(%g; %g) = %.9g, want %.9g", act_names[a.kind], (double)xs[i],
+                      (double)a.alpha, got, want);
+        }
+    }
+}
+
+/* PReLU: x where x >= 0, slope * x below, the slope broadcast per channel. */
+static void test_binary_prelu(void)
+{
+    float x[6] = {-2, 0, 3, -1, -4, 5}, slope[2] = {0.25f, -0.5f}, y[6];
+    struct shape xs = {4, {1, 2, 1, 3}}, ss = {3, {2, 1, 1}};
+    struct node n = node_make(OP_BINARY);
+    n.p.binary.kind = BINARY_PRELU;
+    struct ref_io io = {.in = {x, slope}, .in_shape = {&xs, &ss}, .out = y, .out_shape = &xs};
+    ref_binary(&n, &io);
+    check_all_near(y, (const float[]){-0.5f, 0, 3, 0.5f, 2, 5}, 6, 0);
+}
+
 static void test_binary_broadcast(void)
 {
     /* A is 2x3 (1..6), B is 3 (10, 20, 30) broadcast over rows; then B as 2x1 (1, 2). */
@@ -338,7 +409,8 @@ static void resize_run(enum resize_mode mode, enum resize_coord coord, enum resi
                        float *y)
 {
     struct node n = node_make(OP_RESIZE);
-    n.p.resize = (struct resize_params){mode, coord, nearest, {scale, scale}};
+    n.p.resize = (struct resize_params){
+        .mode = mode, .coord = coord, .nearest = nearest, .scale = {scale, scale}};
     if (xs->dim[2] == 1)
         n.p.resize.scale[0] = 1;
     struct ref_io io = {.in = {x}, .in_shape = {xs}, .out = y, .out_shape = ys};
@@ -373,6 +445,32 @@ static void test_resize_nearest(void)
     check_all_near(y, (const float[]){10, 20, 20, 20}, 4, 0);
     resize_run(RESIZE_NEAREST, RESIZE_COORD_ASYMMETRIC, RESIZE_NEAREST_CEIL, 2, row, &rs, &ros, y);
     check_all_near(y, (const float[]){10, 20, 20, 20}, 4, 0);
+}
+
+/* A file that gives sizes 48x48 -> 70x70 (F.interpolate(size=...), asymmetric + floor):
+ * output pixel 35 samples exactly 35 * 48 / 70 = 24. Dividing by the float scale
+ * 1.4583334f gives 23.9999993, the pixel before (issue 15). For this pair PyTorch's own
+ * arithmetic (float32 in/out times o) agrees with the exact integer division below. */
+static void test_resize_nearest_sized(void)
+{
+    static float x[48 * 48], y[70 * 70];
+    for (int i = 0; i < 48 * 48; i++)
+        x[i] = (float)(i / 48 * 100 + i % 48);
+    struct shape xs = {4, {1, 1, 48, 48}}, ys = {4, {1, 1, 70, 70}};
+    struct node n = node_make(OP_RESIZE);
+    n.p.resize = (struct resize_params){.mode = RESIZE_NEAREST,
+                                        .coord = RESIZE_COORD_ASYMMETRIC,
+                                        .nearest = RESIZE_NEAREST_FLOOR,
+                                        .scale = {70.0f / 48, 70.0f / 48},
+                                        .sized = {true, true}};
+    struct ref_io io = {.in = {x}, .in_shape = {&xs}, .out = y, .out_shape = &ys};
+    ref_resize(&n, &io);
+    int wrong = 0;
+    for (int r = 0; r < 70; r++)
+        for (int c = 0; c < 70; c++)
+            wrong += y[r * 70 + c] != (float)(r * 48 / 70 * 100 + c * 48 / 70);
+    CHECK_MSG(wrong == 0, "%d of 4900 pixels sample the wrong source pixel", wrong);
+    CHECK_MSG(y[35] == 24.0f, "output column 35 took source column %g, want 24", (double)y[35]);
 }
 
 static void test_resize_linear(void)
@@ -439,11 +537,14 @@ int main(void)
     RUN(test_batch_norm);
     RUN(test_instance_norm);
     RUN(test_activations);
+    RUN(test_activations_added);
+    RUN(test_binary_prelu);
     RUN(test_binary_broadcast);
     RUN(test_concat_axes);
     RUN(test_pad_reflect);
     RUN(test_pad_edge_constant_crop);
     RUN(test_resize_nearest);
+    RUN(test_resize_nearest_sized);
     RUN(test_resize_linear);
     RUN(test_epilogue_residual_then_act);
     return check_report();

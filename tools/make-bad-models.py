@@ -299,6 +299,36 @@ def runtime_reshape():
                   "reshape"), "runtime_reshape.onnx")
 
 
+def runtime_reshape_target():
+    """Reshape whose target shape is a run-time tensor: mnemo needs it known at load."""
+    nodes = [conv_node("conv_1", "input", "conv.weight", "conv.bias", "c"),
+             helper.make_node("Reshape", ["c", "c"], ["output"], name="reshape_by_data")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 256))], conv_inits(),
+                  "reshape_target"), "runtime_reshape_target.onnx")
+
+
+def pow_runtime_exponent():
+    """Pow whose exponent is computed at run time: mnemo runs only constant exponents."""
+    nodes = [helper.make_node("Sigmoid", ["input"], ["e"], name="exponent"),
+             helper.make_node("Pow", ["input", "e"], ["output"], name="pow_runtime")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 8, 8))], [], "pow"),
+         "pow_runtime_exponent.onnx")
+
+
+def pool_models():
+    """MaxPool that also outputs its indices (refused), and pools the importer must read
+    right: AveragePool with auto_pad SAME_UPPER, Mish as its own op (opset 18)."""
+    nodes = [helper.make_node("MaxPool", ["input"], ["output", "indices"], name="pool_indices",
+                              kernel_shape=[2, 2], strides=[2, 2])]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 4, 4))], [], "indices"),
+         "maxpool_indices.onnx")
+    nodes = [helper.make_node("AveragePool", ["input"], ["a"], name="pool_same", kernel_shape=[4, 2],
+                              strides=[2, 2], auto_pad="SAME_UPPER"),
+             helper.make_node("Mish", ["a"], ["output"], name="mish")]
+    save(model_of(nodes, [image_input(dims=(1, 3, 7, 8))], [image_output(dims=(1, 3, 4, 4))], [],
+                  "same", opset=18), "pool_same_mish.onnx")
+
+
 def reflect_pad_torch():
     """A real exporter's ReflectionPad2d: its pads come from a constant subgraph."""
     import torch
@@ -335,6 +365,9 @@ def main():
     unknown_attr()
     cubic_resize()
     runtime_reshape()
+    pow_runtime_exponent()
+    pool_models()
+    runtime_reshape_target()
     if args.torch:
         reflect_pad_torch()
 

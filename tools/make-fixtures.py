@@ -123,6 +123,162 @@ def upsampler(in_ch, out_ch, ngf):
         nn.Conv2d(ngf, out_ch, 3, padding=1), nn.Tanh())
 
 
+class SizedResize(nn.Module):
+    """conv, nearest to an explicit size, conv, bilinear (or nearest) to an explicit size,
+    tanh: sizes whose ratio is not exact in float32 (32x48 -> 45x70 -> 50x75), where a
+    runtime that divides by a float scale picks the neighbouring source pixel. Opsets 9
+    and 10 cannot write PyTorch's bilinear (their Upsample/Resize is asymmetric), so the
+    model for them is nearest twice."""
+
+    def __init__(self, in_ch, out_ch, ngf, second="bilinear"):
+        super().__init__()
+        self.head = nn.Sequential(nn.Conv2d(in_ch, ngf, 3, padding=1), nn.ReLU(True))
+        self.mid = nn.Conv2d(ngf, out_ch, 3, padding=1)
+        self.second = second
+
+    def forward(self, x):
+        y = nn.functional.interpolate(self.head(x), size=(45, 70), mode="nearest")
+        y = self.mid(y)
+        if self.second == "bilinear":
+            y = nn.functional.interpolate(y, size=(50, 75), mode="bilinear", align_corners=False)
+        else:
+            y = nn.functional.interpolate(y, size=(50, 75), mode="nearest")
+        return torch.tanh(y)
+
+
+class InvertedClip(nn.Module):
+    """conv, clamp with min above max (PyTorch and ONNX then give max everywhere), that
+    added back to the conv, conv, tanh: a runtime that clamps below at min first shows."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf, 3, padding=1)
+        self.b = nn.Conv2d(ngf, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.a(x)
+        return torch.tanh(self.b(torch.clamp(y, min=0.25, max=-0.25) + y))
+
+
+class Activations(nn.Module):
+    """A convolution before each of the elementwise layers people add to generators, as
+    PyTorch 1.13 exports them: PReLU (per channel and single), ELU, GELU (Erf form: Div,
+    Erf, Add, Mul, Mul; tanh form: Pow 3 among them), Softplus, Mish (Softplus, Tanh, Mul
+    below opset 18), Hardsigmoid, Hardswish (HardSwish from opset 14, HardSigmoid and Mul
+    below), neg, reciprocal, sqrt and pow with a constant exponent (on a positive value)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(in_ch, ngf, 3, padding=1)] +
+                                   [nn.Conv2d(ngf, ngf, 3, padding=1) for _ in range(8)])
+        self.head = nn.Conv2d(ngf, out_ch, 3, padding=1)
+        self.prelu_channels = nn.PReLU(ngf)
+        self.prelu_one = nn.PReLU()
+        with torch.no_grad():  # seeded slopes of both signs, so a slope mix-up shows
+            self.prelu_channels.weight.copy_(torch.linspace(-0.4, 0.6, ngf))
+            self.prelu_one.weight.fill_(0.3)
+
+    def forward(self, x):
+        f = nn.functional
+        c = self.convs
+        y = self.prelu_channels(c[0](x))
+        y = f.elu(c[1](y), alpha=0.7)
+        y = f.gelu(f.gelu(c[2](y)), approximate="tanh")
+        y = f.mish(f.softplus(c[3](y)))
+        y = f.hardsigmoid(c[4](y)) + f.hardswish(c[5](y))
+        y = self.prelu_one(-c[6](y))
+        z = torch.sigmoid(c[7](y))
+        y = torch.reciprocal(z + 0.5) + torch.sqrt(z) + z.pow(2) + z.pow(1.5) + c[8](y)
+        return torch.tanh(self.head(y))
+
+
+def subpixel(in_ch, out_ch, ngf):
+    """The sub-pixel upsampler (PixelShuffle, ONNX DepthToSpace CRD), the usual cure for
+    the transposed convolution's checkerboard: x2 twice."""
+    return nn.Sequential(
+        nn.Conv2d(in_ch, ngf * 4, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(True),
+        nn.Conv2d(ngf, out_ch * 4, 3, padding=1), nn.PixelShuffle(2), nn.Tanh())
+
+
+class Pools(nn.Module):
+    """The pools of pix2pixHD-style local enhancers and squeeze-excite blocks, side by side
+    on an odd-sized image: AvgPool2d(3, 2, 1, count_include_pad=False) (pix2pixHD's
+    downsample), AvgPool2d(3, 2, 1) (exported as Pad + AveragePool), MaxPool2d(3, 2, 1),
+    then a squeeze-excite gate (AdaptiveAvgPool2d(1): GlobalAveragePool), MaxPool2d(2,
+    ceil_mode=True) and AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.stem = nn.Conv2d(in_ch, ngf, 3, padding=1)
+        self.avg = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.avg_pad = nn.AvgPool2d(3, stride=2, padding=1)
+        self.max = nn.MaxPool2d(3, stride=2, padding=1)
+        self.mix = nn.Conv2d(3 * ngf, ngf, 1)
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(ngf, ngf // 2, 1),
+                                  nn.ReLU(True), nn.Conv2d(ngf // 2, ngf, 1), nn.Sigmoid())
+        self.max_ceil = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        self.avg_ceil = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                     count_include_pad=False)
+        self.head = nn.Conv2d(2 * ngf, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.stem(x)
+        y = self.mix(torch.cat([self.avg(y), self.avg_pad(y), self.max(y)], 1))
+        y = y * self.gate(y)
+        y = torch.cat([self.max_ceil(y), self.avg_ceil(y)], 1)
+        return torch.tanh(self.head(y))
+
+
+class Grouped(nn.Module):
+    """Grouped and depthwise convolutions as image generators use them: a MobileNet block
+    (depthwise 3x3 with BatchNorm folded in, ReLU6, pointwise 1x1), a 4-group 3x3 with
+    InstanceNorm, CUT's anti-aliased downsample (reflect pad, a fixed [1 2 1]^2 / 16 blur as
+    a stride-2 depthwise conv) and a depthwise conv with a channel multiplier of 2."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        c = ngf * 2
+        self.stem = nn.Conv2d(in_ch, c, 3, padding=1)
+        self.mobile = nn.Sequential(
+            nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False), nn.BatchNorm2d(c), nn.ReLU6(True),
+            nn.Conv2d(c, 2 * c, 1))
+        self.grouped = nn.Sequential(nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=4),
+                                     nn.InstanceNorm2d(2 * c), nn.ReLU(True))
+        blur = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("blur", (blur[:, None] * blur[None, :] / 16).repeat(2 * c, 1, 1, 1))
+        self.pad = nn.ReflectionPad2d(1)
+        self.multiplier = nn.Conv2d(2 * c, 4 * c, 3, padding=1, groups=2 * c)
+        self.head = nn.Conv2d(4 * c, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = self.grouped(self.mobile(self.stem(x)))
+        y = nn.functional.conv2d(self.pad(y), self.blur, stride=2, groups=y.shape[1])
+        return torch.tanh(self.head(self.multiplier(y)))
+
+
+class GroupNormNet(nn.Module):
+    """GroupNorm as generators use it (exported as Reshape to N x G x -1,
+    InstanceNormalization, Reshape back, Mul, Add): 4 groups of 2 with seeded affine
+    parameters, and GroupNorm(1, C) (the whole-image layer norm some generators use)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf * 2, 3, padding=1)
+        self.gn = nn.GroupNorm(4, ngf * 2)
+        self.b = nn.Conv2d(ngf * 2, ngf * 2, 3, padding=1)
+        self.gn1 = nn.GroupNorm(1, ngf * 2)
+        self.head = nn.Conv2d(ngf * 2, out_ch, 3, padding=1)
+        with torch.no_grad():  # not 1 and 0: a runtime that skips the affine part shows
+            for g in (self.gn, self.gn1):
+                g.weight.copy_(torch.linspace(0.5, 1.5, ngf * 2))
+                g.bias.copy_(torch.linspace(-0.3, 0.3, ngf * 2))
+
+    def forward(self, x):
+        y = torch.relu(self.gn(self.a(x)))
+        y = torch.relu(self.gn1(self.b(y)))
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -151,6 +307,32 @@ MODELS = {
                          "pix2pix U-Net, 5 downs, ngf 2, 2 channels in (chain test)", 505),
     "resize_up": (lambda: upsampler(1, 3, 8), 1, 3, "painter",
                   "conv, bilinear x2, conv, nearest x2, conv (Resize as PyTorch exports it)", 808),
+    "resize_size": (lambda: SizedResize(1, 3, 4), 1, 3, "painter",
+                    "conv, nearest to 45x70, conv, bilinear to 50x75 (Resize by sizes)", 809),
+    "resize_size_nearest": (lambda: SizedResize(1, 3, 4, "nearest"), 1, 3, "painter",
+                            "conv, nearest to 45x70, conv, nearest to 50x75 (sizes)", 810),
+    "clip_inverted": (lambda: InvertedClip(1, 3, 4), 1, 3, "painter",
+                      "conv, clamp(min 0.25 > max -0.25) + skip, conv, tanh", 811),
+    "activations": (lambda: Activations(1, 3, 4), 1, 3, "painter",
+                    "conv before each of PReLU, ELU, GELU (erf, tanh), Softplus, Mish, "
+                    "Hardsigmoid, Hardswish, neg, reciprocal, sqrt, pow", 814),
+    "subpixel": (lambda: subpixel(1, 3, 4), 1, 3, "painter",
+                 "conv, PixelShuffle x2, relu, conv, PixelShuffle x2, tanh", 815),
+    "pools": (lambda: Pools(1, 3, 4), 1, 3, "painter",
+              "AvgPool (pix2pixHD's, and with its padding), MaxPool, squeeze-excite "
+              "(GlobalAveragePool), ceil-mode MaxPool and AvgPool", 817),
+    "grouped": (lambda: Grouped(1, 3, 4), 1, 3, "painter",
+                "MobileNet block (depthwise + BatchNorm, ReLU6, pointwise), 4-group conv, "
+                "CUT's blur downsample, depthwise x2 multiplier", 818),
+    "groupnorm": (lambda: GroupNormNet(1, 3, 4), 1, 3, "painter",
+                  "conv, GroupNorm(4, 8), relu, conv, GroupNorm(1, 8), relu, conv, tanh", 819),
+    # Training-mode exports mnemo must refuse (no tensors: they never load).
+    "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                       nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
+                 1, 3, "painter", "conv, BatchNorm (training-mode export), relu, conv", 812),
+    "dropout_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Dropout(0.5),
+                                            nn.Conv2d(4, 3, 3, padding=1)),
+                      1, 3, "painter", "conv, Dropout (training-mode export), conv", 813),
     # Benchmark models (bench/models, --big): the sizes people actually run.
     "unet256_ngf64": (lambda: unet(3, 3, 8, 64), 3, 3, "painter",
                       "pix2pix U-Net 256 (8 downs), ngf 64, BatchNorm, dropout (eval)", 606),
@@ -183,17 +365,18 @@ def run_torch(model, x):
 
 # ---- files -----------------------------------------------------------------------------
 
-def export(name, model, path, size, opset, dynamic=False):
-    """torch.onnx.export with our metadata_props added."""
+def export(name, model, path, size, opset, dynamic=False, width=None, training=None):
+    """torch.onnx.export with our metadata_props added; `training` a TrainingMode."""
     _, in_ch, _, role, arch, seed = MODELS[name]
-    x = torch.zeros(1, in_ch, size, size)
+    x = torch.zeros(1, in_ch, size, size if width is None else width)
     buf = io.BytesIO()
     axes = {"input": {2: "height", 3: "width"}, "output": {2: "height", 3: "width"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, x, buf, opset_version=opset, input_names=["input"],
                           output_names=["output"], dynamic_axes=axes if dynamic else None,
-                          do_constant_folding=True)
+                          do_constant_folding=training is None,
+                          training=training or torch.onnx.TrainingMode.EVAL)
     m = onnx.load_from_string(buf.getvalue())
     meta = {"role": role, "input_range": RANGE, "output_range": RANGE,
             "architecture": arch, "seed": str(seed),
@@ -310,6 +493,129 @@ def make_resize(out):
     save_npy(os.path.join(out, "resize_up_in_32.npy"), x)
     save_npy(os.path.join(out, "resize_up_out_32.npy"), y)
     print(describe("resize_up 32", y))
+    make_resize_size(out)
+    make_clip_inverted(out)
+    make_training_exports(out)
+    make_activations(out)
+    make_subpixel(out)
+    make_pools(out)
+    make_grouped(out)
+    make_groupnorm(out)
+
+
+def make_groupnorm(out):
+    """GroupNorm at opsets 11 and 13, 24x24 in and out."""
+    model = build("groupnorm")
+    for opset in (11, 13):
+        export("groupnorm", model, os.path.join(out, f"groupnorm_op{opset}.onnx"), 24, opset)
+    x = make_input("groupnorm", 24)
+    save_npy(os.path.join(out, "groupnorm_in.npy"), x)
+    save_npy(os.path.join(out, "groupnorm_out.npy"), run_torch(model, x))
+
+
+def make_grouped(out):
+    """Grouped and depthwise convolutions at opsets 11 and 13, 32x32 in, 16x16 out."""
+    model = build("grouped")
+    for opset in (11, 13):
+        export("grouped", model, os.path.join(out, f"grouped_op{opset}.onnx"), 32, opset)
+    x = make_input("grouped", 32)
+    save_npy(os.path.join(out, "grouped_in.npy"), x)
+    save_npy(os.path.join(out, "grouped_out.npy"), run_torch(model, x))
+
+
+def make_pools(out):
+    """The pools at opsets 11 and 13, on a 33x33 input (odd, so ceil mode matters)."""
+    model = build("pools")
+    for opset in (11, 13):
+        export("pools", model, os.path.join(out, f"pools_op{opset}.onnx"), 33, opset)
+    x = make_input("pools", 33)
+    save_npy(os.path.join(out, "pools_in.npy"), x)
+    save_npy(os.path.join(out, "pools_out.npy"), run_torch(model, x))
+
+
+def make_subpixel(out):
+    """PixelShuffle from PyTorch (DepthToSpace CRD) at opsets 11 and 13, 16x16 -> 64x64;
+    and the modes PyTorch does not write, from onnx.helper with numpy's answer written out
+    from the ONNX definitions: DepthToSpace DCR (block 3), then SpaceToDepth (block 2)."""
+    model = build("subpixel")
+    for opset in (11, 13):
+        export("subpixel", model, os.path.join(out, f"subpixel_op{opset}.onnx"), 16, opset)
+    x = make_input("subpixel", 16)
+    save_npy(os.path.join(out, "subpixel_in.npy"), x)
+    save_npy(os.path.join(out, "subpixel_out.npy"), run_torch(model, x))
+    from onnx import helper, TensorProto
+    nodes = [helper.make_node("DepthToSpace", ["input"], ["d"], name="d2s_dcr", blocksize=3,
+                              mode="DCR"),
+             helper.make_node("SpaceToDepth", ["d"], ["output"], name="s2d", blocksize=2)]
+    graph = helper.make_graph(
+        nodes, "depth_space", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                             [1, 18, 2, 2])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 8, 3, 3])])
+    m = helper.make_model(graph, producer_name="mnemo make-fixtures",
+                          opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    with open(os.path.join(out, "depth_space_dcr.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    x = np.random.default_rng(816).uniform(-1, 1, size=(1, 18, 2, 2)).astype("<f4")
+    n, c, h, w = x.shape  # DepthToSpace DCR, as the ONNX operator page defines it
+    d = x.reshape(n, 3, 3, c // 9, h, w).transpose(0, 3, 4, 1, 5, 2).reshape(n, c // 9, h * 3, w * 3)
+    n, c, h, w = d.shape  # SpaceToDepth
+    y = d.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 3, 5, 1, 2, 4).reshape(n, c * 4, h // 2,
+                                                                                 w // 2)
+    save_npy(os.path.join(out, "depth_space_dcr_in.npy"), x)
+    save_npy(os.path.join(out, "depth_space_dcr_out.npy"), y)
+
+
+def make_activations(out):
+    """The elementwise layers, at opset 13 and 17 (HardSwish is an op from 14)."""
+    model = build("activations")
+    for opset in (13, 17):
+        export("activations", model, os.path.join(out, f"activations_op{opset}.onnx"), 16, opset)
+    x = make_input("activations", 16)
+    save_npy(os.path.join(out, "activations_in.npy"), x)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, "activations_out.npy"), y)
+    print(describe("activations 16", y))
+
+
+def make_clip_inverted(out):
+    """Clip with min > max (torch.clamp(min=0.25, max=-0.25)), Clip fused into a conv."""
+    model = build("clip_inverted")
+    export("clip_inverted", model, os.path.join(out, "clip_inverted_op13.onnx"), 16, 13)
+    x = make_input("clip_inverted", 16)
+    save_npy(os.path.join(out, "clip_inverted_in.npy"), x)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, "clip_inverted_out.npy"), y)
+    print(describe("clip_inverted 16", y))
+
+
+def make_training_exports(out):
+    """What torch.onnx.export(..., training=TrainingMode.TRAINING) writes: BatchNorm with
+    five outputs (opsets 9 to 13) or training_mode=1 (14 on), Dropout with training_mode
+    true. mnemo must refuse each, naming the node; these files never run. The exporter
+    runs the model in train mode, so it works on a copy."""
+    import copy
+    train = torch.onnx.TrainingMode.TRAINING
+    for opset in (9, 13, 15):
+        export("bn_train", copy.deepcopy(build("bn_train")),
+               os.path.join(out, f"bn_train_op{opset}.onnx"), 16, opset, training=train)
+    export("dropout_train", build("dropout_train"), os.path.join(out, "dropout_train_op13.onnx"),
+           16, 13, training=train)
+
+
+def make_resize_size(out):
+    """Resize to explicit sizes, 32x48 in, 50x75 out: as opset 13 writes it (`sizes`), and
+    as opsets 9 and 10 do (the float scales 45/32 and 70/48, nearest only). One input."""
+    x = make_input("resize_size", 32, 48)
+    save_npy(os.path.join(out, "resize_size_in.npy"), x)
+    for name, opsets in (("resize_size", (13,)), ("resize_size_nearest", (9, 10))):
+        model = build(name)
+        for opset in opsets:
+            export(name, model, os.path.join(out, f"{name}_op{opset}.onnx"), 32, opset, width=48)
+        y = run_torch(model, x)
+        save_npy(os.path.join(out, f"{name}_out.npy"), y)
+        print(describe(f"{name} 32x48", y))
 
 
 BIG_SIZES = (256, 512)

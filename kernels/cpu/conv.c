@@ -48,10 +48,6 @@ bool cpu_has_bf16(void)
 const char *cpu_conv_unsupported(const struct node *n, enum precision precision)
 {
     const struct conv_params *p = &n->p.conv;
-    if (p->group != 1)
-        return "grouped convolution (group != 1)";
-    if (n->act.kind == ACT_CLIP && n->act.alpha > n->act.beta)
-        return "fused Clip whose min is above its max";
     /* oneDNN takes output_padding as a smaller end padding; it cannot go below zero. */
     if (n->op == OP_CONV_TRANSPOSE &&
         (p->output_padding[0] > p->pad[2] || p->output_padding[1] > p->pad[3]))
@@ -68,19 +64,27 @@ static void dims4(dnnl_dims_t d, const struct shape *s)
         d[i] = s->dim[i];
 }
 
+/* The activations oneDNN runs as a post-op; the others (0 here) run in our own epilogue
+ * after the convolution, with act_apply, so that they agree with ref by construction. */
+static const dnnl_alg_kind_t post_op_alg[ACT_COUNT] = {
+    [ACT_RELU] = dnnl_eltwise_relu, [ACT_LEAKY_RELU] = dnnl_eltwise_relu,
+    [ACT_TANH] = dnnl_eltwise_tanh, [ACT_SIGMOID] = dnnl_eltwise_logistic,
+    [ACT_CLIP] = dnnl_eltwise_clip,
+};
+
 /* The activation as a post-op. */
 static int post_ops_make(dnnl_primitive_attr_t attr, const struct node *n, struct error *err)
 {
-    static const dnnl_alg_kind_t alg[ACT_COUNT] = {
-        [ACT_RELU] = dnnl_eltwise_relu, [ACT_LEAKY_RELU] = dnnl_eltwise_relu,
-        [ACT_TANH] = dnnl_eltwise_tanh, [ACT_SIGMOID] = dnnl_eltwise_logistic,
-        [ACT_CLIP] = dnnl_eltwise_clip,
-    };
+    const dnnl_alg_kind_t *alg = post_op_alg;
     dnnl_post_ops_t ops;
     DNNL_CHECK(dnnl_post_ops_create(&ops), "post-ops");
     dnnl_status_t status = dnnl_success;
     if (n->act.kind != ACT_NONE) {
         float alpha = n->act.kind == ACT_RELU ? 0.0f : n->act.alpha;
+        /* A Clip whose min is above its max gives max everywhere (ONNX); oneDNN's clip
+         * does so when both bounds are max. */
+        if (n->act.kind == ACT_CLIP && alpha > n->act.beta)
+            alpha = n->act.beta;
         status = dnnl_post_ops_append_eltwise(ops, 1.0f, alg[n->act.kind], alpha, n->act.beta);
     }
     if (status == dnnl_success)
@@ -100,6 +104,7 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
 {
     dnnl_format_tag_t layout = dnnl_format_tag_any;
     bool transposed = n->op == OP_CONV_TRANSPOSE;
+    int64_t group = n->p.conv.group;
     dnnl_dims_t src, dst, weights;
     dims4(src, io->in_shape[0]);
     dims4(dst, io->out_shape);
@@ -108,14 +113,22 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
         weights[0] = io->in_shape[1]->dim[1];
         weights[1] = io->in_shape[1]->dim[0];
     }
+    int weight_dims = 4;
+    dnnl_format_tag_t weight_tag = transposed ? dnnl_iohw : dnnl_oihw;
+    if (group > 1) { /* ONNX's Cout x Cin/g x kh x kw is oneDNN's g x Cout/g x Cin/g: goihw */
+        dnnl_dims_t grouped = {group, weights[0] / group, weights[1], weights[2], weights[3]};
+        memcpy(weights, grouped, sizeof grouped);
+        weight_dims = 5;
+        weight_tag = dnnl_goihw;
+    }
     dnnl_memory_desc_init_by_tag(&d->src, 4, src, act_type, layout);
     dnnl_memory_desc_init_by_tag(&d->dst, 4, dst, dnnl_f32, layout);
     dnnl_memory_desc_init_by_tag(&d->src_arena, 4, src, dnnl_f32, dnnl_nchw);
     dnnl_memory_desc_init_by_tag(&d->dst_arena, 4, dst, dnnl_f32, dnnl_nchw);
-    dnnl_memory_desc_init_by_tag(&d->weights_any, 4, weights, act_type, dnnl_format_tag_any);
-    dnnl_memory_desc_init_by_tag(&d->weights_user, 4, weights, dnnl_f32,
-                                 transposed ? dnnl_iohw : dnnl_oihw);
-    dnnl_dims_t channels = {weights[0]};
+    dnnl_memory_desc_init_by_tag(&d->weights_any, weight_dims, weights, act_type,
+                                 dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&d->weights_user, weight_dims, weights, dnnl_f32, weight_tag);
+    dnnl_dims_t channels = {io->out_shape->dim[1]};
     dnnl_memory_desc_init_by_tag(&d->bias, 1, channels, dnnl_f32, dnnl_x);
 }
 
@@ -266,13 +279,15 @@ static int attr_make(dnnl_primitive_attr_t *attr, const struct cpu_conv *c, cons
 }
 
 /* Where the epilogue y = act(conv + bias + residual) happens: in oneDNN's post-ops for a
- * Conv without a residual, in our own pass after the run otherwise. */
+ * Conv without a residual whose activation oneDNN has, in our own pass after the run
+ * otherwise. */
 static void epilogue_plan(struct cpu_conv *c, const struct node *n, const struct ref_io *io)
 {
     bool transposed = n->op == OP_CONV_TRANSPOSE;
     c->node = n;
     c->residual = io->residual;
-    c->epilogue_here = transposed || io->residual != NULL;
+    bool act_here = n->act.kind != ACT_NONE && post_op_alg[n->act.kind] == 0;
+    c->epilogue_here = transposed || io->residual != NULL || act_here;
     c->bias_here = transposed ? io->in[2] : NULL;
     c->dst_data = io->out;
     c->dst_shape = io->out_shape;

@@ -79,8 +79,6 @@ static const char *cuda_unsupported(const struct graph *g, const struct node *n,
         const struct conv_params *p = &n->p.conv;
         if (g->values[n->output].shape.rank != 4)
             return "convolution that is not 2-D";
-        if (p->group != 1)
-            return "grouped convolution (group != 1)";
         if (n->op == OP_CONV_TRANSPOSE &&
             (p->output_padding[0] >= p->stride[0] || p->output_padding[1] >= p->stride[1]))
             return "ConvTranspose with output_padding >= stride";

@@ -130,6 +130,9 @@ static int descriptors_make(struct cuda_conv *c, const struct shape *ws, struct 
                   c->conv_desc, c->plan.pad[0], c->plan.pad[1], cp->stride[0], cp->stride[1],
                   cp->dilation[0], cp->dilation[1], CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
               "cudnnSetConvolution2dDescriptor");
+    /* Grouped and depthwise Conv: the filter is Cout x Cin/group, as ONNX stores it. */
+    CUDNN_TRY(cudnnSetConvolutionGroupCount(c->conv_desc, cp->group),
+              "cudnnSetConvolutionGroupCount");
     /* FMA only: the default lets Ampere and later use TF32 (10-bit mantissa, ~3e-4). */
     CUDNN_TRY(cudnnSetConvolutionMathType(c->conv_desc, CUDNN_FMA_MATH),
               "cudnnSetConvolutionMathType");

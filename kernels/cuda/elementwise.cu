@@ -1,15 +1,17 @@
 /* elementwise.cu — the memory-bound ops on the device: activation, binary with numpy
  * broadcasting, concat, pad (constant / reflect / edge, negative pads crop), resize
- * (nearest / linear with ONNX's coordinate modes) and the convolution epilogue.
+ * (nearest / linear with ONNX's coordinate modes), DepthToSpace / SpaceToDepth, pooling
+ * and the convolution epilogue.
  *
  * Grid-stride loops with 64-bit indices (a 1024² tensor of 64 channels is 2^26 elements;
  * batches and bigger sizes pass 2^31). Where the shape allows, no integer division per
  * element: activation, the bias-free epilogue and Binary of two same-shaped operands go
  * four floats at a time (16-byte loads, when the count and every pointer allow), the
  * epilogue with a bias plane by plane (cuda_plane_split). The rest (broadcasting, concat,
- * pad, resize) index per element. Each mirrors its kernels/ref function so that parity is
- * by construction; resize computes its source coordinates in double, as ref does, so
- * nearest picks the same pixel. */
+ * pad, resize, DepthToSpace, pooling) index per element. Each mirrors its kernels/ref
+ * function so that parity is by construction; resize, DepthToSpace, pooling, activations
+ * and binary ops take their arithmetic from graph.h's shared functions (resize_source,
+ * depth_space_source, pool_point, act_apply, binary_apply), as ref does. */
 #include "cuda.h"
 
 #include "cuda_common.cuh"
@@ -50,8 +52,8 @@ __global__ void activation4_kernel(const float4 *x, float4 *y, int64_t count4,
 
 /* y = act(x + residual) over count elements, four at a time where count and the pointers
  * allow. */
-static cudaError_t activation_launch(const float *x, float *y, int64_t count,
-                                     const float *residual, struct act act, cudaStream_t stream)
+static cudaError_t activation_launch(const float *x, float *y, int64_t count, const float *residual,
+                                     struct act act, cudaStream_t stream)
 {
     launch_begin();
     if (count % 4 == 0 && aligned16(x, y, residual, NULL))
@@ -92,7 +94,7 @@ extern "C" cudaError_t cuda_epilogue(float *y, const struct shape *ys, const flo
     struct plane_split ps = cuda_plane_split(planes, count / planes);
     launch_begin();
     epilogue_bias_kernel<<<(unsigned)(planes * ps.parts), BLOCK, 0, stream>>>(y, ps, channels, bias,
-                                                                             residual, act);
+                                                                              residual, act);
     return cudaGetLastError();
 }
 
@@ -116,22 +118,6 @@ static void broadcast_strides(const struct shape *s, int32_t rank, int64_t *stri
     }
 }
 
-__device__ float binary_dev(enum binary_kind kind, float a, float b)
-{
-    switch (kind) {
-    case BINARY_ADD:
-        return a + b;
-    case BINARY_SUB:
-        return a - b;
-    case BINARY_MUL:
-        return a * b;
-    case BINARY_DIV:
-        return a / b;
-    default:
-        return a;
-    }
-}
-
 __global__ void binary_kernel(enum binary_kind kind, const float *a, const float *b, float *y,
                               int64_t count, struct broadcast bc, const float *residual,
                               struct act act)
@@ -144,7 +130,7 @@ __global__ void binary_kernel(enum binary_kind kind, const float *a, const float
             oa += index * bc.sa[d];
             ob += index * bc.sb[d];
         }
-        float v = binary_dev(kind, a[oa], b[ob]);
+        float v = binary_apply(kind, a[oa], b[ob]);
         y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
     }
 }
@@ -155,8 +141,8 @@ __global__ void binary4_kernel(enum binary_kind kind, const float4 *a, const flo
 {
     for (int64_t i = grid_index(); i < count4; i += grid_stride()) {
         float4 u = a[i], v = b[i];
-        float4 w = make_float4(binary_dev(kind, u.x, v.x), binary_dev(kind, u.y, v.y),
-                               binary_dev(kind, u.z, v.z), binary_dev(kind, u.w, v.w));
+        float4 w = make_float4(binary_apply(kind, u.x, v.x), binary_apply(kind, u.y, v.y),
+                               binary_apply(kind, u.z, v.z), binary_apply(kind, u.w, v.w));
         y[i] = act4(act, w, residual, i);
     }
 }
@@ -301,28 +287,9 @@ extern "C" cudaError_t cuda_pad(const struct node *n, const struct ref_io *io, c
 /* ---- resize --------------------------------------------------------------------------- */
 
 struct resize_geometry {
-    enum resize_mode mode;
-    enum resize_coord coord;
-    enum resize_nearest nearest;
+    struct resize_params p;
     int64_t planes, ih, iw, oh, ow;
-    double sh, sw;
 };
-
-/* As ref's resize_source, in double for the same reason. */
-__device__ double resize_source(enum resize_coord coord, int64_t o, double scale, int64_t in_size,
-                                int64_t out_size)
-{
-    switch (coord) {
-    case RESIZE_COORD_HALF_PIXEL:
-        return (o + 0.5) / scale - 0.5;
-    case RESIZE_COORD_PYTORCH_HALF_PIXEL:
-        return out_size > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-    case RESIZE_COORD_ALIGN_CORNERS:
-        return out_size > 1 ? (double)o * (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
-    default:
-        return o / scale;
-    }
-}
 
 __device__ int64_t clamp_index(int64_t i, int64_t size)
 {
@@ -346,11 +313,11 @@ __device__ int64_t nearest_index(enum resize_nearest mode, double x, int64_t siz
 __device__ float resize_point(const struct resize_geometry *rg, const float *x, int64_t r,
                               int64_t c)
 {
-    double fy = resize_source(rg->coord, r, rg->sh, rg->ih, rg->oh);
-    double fx = resize_source(rg->coord, c, rg->sw, rg->iw, rg->ow);
-    if (rg->mode == RESIZE_NEAREST)
-        return x[nearest_index(rg->nearest, fy, rg->ih) * rg->iw +
-                 nearest_index(rg->nearest, fx, rg->iw)];
+    double fy = resize_source(&rg->p, 0, r, rg->ih, rg->oh);
+    double fx = resize_source(&rg->p, 1, c, rg->iw, rg->ow);
+    if (rg->p.mode == RESIZE_NEAREST)
+        return x[nearest_index(rg->p.nearest, fy, rg->ih) * rg->iw +
+                 nearest_index(rg->p.nearest, fx, rg->iw)];
     double by = floor(fy), bx = floor(fx), ty = fy - by, tx = fx - bx;
     int64_t y0 = clamp_index((int64_t)by, rg->ih), y1 = clamp_index((int64_t)by + 1, rg->ih);
     int64_t x0 = clamp_index((int64_t)bx, rg->iw), x1 = clamp_index((int64_t)bx + 1, rg->iw);
@@ -369,33 +336,87 @@ __global__ void resize_kernel(struct resize_geometry rg, const float *x, float *
     }
 }
 
-/* Output scale per axis: the given one, or out/in when the importer only had sizes. */
-static double axis_scale(const struct resize_params *p, int axis, int64_t in, int64_t out)
-{
-    return p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
-}
-
 extern "C" cudaError_t cuda_resize(const struct node *n, const struct ref_io *io,
                                    cudaStream_t stream)
 {
     const struct resize_params *p = &n->p.resize;
     const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
     struct resize_geometry rg;
-    rg.mode = p->mode;
-    rg.coord = p->coord;
-    rg.nearest = p->nearest;
+    rg.p = *p;
     rg.planes = ys->dim[0] * ys->dim[1];
     rg.ih = xs->dim[2];
     rg.iw = xs->dim[3];
     rg.oh = ys->dim[2];
     rg.ow = ys->dim[3];
-    rg.sh = axis_scale(p, 0, rg.ih, rg.oh);
-    rg.sw = axis_scale(p, 1, rg.iw, rg.ow);
     int64_t count = shape_count(ys);
     launch_begin();
     resize_kernel<<<grid_for(count), BLOCK, 0, stream>>>(rg, io->in[0], io->out, count,
                                                          io->residual, n->act);
     return cudaGetLastError();
+}
+
+/* ---- DepthToSpace / SpaceToDepth ---------------------------------------------------- */
+
+/* A gather by graph.h's depth_space_source, as ref does it. */
+__global__ void depth_space_kernel(struct depth_space_params p, struct shape xs, struct shape ys,
+                                   const float *x, float *y, int64_t count, const float *residual,
+                                   struct act act)
+{
+    int64_t w = ys.dim[3], h = ys.dim[2], c = ys.dim[1], image = xs.dim[1] * xs.dim[2] * xs.dim[3];
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t col = i % w, r = i / w % h, ch = i / (w * h) % c, b = i / (w * h * c);
+        float v = x[b * image + depth_space_source(&p, &xs, ch, r, col)];
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_depth_space(const struct node *n, const struct ref_io *io,
+                                        cudaStream_t stream)
+{
+    int64_t count = shape_count(io->out_shape);
+    launch_begin();
+    depth_space_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.depth_space, *io->in_shape[0],
+                                                              *io->out_shape, io->in[0], io->out,
+                                                              count, io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- AveragePool / MaxPool ---------------------------------------------------------- */
+
+/* One thread per output pixel, by graph.h's pool_point, as ref does it. */
+__global__ void pool_kernel(struct pool_params p, const float *x, float *y, int64_t ih, int64_t iw,
+                            int64_t oh, int64_t ow, int64_t count, const float *residual,
+                            struct act act)
+{
+    for (int64_t i = grid_index(); i < count; i += grid_stride()) {
+        int64_t c = i % ow, r = i / ow % oh, plane = i / (ow * oh);
+        float v = pool_point(&p, x + plane * ih * iw, ih, iw, r, c);
+        y[i] = act_apply(act, v + (residual ? residual[i] : 0.0f));
+    }
+}
+
+extern "C" cudaError_t cuda_pool(const struct node *n, const struct ref_io *io, cudaStream_t stream)
+{
+    const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
+    int64_t count = shape_count(ys);
+    launch_begin();
+    pool_kernel<<<grid_for(count), BLOCK, 0, stream>>>(n->p.pool, io->in[0], io->out, xs->dim[2],
+                                                       xs->dim[3], ys->dim[2], ys->dim[3], count,
+                                                       io->residual, n->act);
+    return cudaGetLastError();
+}
+
+/* ---- Reshape ------------------------------------------------------------------------ */
+
+/* The elements in the same order, then the epilogue where a pass gave it one. */
+extern "C" cudaError_t cuda_reshape(const struct node *n, const struct ref_io *io,
+                                    cudaStream_t stream)
+{
+    size_t bytes = (size_t)shape_count(io->out_shape) * sizeof(float);
+    cudaError_t e = cudaMemcpyAsync(io->out, io->in[0], bytes, cudaMemcpyDeviceToDevice, stream);
+    if (e != cudaSuccess || (!io->residual && n->act.kind == ACT_NONE))
+        return e;
+    return cuda_epilogue(io->out, io->out_shape, NULL, io->residual, n->act, stream);
 }
 
 /* ---- the fault drill ------------------------------------------------------------------ */

@@ -172,5 +172,8 @@ extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {
     cuda_concat,        /* OP_CONCAT */
     cuda_pad,           /* OP_PAD */
     cuda_resize,        /* OP_RESIZE */
+    cuda_depth_space,   /* OP_DEPTH_SPACE */
+    cuda_pool,          /* OP_POOL */
+    cuda_reshape,       /* OP_RESHAPE */
 };
-static_assert(OP_COUNT == 9, "a new op needs a cuda kernel in cuda_kernels");
+static_assert(OP_COUNT == 12, "a new op needs a cuda kernel in cuda_kernels");

@@ -22,8 +22,8 @@ static const char *ref_unsupported(const struct graph *g, const struct node *n,
     const char *why = backend_unsupported_anywhere(g, n);
     if (why)
         return why;
-    if (node_is_conv(n) && n->p.conv.group != 1)
-        return "grouped convolution (group != 1)";
+    if (n->op == OP_CONV_TRANSPOSE && n->p.conv.group != 1)
+        return "grouped ConvTranspose (group != 1)";
     return NULL;
 }
 

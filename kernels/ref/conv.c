@@ -1,5 +1,5 @@
-/* conv.c — reference Conv and ConvTranspose (group 1), written as gathers so every output
- * is one double-precision sum. */
+/* conv.c — reference Conv (any group: depthwise is group = channels) and ConvTranspose
+ * (group 1), written as gathers so every output is one double-precision sum. */
 #include "ref.h"
 
 /* Index of x[n][c][h][w] in a contiguous NCHW tensor of shape s. */
@@ -8,19 +8,21 @@ static int64_t at4(const struct shape *s, int64_t n, int64_t c, int64_t h, int64
     return ((n * s->dim[1] + c) * s->dim[2] + h) * s->dim[3] + w;
 }
 
-/* y[n,o,oh,ow] = b[o] + sum_{i,kh,kw} x[n,i,oh*s - pad + kh*d, ...] * w[o,i,kh,kw] */
+/* y[n,o,oh,ow] = b[o] + sum_{i,kh,kw} x[n,g*Cg+i,oh*s - pad + kh*d, ...] * w[o,i,kh,kw]
+ * over the Cg = Cin / group input channels of o's group g. */
 static double conv_point(const struct conv_params *p, const struct ref_io *io, int64_t n, int64_t o,
                          int64_t oh, int64_t ow)
 {
     const struct shape *xs = io->in_shape[0], *ws = io->in_shape[1];
     int64_t ih0 = oh * p->stride[0] - p->pad[0], iw0 = ow * p->stride[1] - p->pad[1];
+    int64_t group_in = ws->dim[1], first = o / (ws->dim[0] / p->group) * group_in;
     double acc = io->in[2] ? io->in[2][o] : 0.0;
-    for (int64_t i = 0; i < xs->dim[1]; i++)
+    for (int64_t i = 0; i < group_in; i++)
         for (int64_t kh = 0; kh < ws->dim[2]; kh++) {
             int64_t ih = ih0 + kh * p->dilation[0];
             if (ih < 0 || ih >= xs->dim[2])
                 continue;
-            const float *x_row = io->in[0] + at4(xs, n, i, ih, 0);
+            const float *x_row = io->in[0] + at4(xs, n, first + i, ih, 0);
             const float *w_row = io->in[1] + at4(ws, o, i, kh, 0);
             for (int64_t kw = 0; kw < ws->dim[3]; kw++) {
                 int64_t iw = iw0 + kw * p->dilation[1];

@@ -23,23 +23,6 @@ static void broadcast_strides(const struct shape *s, int32_t rank, int64_t *stri
     }
 }
 
-static float binary_apply(enum binary_kind kind, float a, float b)
-{
-    switch (kind) {
-    case BINARY_ADD:
-        return a + b;
-    case BINARY_SUB:
-        return a - b;
-    case BINARY_MUL:
-        return a * b;
-    case BINARY_DIV:
-        return a / b;
-    case BINARY_COUNT:
-        break;
-    }
-    return a;
-}
-
 /* Walks the output in order with an odometer over its index, moving each operand's offset
  * by its broadcast stride. */
 void ref_binary(const struct node *n, const struct ref_io *io)

@@ -33,6 +33,9 @@ void ref_binary(const struct node *n, const struct ref_io *io);
 void ref_concat(const struct node *n, const struct ref_io *io);
 void ref_pad(const struct node *n, const struct ref_io *io);
 void ref_resize(const struct node *n, const struct ref_io *io);
+void ref_depth_space(const struct node *n, const struct ref_io *io);
+void ref_pool(const struct node *n, const struct ref_io *io);
+void ref_reshape(const struct node *n, const struct ref_io *io);
 
 /* Pad: the input coordinate for output coordinate `o` along one dimension whose pad
  * before it is `begin`, or -1 when it falls outside and the mode is constant (reflect

@@ -1,25 +1,7 @@
 /* resize.c — reference Resize over H and W of an NCHW tensor: nearest (every ONNX
- * nearest_mode) and linear, with the ONNX coordinate transformation modes we run. */
+ * nearest_mode) and linear, with the ONNX coordinate transformation modes we run (their
+ * source coordinates: resize_source in graph.h, shared with the cuda kernel). */
 #include "ref.h"
-
-/* The input coordinate (in pixels, may be fractional or outside) that output pixel `o`
- * samples, by ONNX's coordinate_transformation_mode. */
-static double resize_source(enum resize_coord coord, int64_t o, double scale, int64_t in_size,
-                            int64_t out_size)
-{
-    switch (coord) {
-    case RESIZE_COORD_HALF_PIXEL:
-        return (o + 0.5) / scale - 0.5;
-    case RESIZE_COORD_PYTORCH_HALF_PIXEL:
-        return out_size > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-    case RESIZE_COORD_ALIGN_CORNERS:
-        return out_size > 1 ? (double)o * (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
-    case RESIZE_COORD_ASYMMETRIC:
-    case RESIZE_COORD_COUNT:
-        break;
-    }
-    return o / scale;
-}
 
 static int64_t clamp_index(int64_t i, int64_t size)
 {
@@ -63,25 +45,18 @@ static struct lerp linear_taps(double x, int64_t size)
     return l;
 }
 
-/* Output scale per axis: the given one, or out/in when the importer only had sizes. */
-static double axis_scale(const struct resize_params *p, int axis, int64_t in, int64_t out)
-{
-    return p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
-}
-
 void ref_resize(const struct node *n, const struct ref_io *io)
 {
     const struct resize_params *p = &n->p.resize;
     const struct shape *xs = io->in_shape[0], *ys = io->out_shape;
     int64_t ih = xs->dim[2], iw = xs->dim[3], oh = ys->dim[2], ow = ys->dim[3];
-    double sh = axis_scale(p, 0, ih, oh), sw = axis_scale(p, 1, iw, ow);
     for (int64_t plane = 0; plane < ys->dim[0] * ys->dim[1]; plane++) {
         const float *x = io->in[0] + plane * ih * iw;
         float *y = io->out + plane * oh * ow;
         for (int64_t r = 0; r < oh; r++) {
-            double fy = resize_source(p->coord, r, sh, ih, oh);
+            double fy = resize_source(p, 0, r, ih, oh);
             for (int64_t c = 0; c < ow; c++) {
-                double fx = resize_source(p->coord, c, sw, iw, ow);
+                double fx = resize_source(p, 1, c, iw, ow);
                 if (p->mode == RESIZE_NEAREST) {
                     y[r * ow + c] = x[nearest_index(p->nearest, fy, ih) * iw +
                                       nearest_index(p->nearest, fx, iw)];

@@ -11,8 +11,11 @@ const ref_kernel_fn ref_kernels[OP_COUNT] = {
     [OP_CONCAT] = ref_concat,
     [OP_PAD] = ref_pad,
     [OP_RESIZE] = ref_resize,
+    [OP_DEPTH_SPACE] = ref_depth_space,
+    [OP_POOL] = ref_pool,
+    [OP_RESHAPE] = ref_reshape,
 };
-static_assert(OP_COUNT == 9, "a new op needs a ref kernel in ref_kernels");
+static_assert(OP_COUNT == 12, "a new op needs a ref kernel in ref_kernels");
 
 void ref_epilogue(const struct node *n, const struct ref_io *io)
 {

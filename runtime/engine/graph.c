@@ -17,14 +17,31 @@ const char *const op_names[OP_COUNT] = {
     [OP_CONCAT] = "Concat",
     [OP_PAD] = "Pad",
     [OP_RESIZE] = "Resize",
+    [OP_DEPTH_SPACE] = "DepthSpace",
+    [OP_POOL] = "Pool",
+    [OP_RESHAPE] = "Reshape",
 };
-static_assert(OP_COUNT == 9, "a new op needs a row in op_names and in every backend");
+static_assert(OP_COUNT == 12, "a new op needs a row in op_names and in every backend");
 
 const char *const act_names[ACT_COUNT] = {
-    [ACT_NONE] = "none", [ACT_RELU] = "Relu",       [ACT_LEAKY_RELU] = "LeakyRelu",
-    [ACT_TANH] = "Tanh", [ACT_SIGMOID] = "Sigmoid", [ACT_CLIP] = "Clip",
+    [ACT_NONE] = "none",
+    [ACT_RELU] = "Relu",
+    [ACT_LEAKY_RELU] = "LeakyRelu",
+    [ACT_TANH] = "Tanh",
+    [ACT_SIGMOID] = "Sigmoid",
+    [ACT_CLIP] = "Clip",
+    [ACT_ELU] = "Elu",
+    [ACT_SOFTPLUS] = "Softplus",
+    [ACT_MISH] = "Mish",
+    [ACT_HARD_SIGMOID] = "HardSigmoid",
+    [ACT_HARD_SWISH] = "HardSwish",
+    [ACT_NEG] = "Neg",
+    [ACT_RECIPROCAL] = "Reciprocal",
+    [ACT_SQRT] = "Sqrt",
+    [ACT_POW] = "Pow",
+    [ACT_ERF] = "Erf",
 };
-static_assert(ACT_COUNT == 6, "a new activation needs a row in act_names");
+static_assert(ACT_COUNT == 16, "a new activation needs a row in act_names");
 
 int64_t shape_count(const struct shape *s)
 {

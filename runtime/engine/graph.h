@@ -49,6 +49,9 @@ enum op {
     OP_CONCAT,         /* in: X0..Xn-1; p.concat */
     OP_PAD,            /* in: X; p.pad */
     OP_RESIZE,         /* in: X; p.resize */
+    OP_DEPTH_SPACE,    /* in: X; p.depth_space (DepthToSpace, SpaceToDepth) */
+    OP_POOL,           /* in: X; p.pool (AveragePool, MaxPool, their Global forms) */
+    OP_RESHAPE,        /* in: X; p.reshape (a copy: the elements keep their order) */
     OP_COUNT
 };
 extern const char *const op_names[OP_COUNT];
@@ -60,6 +63,16 @@ enum act_kind {
     ACT_TANH,
     ACT_SIGMOID,
     ACT_CLIP, /* alpha = min, beta = max */
+    ACT_ELU,  /* alpha */
+    ACT_SOFTPLUS,
+    ACT_MISH,
+    ACT_HARD_SIGMOID, /* max(0, min(1, alpha x + beta)) */
+    ACT_HARD_SWISH,   /* x * HardSigmoid(x) with alpha 1/6, beta 1/2 */
+    ACT_NEG,
+    ACT_RECIPROCAL,
+    ACT_SQRT,
+    ACT_POW, /* x to the constant power alpha */
+    ACT_ERF, /* GELU's Erf form exports as Div, Erf, Add, Mul, Mul */
     ACT_COUNT
 };
 extern const char *const act_names[ACT_COUNT];
@@ -77,6 +90,30 @@ struct act {
 #define MNEMO_HOST_DEVICE
 #endif
 
+/* ln(1 + e^x); above 20 it is x to float precision (PyTorch's threshold too). */
+static inline MNEMO_HOST_DEVICE float act_softplus(float x)
+{
+    return x > 20.0f ? x : log1pf(expf(x));
+}
+
+static inline MNEMO_HOST_DEVICE float act_hard_sigmoid(float x, float alpha, float beta)
+{
+    float y = alpha * x + beta;
+    return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+}
+
+/* x^e; the exponents normalisations use exactly (squares, square roots) as such. */
+static inline MNEMO_HOST_DEVICE float act_power(float x, float e)
+{
+    if (e == 2.0f)
+        return x * x;
+    if (e == 1.0f)
+        return x;
+    if (e == 0.5f)
+        return sqrtf(x);
+    return powf(x, e);
+}
+
 static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
 {
     switch (a.kind) {
@@ -90,15 +127,63 @@ static inline MNEMO_HOST_DEVICE float act_apply(struct act a, float x)
         return tanhf(x);
     case ACT_SIGMOID:
         return 1.0f / (1.0f + expf(-x));
-    case ACT_CLIP:
-        return x < a.alpha ? a.alpha : (x > a.beta ? a.beta : x);
+    case ACT_CLIP: /* min(max(x, lo), hi), as ONNX: hi everywhere when lo > hi */
+        x = x < a.alpha ? a.alpha : x;
+        return x > a.beta ? a.beta : x;
+    case ACT_ELU:
+        return x >= 0.0f ? x : a.alpha * expm1f(x);
+    case ACT_SOFTPLUS:
+        return act_softplus(x);
+    case ACT_MISH:
+        return x * tanhf(act_softplus(x));
+    case ACT_HARD_SIGMOID:
+        return act_hard_sigmoid(x, a.alpha, a.beta);
+    case ACT_HARD_SWISH:
+        return x * act_hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
+    case ACT_NEG:
+        return -x;
+    case ACT_RECIPROCAL:
+        return 1.0f / x;
+    case ACT_SQRT:
+        return sqrtf(x);
+    case ACT_POW:
+        return act_power(x, a.alpha);
+    case ACT_ERF:
+        return erff(x);
     case ACT_COUNT:
         break;
     }
     return x;
 }
 
-enum binary_kind { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_COUNT };
+enum binary_kind {
+    BINARY_ADD,
+    BINARY_SUB,
+    BINARY_MUL,
+    BINARY_DIV,
+    BINARY_PRELU, /* A = x, B = the slope (one, or one per channel, broadcast) */
+    BINARY_COUNT
+};
+
+/* One function for every backend, as act_apply. */
+static inline MNEMO_HOST_DEVICE float binary_apply(enum binary_kind kind, float a, float b)
+{
+    switch (kind) {
+    case BINARY_ADD:
+        return a + b;
+    case BINARY_SUB:
+        return a - b;
+    case BINARY_MUL:
+        return a * b;
+    case BINARY_DIV:
+        return a / b;
+    case BINARY_PRELU:
+        return a >= 0.0f ? a : a * b;
+    case BINARY_COUNT:
+        break;
+    }
+    return a;
+}
 enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_MODE_COUNT };
 enum resize_mode { RESIZE_NEAREST, RESIZE_LINEAR, RESIZE_MODE_COUNT };
 /* ONNX coordinate_transformation_mode values we run. */
@@ -124,7 +209,7 @@ struct conv_params {
     int32_t dilation[2];       /* dh, dw */
     int32_t pad[4];            /* top, left, bottom, right (ONNX order: begins then ends) */
     int32_t output_padding[2]; /* ConvTranspose only */
-    int32_t group;             /* only 1 is run today; importer rejects others */
+    int32_t group;             /* Conv: any that divides the channels; ConvTranspose: 1 */
 };
 
 struct norm_params {
@@ -150,6 +235,118 @@ struct resize_params {
     enum resize_coord coord;
     enum resize_nearest nearest;
     float scale[2]; /* output/input for H and W; output size comes from the value's shape */
+    /* Per axis: the file gave the output size (Resize `sizes`, or an opset 9/10 scale that
+     * is exactly float32(out/in), which is how those opsets write a size). */
+    bool sized[2];
+};
+
+/* The input coordinate (in pixels, may be fractional or outside) that output pixel `o`
+ * samples along one axis (0 = H, 1 = W), by ONNX's coordinate_transformation_mode. One
+ * function for every backend, so that nearest picks the same pixel everywhere.
+ * A sized axis maps as PyTorch does for an explicit size: the float32 ratio in/out times
+ * the float32 output coordinate. Dividing by the float scale out/in instead picks the
+ * neighbouring pixel wherever the exact coordinate is an integer or a half
+ * (35 / 1.4583334f = 23.9999993 -> 23, where PyTorch takes 24). A scale the file gave is
+ * divided by, as the ONNX spec says, in double. */
+static inline MNEMO_HOST_DEVICE double resize_source(const struct resize_params *p, int axis,
+                                                     int64_t o, int64_t in, int64_t out)
+{
+    bool half = p->coord == RESIZE_COORD_HALF_PIXEL || p->coord == RESIZE_COORD_PYTORCH_HALF_PIXEL;
+    if (p->coord == RESIZE_COORD_ALIGN_CORNERS)
+        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    if (p->coord == RESIZE_COORD_PYTORCH_HALF_PIXEL && out <= 1)
+        return 0.0;
+    if (p->sized[axis]) {
+        float ratio = (float)in / (float)out, t = (float)o + (half ? 0.5f : 0.0f);
+#ifdef __CUDA_ARCH__
+        float s = __fmul_rn(t, ratio); /* no fused multiply-add: round as the host does */
+#else
+        float s = t * ratio;
+#endif
+        return half ? (double)s - 0.5 : (double)s;
+    }
+    double scale = p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
+    return half ? (o + 0.5) / scale - 0.5 : o / scale;
+}
+
+/* DepthToSpace (PixelShuffle) and SpaceToDepth over NCHW, block x block pixels. */
+struct depth_space_params {
+    int32_t block;
+    bool to_depth; /* SpaceToDepth; else DepthToSpace */
+    bool crd;      /* DepthToSpace mode CRD (PyTorch's PixelShuffle); else DCR */
+};
+
+/* Where output element (c, h, w) of one image comes from in the input of `xs` (N C H W),
+ * as an offset within that image. ONNX: DCR reads channel (i b + j) C' + c, CRD reads
+ * c b^2 + i b + j, for the pixel (i, j) of the block; SpaceToDepth is DCR's inverse. One
+ * function for every backend. */
+static inline MNEMO_HOST_DEVICE int64_t depth_space_source(const struct depth_space_params *p,
+                                                           const struct shape *xs, int64_t c,
+                                                           int64_t h, int64_t w)
+{
+    int64_t b = p->block, cin = xs->dim[1], ih = xs->dim[2], iw = xs->dim[3];
+    if (p->to_depth) { /* output channel (i b + j) Cin + ci at (h, w) */
+        int64_t ci = c % cin, i = c / cin / b, j = c / cin % b;
+        return (ci * ih + h * b + i) * iw + w * b + j;
+    }
+    int64_t i = h % b, j = w % b, cout = cin / (b * b);
+    int64_t ci = p->crd ? c * b * b + i * b + j : (i * b + j) * cout + c;
+    return (ci * ih + h / b) * iw + w / b;
+}
+
+enum pool_kind { POOL_AVERAGE, POOL_MAX, POOL_KIND_COUNT };
+
+struct pool_params {
+    enum pool_kind kind;
+    int32_t kernel[2], stride[2], dilation[2]; /* dilation: MaxPool only (1 for average) */
+    int32_t pad[4];                            /* top, left, bottom, right */
+    bool ceil_mode;
+    bool count_include_pad; /* AveragePool: divide by the window with its padding */
+    bool global;            /* GlobalAveragePool / GlobalMaxPool: the kernel is the image */
+};
+
+/* Where a pooling window starts along one axis for output o, and where its padded end is:
+ * PyTorch's and ONNX's rule, the window clipped to the padded input. */
+static inline MNEMO_HOST_DEVICE void pool_window(const struct pool_params *p, int axis, int64_t o,
+                                                 int64_t in, int64_t *start, int64_t *end)
+{
+    int64_t span = (int64_t)p->dilation[axis] * (p->kernel[axis] - 1) + 1;
+    *start = o * p->stride[axis] - p->pad[axis];
+    *end = *start + span < in + p->pad[axis + 2] ? *start + span : in + p->pad[axis + 2];
+}
+
+/* Output pixel (r, c) of one plane of an ih x iw input. Average: the sum in double over
+ * the window's pixels inside the input, divided by the window with its padding
+ * (count_include_pad) or by the pixels summed. Max: padding never wins; NaN does. One
+ * function for every backend. */
+static inline MNEMO_HOST_DEVICE float pool_point(const struct pool_params *p, const float *x,
+                                                 int64_t ih, int64_t iw, int64_t r, int64_t c)
+{
+    int64_t h0, h1, w0, w1;
+    pool_window(p, 0, r, ih, &h0, &h1);
+    pool_window(p, 1, c, iw, &w0, &w1);
+    double padded = (double)(h1 - h0) * (double)(w1 - w0), sum = 0.0, count = 0.0;
+    float best = -INFINITY;
+    for (int64_t h = h0; h < h1; h += p->dilation[0]) {
+        if (h < 0 || h >= ih)
+            continue;
+        for (int64_t w = w0; w < w1; w += p->dilation[1]) {
+            if (w < 0 || w >= iw)
+                continue;
+            float v = x[h * iw + w];
+            sum += v;
+            count += 1.0;
+            best = (v > best || v != v) ? v : best;
+        }
+    }
+    if (p->kind == POOL_MAX)
+        return best;
+    return (float)(sum / (p->count_include_pad ? padded : count));
+}
+
+/* Reshape of a run-time tensor (GroupNorm exports as Reshape, InstanceNorm, Reshape). */
+struct reshape_params {
+    struct shape to; /* the output shape, every dimension known */
 };
 
 struct node {
@@ -169,6 +366,9 @@ struct node {
         struct concat_params concat;
         struct pad_params pad;
         struct resize_params resize;
+        struct depth_space_params depth_space;
+        struct pool_params pool;
+        struct reshape_params reshape;
     } p;
 };
 

@@ -79,10 +79,12 @@ static int conv_params_check(struct node *n, const struct shape *w, struct error
     }
     if (p->group == 0)
         p->group = 1;
-    if (p->group != 1)
+    if (p->group < 1)
+        return node_error(err, n, "group %d must be >= 1", p->group);
+    if (p->group != 1 && n->op == OP_CONV_TRANSPOSE)
         return node_error(err, n,
-                          "group %d is not supported (only group 1); re-export the "
-                          "model without grouped or depthwise convolutions",
+                          "group %d: mnemo runs grouped Conv but not grouped ConvTranspose; "
+                          "use groups=1 in ConvTranspose2d, or upsample and a grouped Conv",
                           p->group);
     if (p->kernel[0] != w->dim[2] || p->kernel[1] != w->dim[3])
         return node_error(err, n, "kernel_shape %dx%d disagrees with the weight's %lldx%lld",
@@ -110,11 +112,16 @@ static int infer_conv(const struct graph *g, struct node *n, struct shape *out, 
     if (conv_params_check(n, &w->shape, err))
         return -1;
     const struct conv_params *p = &n->p.conv;
-    int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1];
+    /* A grouped Conv's weight holds Cin / group input channels per output channel. */
+    int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1] * p->group;
     int64_t cout = transpose ? w->shape.dim[1] : w->shape.dim[0];
     if (w_cin != x->shape.dim[1])
-        return node_error(err, n, "weight has %lld input channels but the input has %lld",
-                          (long long)w_cin, (long long)x->shape.dim[1]);
+        return node_error(err, n,
+                          "weight has %lld input channels (group %d) but the input has %lld",
+                          (long long)w_cin, p->group, (long long)x->shape.dim[1]);
+    if (cout % p->group != 0)
+        return node_error(err, n, "%lld output channels do not divide into %d groups",
+                          (long long)cout, p->group);
     if (n->n_inputs > 2 && n->input[2] >= 0) {
         const struct value *b = input_value(g, n, 2, "bias", err);
         if (!b || require_vector(n, b, "bias", cout, err))
@@ -308,6 +315,89 @@ static int infer_resize(const struct graph *g, struct node *n, const struct shap
     return 0;
 }
 
+/* DepthToSpace: C / b^2 channels of b times the sides; SpaceToDepth the other way. */
+static int infer_depth_space(const struct graph *g, struct node *n, struct shape *out,
+                             struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x || require_rank(n, x, "input", 4, err))
+        return -1;
+    const struct depth_space_params *p = &n->p.depth_space;
+    int64_t b = p->block, c = x->shape.dim[1], h = x->shape.dim[2], w = x->shape.dim[3];
+    if (b < 1 || b > 64)
+        return node_error(err, n, "blocksize %d must be 1 to 64", p->block);
+    if (!p->to_depth && c % (b * b) != 0)
+        return node_error(err, n, "%lld channels do not divide by blocksize^2 = %lld", (long long)c,
+                          (long long)(b * b));
+    if (p->to_depth && (h % b != 0 || w % b != 0))
+        return node_error(err, n, "the image %lldx%lld does not divide by blocksize %lld",
+                          (long long)h, (long long)w, (long long)b);
+    *out = p->to_depth ? shape_make4(x->shape.dim[0], c * b * b, h / b, w / b)
+                       : shape_make4(x->shape.dim[0], c / (b * b), h * b, w * b);
+    return 0;
+}
+
+/* One side of a pool's output: floor (or ceil) of (in + pads - span) / stride + 1; with
+ * ceil, a last window that would start in the end padding is dropped (PyTorch, ONNX). */
+static int64_t pool_side(const struct pool_params *p, int i, int64_t in)
+{
+    int64_t span = (int64_t)p->dilation[i] * (p->kernel[i] - 1) + 1;
+    int64_t room = in + p->pad[i] + p->pad[i + 2] - span;
+    if (room < 0)
+        return 0;
+    int64_t out = (p->ceil_mode ? room + p->stride[i] - 1 : room) / p->stride[i] + 1;
+    if (p->ceil_mode && (out - 1) * p->stride[i] >= in + p->pad[i])
+        out--;
+    return out;
+}
+
+static int infer_pool(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x || require_rank(n, x, "input", 4, err))
+        return -1;
+    const struct pool_params *p = &n->p.pool;
+    if ((unsigned)p->kind >= POOL_KIND_COUNT)
+        return node_error(err, n, "unknown pool kind %d", (int)p->kind);
+    *out = x->shape;
+    for (int i = 0; i < 2; i++) {
+        if (p->kernel[i] < 1 || p->stride[i] < 1 || p->dilation[i] < 1 || p->pad[i] < 0 ||
+            p->pad[i + 2] < 0)
+            return node_error(err, n, "kernel, strides and dilations must be >= 1, pads >= 0");
+        /* Every window must hold an input pixel: pads smaller than the kernel (ONNX). */
+        if (p->pad[i] >= p->kernel[i] || p->pad[i + 2] >= p->kernel[i])
+            return node_error(err, n, "pads %d,%d must be smaller than the kernel %d", p->pad[i],
+                              p->pad[i + 2], p->kernel[i]);
+        out->dim[2 + i] = pool_side(p, i, x->shape.dim[2 + i]);
+        if (out->dim[2 + i] < 1)
+            return node_error(err, n, "the %s output would be empty (input %lld, kernel %d)",
+                              i == 0 ? "height" : "width", (long long)x->shape.dim[2 + i],
+                              p->kernel[i]);
+    }
+    return 0;
+}
+
+static int infer_reshape(const struct graph *g, struct node *n, struct shape *out,
+                         struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    const struct shape *to = &n->p.reshape.to;
+    if (to->rank < 1 || to->rank > SHAPE_MAX_RANK)
+        return node_error(err, n, "target rank %d must be 1 to %d", to->rank, SHAPE_MAX_RANK);
+    for (int32_t d = 0; d < to->rank; d++)
+        if (to->dim[d] < 1)
+            return node_error(err, n, "target dimension %d is %lld; it must be >= 1", d,
+                              (long long)to->dim[d]);
+    char a[96], b[96];
+    if (shape_count(to) != shape_count(&x->shape))
+        return node_error(err, n, "cannot reshape %s into %s", shape_str(&x->shape, a, sizeof a),
+                          shape_str(to, b, sizeof b));
+    *out = *to;
+    return 0;
+}
+
 static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
                        struct shape *out, struct error *err)
 {
@@ -330,6 +420,12 @@ static int infer_by_op(struct graph *g, struct node *n, const struct shape *pres
         return infer_pad(g, n, out, err);
     case OP_RESIZE:
         return infer_resize(g, n, preset, out, err);
+    case OP_DEPTH_SPACE:
+        return infer_depth_space(g, n, out, err);
+    case OP_POOL:
+        return infer_pool(g, n, out, err);
+    case OP_RESHAPE:
+        return infer_reshape(g, n, out, err);
     case OP_COUNT:
         break;
     }

@@ -130,12 +130,11 @@ static int conv_common(struct loader *L, const struct node_ctx *c, struct node *
     p->kernel[0] = (int32_t)w->dim[2];
     p->kernel[1] = (int32_t)w->dim[3];
     p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
-    p->group = (int32_t)onnx_attr_int(c->n, "group", 1);
-    if (p->group != 1)
-        return error_set(err,
-                         "node '%s' (%s) has group %d; mnemo runs only group 1 "
-                         "(no grouped or depthwise convolutions)",
-                         c->name, c->n->op_type, p->group);
+    int64_t group = onnx_attr_int(c->n, "group", 1);
+    if (group < 1 || group > (1 << 20))
+        return error_set(err, "node '%s' (%s): group %lld is out of range", c->name, c->n->op_type,
+                         (long long)group);
+    p->group = (int32_t)group; /* shape inference checks it against the channels */
     int32_t kernel[2] = {p->kernel[0], p->kernel[1]};
     if (ints_to_i32(onnx_attr_find(c->n, "kernel_shape"), kernel, 2, 1, c, err) ||
         ints_to_i32(onnx_attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
@@ -221,13 +220,36 @@ static int build_conv(struct loader *L, const struct node_ctx *c, struct error *
     return conv_auto_pad(L, c, node, err) || node_finish(L, node, err);
 }
 
+/* What to change when a training-mode export is refused. */
+#define EXPORT_EVAL_HINT                                                                           \
+    "export with model.eval() and torch.onnx.export(..., "                                         \
+    "training=torch.onnx.TrainingMode.EVAL)"
+
+/* Outputs the file names (an optional output may be present as an empty name). */
+static size_t named_outputs(const Onnx__NodeProto *n)
+{
+    size_t count = 0;
+    for (size_t j = 0; j < n->n_output; j++)
+        count += n->output[j] && n->output[j][0];
+    return count;
+}
+
+/* Training mode has two marks: the training_mode attribute (opset 14 on) and, before it,
+ * the running-statistics outputs (five in all) that only a training export writes. */
 static int build_batch_norm(struct loader *L, const struct node_ctx *c, struct error *err)
 {
-    if (onnx_attr_int(c->n, "training_mode", 0) != 0 || onnx_attr_int(c->n, "spatial", 1) != 1)
+    size_t outputs = named_outputs(c->n);
+    if (onnx_attr_int(c->n, "training_mode", 0) != 0 || outputs > 1)
+        return error_set(
+            err,
+            "node '%s' (BatchNormalization) is in training mode (%s%zu outputs): "
+            "it would normalise with each frame's own statistics, which mnemo "
+            "does not run; " EXPORT_EVAL_HINT,
+            c->name, onnx_attr_int(c->n, "training_mode", 0) ? "training_mode 1, " : "", outputs);
+    if (onnx_attr_int(c->n, "spatial", 1) != 1)
         return error_set(err,
-                         "node '%s' (BatchNormalization) is in training mode or not "
-                         "spatial; mnemo runs inference-mode spatial BatchNorm only "
-                         "(export with model.eval())",
+                         "node '%s' (BatchNormalization) is not spatial (spatial 0); mnemo "
+                         "runs spatial BatchNorm only",
                          c->name);
     struct node *node = node_begin(L, c, OP_BATCH_NORM, 5, err);
     if (!node || inputs_constant(L, c, node, 1, 5, err))
@@ -262,16 +284,46 @@ static int scalar_input(struct loader *L, const struct node_ctx *c, size_t i, fl
     return 0;
 }
 
+/* The activations without parameters, by ONNX op type. */
+static const struct {
+    const char *op_type;
+    enum act_kind kind;
+} plain_acts[] = {
+    {"Relu", ACT_RELU},       {"Tanh", ACT_TANH},
+    {"Sigmoid", ACT_SIGMOID}, {"Softplus", ACT_SOFTPLUS},
+    {"Mish", ACT_MISH},       {"HardSwish", ACT_HARD_SWISH},
+    {"Neg", ACT_NEG},         {"Reciprocal", ACT_RECIPROCAL},
+    {"Sqrt", ACT_SQRT},       {"Erf", ACT_ERF},
+};
+
+/* Pow runs with a constant one-value exponent (x^2, x^0.5 in normalisations, x^3 in the
+ * tanh form of GELU); a computed or per-element exponent is refused by scalar_input. */
+static int pow_exponent(struct loader *L, const struct node_ctx *c, struct act *a,
+                        struct error *err)
+{
+    if (!onnx_node_input(c->n, 1))
+        return error_set(err, "node '%s' (Pow) has no exponent", c->name);
+    *a = (struct act){.kind = ACT_POW};
+    return scalar_input(L, c, 1, &a->alpha, err);
+}
+
 static int build_activation(struct loader *L, const struct node_ctx *c, struct error *err)
 {
     const char *op = c->n->op_type;
     struct act a = {.kind = ACT_RELU};
+    for (size_t j = 0; j < sizeof plain_acts / sizeof plain_acts[0]; j++)
+        if (strcmp(op, plain_acts[j].op_type) == 0)
+            a.kind = plain_acts[j].kind;
     if (strcmp(op, "LeakyRelu") == 0)
         a = (struct act){.kind = ACT_LEAKY_RELU, .alpha = onnx_attr_float(c->n, "alpha", 0.01f)};
-    else if (strcmp(op, "Tanh") == 0)
-        a.kind = ACT_TANH;
-    else if (strcmp(op, "Sigmoid") == 0)
-        a.kind = ACT_SIGMOID;
+    else if (strcmp(op, "Elu") == 0)
+        a = (struct act){.kind = ACT_ELU, .alpha = onnx_attr_float(c->n, "alpha", 1.0f)};
+    else if (strcmp(op, "HardSigmoid") == 0)
+        a = (struct act){.kind = ACT_HARD_SIGMOID,
+                         .alpha = onnx_attr_float(c->n, "alpha", 0.2f),
+                         .beta = onnx_attr_float(c->n, "beta", 0.5f)};
+    else if (strcmp(op, "Pow") == 0 && pow_exponent(L, c, &a, err))
+        return -1;
     else if (strcmp(op, "Clip") == 0) {
         a = (struct act){.kind = ACT_CLIP, .alpha = -FLT_MAX, .beta = FLT_MAX};
         if (L->opset < 11) {
@@ -290,7 +342,7 @@ static int build_activation(struct loader *L, const struct node_ctx *c, struct e
 
 static int build_binary(struct loader *L, const struct node_ctx *c, struct error *err)
 {
-    static const char *const kinds[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div"};
+    static const char *const kinds[BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "PRelu"};
     struct node *node = node_begin(L, c, OP_BINARY, 2, err);
     if (!node)
         return -1;
@@ -465,6 +517,19 @@ static int resize_factors(struct loader *L, const struct node_ctx *c, double *sc
     return error_set(err, "node '%s' (%s) gives neither scales nor sizes", c->name, c->n->op_type);
 }
 
+/* An axis is sized when the file gave sizes, or when its scale is exactly float32(out/in):
+ * opsets 9 and 10 have no sizes and write F.interpolate(size=...) that way. A scale a user
+ * writes (2, 1.5, 0.5) is also such a ratio only where in x scale is a whole number of
+ * pixels, and there both mappings agree. */
+static void resize_mark_sized(struct resize_params *p, const struct shape *x, const struct shape *y,
+                              bool by_size)
+{
+    for (int i = 0; i < 2; i++) {
+        double ratio = (double)y->dim[2 + i] / (double)x->dim[2 + i];
+        p->sized[i] = by_size || (float)ratio == p->scale[i];
+    }
+}
+
 static int build_resize(struct loader *L, const struct node_ctx *c, struct error *err)
 {
     struct node *node = node_begin(L, c, OP_RESIZE, 1, err);
@@ -496,7 +561,136 @@ static int build_resize(struct loader *L, const struct node_ctx *c, struct error
         L->g->values[node->output].shape.dim[2] = sizes[2];
         L->g->values[node->output].shape.dim[3] = sizes[3];
     }
+    resize_mark_sized(&node->p.resize, x, &L->g->values[node->output].shape, by_size);
     return 0;
+}
+
+/* DepthToSpace (DCR or CRD, the mode PyTorch's PixelShuffle exports) and SpaceToDepth. */
+static int build_depth_space(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_DEPTH_SPACE, 1, err);
+    if (!node)
+        return -1;
+    struct depth_space_params *p = &node->p.depth_space;
+    int64_t block = onnx_attr_int(c->n, "blocksize", 0);
+    char mode[16];
+    onnx_attr_string(c->n, "mode", "DCR", mode, sizeof mode);
+    p->to_depth = strcmp(c->n->op_type, "SpaceToDepth") == 0;
+    p->crd = strcmp(mode, "CRD") == 0;
+    if (!p->crd && strcmp(mode, "DCR") != 0)
+        return error_set(err, "node '%s' (%s): mode '%s' is not DCR or CRD", c->name, c->n->op_type,
+                         mode);
+    if (block < 1 || block > 64)
+        return error_set(err, "node '%s' (%s): blocksize %lld must be 1 to 64", c->name,
+                         c->n->op_type, (long long)block);
+    p->block = (int32_t)block;
+    return node_finish(L, node, err);
+}
+
+/* auto_pad for a pool: SAME_* keeps ceil(in / stride) outputs; VALID pads nothing. */
+static int pool_auto_pad(const struct node_ctx *c, struct pool_params *p, const struct shape *x,
+                         struct error *err)
+{
+    char mode[32];
+    onnx_attr_string(c->n, "auto_pad", "NOTSET", mode, sizeof mode);
+    bool upper = strcmp(mode, "SAME_UPPER") == 0;
+    if (strcmp(mode, "NOTSET") == 0)
+        return 0;
+    memset(p->pad, 0, sizeof p->pad);
+    if (strcmp(mode, "VALID") == 0)
+        return 0;
+    if (!upper && strcmp(mode, "SAME_LOWER") != 0)
+        return error_set(err, "node '%s' (%s): auto_pad '%s' is not an ONNX mode", c->name,
+                         c->n->op_type, mode);
+    for (int d = 0; d < 2; d++) {
+        int64_t in = x->dim[2 + d], s = p->stride[d], out = (in + s - 1) / s;
+        int64_t total = (out - 1) * s + (int64_t)(p->kernel[d] - 1) * p->dilation[d] + 1 - in;
+        pad_split(total > 0 ? total : 0, upper, &p->pad[d], &p->pad[2 + d]);
+    }
+    return 0;
+}
+
+/* AveragePool, MaxPool, GlobalAveragePool, GlobalMaxPool over the H and W of NCHW. */
+static int build_pool(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *op = c->n->op_type;
+    if (named_outputs(c->n) > 1)
+        return error_set(err,
+                         "node '%s' (%s) also outputs the indices of the maxima; mnemo runs "
+                         "pooling values only",
+                         c->name, op);
+    struct node *node = node_begin(L, c, OP_POOL, 1, err);
+    if (!node)
+        return -1;
+    const struct shape *x = input_shape(L, node, 0);
+    if (x->rank != 4)
+        return error_set(err, "node '%s' (%s): input must be NCHW", c->name, op);
+    struct pool_params *p = &node->p.pool;
+    p->kind = strstr(op, "Max") ? POOL_MAX : POOL_AVERAGE;
+    p->global = strncmp(op, "Global", 6) == 0;
+    p->stride[0] = p->stride[1] = p->dilation[0] = p->dilation[1] = 1;
+    if (p->global) {
+        p->kernel[0] = (int32_t)x->dim[2];
+        p->kernel[1] = (int32_t)x->dim[3];
+        return node_finish(L, node, err);
+    }
+    const Onnx__AttributeProto *k = onnx_attr_find(c->n, "kernel_shape");
+    if (!k)
+        return error_set(err, "node '%s' (%s) has no kernel_shape", c->name, op);
+    if (ints_to_i32(k, p->kernel, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "strides"), p->stride, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "dilations"), p->dilation, 2, 1, c, err) ||
+        ints_to_i32(onnx_attr_find(c->n, "pads"), p->pad, 4, 0, c, err))
+        return -1;
+    p->ceil_mode = onnx_attr_int(c->n, "ceil_mode", 0) != 0;
+    p->count_include_pad = onnx_attr_int(c->n, "count_include_pad", 0) != 0;
+    if (onnx_attr_int(c->n, "storage_order", 0) != 0)
+        return error_set(err,
+                         "node '%s' (%s): storage_order 1 (column-major indices) is not "
+                         "supported",
+                         c->name, op);
+    return pool_auto_pad(c, p, x, err) || node_finish(L, node, err);
+}
+
+/* Reshape of a run-time tensor to a constant shape (ONNX's 0 = keep that dimension unless
+ * allowzero, -1 = the rest): a copy, since NCHW elements keep their order. GroupNorm
+ * exports as Reshape to N x G x -1, InstanceNorm, Reshape back, Mul, Add. */
+static int build_reshape(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *name = onnx_node_input(c->n, 1);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    if (!k || !onnx_dtype_is_integer(k->dtype) || shape_count(&k->shape) < 1 ||
+        shape_count(&k->shape) > SHAPE_MAX_RANK)
+        return error_set(err,
+                         "node '%s' (Reshape): the target shape%s%s%s is not a constant of 1 "
+                         "to %d integers; mnemo needs it known at load",
+                         c->name, name ? " '" : "", name ? name : "", name ? "'" : "",
+                         SHAPE_MAX_RANK);
+    struct node *node = node_begin(L, c, OP_RESHAPE, 1, err);
+    if (!node)
+        return -1;
+    const struct shape *x = input_shape(L, node, 0);
+    struct shape *to = &node->p.reshape.to;
+    bool allow_zero = onnx_attr_int(c->n, "allowzero", 0) != 0;
+    int32_t infer_at = -1;
+    int64_t known = 1;
+    to->rank = (int32_t)shape_count(&k->shape);
+    for (int32_t d = 0; d < to->rank; d++) {
+        int64_t v = onnx_known_get_i(k, d);
+        if (v == 0 && !allow_zero)
+            v = d < x->rank ? x->dim[d] : 0;
+        if (v == -1 && infer_at < 0)
+            infer_at = d;
+        else if (v < 1 || v > OUTPUT_DIM_MAX * (int64_t)OUTPUT_DIM_MAX)
+            return error_set(err, "node '%s' (Reshape): target dimension %d is %lld", c->name, d,
+                             (long long)v);
+        else
+            known *= v;
+        to->dim[d] = v;
+    }
+    if (infer_at >= 0)
+        to->dim[infer_at] = shape_count(x) / known;
+    return node_finish(L, node, err);
 }
 
 /* Identity and Dropout at run time: the output name stands for the input value. */
@@ -515,6 +709,30 @@ static int build_alias(struct loader *L, const struct node_ctx *c, struct error 
         return error_set(err, "out of memory");
     L->n_aliases++;
     return 0;
+}
+
+/* Dropout at inference is the identity. training_mode true (an input from opset 12 on;
+ * is_test 0, the default, before opset 7) would drop at random, which mnemo does not run: refused
+ * rather than silently the identity. A training_mode computed at run time cannot be told apart, so
+ * it is refused too. */
+static int build_dropout(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    const char *name = onnx_node_input(c->n, 2);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    if (name && (!k || shape_count(&k->shape) != 1))
+        return error_set(err,
+                         "node '%s' (Dropout): training_mode '%s' is not a one-value constant; "
+                         "mnemo runs Dropout only as the inference identity (" EXPORT_EVAL_HINT ")",
+                         c->name, name);
+    bool old_training = L->opset < 7 && onnx_attr_int(c->n, "is_test", 0) == 0;
+    if ((k && onnx_known_get_f(k, 0) != 0.0) || old_training)
+        return error_set(err,
+                         "node '%s' (Dropout) has training_mode true (before opset 7: "
+                         "is_test 0): it would drop values at "
+                         "random, which mnemo does not run (the loop's perturbation is its "
+                         "seeded noise); " EXPORT_EVAL_HINT,
+                         c->name);
+    return build_alias(L, c, err);
 }
 
 typedef int (*build_fn)(struct loader *L, const struct node_ctx *c, struct error *err);
@@ -538,6 +756,17 @@ static const struct op_entry {
     {"Tanh", build_activation, {0}},
     {"Sigmoid", build_activation, {0}},
     {"Clip", build_activation, {"min", "max"}},
+    {"Elu", build_activation, {"alpha"}},
+    {"Softplus", build_activation, {0}},
+    {"Mish", build_activation, {0}},
+    {"HardSigmoid", build_activation, {"alpha", "beta"}},
+    {"HardSwish", build_activation, {0}},
+    {"Neg", build_activation, {0}},
+    {"Reciprocal", build_activation, {0}},
+    {"Sqrt", build_activation, {0}},
+    {"Pow", build_activation, {0}},
+    {"Erf", build_activation, {0}},
+    {"PRelu", build_binary, {0}},
     {"Add", build_binary, {0}},
     {"Sub", build_binary, {0}},
     {"Mul", build_binary, {0}},
@@ -549,13 +778,23 @@ static const struct op_entry {
      {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
       "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy"}},
     {"Upsample", build_resize, {"mode", "scales"}},
+    {"DepthToSpace", build_depth_space, {"blocksize", "mode"}},
+    {"SpaceToDepth", build_depth_space, {"blocksize"}},
+    {"AveragePool",
+     build_pool,
+     {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}},
+    {"MaxPool",
+     build_pool,
+     {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}},
+    {"GlobalAveragePool", build_pool, {0}},
+    {"GlobalMaxPool", build_pool, {0}},
     {"Identity", build_alias, {0}},
-    {"Dropout", build_alias, {"ratio", "seed", "is_test"}},
+    {"Dropout", build_dropout, {"ratio", "seed", "is_test"}},
     {"Constant", NULL, {"value", "value_float", "value_floats", "value_int", "value_ints"}},
     {"ConstantOfShape", NULL, {"value"}},
     {"Shape", NULL, {"start", "end"}},
     {"Gather", NULL, {"axis"}},
-    {"Reshape", NULL, {"allowzero"}},
+    {"Reshape", build_reshape, {"allowzero"}},
     {"Slice", NULL, {"starts", "ends", "axes"}},
     {"Transpose", NULL, {"perm"}},
     {"Cast", NULL, {"to"}},
@@ -575,7 +814,7 @@ static const struct op_entry *op_entry_find(const Onnx__NodeProto *n)
 
 static int op_unsupported(const struct node_ctx *c, struct error *err)
 {
-    char list[600] = "";
+    char list[900] = "";
     size_t used = 0;
     for (size_t j = 0; j < sizeof op_table / sizeof op_table[0] && used < sizeof list; j++) {
         int n =
@@ -641,7 +880,8 @@ static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index,
                          c.name, n->op_type, n->op_type);
     if (!fold && e->build(L, &c, err))
         return -1;
-    return graph_count_onnx_op(L->g, n->op_type, fold || e->build == build_alias, err);
+    bool alias = e->build == build_alias || e->build == build_dropout;
+    return graph_count_onnx_op(L->g, n->op_type, fold || alias, err);
 }
 
 int onnx_nodes_import(struct loader *L, struct error *err)
