@@ -503,46 +503,39 @@ def make_resize(out):
     make_groupnorm(out)
 
 
+def torch_fixture(out, name, size, opsets):
+    """build(name) exported at each opset, its input at size x size and PyTorch's output:
+    NAME_opN.onnx, NAME_in.npy, NAME_out.npy. Returns the output."""
+    model = build(name)
+    for opset in opsets:
+        export(name, model, os.path.join(out, f"{name}_op{opset}.onnx"), size, opset)
+    x = make_input(name, size)
+    save_npy(os.path.join(out, f"{name}_in.npy"), x)
+    y = run_torch(model, x)
+    save_npy(os.path.join(out, f"{name}_out.npy"), y)
+    return y
+
+
 def make_groupnorm(out):
     """GroupNorm at opsets 11 and 13, 24x24 in and out."""
-    model = build("groupnorm")
-    for opset in (11, 13):
-        export("groupnorm", model, os.path.join(out, f"groupnorm_op{opset}.onnx"), 24, opset)
-    x = make_input("groupnorm", 24)
-    save_npy(os.path.join(out, "groupnorm_in.npy"), x)
-    save_npy(os.path.join(out, "groupnorm_out.npy"), run_torch(model, x))
+    torch_fixture(out, "groupnorm", 24, (11, 13))
 
 
 def make_grouped(out):
     """Grouped and depthwise convolutions at opsets 11 and 13, 32x32 in, 16x16 out."""
-    model = build("grouped")
-    for opset in (11, 13):
-        export("grouped", model, os.path.join(out, f"grouped_op{opset}.onnx"), 32, opset)
-    x = make_input("grouped", 32)
-    save_npy(os.path.join(out, "grouped_in.npy"), x)
-    save_npy(os.path.join(out, "grouped_out.npy"), run_torch(model, x))
+    torch_fixture(out, "grouped", 32, (11, 13))
 
 
 def make_pools(out):
     """The pools at opsets 11 and 13, on a 33x33 input (odd, so ceil mode matters)."""
-    model = build("pools")
-    for opset in (11, 13):
-        export("pools", model, os.path.join(out, f"pools_op{opset}.onnx"), 33, opset)
-    x = make_input("pools", 33)
-    save_npy(os.path.join(out, "pools_in.npy"), x)
-    save_npy(os.path.join(out, "pools_out.npy"), run_torch(model, x))
+    torch_fixture(out, "pools", 33, (11, 13))
 
 
 def make_subpixel(out):
     """PixelShuffle from PyTorch (DepthToSpace CRD) at opsets 11 and 13, 16x16 -> 64x64;
     and the modes PyTorch does not write, from onnx.helper with numpy's answer written out
     from the ONNX definitions: DepthToSpace DCR (block 3), then SpaceToDepth (block 2)."""
-    model = build("subpixel")
-    for opset in (11, 13):
-        export("subpixel", model, os.path.join(out, f"subpixel_op{opset}.onnx"), 16, opset)
-    x = make_input("subpixel", 16)
-    save_npy(os.path.join(out, "subpixel_in.npy"), x)
-    save_npy(os.path.join(out, "subpixel_out.npy"), run_torch(model, x))
+    torch_fixture(out, "subpixel", 16, (11, 13))
     from onnx import helper, TensorProto
     nodes = [helper.make_node("DepthToSpace", ["input"], ["d"], name="d2s_dcr", blocksize=3,
                               mode="DCR"),
@@ -569,25 +562,12 @@ def make_subpixel(out):
 
 def make_activations(out):
     """The elementwise layers, at opset 13 and 17 (HardSwish is an op from 14)."""
-    model = build("activations")
-    for opset in (13, 17):
-        export("activations", model, os.path.join(out, f"activations_op{opset}.onnx"), 16, opset)
-    x = make_input("activations", 16)
-    save_npy(os.path.join(out, "activations_in.npy"), x)
-    y = run_torch(model, x)
-    save_npy(os.path.join(out, "activations_out.npy"), y)
-    print(describe("activations 16", y))
+    print(describe("activations 16", torch_fixture(out, "activations", 16, (13, 17))))
 
 
 def make_clip_inverted(out):
     """Clip with min > max (torch.clamp(min=0.25, max=-0.25)), Clip fused into a conv."""
-    model = build("clip_inverted")
-    export("clip_inverted", model, os.path.join(out, "clip_inverted_op13.onnx"), 16, 13)
-    x = make_input("clip_inverted", 16)
-    save_npy(os.path.join(out, "clip_inverted_in.npy"), x)
-    y = run_torch(model, x)
-    save_npy(os.path.join(out, "clip_inverted_out.npy"), y)
-    print(describe("clip_inverted 16", y))
+    print(describe("clip_inverted 16", torch_fixture(out, "clip_inverted", 16, (13,))))
 
 
 def make_training_exports(out):

@@ -172,6 +172,19 @@ int cuda_conv_rank(const struct cuda_algo_perf *perf, int count, int *algos)
     return n;
 }
 
+/* The forward or backward-data answers of cuDNN (ranked or timed) as cuda_algo_perf. */
+static void perf_copy(bool transposed, const cudnnConvolutionFwdAlgoPerf_t *fwd,
+                      const cudnnConvolutionBwdDataAlgoPerf_t *bwd, int count,
+                      struct cuda_algo_perf *out)
+{
+    for (int i = 0; i < count; i++)
+        out[i] = transposed
+                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
+                                               bwd[i].mathType, bwd[i].memory}
+                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
+                                               fwd[i].mathType, fwd[i].memory};
+}
+
 /* cuDNN's ranking for c, as cuda_algo_perf. */
 static int algo_ranking(struct cuda_conv *c, cudnnHandle_t cudnn, struct cuda_algo_perf *out,
                         int *count, struct error *err)
@@ -188,12 +201,7 @@ static int algo_ranking(struct cuda_conv *c, cudnnHandle_t cudnn, struct cuda_al
                       cudnn, c->x_desc, c->w_desc, c->conv_desc, c->y_desc,
                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, fwd),
                   "cudnnGetConvolutionForwardAlgorithm_v7");
-    for (int i = 0; i < *count; i++)
-        out[i] = c->plan.transposed
-                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
-                                               bwd[i].mathType, bwd[i].memory}
-                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
-                                               fwd[i].mathType, fwd[i].memory};
+    perf_copy(c->plan.transposed, fwd, bwd, *count, out);
     return 0;
 }
 
@@ -287,12 +295,7 @@ static int algo_timed(struct cuda_conv *c, cudnnHandle_t cudnn, const float *x, 
                       cudnn, c->x_desc, x, c->w_desc, c->io.in[1], c->conv_desc, c->y_desc, y,
                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, count, fwd, workspace, workspace_bytes),
                   "cudnnFindConvolutionForwardAlgorithmEx");
-    for (int i = 0; i < *count; i++)
-        out[i] = c->plan.transposed
-                     ? (struct cuda_algo_perf){(int)bwd[i].algo, bwd[i].status, bwd[i].determinism,
-                                               bwd[i].mathType, bwd[i].memory}
-                     : (struct cuda_algo_perf){(int)fwd[i].algo, fwd[i].status, fwd[i].determinism,
-                                               fwd[i].mathType, fwd[i].memory};
+    perf_copy(c->plan.transposed, fwd, bwd, *count, out);
     return 0;
 }
 
