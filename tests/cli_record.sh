@@ -11,6 +11,19 @@ SMALL=(-o loop.painter="$DATA/unet_bn.onnx" -o loop.sketcher="$DATA/resnet_in_op
        -o loop.size=64 -o capture.width=64 -o capture.height=64
        -o capture.frames_per_iteration=1 -o kiosk.state_dir="$TMP/state" -o kiosk.checkpoint_s=0)
 
+# wait_frames STATS N SECONDS: until the --stats file counts N frames; prints the last count,
+# fails if SECONDS pass first
+wait_frames() {
+  local n=0 i
+  for ((i = 0; i < $3 * 10; i++)); do
+    n=$(grep -o '"frames":[0-9]*' "$1" 2>/dev/null | tail -n1 | cut -d: -f2)
+    [ "${n:-0}" -ge "$2" ] && break
+    sleep 0.1
+  done
+  echo "${n:-0}"
+  [ "${n:-0}" -ge "$2" ]
+}
+
 # ---- ffmpeg stops reading and ignores SIGTERM: SIGTERM still ends mnemo within seconds -----
 # (issue 20, item 16: EINTR was retried forever, and the wait for ffmpeg had no bound). The
 # fake holds its stdin open without reading it, so the pipe fills after a few 12 KiB frames.
@@ -62,11 +75,7 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
     pid=$!
     # stop it once 20 frames are out, not after a fixed sleep: on a loaded machine 3 s
     # was one frame
-    for _ in $(seq 600); do
-      n=$(grep -o '"frames":[0-9]*' "$TMP/term.$ext.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-      [ "${n:-0}" -ge 20 ] && break
-      sleep 0.1
-    done
+    wait_frames "$TMP/term.$ext.jsonl" 20 60 >/dev/null
     kill -TERM $pid
     wait_gone $pid 10
     kill -KILL $pid 2>/dev/null
@@ -92,12 +101,9 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
     "$M" run --headless --frames 100000 --out "$TMP/cut.$ext" "${SMALL[@]}" \
       -o capture.width=128 -o capture.height=128 --stats "$TMP/cut.$ext.jsonl" 2>"$TMP/cut.$ext.err" &
     pid=$!
-    for _ in $(seq 1800); do # 300 frames: 10 s of video, some fragments written (3 min at most)
-      n=$(grep -o '"frames":[0-9]*' "$TMP/cut.$ext.jsonl" 2>/dev/null | tail -n1 | cut -d: -f2)
-      [ "${n:-0}" -ge 300 ] && break
-      sleep 0.1
-    done
-    [ "${n:-0}" -ge 300 ] || fail "a .$ext recording reached only ${n:-0} frames in 3 min"
+    # 300 frames: 10 s of video, some fragments written (3 min at most)
+    n=$(wait_frames "$TMP/cut.$ext.jsonl" 300 180) ||
+      fail "a .$ext recording reached only $n frames in 3 min"
     kill -KILL "$(pgrep -P $pid ffmpeg)"
     for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
     kill -KILL $pid 2>/dev/null

@@ -200,8 +200,7 @@ def nonfaces(real, rs):
     out = {}
     n = len(real)
     out["noise"] = rs.randint(0, 256, (n, 256, 256, 3)).astype(np.uint8)
-    sm = [np.asarray(Image.fromarray(x).filter(ImageFilter.GaussianBlur(8))) for x in out["noise"]]
-    out["smooth noise"] = np.stack(sm)
+    out["smooth noise"] = blurred(out["noise"], 8)
     stripes = np.zeros((n, 256, 256, 3), np.uint8)
     for i in range(n):
         period = rs.randint(6, 30)
@@ -218,8 +217,7 @@ def nonfaces(real, rs):
         sh.append(b.reshape(256, 256, 3))
     out["shuffled portrait blocks"] = np.stack(sh)
     out["portrait upside down"] = real[:, ::-1]
-    out["heavy blur (sigma 8)"] = np.stack(
-        [np.asarray(Image.fromarray(x).filter(ImageFilter.GaussianBlur(8))) for x in real])
+    out["heavy blur (sigma 8)"] = blurred(real, 8)
     return out
 
 
@@ -276,12 +274,7 @@ def calibrate(a):
     diffs = {"different real people": diff}
     if a.painter:
         diffs["different people, both painted"] = np.linalg.norm(ep[i] - ep[j], axis=1)
-    same_all = np.concatenate(list(same.values()))
-    # tau: where the share of same-pairs above tau equals the share of different pairs below
-    grid = np.linspace(0, max(diff.max(), same_all.max()), 2000)
-    fr = np.array([(same_all > t).mean() for t in grid])
-    fa = np.array([(diff < t).mean() for t in grid])
-    tau = float(grid[np.argmin(np.abs(fr - fa))])
+    tau = crossing(np.concatenate(list(same.values())), diff)
     face_max = float(np.quantile(f0, 0.99))
     tau_loop = tau
     if a.painter:
