@@ -147,22 +147,12 @@ __global__ void binary4_kernel(enum binary_kind kind, const float4 *a, const flo
     }
 }
 
-static bool shape_same(const struct shape *a, const struct shape *b)
-{
-    if (a->rank != b->rank)
-        return false;
-    for (int32_t d = 0; d < a->rank; d++)
-        if (a->dim[d] != b->dim[d])
-            return false;
-    return true;
-}
-
 extern "C" cudaError_t cuda_binary(const struct node *n, const struct ref_io *io,
                                    cudaStream_t stream)
 {
     const struct shape *ys = io->out_shape;
     int64_t count = shape_count(ys);
-    if (count % 4 == 0 && shape_same(io->in_shape[0], ys) && shape_same(io->in_shape[1], ys) &&
+    if (count % 4 == 0 && shape_equal(io->in_shape[0], ys) && shape_equal(io->in_shape[1], ys) &&
         aligned16(io->in[0], io->in[1], io->out, io->residual)) {
         launch_begin();
         binary4_kernel<<<grid_for(count / 4), BLOCK, 0, stream>>>(
