@@ -55,6 +55,32 @@ static void events_write(FILE *f, const struct guard_stats *g)
             g->novelty);
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_string_write(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* The models that run (a live swap changes them), as their settings. */
+static void models_write(FILE *f, const struct loop *L)
+{
+    fputs(",\"painter\":", f);
+    json_string_write(f, L->p.loop.painter);
+    fputs(",\"sketcher\":", f);
+    json_string_write(f, L->p.loop.sketcher);
+    fprintf(f, ",\"swaps\":%llu", (unsigned long long)L->swaps);
+}
+
 void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool final)
 {
     double now = clock_now();
@@ -72,6 +98,7 @@ void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool fina
     fprintf(s->out, ",\"nonfinite\":%llu", (unsigned long long)L->nonfinite_iterations);
     fprintf(s->out, ",\"params_version\":%llu,\"perturb_noise\":%.6g",
             (unsigned long long)s->params_version, (double)L->p.perturb.noise);
+    models_write(s->out, L);
     if (s->display)
         fprintf(
             s->out, ",\"display_frames\":%llu,\"display_fps\":%.2f,\"dropped\":%llu,\"closed\":%s",
