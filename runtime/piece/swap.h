@@ -32,8 +32,9 @@ struct swap;
  * cannot start. */
 struct swap *swap_open(struct loop *L, struct control *ctl, struct error *err);
 /* After the loop's driver has stopped, before loop_close and control_close: stops the
- * loading thread (a load in progress finishes first: seconds at most) and frees a model
- * loaded but not taken. NULL is fine. */
+ * loading thread and frees a model loaded but not taken. A load in progress finishes
+ * first; one stuck in a read (a FIFO, a hung network file system) is waited for 2 s, then
+ * logged and left behind with what it holds, for a process about to exit. NULL is fine. */
 void swap_close(struct swap *sw);
 
 /* The models p asks for (its loop.painter, loop.sketcher): remembered, handed to the
@@ -44,7 +45,9 @@ void swap_want(struct swap *sw, const struct params *p);
  * was swapped in. No allocation, no I/O, no wait. NULL sw is fine (false). */
 bool swap_between(struct swap *sw);
 
-/* Models refused so far (did not load or chain), for tests and monitoring. */
+/* Models swapped in (and their predecessors freed) and models refused (did not load or
+ * chain) so far, for tests and monitoring. Any thread. */
+unsigned long swap_swapped(const struct swap *sw);
 unsigned long swap_refused(const struct swap *sw);
 /* True while the loader has work: a request not yet loaded, or a model not yet taken or
  * freed. For tests that wait for a swap to settle. */
