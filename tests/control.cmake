@@ -9,3 +9,6 @@ if(ALSA_FOUND)
   target_link_libraries(midi_send PRIVATE PkgConfig::ALSA)
 endif()
 mnemo_cli_test(cli_midi cli_midi.sh e2e)
+# Live model swap end to end (piece/swap.h): config save and OSC, a broken and a
+# non-chaining model, --stats and the log.
+mnemo_cli_test(cli_swap cli_swap.sh e2e)
