@@ -3,10 +3,10 @@
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
  * uses it now (so a live change shows), the models that run (painter, sketcher: their
- * settings) and how many were swapped in live (swaps), resident memory, backend; with a presenter also
- * display frames, display fps, dropped display frames and whether the kiosk is closed
- * (kiosk.hours). Written from the thread that
- * drives the loop between iterations, never inside one. */
+ * settings) and how many were swapped in live (swaps), resident memory, backend; with a
+ * presenter also display frames, display fps, dropped display frames and whether the kiosk
+ * is closed (kiosk.hours). Written from the thread that drives the loop between
+ * iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 
