@@ -278,10 +278,19 @@ static void test_loop_never_waits_for_a_load(void)
         ;
     CHECK(swap_swapped(sw) == 1);
     uint64_t at = last;
+    int flat = 0;
     while (last < at + 5 && clock_now() < until + 30) /* and it goes on after the swap */
-        if (piece_latest(pc, last, &f))
+        if (piece_latest(pc, last, &f)) {
             last = f.iteration;
+            float lo = 2, hi = -2;
+            for (size_t i = 0; i < 3 * 64 * 64; i++) {
+                lo = f.portrait[i] < lo ? f.portrait[i] : lo;
+                hi = f.portrait[i] > hi ? f.portrait[i] : hi;
+            }
+            flat += !(lo >= -1.0f && hi <= 1.0f && hi > lo); /* never black, never empty */
+        }
     CHECK(last >= at + 5);
+    CHECK_MSG(flat == 0, "%d frames after the swap were flat or out of range", flat);
     CHECK(piece_stop(pc, &err) == 0);
     CHECK(L.swaps == 1 && strcmp(L.p.loop.painter, fifo) == 0);
     swap_close(sw);
