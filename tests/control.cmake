@@ -1,6 +1,8 @@
 # control/: live tuning — glide, midi.map, presets, OSC values, the control's mailbox and
 # config reload in-process; then the binary with a config edited while it runs, and OSC.
 mnemo_c_test(test_control test_control.c "mnemo_control;mnemo_kiosk" unit)
+# the web page's server on loopback sockets: endpoints, token, limits, live events
+mnemo_c_test(test_web test_web.c "mnemo_control;mnemo_kiosk" unit)
 add_executable(osc_client osc_client.c)
 target_link_libraries(osc_client PRIVATE PkgConfig::LIBLO)
 mnemo_cli_test(cli_live cli_live.sh e2e)

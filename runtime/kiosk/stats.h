@@ -25,9 +25,24 @@ struct stats_display {
     atomic_bool closed;        /* outside kiosk.hours: the loop paused, the screens black */
 };
 
+/* Someone beside the stats file who watches the piece (the web page: control.h), called
+ * from the thread that drives the loop, between iterations: `line` with each stats line
+ * (the JSON object, no newline), `frame` with the newest portrait (3 x size x size,
+ * planar, [-1,1]) at most every STATS_FRAME_S. Both must only copy and never wait. */
+#define STATS_FRAME_S  0.2
+#define STATS_LINE_MAX 2048
+struct stats_monitor {
+    void (*line)(void *ctx, const char *json);
+    void (*frame)(void *ctx, const float *portrait, int32_t size);
+    void *ctx;
+};
+
 struct stats {
     struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
-    FILE *out;                     /* NULL: no stats */
+    FILE *out;                     /* NULL: no stats file */
+    struct stats_monitor monitor;  /* zeroed by stats_open; NULL functions: none */
+    double frame_s;                /* when the monitor was last handed a frame */
+    char line[STATS_LINE_MAX];     /* the line being written */
     bool owned;
     double start_s, last_s;
     uint64_t last_iterations;
