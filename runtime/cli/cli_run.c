@@ -417,7 +417,8 @@ static void params_list(void)
         const struct param_def *d = params_at(i);
         char value[PARAM_TEXT_MAX], kind[128];
         printf("%-30s %-38s default %-22s %s\n    %s\n", d->name,
-               param_describe(d, kind, sizeof kind), param_format_public(&p, d, value, sizeof value),
+               param_describe(d, kind, sizeof kind),
+               param_format_public(&p, d, value, sizeof value),
                !(d->flags & PARAM_LIVE)   ? "restart"
                : (d->flags & PARAM_SETUP) ? "setup"
                                           : "live",
