@@ -11,3 +11,10 @@ if(ALSA_FOUND)
   target_link_libraries(midi_send PRIVATE PkgConfig::ALSA)
 endif()
 mnemo_cli_test(cli_midi cli_midi.sh e2e)
+# The page in Debian's chromium (chromium-driver's WebDriver), against a running piece;
+# screenshots at phone and desktop size land in build/tests/web-shots/.
+add_test(NAME web_browser
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/web_browser.sh $<TARGET_FILE:mnemo>
+                 ${CMAKE_CURRENT_BINARY_DIR}/web-shots)
+set_tests_properties(web_browser PROPERTIES LABELS "browser;e2e" SKIP_RETURN_CODE 77
+                     ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 600)

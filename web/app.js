@@ -53,17 +53,34 @@ function formatValue(def, v) {
   return String(v);
 }
 
-async function send(def, value, row) {
-  row.classList.remove("bad");
-  row.querySelector(".why")?.remove();
-  try {
-    await api("POST", `/api/params/${encodeURIComponent(def.name)}`, { value });
-  } catch (e) {
-    row.classList.add("bad");
-    row.append(el("div", { class: "why" }, e.message));
-    showError(e.message);
-    controls.get(def.name)?.set(lastValues[def.name]); // what the piece still has
+// One request per parameter at a time, the newest value last: a slider's quick steps
+// may not arrive out of order and leave the piece on an older value.
+const sending = new Map(); // name -> {busy, next}
+
+function send(def, value, row) {
+  const s = sending.get(def.name) || { busy: false, next: undefined };
+  sending.set(def.name, s);
+  s.next = value;
+  if (!s.busy) sendNext(def, row, s);
+}
+
+async function sendNext(def, row, s) {
+  s.busy = true;
+  while (s.next !== undefined) {
+    const value = s.next;
+    s.next = undefined;
+    row.classList.remove("bad");
+    row.querySelector(".why")?.remove();
+    try {
+      await api("POST", `/api/params/${encodeURIComponent(def.name)}`, { value });
+    } catch (e) {
+      row.classList.add("bad");
+      row.append(el("div", { class: "why" }, e.message));
+      showError(e.message);
+      controls.get(def.name)?.set(lastValues[def.name], true); // what the piece still has
+    }
   }
+  s.busy = false;
 }
 
 // A slider sends while it is dragged (at most every 150 ms) and once more on release.
@@ -93,8 +110,8 @@ function numberControl(def, row, valueText) {
   const input = el("input", { type: "text", inputmode: "decimal", "aria-label": def.name,
                               name: def.name });
   input.addEventListener("change", () => send(def, input.value, row));
-  return { input, set(v) {
-    if (document.activeElement !== input) input.value = v;
+  return { input, set(v, force) {
+    if (force || document.activeElement !== input) input.value = v;
     valueText.textContent = formatValue(def, v);
   } };
 }
@@ -116,8 +133,8 @@ function textControl(def, row, valueText) {
   const input = el("input", { type: "text", "aria-label": def.name, name: def.name,
                               autocomplete: "off" });
   input.addEventListener("change", () => send(def, input.value, row));
-  return { input, set(v) {
-    if (document.activeElement !== input) input.value = v;
+  return { input, set(v, force) {
+    if (force || document.activeElement !== input) input.value = v;
     valueText.textContent = "";
   } };
 }
