@@ -18,3 +18,4 @@ add_test(NAME web_browser
                  ${CMAKE_CURRENT_BINARY_DIR}/web-shots)
 set_tests_properties(web_browser PROPERTIES LABELS "browser;e2e" SKIP_RETURN_CODE 77
                      ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 600)
+mnemo_cli_test(cli_web cli_web.sh e2e)

@@ -214,7 +214,11 @@ function showStats(s) {
   ];
   if (s.painter) rows.push(["painter", s.painter]);
   if (s.sketcher) rows.push(["sketcher", s.sketcher]);
-  if (s.closed) rows.push(["state", s.closed_until ? `closed until ${s.closed_until}` : "closed"]);
+  if (s.closed) {
+    const opens = s.opens_at ? new Date(s.opens_at * 1000) : null;
+    const when = opens && opens.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    rows.push(["state", opens ? `closed until ${when}` : "closed"]);
+  }
   $("stats").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 

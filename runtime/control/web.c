@@ -343,14 +343,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct web *w = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
     if (strstr(msg, "no longer available") || strstr(msg, "Connection reset"))
-        return; /* a page closed, a phone went to sleep: nothing to tell anyone */
+        return;        /* a page closed, a phone went to sleep: nothing to tell anyone */
+    if (w->starting) { /* said once, in web_open's own error */
+        snprintf(w->start_error, sizeof w->start_error, "%s", msg);
+        return;
+    }
     log_line(LOG_INFO, "web: %s", msg);
 }
 
@@ -411,12 +415,15 @@ struct web *web_open(struct control *ctl, const struct params *p, struct error *
         error_set(err, "out of memory for the web page");
         return NULL;
     }
+    w->starting = true;
     w->daemon = daemon_start(w, &sa);
+    w->starting = false;
     const union MHD_DaemonInfo *info =
         w->daemon ? MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!info) {
-        error_set(err, "web: cannot listen on %s:%d (in use? web.port = 0 picks a free one)",
-                  p->web.address, p->web.port);
+        const char *why = strrchr(w->start_error, ':');
+        error_set(err, "web: cannot listen on %s:%d (%s; web.port = 0 picks a free one)",
+                  p->web.address, p->web.port, why ? why + 2 : "libmicrohttpd did not start");
         web_close(w);
         return NULL;
     }

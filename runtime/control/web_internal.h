@@ -19,7 +19,9 @@ struct web {
     int port;
     char token[PARAM_STRING_MAX];
     atomic_bool quit;
-    atomic_int streams; /* live pages connected */
+    atomic_bool starting;  /* MHD_start_daemon runs: its messages go into start_error */
+    char start_error[256]; /* what libmicrohttpd said when it could not start */
+    atomic_int streams;    /* live pages connected */
 
     /* posted by the loop's thread under try-locks; copied out by the server's */
     pthread_mutex_t status_mu;

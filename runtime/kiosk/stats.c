@@ -79,6 +79,9 @@ static void display_add(struct stats *s, size_t *used)
              atomic_load_explicit(&d->fps_x100, memory_order_relaxed) / 100.0,
              (unsigned long long)atomic_load_explicit(&d->dropped, memory_order_relaxed),
              atomic_load_explicit(&d->closed, memory_order_relaxed) ? "true" : "false");
+    int64_t opens = atomic_load_explicit(&d->opens_at, memory_order_relaxed);
+    if (opens && atomic_load_explicit(&d->closed, memory_order_relaxed))
+        line_add(s, used, ",\"opens_at\":%lld", (long long)opens);
 }
 
 static void line_format(struct stats *s, const struct loop *L, int64_t frames, double now,

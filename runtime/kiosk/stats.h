@@ -4,8 +4,8 @@
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
  * uses it now (so a live change shows), resident memory, backend; with a presenter also
  * display frames, display fps, dropped display frames and whether the kiosk is closed
- * (kiosk.hours). Written from the thread that
- * drives the loop between iterations, never inside one. */
+ * (kiosk.hours), with "opens_at" (seconds since the epoch) while it is. Written from the thread
+ * that drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 
@@ -23,6 +23,7 @@ struct stats_display {
     _Atomic uint64_t dropped;  /* frames that came later than 1.5 frame intervals */
     _Atomic uint32_t fps_x100; /* presented frames per second over the last second, x100 */
     atomic_bool closed;        /* outside kiosk.hours: the loop paused, the screens black */
+    _Atomic int64_t opens_at;  /* while closed: when it opens (seconds since the epoch), 0 never */
 };
 
 /* Someone beside the stats file who watches the piece (the web page: control.h), called
