@@ -236,7 +236,7 @@ static void write_string(FILE *f, const char *s)
 static void write_value(FILE *f, const struct params *p, const struct param_def *def)
 {
     char text[PARAM_TEXT_MAX];
-    param_format_public(p, def, text, sizeof text);
+    param_format(p, def, text, sizeof text);
     if (def->type == PARAM_STRING || def->type == PARAM_ENUM) {
         write_string(f, text);
         return;
