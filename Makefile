@@ -80,7 +80,7 @@ bench-present: build
 # tools/fuzz/crashers/, numbers into bench/RESULTS.md. `make test` replays both.
 FUZZ_SECONDS  ?= 600
 FUZZ_PARALLEL ?= 2
-FUZZ_TARGETS  ?= onnx config osc
+FUZZ_TARGETS  ?= onnx config osc web
 fuzz-build: deps
 	@command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
 	  >/dev/null 2>&1 || { echo "make fuzz needs clang with libFuzzer: tools/install-deps.sh --tools"; \

@@ -3,7 +3,7 @@
 # crashed mnemo (tools/fuzz/crashers/<target>, kept after the fix) run again through the
 # same target code, without libFuzzer. Under ASan + UBSan in the SANITIZE=1 build.
 set(MNEMO_FUZZ_DIR ${PROJECT_SOURCE_DIR}/tools/fuzz)
-foreach(target onnx config osc)
+foreach(target onnx config osc web)
   set(inputs ${MNEMO_FUZZ_DIR}/seeds/${target} ${MNEMO_FUZZ_DIR}/corpus/${target}
              ${MNEMO_FUZZ_DIR}/crashers/${target})
   if(target STREQUAL "onnx")

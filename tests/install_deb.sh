@@ -63,7 +63,7 @@ version=$(sed -n 's/^project(mnemo VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.
 # the binary links among them, and nothing from NVIDIA in a CPU-only package.
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "     Depends: $depends"
-for want in libsdl2-2.0-0 libdnnl2 libconfig9 libpng16-16 libc6; do
+for want in libsdl2-2.0-0 libdnnl2 libconfig9 libpng16-16 libmicrohttpd12 libjpeg62-turbo libc6; do
   grep -qE "(^|, )$want( |,|$)" <<<"$depends" || fail "Depends lacks $want"
 done
 grep -qiE "cuda|cudnn|nvidia" <<<"$depends" && fail "a CPU-only package depends on CUDA"

@@ -105,7 +105,7 @@ PID=$!
 wait_for "$TMP/live.jsonl" '"closed":false' 30 || fail "no stats line: $(cat "$TMP/live.log")"
 printf 'kiosk = { hours = "sat,sun 11:00-17:00"; };\n' >"$TMP/k.cfg" # closed on a Wednesday
 if wait_for "$TMP/live.log" 'closed (kiosk.hours): screens black until Sat 11:00' 30 &&
-  wait_for "$TMP/live.jsonl" '"closed":true' 30; then
+  wait_for "$TMP/live.jsonl" '"closed":true,"opens_at":' 30; then
   passed=$((passed + 1))
 else
   fail "the reloaded hours did not close the kiosk: $(cat "$TMP/live.log")"

@@ -98,7 +98,11 @@ static void round_trip_one(const struct param_def *def)
         lo_message_free(back);
     }
     free(data);
-    CHECK_MSG(param_equal(def, &a, &b), "%s: OSC round trip", def->name);
+    if (def->flags & PARAM_SECRET) /* never sent: OSC /mnemo/get says "(set)" */
+        CHECK_MSG(!strcmp(param_get_string(&b, def), "(set)"), "%s: OSC shows the secret",
+                  def->name);
+    else
+        CHECK_MSG(param_equal(def, &a, &b), "%s: OSC round trip", def->name);
 }
 
 static void test_every_param_round_trips(void)

@@ -12,6 +12,8 @@ packages=(
   libdnnl-dev                             # the fast cpu backend (oneDNN)
   ffmpeg                                  # headless capture to video (runtime/output/capture_video.c)
   liblo-dev liblo-tools                   # OSC control (runtime/control/osc.c); oscsend for tests
+  libmicrohttpd-dev libjpeg-dev           # the web page (runtime/control/web.c) and its thumbnail
+  chromium chromium-driver python3        # the web page's test in a real browser (tests/web_browser.py)
   libasound2-dev                          # MIDI control (runtime/control/control_midi.c), ALSA sequencer
   libsdl2-dev libglew-dev libegl-dev libgl-dev   # the presenter (runtime/present*.c)
   libxext-dev                             # kiosk.closed = dpms: screens off via X11 DPMS

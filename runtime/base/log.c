@@ -16,6 +16,8 @@ static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static bool journal;
 static double tokens = LOG_BURST, refilled_at;
 static unsigned long dropped_since, dropped_total;
+static struct log_entry recent[LOG_RECENT]; /* recent[seq % LOG_RECENT] */
+static uint64_t recent_seq;
 
 /* systemd sets JOURNAL_STREAM="<dev>:<inode>" of the stream it connected; it is ours only
  * while stderr is still that stream (a child may have been redirected since). */
@@ -132,6 +134,40 @@ static void line_write(enum log_level level, const char *text)
     clearerr(stderr); /* a full disk or closed pipe now must not silence later lines */
 }
 
+/* Under log_lock. */
+static void recent_keep(enum log_level level, const char *text)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct log_entry *e = &recent[++recent_seq % LOG_RECENT];
+    e->seq = recent_seq;
+    e->wall_s = (double)now.tv_sec + now.tv_nsec * 1e-9;
+    e->level = level;
+    size_t n = strlen(text);
+    if (n >= sizeof e->text) { /* cut, but not inside a UTF-8 character */
+        n = sizeof e->text - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(e->text, text, n);
+    e->text[n] = '\0';
+}
+
+size_t log_recent(uint64_t after_seq, struct log_entry *out, size_t max)
+{
+    pthread_mutex_lock(&log_lock);
+    uint64_t first = after_seq + 1;
+    if (recent_seq >= LOG_RECENT && first <= recent_seq - LOG_RECENT)
+        first = recent_seq - LOG_RECENT + 1;
+    if (recent_seq >= max && first + max <= recent_seq)
+        first = recent_seq - max + 1;
+    size_t n = 0;
+    for (uint64_t s = first; s <= recent_seq; s++)
+        out[n++] = recent[s % LOG_RECENT];
+    pthread_mutex_unlock(&log_lock);
+    return n;
+}
+
 void log_line(enum log_level level, const char *fmt, ...)
 {
     pthread_once(&log_once, journal_detect);
@@ -142,8 +178,10 @@ void log_line(enum log_level level, const char *fmt, ...)
     va_end(ap);
     escape_line(text, escaped);
     pthread_mutex_lock(&log_lock);
-    if (bucket_take())
+    if (bucket_take()) {
         line_write(level, escaped);
+        recent_keep(level, escaped);
+    }
     pthread_mutex_unlock(&log_lock);
 }
 

@@ -21,6 +21,8 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6 };
 
@@ -36,6 +38,20 @@ void log_warn(const char *fmt, ...) MNEMO_PRINTF(1, 2);
 
 /* True when stderr is the journal (the "<N>" prefixes are on). */
 bool log_to_journal(void);
+
+/* The newest lines written (not those the rate limit dropped), kept for a status page:
+ * a ring of LOG_RECENT, each cut to LOG_ENTRY_TEXT bytes, escaped as written. */
+#define LOG_RECENT     64
+#define LOG_ENTRY_TEXT 320
+struct log_entry {
+    uint64_t seq;  /* 1, 2, ...: the line's number since the process started */
+    double wall_s; /* when, seconds since the epoch */
+    enum log_level level;
+    char text[LOG_ENTRY_TEXT];
+};
+/* Copies the kept lines newer than `after_seq`, oldest first, at most `max` (the newest
+ * ones when there are more); returns how many. */
+size_t log_recent(uint64_t after_seq, struct log_entry *out, size_t max);
 
 /* Tests: how many lines the rate limit dropped so far. */
 unsigned long log_dropped_total(void);

@@ -288,7 +288,7 @@ static int control_start(struct control **ctl, const struct params *p, const str
                          int argc, char **argv)
 {
     *ctl = NULL;
-    if (!a->config && !p->osc.enabled && !p->midi.enabled)
+    if (!a->config && !p->osc.enabled && !p->midi.enabled && !p->web.enabled)
         return 0;
     const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
     char made[2][64];
@@ -429,7 +429,8 @@ static void params_list(void)
         const struct param_def *d = params_at(i);
         char value[PARAM_TEXT_MAX], kind[128];
         printf("%-30s %-38s default %-22s %s\n    %s\n", d->name,
-               param_describe(d, kind, sizeof kind), param_format(&p, d, value, sizeof value),
+               param_describe(d, kind, sizeof kind),
+               param_format_public(&p, d, value, sizeof value),
                !(d->flags & PARAM_LIVE)   ? "restart"
                : (d->flags & PARAM_SETUP) ? "setup"
                                           : "live",

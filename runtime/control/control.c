@@ -9,6 +9,7 @@
 #include "config.h"
 #include "osc.h"
 #include "presets.h"
+#include "web.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -53,6 +54,7 @@ struct control {
     bool watching;
     struct osc *osc;
     int osc_port;
+    struct web *web; /* web.enabled: its own threads (web.h) */
     struct midi_in *midi;
     struct midi_map map; /* parsed from map_text */
     char map_text[PARAM_TEXT_MAX];
@@ -158,13 +160,50 @@ int control_set(struct control *ctl, const char *name, const char *value, struct
     return def ? control_set_def(ctl, def, value, NULL, err) : params_unknown_error(name, err);
 }
 
+int control_set_from(struct control *ctl, const char *name, const char *value, const char *source,
+                     const char *who, struct error *err)
+{
+    const struct param_def *def = params_find(name);
+    int rc = def ? control_set_def(ctl, def, value, source, err) : params_unknown_error(name, err);
+    if (rc)
+        control_reject(ctl, "%s ignored: %s", who, err->msg);
+    return rc;
+}
+
+void control_params(struct control *ctl, struct params *out)
+{
+    control_snapshot(ctl, out);
+}
+
+void control_post_status(struct control *ctl, const char *stats_json)
+{
+    if (ctl)
+        web_post_status(ctl->web, stats_json);
+}
+
+void control_post_frame(struct control *ctl, const float *portrait, int32_t size)
+{
+    if (ctl)
+        web_post_frame(ctl->web, portrait, size);
+}
+
+bool control_serves_web(const struct control *ctl)
+{
+    return ctl && ctl->web;
+}
+
+int control_web_port(const struct control *ctl)
+{
+    return ctl ? web_port(ctl->web) : 0;
+}
+
 int control_get(struct control *ctl, const char *name, char *buf, size_t size, struct error *err)
 {
     const struct param_def *def = params_find(name);
     if (!def)
         return params_unknown_error(name, err);
     pthread_mutex_lock(&ctl->mu);
-    param_format(&ctl->desired, def, buf, size);
+    param_format_public(&ctl->desired, def, buf, size);
     pthread_mutex_unlock(&ctl->mu);
     return 0;
 }
@@ -549,6 +588,8 @@ static int sources_start(struct control *ctl, struct error *err)
                  ctl->osc_port);
     }
     midi_start(ctl);
+    if (ctl->desired.web.enabled && !(ctl->web = web_open(ctl, &ctl->desired, err)))
+        return -1;
     return 0;
 }
 
@@ -609,6 +650,7 @@ void control_close(struct control *ctl)
                      : "it is stuck");
         return; /* what it holds stays: it may still touch it, and the process is ending */
     }
+    web_close(ctl->web); /* first: its threads read the mailbox */
     osc_close(ctl->osc);
     midi_in_close(ctl->midi);
     if (ctl->watching)

@@ -68,6 +68,22 @@ bool control_take_reseed(struct control *ctl);
  * new error, so a HUD can show it for a while. */
 uint64_t control_last_error(struct control *ctl, char *buf, size_t size);
 
+/* A change from a source away from the machine (`source`: "the web page"): validated like
+ * OSC's (setup and restart-only parameters refused). A rejection is also logged and kept
+ * as last_error, as "<who> ignored: <why>" (who: "web POST /api/params/x from 10.0.0.5"). */
+int control_set_from(struct control *ctl, const char *name, const char *value, const char *source,
+                     const char *who, struct error *err);
+/* Every desired value at once (what the web page shows), copied under the mailbox lock. */
+void control_params(struct control *ctl, struct params *out);
+
+/* The web page (web.h), when web.enabled: the newest --stats line and portrait for it,
+ * from the thread that drives the loop; copies only, never waits. No web page: nothing. */
+void control_post_status(struct control *ctl, const char *stats_json);
+void control_post_frame(struct control *ctl, const float *portrait, int32_t size);
+/* Whether a web page is served (then post to it), and its TCP port (0 if none). */
+bool control_serves_web(const struct control *ctl);
+int control_web_port(const struct control *ctl);
+
 /* A change from the keyboard or HUD, validated like config values. */
 int control_set(struct control *ctl, const char *name, const char *value, struct error *err);
 /* The desired value of `name` as text (what /mnemo/get replies). */

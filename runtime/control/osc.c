@@ -180,7 +180,7 @@ int osc_value_append(lo_message m, const struct params *p, const struct param_de
     case PARAM_ENUM:
         break;
     }
-    return lo_message_add_string(m, param_format(p, def, text, sizeof text));
+    return lo_message_add_string(m, param_format_public(p, def, text, sizeof text));
 }
 
 /* ---- decoding ---------------------------------------------------------------------- */

@@ -5,8 +5,8 @@
  * uses it now (so a live change shows), the models that run (painter, sketcher: their
  * settings) and how many were swapped in live (swaps), resident memory, backend; with a
  * presenter also display frames, display fps, dropped display frames and whether the kiosk
- * is closed (kiosk.hours). Written from the thread that drives the loop between
- * iterations, never inside one. */
+ * is closed (kiosk.hours), with "opens_at" (seconds since the epoch) while it is. Written
+ * from the thread that drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 
@@ -24,11 +24,27 @@ struct stats_display {
     _Atomic uint64_t dropped;  /* frames that came later than 1.5 frame intervals */
     _Atomic uint32_t fps_x100; /* presented frames per second over the last second, x100 */
     atomic_bool closed;        /* outside kiosk.hours: the loop paused, the screens black */
+    _Atomic int64_t opens_at;  /* while closed: when it opens (seconds since the epoch), 0 never */
+};
+
+/* Someone beside the stats file who watches the piece (the web page: control.h), called
+ * from the thread that drives the loop, between iterations: `line` with each stats line
+ * (the JSON object, no newline), `frame` with the newest portrait (3 x size x size,
+ * planar, [-1,1]) at most every STATS_FRAME_S. Both must only copy and never wait. */
+#define STATS_FRAME_S  0.2
+#define STATS_LINE_MAX 4096 /* room for two model settings of PARAM_STRING_MAX, escaped */
+struct stats_monitor {
+    void (*line)(void *ctx, const char *json);
+    void (*frame)(void *ctx, const float *portrait, int32_t size);
+    void *ctx;
 };
 
 struct stats {
     struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
-    FILE *out;                     /* NULL: no stats */
+    FILE *out;                     /* NULL: no stats file */
+    struct stats_monitor monitor;  /* zeroed by stats_open; NULL functions: none */
+    double frame_s;                /* when the monitor was last handed a frame */
+    char line[STATS_LINE_MAX];     /* the line being written */
     bool owned;
     double start_s, last_s;
     uint64_t last_iterations;

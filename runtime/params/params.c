@@ -23,6 +23,7 @@
 #define P_BOOL(n, f, d, fl, doc)          {n, PARAM_BOOL, FIELD(f, bool), 0, 1, d, NULL, fl, doc, 0, NULL}
 #define P_STR(n, f, d, fl, doc)           {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc, \
                                            sizeof(((struct params *)0)->f), NULL}
+#define P_SECRET(n, f, d, fl, doc)        P_STR(n, f, d, (fl) | PARAM_SECRET, doc)
 #define P_TEXT(n, f, d, fl, chk, doc)     {n, PARAM_STRING, FIELD(f, char *), 0, 0, d, NULL, fl, doc, \
                                            sizeof(((struct params *)0)->f), chk}
 #define P_ENUM(n, f, ch, d, fl, doc)      P_ENUM_(n, f, ch, d, fl, doc)
@@ -246,6 +247,14 @@ static const struct param_def table[] = {
           "UDP port OSC listens on; 0 = any free port (the log names it)"),
     P_STR("osc.address", osc.address, "127.0.0.1", RESTART,
           "address OSC binds to: 127.0.0.1 = this machine only, 0.0.0.0 = every network"),
+    P_BOOL("web.enabled", web.enabled, "false", RESTART,
+           "serve the control and status page (and its JSON API) over HTTP on web.address:web.port"),
+    P_INT("web.port", web.port, 0, 65535, "8080", RESTART,
+          "TCP port of the web page; 0 = any free port (the log names it)"),
+    P_STR("web.address", web.address, "127.0.0.1", RESTART,
+          "address the web page binds to: 127.0.0.1 = this machine only; any other needs web.token"),
+    P_SECRET("web.token", web.token, "", RESTART,
+             "password every web request must carry (?token=, Authorization: Bearer); never shown"),
     P_BOOL("midi.enabled", midi.enabled, "false", RESTART,
            "take MIDI control changes from any ALSA sequencer port (controllers may come and go)"),
     P_TEXT("midi.map", midi.map, "", SETUP, midi_map_check,
@@ -550,6 +559,15 @@ char *param_format(const struct params *p, const struct param_def *def, char *bu
         copy_choice(def->choices, param_get_int(p, def), buf, size);
         break;
     }
+    return buf;
+}
+
+char *param_format_public(const struct params *p, const struct param_def *def, char *buf,
+                          size_t size)
+{
+    if (!(def->flags & PARAM_SECRET))
+        return param_format(p, def, buf, size);
+    snprintf(buf, size, "%s", param_get_string(p, def)[0] ? "(set)" : "");
     return buf;
 }
 

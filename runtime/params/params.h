@@ -104,6 +104,12 @@ struct params {
     } osc;
     struct {
         bool enabled;
+        int32_t port;
+        char address[PARAM_STRING_MAX];
+        char token[PARAM_STRING_MAX]; /* PARAM_SECRET: never shown, never logged */
+    } web;
+    struct {
+        bool enabled;
         char map[PARAM_TEXT_MAX]; /* "cc=21 param=perturb.noise min=0 max=0.3 curve=exp; ..." */
     } midi;
     struct {
@@ -132,6 +138,9 @@ enum param_flags {
      * config file or with -o on the machine. Never in presets or checkpoints, and never
      * changed from a remote source (OSC, MIDI, the web page to come): param_check_remote. */
     PARAM_SETUP = 1u << 2,
+    /* A password (web.token): read from the config like any value, but every listing
+     * (`mnemo params`, OSC /mnemo/get, the web page) shows param_format_public's "(set)". */
+    PARAM_SECRET = 1u << 3,
 };
 
 struct param_def {
@@ -181,6 +190,10 @@ int param_check_remote(const struct param_def *def, const char *source, struct e
 /* The value as text that param_set reads back to the same value ("8", "0.05", "true",
  * "procedural", strings unquoted); buf of PARAM_TEXT_MAX holds any value. Returns buf. */
 char *param_format(const struct params *p, const struct param_def *def, char *buf, size_t size);
+/* param_format, except that a PARAM_SECRET value is "(set)" or "" (not set): what any
+ * listing shows. Returns buf. */
+char *param_format_public(const struct params *p, const struct param_def *def, char *buf,
+                          size_t size);
 /* "float, 0 .. 240", "enum: procedural|image|noise", ... for listings. Returns buf. */
 char *param_describe(const struct param_def *def, char *buf, size_t size);
 const char *param_type_name(enum param_type type);

@@ -117,6 +117,10 @@ bool hours_update(struct hours *h, const struct params *p, struct piece *pc, str
         atomic_store(&piece_display(pc)->closed, closed);
     }
     h->closed = closed;
+    if (h->changed || reparsed) { /* a scan of up to 8 days: only when it can differ */
+        time_t next = closed ? schedule_next_change(&h->schedule, now) : SCHEDULE_NEVER;
+        atomic_store(&piece_display(pc)->opens_at, next == SCHEDULE_NEVER ? 0 : (int64_t)next);
+    }
     if (mode_changed)
         h->dpms_failed = false; /* dpms asked for again: try again, say again */
     if (h->changed || mode_changed) {

@@ -5,9 +5,21 @@
 #include "clock.h"
 #include "kiosk.h"
 
+static void web_line(void *ctl, const char *json)
+{
+    control_post_status(ctl, json);
+}
+
+static void web_frame(void *ctl, const float *portrait, int32_t size)
+{
+    control_post_frame(ctl, portrait, size);
+}
+
 void step_init(struct step *s, struct loop *L, struct stats *stats, struct control *ctl,
                struct checkpoint *checkpoint, struct swap *swap)
 {
+    if (stats && control_serves_web(ctl)) /* the web page watches what --stats reports */
+        stats->monitor = (struct stats_monitor){.line = web_line, .frame = web_frame, .ctx = ctl};
     s->L = L;
     s->stats = stats;
     s->ctl = ctl;

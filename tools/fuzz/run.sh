@@ -12,7 +12,7 @@
 #   --parallel N     targets at a time (1); each is one process on one core, under nice
 #   --results FILE   write the "fuzz" section of FILE (bench/RESULTS.md) with the numbers
 #   --report-only    run nothing: write --results from the last runs' summaries in DIR
-#   TARGET...        onnx config osc (all three)
+#   TARGET...        onnx config osc web (all four)
 #
 # Every run: -timeout=10 (an input slower than 10 s is a hang), leak detection on, 2 GB
 # RSS/malloc limit, inputs up to the target's max_len below (the committed corpus stays
@@ -36,11 +36,11 @@ while [ $# -gt 0 ]; do
     --results) RESULTS=$2; shift 2 ;;
     --report-only) REPORT_ONLY=1; shift ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-    onnx|config|osc) TARGETS+=("$1"); shift ;;
+    onnx|config|osc|web) TARGETS+=("$1"); shift ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx config osc)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx config osc web)
 [ $REPORT_ONLY -eq 0 ] || TARGETS=()
 WORK=$BUILD/fuzz-work
 mkdir -p "$WORK"
@@ -50,7 +50,7 @@ export LSAN_OPTIONS=suppressions=$HERE/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 # weights, mutating them finds little and bloats the corpus); configs and OSC
 # packets are small by nature (an OSC packet over 8192 bytes is refused unread).
 max_len() {
-  case "$1" in onnx) echo 32768 ;; config) echo 16384 ;; osc) echo 9000 ;; esac
+  case "$1" in onnx) echo 32768 ;; config) echo 16384 ;; osc) echo 9000 ;; web) echo 6000 ;; esac
 }
 
 # Seed folders besides the committed seeds, corpus and crashers.
@@ -58,7 +58,7 @@ extra_seeds() {
   case "$1" in
     onnx) echo "$ROOT/tests/data/bad $ROOT/tests/data" ;;
     config) echo "$ROOT/configs" ;;
-    osc) echo "" ;;
+    osc | web) echo "" ;;
   esac
 }
 
@@ -71,10 +71,14 @@ dict_make() { # target -> path of the dictionary
     grep -oE '^[a-z_]+ = \{|^    [a-z_0-9]+ =' "$cfg" | sed 's/ = .*//; s/ *=$//; s/^ *//' |
       sort -u | sed 's/.*/"&"/' >>"$out"
   fi
-  if [ "$t" = config ] || [ "$t" = osc ]; then
+  if [ "$t" = config ] || [ "$t" = osc ] || [ "$t" = web ]; then
     awk '/^[a-z_]+ = \{/ { g = $1 } /^    [a-z_0-9]+ =/ { print g "." $1 }' "$cfg" |
       while read -r name; do
-        if [ "$t" = osc ]; then printf '"/mnemo/%s\\x00"\n' "$name"; else echo "\"$name\""; fi
+        case $t in
+          osc) printf '"/mnemo/%s\\x00"\n' "$name" ;;
+          web) echo "\"/api/params/$name\"" ;;
+          *) echo "\"$name\"" ;;
+        esac
       done >>"$out"
   fi
   echo "$out"
