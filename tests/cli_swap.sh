@@ -2,7 +2,8 @@
 # Live model swap through the binary: a headless loop (its sketcher from -o, its painter from
 # the config, since -o would win over every reload), whose painter changes by a config save (a path relative to the config's folder) and by OSC; a broken
 # file and a sketcher that cannot chain change nothing (one log line each, the OSC value
-# goes back). --stats names the models that run and counts swaps.
+# goes back); then the web page's API swaps it once more. --stats names the models that run
+# and counts swaps.
 # Usage: cli_swap.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
@@ -30,6 +31,7 @@ cp "$DATA/chain_a.onnx" "$TMP/mine.onnx"
 printf 'not a model' >"$TMP/broken.onnx"
 config() { # config PAINTER: the whole file, written by rename as editors save
   printf 'control = { glide_ms = 0; };\nosc = { enabled = true; port = 0; };\n' >"$TMP/.cfg.tmp"
+  printf 'web = { enabled = true; port = 0; };\n' >>"$TMP/.cfg.tmp"
   printf 'loop = { painter = "%s"; };\n' "$1" >>"$TMP/.cfg.tmp"
   mv "$TMP/.cfg.tmp" "$CFG"
 }
@@ -83,6 +85,27 @@ else
     [ "$(stat_field painter)" = "$DATA/unet_bn.onnx" ] &&
     [ "$(stat_field sketcher)" = "$DATA/resnet_in_op13.onnx" ] && passed=$((passed + 1)) ||
     fail "after the refusals: $(tail -n1 "$STATS")"
+fi
+
+# ---- the web page ------------------------------------------------------------------------
+# http METHOD PATH [BODY]: the response from the page on $WEB, over bash's own /dev/tcp
+http() {
+  local body=${3:-}
+  exec 3<>"/dev/tcp/127.0.0.1/$WEB" || return 1
+  printf '%s %s HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
+  timeout 10 cat <&3
+  exec 3<&-
+}
+if wait_log 'the page is at http://127.0.0.1:'; then
+  WEB=$(grep -o 'http://127.0.0.1:[0-9]*' "$LOG" | head -n1 | cut -d: -f3)
+  http POST /api/params/loop.painter '{"value": "mine.onnx"}' >"$TMP/r"
+  wait_stat painter mine.onnx && wait_stat swaps 3 && passed=$((passed + 1)) ||
+    fail "web swap: $(cat "$TMP/r"); $(tail -n1 "$STATS")"
+  sleep 1.2 # one more stats line, so that the page has it
+  http GET /api/stats >"$TMP/r" && grep -q '"painter":"mine.onnx".*"swaps":3' "$TMP/r" &&
+    passed=$((passed + 1)) || fail "GET /api/stats: $(cat "$TMP/r")"
+else
+  fail "no web page: $(cat "$LOG")"
 fi
 kill -0 $PID 2>/dev/null && passed=$((passed + 1)) || fail "mnemo died: $(cat "$LOG")"
 kill $PID
