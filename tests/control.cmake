@@ -19,3 +19,6 @@ add_test(NAME web_browser
 set_tests_properties(web_browser PROPERTIES LABELS "browser;e2e" SKIP_RETURN_CODE 77
                      ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 600)
 mnemo_cli_test(cli_web cli_web.sh e2e)
+# Live model swap end to end (piece/swap.h): config save and OSC, a broken and a
+# non-chaining model, --stats and the log.
+mnemo_cli_test(cli_swap cli_swap.sh e2e)

@@ -11,3 +11,15 @@ set_tests_properties(present_display PROPERTIES TIMEOUT 300)
 mnemo_c_test(test_schedule test_schedule.c mnemo_piece unit)
 mnemo_cli_test(schedule_display schedule_display.sh display)
 set_tests_properties(schedule_display PROPERTIES TIMEOUT 300)
+# Live model swap (swap.h): good, bad and non-chaining models, a load that hangs while the
+# loop thread runs on, nothing allocated on the driver's thread, memory flat over 200 swaps.
+# The gpu copy runs the same on cuda and counts device memory too.
+mnemo_c_test(test_swap test_swap.c mnemo_piece unit)
+target_link_options(test_swap PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc")
+set_tests_properties(test_swap PROPERTIES TIMEOUT 300)
+if(TARGET mnemo_backend_cuda)
+  mnemo_c_test(test_swap_cuda test_swap.c mnemo_piece gpu)
+  target_link_options(test_swap_cuda PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc")
+  target_compile_definitions(test_swap_cuda PRIVATE SWAP_BACKEND="cuda" SWAP_CUDART=1)
+  target_link_libraries(test_swap_cuda PRIVATE CUDA::cudart)
+endif()

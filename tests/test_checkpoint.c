@@ -807,7 +807,7 @@ static void test_piece_thread_offers(void)
     if (!open_loop(&L, &p, "ref"))
         return;
     struct checkpoint *ck = checkpoint_open(&L, &p);
-    struct piece *pc = piece_start(&L, NULL, ck, &err);
+    struct piece *pc = piece_start(&L, NULL, ck, NULL, &err);
     CHECK(pc != NULL);
     char path[400];
     snprintf(path, sizeof path, "%s", checkpoint_path(ck));
@@ -901,7 +901,7 @@ static void test_piece_gives_up_on_lost_device(void)
         return;
     CHECK(backend_fault_arm("sticky@5", &err) == 0);
     log_begin();
-    struct piece *pc = piece_start(&L, NULL, NULL, &err);
+    struct piece *pc = piece_start(&L, NULL, NULL, NULL, &err);
     double end = now() + 20;
     while (pc && !piece_failed(pc) && now() < end) {
         struct timespec wait = {0, 5 * 1000 * 1000};

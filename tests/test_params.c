@@ -214,7 +214,8 @@ static void test_describe_and_format(void)
     params_defaults(&p);
     CHECK(strcmp(param_format(&p, params_find("perturb.noise"), buf, sizeof buf), "0.05") == 0);
     CHECK(strcmp(param_format(&p, params_find("guard.enabled"), buf, sizeof buf), "true") == 0);
-    CHECK(!(params_find("loop.painter")->flags & PARAM_LIVE));
+    CHECK(!(params_find("loop.size")->flags & PARAM_LIVE));
+    CHECK(params_find("loop.painter")->flags & PARAM_LIVE); /* swapped in live (swap.h) */
     CHECK(params_find("perturb.noise")->flags & PARAM_SMOOTH);
 }
 
@@ -223,13 +224,13 @@ static void test_glide_moves_smooth_snaps_live_keeps_restart(void)
     struct params cur, target;
     params_defaults(&cur);
     target = cur;
-    target.perturb.noise = 0.25f;              /* smooth: glides */
-    target.perturb.erase_count = 5;            /* live: snaps */
-    strcpy(target.loop.painter, "other.onnx"); /* restart: stays */
+    target.perturb.noise = 0.25f;   /* smooth: glides */
+    target.perturb.erase_count = 5; /* live: snaps */
+    target.loop.size = 64;          /* restart: stays */
     params_glide(&cur, &target, 0.5f);
     CHECK_NEAR(cur.perturb.noise, 0.15, 1e-6);
     CHECK(cur.perturb.erase_count == 5);
-    CHECK(strcmp(cur.loop.painter, "models/painter-small.onnx") == 0);
+    CHECK(cur.loop.size == 256);
     for (int i = 0; i < 40; i++)
         params_glide(&cur, &target, 0.5f);
     CHECK(cur.perturb.noise == 0.25f);

@@ -36,7 +36,7 @@ static void test_piece_hands_over_newest(void)
         CHECK_MSG(0, "%s", err.msg);
         return;
     }
-    struct piece *pc = piece_start(&L, NULL, NULL, &err);
+    struct piece *pc = piece_start(&L, NULL, NULL, NULL, &err);
     CHECK(pc != NULL);
     uint64_t last = 0;
     int got = 0;
@@ -76,7 +76,7 @@ static void test_piece_params_and_pacing(void)
         CHECK_MSG(0, "%s", err.msg);
         return;
     }
-    struct piece *pc = piece_start(&L, NULL, NULL, &err);
+    struct piece *pc = piece_start(&L, NULL, NULL, NULL, &err);
     uint64_t v = piece_params_version(pc);
     p.perturb.noise = 0.25f;
     piece_set_params(pc, &p);

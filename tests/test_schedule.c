@@ -389,7 +389,7 @@ static void test_piece_pause(void)
     int fd = mkstemp(path);
     struct stats stats;
     CHECK(fd >= 0 && stats_open(&stats, path, &err) == 0);
-    struct piece *pc = piece_start(&L, &stats, NULL, &err);
+    struct piece *pc = piece_start(&L, &stats, NULL, NULL, &err);
     struct piece_frame f = {0}, g = {0};
     uint64_t first = newer(pc, 0, &f);
     CHECK(first >= 3);
@@ -433,7 +433,7 @@ static void test_piece_start_paused(void)
         CHECK_MSG(0, "%s", err.msg);
         return;
     }
-    struct piece *pc = piece_start_paused(&L, NULL, NULL, &err);
+    struct piece *pc = piece_start_paused(&L, NULL, NULL, NULL, &err);
     for (double give_up = clock_now() + 60; !piece_paused(pc) && clock_now() < give_up;)
         ;
     CHECK(piece_paused(pc));

@@ -37,9 +37,10 @@ struct cuda_backend {
     float *arena, *weights, *scratch;
     void *workspace;
     size_t workspace_bytes;
-    float **value;           /* device pointer of each value id; NULL for unused ones */
-    struct cuda_conv *convs; /* one per node; only conv nodes' entries are used */
-    float *probe;            /* one float: the target of the probe after a failed run */
+    float **value;                 /* device pointer of each value id; NULL for unused ones */
+    struct cuda_conv *convs;       /* one per node; only conv nodes' entries are used */
+    float *probe;                  /* one float: the target of the probe after a failed run */
+    struct cuda_norm_scratch norm; /* InstanceNorm's partial sums; unset without one */
     cudaGraph_t graph;
     cudaGraphExec_t exec; /* NULL when running eagerly */
     struct cuda_fault fault;
@@ -141,6 +142,8 @@ static void cuda_destroy(struct backend *base)
     free(b->convs);
     free(b->value);
     cudaFree(b->probe);
+    cudaFree(b->norm.partials);
+    cudaFree(b->norm.shift);
     cudaFree(b->workspace);
     cudaFree(b->scratch);
     cudaFree(b->weights);
@@ -166,7 +169,15 @@ static int context_make(struct cuda_backend *b, struct error *err)
     return 0;
 }
 
-/* The arena, and every constant uploaded once into one buffer. */
+static bool norm_scratch_needed(const struct graph *g)
+{
+    for (int32_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == OP_INSTANCE_NORM)
+            return true;
+    return false;
+}
+
+/* The arena, every constant uploaded once into one buffer, InstanceNorm's scratch. */
 static int memory_make(struct cuda_backend *b, struct error *err)
 {
     const struct graph *g = b->g;
@@ -181,6 +192,12 @@ static int memory_make(struct cuda_backend *b, struct error *err)
     size_t arena_bytes = (size_t)(g->arena_floats > 0 ? g->arena_floats : 1) * sizeof(float);
     CUDA_TRY(cudaMalloc((void **)&b->arena, arena_bytes), "allocating the arena");
     CUDA_TRY(cudaMalloc((void **)&b->probe, sizeof *b->probe), "allocating the probe");
+    if (norm_scratch_needed(g)) {
+        CUDA_TRY(cudaMalloc(&b->norm.partials, (size_t)CUDA_NORM_PARTIALS * 2 * sizeof(double)),
+                 "allocating InstanceNorm's partial sums");
+        CUDA_TRY(cudaMalloc((void **)&b->norm.shift, (size_t)CUDA_NORM_PARTIALS * sizeof(float)),
+                 "allocating InstanceNorm's shifts");
+    }
     /* On the backend's stream, not the legacy one, which does not order against a
      * non-blocking stream: the first kernels could otherwise read a half-cleared arena or
      * half-uploaded weights. create waits once, at its end. */
@@ -305,7 +322,8 @@ static int node_enqueue(struct cuda_backend *b, int32_t i, cudaError_t *cause, s
                              b->workspace_bytes, err);
     struct ref_io io;
     io_make(b, n, &io);
-    cudaError_t e = cuda_kernels[n->op](n, &io, b->stream);
+    cudaError_t e = n->op == OP_INSTANCE_NORM ? cuda_instance_norm(n, &io, &b->norm, b->stream)
+                                              : cuda_kernels[n->op](n, &io, b->stream);
     if (e == cudaSuccess)
         return 0;
     *cause = e;

@@ -40,11 +40,23 @@ extern "C" {
 typedef cudaError_t (*cuda_kernel_fn)(const struct node *n, const struct ref_io *io,
                                       cudaStream_t stream);
 
-/* Indexed by enum op; NULL for Conv and ConvTranspose (cuDNN, conv.c). */
+/* Indexed by enum op; NULL for Conv and ConvTranspose (cuDNN, conv.c) and for
+ * InstanceNorm (cuda_instance_norm: it needs its backend's scratch). */
 extern const cuda_kernel_fn cuda_kernels[OP_COUNT];
 
 cudaError_t cuda_batch_norm(const struct node *n, const struct ref_io *io, cudaStream_t stream);
-cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io, cudaStream_t stream);
+
+/* InstanceNorm's pass 1 writes partial sums and each plane's shift that pass 2 reads: device
+ * memory of one backend, not of the module, because two backends of one process may run
+ * at once (a live model swap creates and warms up the next model beside the running loop,
+ * piece/swap.h). CUDA_NORM_PARTIALS bounds the blocks of one launch. */
+#define CUDA_NORM_PARTIALS (1 << 16)
+struct cuda_norm_scratch {
+    void *partials; /* CUDA_NORM_PARTIALS double2: each block's sums */
+    float *shift;   /* CUDA_NORM_PARTIALS floats: each plane's shift */
+};
+cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io,
+                               const struct cuda_norm_scratch *scratch, cudaStream_t stream);
 cudaError_t cuda_activation(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_binary(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_concat(const struct node *n, const struct ref_io *io, cudaStream_t stream);

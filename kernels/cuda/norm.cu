@@ -72,18 +72,14 @@ static __device__ double block_sum(double v, double *shared)
     return total;
 }
 
-/* Pass 1's partial sums, one per block of a launch, and each plane's shift. Device memory
- * of this module, not the backend's: the backends of one process run one after another
- * (the loop is single-threaded, every run waits for its stream), and a node's two
- * launches are ordered on its stream. NORM_MAX_PARTIALS bounds the blocks of one launch;
- * more planes than fit go in several launch pairs. */
-#define NORM_MAX_PARTIALS (1 << 16)
-static __device__ double2 norm_partials[NORM_MAX_PARTIALS];
-static __device__ float norm_shift[NORM_MAX_PARTIALS];
-
 /* Planes [plane0, plane0 + gridDim.x / ps.parts): block b sums chunk b % parts of plane
- * plane0 + b / parts. */
-__global__ void instance_stats_kernel(const float *x_all, int64_t plane0, struct plane_split ps)
+ * plane0 + b / parts into norm_partials[b], and block 0 of each plane keeps its shift.
+ * Both arrays are the backend's (struct cuda_norm_scratch, cuda.h), so that backends
+ * running at once never share them; a node's two launches are ordered on its stream.
+ * CUDA_NORM_PARTIALS bounds the blocks of one launch; more planes than fit go in several
+ * launch pairs. */
+__global__ void instance_stats_kernel(const float *x_all, int64_t plane0, struct plane_split ps,
+                                      double2 *norm_partials, float *norm_shift)
 {
     __shared__ double shared[NORM_BLOCK];
     int64_t local = blockIdx.x / ps.parts, part = blockIdx.x % ps.parts;
@@ -108,7 +104,8 @@ __global__ void instance_stats_kernel(const float *x_all, int64_t plane0, struct
 __global__ void instance_apply_kernel(const float *x_all, float *y_all, int64_t plane0,
                                       struct plane_split ps, int64_t channels, const float *scale,
                                       const float *bias, float epsilon, const float *residual_all,
-                                      struct act act)
+                                      struct act act, const double2 *norm_partials,
+                                      const float *norm_shift)
 {
     __shared__ float affine[2]; /* y = x * affine[0] + affine[1], before the epilogue */
     int64_t local = blockIdx.x / ps.parts, part = blockIdx.x % ps.parts;
@@ -137,6 +134,7 @@ __global__ void instance_apply_kernel(const float *x_all, float *y_all, int64_t 
 }
 
 extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref_io *io,
+                                          const struct cuda_norm_scratch *scratch,
                                           cudaStream_t stream)
 {
     const struct shape *xs = io->in_shape[0];
@@ -144,18 +142,20 @@ extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref
     if (planes == 0 || spatial == 0)
         return cudaSuccess;
     struct plane_split ps = cuda_plane_split(planes, spatial);
-    int64_t per_launch = NORM_MAX_PARTIALS / ps.parts; /* >= 1: parts <= CUDA_PLANE_TARGET */
+    int64_t per_launch = CUDA_NORM_PARTIALS / ps.parts; /* >= 1: parts <= CUDA_PLANE_TARGET */
+    double2 *partials = (double2 *)scratch->partials;
     for (int64_t plane0 = 0; plane0 < planes; plane0 += per_launch) {
         int64_t count = planes - plane0 < per_launch ? planes - plane0 : per_launch;
         unsigned blocks = (unsigned)(count * ps.parts);
         launch_begin();
-        instance_stats_kernel<<<blocks, NORM_BLOCK, 0, stream>>>(io->in[0], plane0, ps);
+        instance_stats_kernel<<<blocks, NORM_BLOCK, 0, stream>>>(io->in[0], plane0, ps, partials,
+                                                                 scratch->shift);
         cudaError_t e = cudaGetLastError();
         if (e != cudaSuccess)
             return e;
         instance_apply_kernel<<<blocks, NORM_BLOCK, 0, stream>>>(
             io->in[0], io->out, plane0, ps, xs->dim[1], io->in[1], io->in[2], n->p.norm.epsilon,
-            io->residual, n->act);
+            io->residual, n->act, partials, scratch->shift);
         if ((e = cudaGetLastError()) != cudaSuccess)
             return e;
     }
@@ -166,7 +166,7 @@ extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {
     NULL,               /* OP_CONV: cuDNN (conv.c) */
     NULL,               /* OP_CONV_TRANSPOSE: cuDNN (conv.c) */
     cuda_batch_norm,    /* OP_BATCH_NORM */
-    cuda_instance_norm, /* OP_INSTANCE_NORM */
+    NULL,               /* OP_INSTANCE_NORM: cuda_instance_norm, with the backend's scratch */
     cuda_activation,    /* OP_ACTIVATION */
     cuda_binary,        /* OP_BINARY */
     cuda_concat,        /* OP_CONCAT */

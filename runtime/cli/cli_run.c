@@ -16,6 +16,7 @@
 #include "signals.h"
 #include "step.h"
 #include "supervise.h"
+#include "swap.h"
 
 #include <errno.h>
 #include <math.h>
@@ -327,9 +328,19 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
         stats_close(&stats);
         return MNEMO_EXIT_FAILED;
     }
+    /* live model swap; a restored checkpoint may already ask for other models */
+    struct swap *swap = swap_open(loop, ctl, &err);
+    if (!swap) {
+        log_line(LOG_ERR, "%s", err.msg);
+        control_close(ctl);
+        checkpoint_close(ck);
+        stats_close(&stats);
+        return MNEMO_EXIT_FAILED;
+    }
+    swap_want(swap, p);
     signals_install(ctl);
     static struct step step; /* holds two parameter sets: off the stack */
-    step_init(&step, loop, &stats, ctl, ck);
+    step_init(&step, loop, &stats, ctl, ck, swap);
     int rc = !a->headless ? show_run(&step, &stop_requested, &err)
              : a->out     ? headless_run(&step, a->frames, a->out, &stop_requested, &err)
                           : iterations_run(&step, a->iterations, &err);
@@ -344,6 +355,7 @@ static int piece_drive(struct loop *loop, const struct params *p, const struct r
      * before anything that may wait: the control's thread may be stuck in a read. */
     checkpoint_save_now(ck);
     checkpoint_close(ck);
+    swap_close(swap);   /* before the control, which it may set; a load finishes first */
     control_close(ctl); /* never touches the loop; waits for its thread 2 s at most */
     bool lost = loop_device_lost(loop);
     stats_close(&stats);

@@ -46,7 +46,7 @@ int stats_open(struct stats *s, const char *path, struct error *err)
 }
 
 /* Appends to s->line (snprintf semantics: a line that would not fit is cut, never
- * overrun; 2 KiB holds every field with room to spare). */
+ * overrun; 4 KiB holds every field with room to spare). */
 static void line_add(struct stats *s, size_t *used, const char *fmt, ...) MNEMO_PRINTF(3, 4);
 static void line_add(struct stats *s, size_t *used, const char *fmt, ...)
 {
@@ -68,6 +68,34 @@ static void events_add(struct stats *s, size_t *used, const struct guard_stats *
     line_add(s, used, "},\"boosts\":%llu,\"reseeds\":%llu,\"boost\":%.3g,\"novelty\":%d",
              (unsigned long long)g->boosts, (unsigned long long)g->reseeds, (double)g->boost_now,
              g->novelty);
+}
+
+/* `value` as a JSON string: quotes, backslashes and control characters escaped. */
+static void json_string_add(struct stats *s, size_t *used, const char *value)
+{
+    char out[6 * PARAM_STRING_MAX + 3], *o = out;
+    *o++ = '"';
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            o += sprintf(o, "\\%c", *c);
+        else if (*c < 0x20)
+            o += sprintf(o, "\\u%04x", *c);
+        else
+            *o++ = (char)*c;
+    }
+    *o++ = '"';
+    *o = '\0';
+    line_add(s, used, "%s", out);
+}
+
+/* The models that run (a live swap changes them), as their settings, and the swaps. */
+static void models_add(struct stats *s, size_t *used, const struct loop *L)
+{
+    line_add(s, used, ",\"painter\":");
+    json_string_add(s, used, L->p.loop.painter);
+    line_add(s, used, ",\"sketcher\":");
+    json_string_add(s, used, L->p.loop.sketcher);
+    line_add(s, used, ",\"swaps\":%llu", (unsigned long long)L->swaps);
 }
 
 static void display_add(struct stats *s, size_t *used)
@@ -100,6 +128,7 @@ static void line_format(struct stats *s, const struct loop *L, int64_t frames, d
     line_add(s, &used, ",\"nonfinite\":%llu", (unsigned long long)L->nonfinite_iterations);
     line_add(s, &used, ",\"params_version\":%llu,\"perturb_noise\":%.6g",
              (unsigned long long)s->params_version, (double)L->p.perturb.noise);
+    models_add(s, &used, L);
     if (s->display)
         display_add(s, &used);
     line_add(s, &used, ",\"rss_kib\":%ld,\"backend\":\"%s\"%s}", stats_rss_kib(), loop_backend(L),

@@ -2,10 +2,11 @@
  * monitoring kiosks and for benchmarks (DESIGN.md). Fields: time since start, loop
  * iterations and iterations/s, frames written, the stream's change metrics, the guard's
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
- * uses it now (so a live change shows), resident memory, backend; with a presenter also
- * display frames, display fps, dropped display frames and whether the kiosk is closed
- * (kiosk.hours), with "opens_at" (seconds since the epoch) while it is. Written from the thread
- * that drives the loop between iterations, never inside one. */
+ * uses it now (so a live change shows), the models that run (painter, sketcher: their
+ * settings) and how many were swapped in live (swaps), resident memory, backend; with a
+ * presenter also display frames, display fps, dropped display frames and whether the kiosk
+ * is closed (kiosk.hours), with "opens_at" (seconds since the epoch) while it is. Written
+ * from the thread that drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
 
@@ -31,7 +32,7 @@ struct stats_display {
  * (the JSON object, no newline), `frame` with the newest portrait (3 x size x size,
  * planar, [-1,1]) at most every STATS_FRAME_S. Both must only copy and never wait. */
 #define STATS_FRAME_S  0.2
-#define STATS_LINE_MAX 2048
+#define STATS_LINE_MAX 4096 /* room for two model settings of PARAM_STRING_MAX, escaped */
 struct stats_monitor {
     void (*line)(void *ctx, const char *json);
     void (*frame)(void *ctx, const float *portrait, int32_t size);

@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,21 +95,26 @@ static int model_open(struct loop *L, struct loop_model *m, const char *role, co
     return loop_model_open(m, role, path, L->size, L->backend_name, opt, err);
 }
 
-static int models_open(struct loop *L, struct error *err)
+/* Both directions must chain; the loop converts sizes and channels at its borders, so
+ * this refuses only what cannot be an image. */
+static int models_chain(const struct loop_model *painter, const struct loop_model *sketcher,
+                        struct error *err)
 {
-    struct backend_options opt = {.precision = (enum precision)L->p.loop.precision};
-    if (model_open(L, &L->painter, "painter", L->p.loop.painter, &opt, err) ||
-        model_open(L, &L->sketcher, "sketcher", L->p.loop.sketcher, &opt, err))
-        return -1;
-    /* Both directions must chain; the loop converts sizes and channels at its borders, so
-     * this refuses only what cannot be an image. */
     char plan[256];
-    if (chain_check(&L->painter.graph, L->painter.path, &L->sketcher.graph, L->sketcher.path, plan,
+    if (chain_check(painter->graph, painter->path, sketcher->graph, sketcher->path, plan,
                     sizeof plan, err) ||
-        chain_check(&L->sketcher.graph, L->sketcher.path, &L->painter.graph, L->painter.path, plan,
+        chain_check(sketcher->graph, sketcher->path, painter->graph, painter->path, plan,
                     sizeof plan, err))
         return -1;
     return 0;
+}
+
+static int models_open(struct loop *L, struct error *err)
+{
+    if (model_open(L, &L->painter, "painter", L->p.loop.painter, &L->opt, err) ||
+        model_open(L, &L->sketcher, "sketcher", L->p.loop.sketcher, &L->opt, err))
+        return -1;
+    return models_chain(&L->painter, &L->sketcher, err);
 }
 
 int loop_open(struct loop *L, const struct params *p, const char *backend, struct error *err)
@@ -117,6 +123,7 @@ int loop_open(struct loop *L, const struct params *p, const char *backend, struc
     L->p = *p;
     L->size = p->loop.size;
     L->backend_name = backend ? backend : backend_names[p->loop.backend];
+    L->opt = (struct backend_options){.precision = (enum precision)p->loop.precision};
     rng_seed(&L->perturb_rng, (uint64_t)p->loop.seed, 1);
     rng_seed(&L->seed_rng, (uint64_t)p->loop.seed, 2);
     struct guard_config gc = guard_config_from_params(p);
@@ -150,6 +157,20 @@ void loop_close(struct loop *L)
     L->scratch = L->seed_image = NULL;
 }
 
+/* The share of the previous portrait kept: loop.blend, or more while a swap fades in, so
+ * that a new model's first portraits dissolve into the stream over loop.swap_fade
+ * iterations instead of replacing it at once (the presenter's own crossfade lasts only
+ * one iteration). A failed iteration that retries has used up one step: harmless. */
+static float portrait_blend(struct loop *L)
+{
+    float blend = L->p.loop.blend;
+    if (L->swap_fade_left <= 0)
+        return blend;
+    float fade = (float)L->swap_fade_left / (float)(L->p.loop.swap_fade + 1);
+    L->swap_fade_left--;
+    return fade > blend ? fade : blend;
+}
+
 /* Sketch -> perturbed -> painter -> portrait, blended with the previous one. */
 static int paint(struct loop *L, struct error *err)
 {
@@ -162,7 +183,7 @@ static int paint(struct loop *L, struct error *err)
     memcpy(L->prev_portrait.data, L->portrait.data, n * sizeof(float));
     loop_model_take(&L->painter, L->portrait.data, 3, L->prev_portrait.data);
     if (L->iterations > 0) /* the first portrait has nothing to blend with */
-        lo_blend(L->portrait.data, L->prev_portrait.data, L->p.loop.blend, L->portrait.data, n);
+        lo_blend(L->portrait.data, L->prev_portrait.data, portrait_blend(L), L->portrait.data, n);
     return 0;
 }
 
@@ -279,6 +300,9 @@ void loop_set_params(struct loop *L, const struct params *p)
 {
     struct params next = L->p;
     params_glide(&next, p, 1.0f); /* every live value taken as is; restart-only stay */
+    /* what runs, not what is asked for: only a loaded model changes these */
+    memcpy(next.loop.painter, L->p.loop.painter, sizeof next.loop.painter);
+    memcpy(next.loop.sketcher, L->p.loop.sketcher, sizeof next.loop.sketcher);
     L->p = next;
     struct guard_config gc = guard_config_from_params(&L->p);
     guard_configure(&L->guard, &gc);
@@ -287,4 +311,60 @@ void loop_set_params(struct loop *L, const struct params *p)
 const char *loop_backend(const struct loop *L)
 {
     return L->painter.backend ? L->painter.backend->ops->name : L->backend_name;
+}
+
+/* ---- live model swap ------------------------------------------------------------------ */
+
+const char *loop_role_name(enum loop_role role)
+{
+    return role == LOOP_PAINTER ? "painter" : "sketcher";
+}
+
+static struct loop_model *role_model(struct loop *L, enum loop_role role)
+{
+    return role == LOOP_PAINTER ? &L->painter : &L->sketcher;
+}
+
+const char *loop_model_setting(const struct loop *L, enum loop_role role)
+{
+    return role == LOOP_PAINTER ? L->p.loop.painter : L->p.loop.sketcher;
+}
+
+int loop_model_load(const struct loop *L, enum loop_role role, const char *setting,
+                    struct loop_model *fresh, struct error *err)
+{
+    const char *name = loop_role_name(role);
+    const struct loop_model *other = role == LOOP_PAINTER ? &L->sketcher : &L->painter;
+    char path[4096];
+    memset(fresh, 0, sizeof *fresh);
+    if (datapath_find(setting, path, sizeof path, err))
+        return error_prefix(err, "loop.%s", name);
+    /* the backend that runs now, not loop.backend again: "auto" must not choose anew */
+    const char *backend = other->backend ? other->backend->ops->name : L->backend_name;
+    if (loop_model_open(fresh, name, path, L->size, backend, &L->opt, err))
+        return -1;
+    /* The first run of a backend may still set things up (a CUDA graph is captured, caches
+     * fill): it happens here, not in the loop. The buffers are zero: a mid-grey image. */
+    int rc = loop_model_run(fresh, err);
+    if (rc == 0)
+        rc = role == LOOP_PAINTER ? models_chain(fresh, other, err)
+                                  : models_chain(other, fresh, err);
+    if (rc) {
+        error_prefix(err, "loop.%s %s", name, path);
+        loop_model_close(fresh);
+    }
+    return rc;
+}
+
+void loop_swap_model(struct loop *L, enum loop_role role, struct loop_model *fresh,
+                     const char *setting)
+{
+    struct loop_model *slot = role_model(L, role);
+    struct loop_model old = *slot;
+    *slot = *fresh;
+    *fresh = old;
+    char *field = role == LOOP_PAINTER ? L->p.loop.painter : L->p.loop.sketcher;
+    snprintf(field, PARAM_STRING_MAX, "%s", setting);
+    L->swaps++;
+    L->swap_fade_left = L->p.loop.swap_fade;
 }

@@ -33,6 +33,7 @@
 struct loop {
     struct params p; /* the values this iteration uses; loop_set_params changes live ones */
     const char *backend_name;
+    struct backend_options opt; /* as opened; constant, so a loading thread may read it */
     struct loop_model painter, sketcher;
     int32_t size;
     struct planar sketch, painter_in, portrait, prev_portrait, raw_sketch, seed;
@@ -47,6 +48,8 @@ struct loop {
     struct lo_metrics metrics;  /* of the last iteration */
     uint64_t iterations;
     uint64_t nonfinite_iterations; /* in which a model gave NaN or infinite values */
+    uint64_t swaps;                /* models swapped in live (loop_swap_model) */
+    int32_t swap_fade_left;        /* iterations of the last swap's fade still to go */
 };
 
 /* Loads loop.painter and loop.sketcher on `backend` ("auto", "cpu", "ref"; NULL: the
@@ -76,8 +79,37 @@ enum loop_outcome loop_after_step(struct loop *L, int rc, int *failures, struct 
 bool loop_device_lost(const struct loop *L);
 
 /* Takes the live parameters of p (restart-only ones stay as they were opened); between
- * two iterations. */
+ * two iterations. loop.painter and loop.sketcher are live but stay what runs: a new value
+ * is a request that only loop_swap_model fulfils, once the model has loaded. */
 void loop_set_params(struct loop *L, const struct params *p);
+
+/* ---- live model swap ------------------------------------------------------------------
+ * The loading happens on a thread of the driver's (piece/swap.h); the loop itself knows no
+ * thread. loop_model_load prepares a model beside the running loop, loop_swap_model puts
+ * it in between two iterations. */
+enum loop_role { LOOP_PAINTER, LOOP_SKETCHER };
+const char *loop_role_name(enum loop_role role); /* "painter", "sketcher" */
+
+/* Loads `setting` (found by datapath.h's rule) as the next model for `role` into *fresh:
+ * import, graph, backend (the one the other model runs on, the precision and loop.size
+ * the loop opened with), one warm-up run, and the chain check both ways against the other
+ * model. Reads of L only what stays constant while it runs (size, opt) and the other
+ * model, so it may run on another thread while L iterates, as long as nobody swaps the
+ * other model meanwhile. On failure *fresh is empty and err names the file and why. */
+int loop_model_load(const struct loop *L, enum loop_role role, const char *setting,
+                    struct loop_model *fresh, struct error *err);
+
+/* Between two iterations, on the loop's thread: *fresh (from loop_model_load) takes role's
+ * place and L->p's loop.painter / loop.sketcher becomes `setting`; *fresh then holds the
+ * model that ran, for the caller to close away from the loop's thread. No allocation, no
+ * I/O. The portrait eases from the old model's to the new one's over loop.swap_fade
+ * iterations (a stronger loop.blend that fades out), so the screen crossfades, never cuts.
+ * The guard's history is kept: it judges the stream on the screen, which goes on. */
+void loop_swap_model(struct loop *L, enum loop_role role, struct loop_model *fresh,
+                     const char *setting);
+
+/* The setting of the model that runs for role (L->p's loop.painter or loop.sketcher). */
+const char *loop_model_setting(const struct loop *L, enum loop_role role);
 
 /* The name of the backend the models run on ("cpu", "ref"). */
 const char *loop_backend(const struct loop *L);

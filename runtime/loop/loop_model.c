@@ -18,8 +18,8 @@ static bool is_image(const struct shape *s)
 
 static int shapes_take(struct loop_model *m, struct error *err)
 {
-    const struct shape *in = &m->graph.values[m->graph.input].shape;
-    const struct shape *out = &m->graph.values[m->graph.output].shape;
+    const struct shape *in = &m->graph->values[m->graph->input].shape;
+    const struct shape *out = &m->graph->values[m->graph->output].shape;
     char a[64], b[64];
     if (!is_image(in) || !is_image(out))
         return error_set(err,
@@ -33,8 +33,8 @@ static int shapes_take(struct loop_model *m, struct error *err)
     m->out_c = (int32_t)out->dim[1];
     m->out_h = (int32_t)out->dim[2];
     m->out_w = (int32_t)out->dim[3];
-    m->in_range = graph_value_range(&m->graph, "input_range");
-    m->out_range = graph_value_range(&m->graph, "output_range");
+    m->in_range = graph_value_range(m->graph, "input_range");
+    m->out_range = graph_value_range(m->graph, "output_range");
     return 0;
 }
 
@@ -60,13 +60,18 @@ int loop_model_open(struct loop_model *m, const char *role, const char *path, in
     m->size = size;
     snprintf(m->path, sizeof m->path, "%s", path);
     struct onnx_options load = {.height = size, .width = size, .size_is_hint = true};
-    if (onnx_load(&m->graph, path, &load, err)) {
-        error_prefix(err, "loop.%s", role);
+    m->graph = calloc(1, sizeof *m->graph);
+    if (!m->graph) {
+        error_set(err, "loop.%s %s: out of memory for its graph", role, path);
         return -1;
+    }
+    if (onnx_load(m->graph, path, &load, err)) {
+        error_prefix(err, "loop.%s", role);
+        goto fail;
     }
     if (shapes_take(m, err) || buffers_make(m, err))
         goto fail;
-    m->backend = backend_open(&m->graph, backend, opt, err);
+    m->backend = backend_open(m->graph, backend, opt, err);
     if (!m->backend) {
         error_prefix(err, "loop.%s %s", role, path);
         goto fail;
@@ -81,7 +86,10 @@ void loop_model_close(struct loop_model *m)
 {
     backend_close(m->backend);
     m->backend = NULL;
-    graph_free(&m->graph);
+    if (m->graph)
+        graph_free(m->graph);
+    free(m->graph);
+    m->graph = NULL;
     free(m->input);
     free(m->output);
     free(m->work);

@@ -5,7 +5,10 @@
  * images in one canonical form (planar float, [-1,1], -1 black, +1 white; sketches one
  * channel, portraits three, at the loop's size) and each model converts from and to its
  * own channel count, size and value range, explicitly, so that any pair of
- * image-to-image models can be chained. Nothing here allocates after open. */
+ * image-to-image models can be chained. Nothing here allocates after open.
+ *
+ * An open model may be moved by value (struct assignment): everything it points to is on
+ * the heap and nothing points back into it. */
 #ifndef MNEMO_LOOP_MODEL_H
 #define MNEMO_LOOP_MODEL_H
 
@@ -19,7 +22,9 @@
 struct loop_model {
     const char *role; /* "painter" or "sketcher", for messages */
     char path[4096];
-    struct graph graph;
+    /* On the heap, not inline: the backend keeps a pointer to it, and a live swap moves
+     * the struct loop_model by value (loop_swap_model). */
+    struct graph *graph;
     struct backend *backend;
     int32_t in_c, in_h, in_w, out_c, out_h, out_w;
     struct value_range in_range, out_range;

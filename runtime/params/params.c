@@ -57,10 +57,11 @@
 #define SETUP   (PARAM_LIVE | PARAM_SETUP)
 
 static const struct param_def table[] = {
-    P_STR("loop.painter", loop.painter, "models/painter-small.onnx", RESTART,
-          "painter model (sketch -> portrait), ONNX file"),
-    P_STR("loop.sketcher", loop.sketcher, "models/sketcher-small.onnx", RESTART,
-          "sketcher model (portrait -> sketch), ONNX file"),
+    P_STR("loop.painter", loop.painter, "models/painter-small.onnx", LIVE,
+          "painter model (sketch -> portrait), ONNX file; a change loads it beside the running "
+          "loop and swaps it in if it chains (--stats painter: the one that runs)"),
+    P_STR("loop.sketcher", loop.sketcher, "models/sketcher-small.onnx", LIVE,
+          "sketcher model (portrait -> sketch), ONNX file; live like loop.painter"),
     P_INT("loop.size", loop.size, 32, 2048, "256", RESTART,
           "side of the loop's square images; models of another size are converted to it"),
     P_ENUM("loop.backend", loop.backend,
@@ -89,6 +90,9 @@ static const struct param_def table[] = {
           "at start when loop.seed_source = bank"),
     P_FLOAT("loop.blend", loop.blend, 0, 0.95, "0.3", SMOOTH,
             "temporal smoothing of the portrait: share of the previous portrait kept"),
+    P_INT("loop.swap_fade", loop.swap_fade, 0, 100000, "16", LIVE,
+          "iterations a live swap of loop.painter or loop.sketcher dissolves over; 0 = the "
+          "presenter's one-iteration crossfade only"),
     P_FLOAT("memory.anchor", memory.anchor, 0, 1, "0.6", SMOOTH,
             "share of the remembered person's sketch blended into every sketch, keeping the "
             "stream on a face; 0 = the loop alone"),

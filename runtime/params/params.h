@@ -61,6 +61,7 @@ struct params {
         char seed_image[PARAM_STRING_MAX];
         char seed_bank[PARAM_STRING_MAX];
         float blend;
+        int32_t swap_fade; /* iterations a live model swap dissolves over */
     } loop;
     struct {
         float anchor;

@@ -32,6 +32,7 @@ struct piece {
     struct loop *L;
     struct stats *stats;
     struct checkpoint *checkpoint; /* may be NULL */
+    struct swap *swap;             /* may be NULL */
     struct stats_display display;
     pthread_t thread;
     atomic_bool stop, failed, reseed;
@@ -69,6 +70,7 @@ static void params_take(struct piece *pc)
     struct params p = pc->pending;
     pthread_mutex_unlock(&pc->params_lock);
     loop_set_params(pc->L, &p);
+    swap_want(pc->swap, &p);
     pc->applied_version = v;
 }
 
@@ -136,6 +138,7 @@ static void *loop_thread(void *arg)
     uint64_t rate_at = 0;
     while (!atomic_load(&pc->stop)) {
         params_take(pc);
+        swap_between(pc->swap); /* also while paused: a swap needs no iteration */
         bool paused = atomic_load(&pc->pause);
         atomic_store(&pc->idle, paused); /* every iteration before this one is published */
         if (!paused && atomic_exchange(&pc->reseed, false))
@@ -181,7 +184,8 @@ static int slots_alloc(struct piece *pc, struct error *err)
 }
 
 static struct piece *piece_launch(struct loop *L, struct stats *stats,
-                                  struct checkpoint *checkpoint, bool paused, struct error *err)
+                                  struct checkpoint *checkpoint, struct swap *swap, bool paused,
+                                  struct error *err)
 {
     struct piece *pc = calloc(1, sizeof *pc);
     if (!pc) {
@@ -191,6 +195,7 @@ static struct piece *piece_launch(struct loop *L, struct stats *stats,
     pc->L = L;
     pc->stats = stats;
     pc->checkpoint = checkpoint;
+    pc->swap = swap;
     pc->plane = (size_t)L->size * L->size;
     pc->back = 0;
     atomic_init(&pc->middle, 1);
@@ -214,15 +219,15 @@ static struct piece *piece_launch(struct loop *L, struct stats *stats,
 }
 
 struct piece *piece_start(struct loop *L, struct stats *stats, struct checkpoint *checkpoint,
-                          struct error *err)
+                          struct swap *swap, struct error *err)
 {
-    return piece_launch(L, stats, checkpoint, false, err);
+    return piece_launch(L, stats, checkpoint, swap, false, err);
 }
 
 struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct checkpoint *checkpoint,
-                                 struct error *err)
+                                 struct swap *swap, struct error *err)
 {
-    return piece_launch(L, stats, checkpoint, true, err);
+    return piece_launch(L, stats, checkpoint, swap, true, err);
 }
 
 bool piece_latest(struct piece *pc, uint64_t after_iteration, struct piece_frame *f)

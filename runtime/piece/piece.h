@@ -18,6 +18,7 @@
 
 #include "loop.h"
 #include "stats.h"
+#include "swap.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,13 +39,15 @@ struct piece;
 /* Starts the loop thread on the open loop L (the piece borrows L; it must outlive the
  * piece, and nobody else may touch it until piece_stop). stats (may be NULL) is ticked
  * by the loop thread between iterations; checkpoint (may be NULL) is offered the state
- * after each good one. The first frame is published after the first iteration. */
+ * after each good one; swap (may be NULL: models stay as opened) is told the models each
+ * new parameter set asks for, and swaps a loaded one in between two iterations (swap.h).
+ * The first frame is published after the first iteration. */
 struct piece *piece_start(struct loop *L, struct stats *stats, struct checkpoint *checkpoint,
-                          struct error *err);
+                          struct swap *swap, struct error *err);
 /* The same, paused from the first moment (closed hours at start: not one iteration runs
  * until piece_set_paused(pc, false)). */
 struct piece *piece_start_paused(struct loop *L, struct stats *stats, struct checkpoint *checkpoint,
-                                 struct error *err);
+                                 struct swap *swap, struct error *err);
 
 /* The newest published frame if it is newer than `after_iteration`: returns true and
  * fills *f; false when nothing newer exists yet. Never blocks. One reader only. */

@@ -767,8 +767,8 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
     if (rc == 0)
         display_lost_catch(display_lost, P);
     bool closed = rc == 0 && hours_closed_now(&P->cur); /* then not one iteration runs */
-    if (rc == 0 &&
-        !(P->piece = (closed ? piece_start_paused : piece_start)(L, s->stats, s->checkpoint, err)))
+    if (rc == 0 && !(P->piece = (closed ? piece_start_paused
+                                        : piece_start)(L, s->stats, s->checkpoint, s->swap, err)))
         rc = -1;
     if (rc == 0)
         rc = frames_run(P, stop, err);

@@ -16,7 +16,7 @@ static void web_frame(void *ctl, const float *portrait, int32_t size)
 }
 
 void step_init(struct step *s, struct loop *L, struct stats *stats, struct control *ctl,
-               struct checkpoint *checkpoint)
+               struct checkpoint *checkpoint, struct swap *swap)
 {
     if (stats && control_serves_web(ctl)) /* the web page watches what --stats reports */
         stats->monitor = (struct stats_monitor){.line = web_line, .frame = web_frame, .ctx = ctl};
@@ -24,20 +24,25 @@ void step_init(struct step *s, struct loop *L, struct stats *stats, struct contr
     s->stats = stats;
     s->ctl = ctl;
     s->checkpoint = checkpoint;
+    s->swap = swap;
     glide_init(&s->follow, &L->p);
 }
 
 bool step_follow_control(struct step *s)
 {
-    if (!s->ctl)
-        return false;
-    bool changed = control_follow(s->ctl, &s->follow, clock_now());
-    if (changed)
-        loop_set_params(s->L, &s->follow.cur);
-    if (control_take_reseed(s->ctl))
-        guard_request_reseed(&s->L->guard);
-    if (s->stats)
-        s->stats->params_version = s->follow.version;
+    bool changed = false;
+    if (s->ctl) {
+        changed = control_follow(s->ctl, &s->follow, clock_now());
+        if (changed) {
+            loop_set_params(s->L, &s->follow.cur);
+            swap_want(s->swap, &s->follow.cur);
+        }
+        if (control_take_reseed(s->ctl))
+            guard_request_reseed(&s->L->guard);
+        if (s->stats)
+            s->stats->params_version = s->follow.version;
+    }
+    swap_between(s->swap);
     return changed;
 }
 

@@ -8,6 +8,7 @@
 #include "control.h"
 #include "loop.h"
 #include "stats.h"
+#include "swap.h"
 
 #include <signal.h>
 
@@ -18,14 +19,16 @@ struct step {
     struct stats *stats;           /* may be NULL; its params_version is kept current */
     struct control *ctl;           /* may be NULL: no live changes from outside */
     struct checkpoint *checkpoint; /* may be NULL: no state on disk */
+    struct swap *swap;             /* may be NULL: the models stay as opened */
     struct glide follow;           /* the glide of ctl's changes into L */
 };
 
 void step_init(struct step *s, struct loop *L, struct stats *stats, struct control *ctl,
-               struct checkpoint *checkpoint);
+               struct checkpoint *checkpoint, struct swap *swap);
 
-/* Follows the control into the loop (loop_set_params, with control.glide_ms) and passes a
- * reseed request on to the guard. Returns true when the loop's parameters changed. */
+/* Follows the control into the loop (loop_set_params, with control.glide_ms), tells the
+ * swap which models it asks for and takes one that is ready (swap.h), and passes a reseed
+ * request on to the guard. Returns true when the loop's parameters changed. */
 bool step_follow_control(struct step *s);
 
 /* loop_step with the loop's retry policy (loop_after_step) for a driver on one thread:
@@ -33,9 +36,9 @@ bool step_follow_control(struct step *s);
  * retries. Returns 0, or -1 with err. */
 int step_retrying(struct loop *L, volatile sig_atomic_t *stop, struct error *err);
 
-/* One whole iteration for a single-threaded driver: step_follow_control, step_retrying,
- * kiosk_count / kiosk_ready / kiosk_freeze_point, checkpoint_offer. Returns 0, or -1 with
- * err (the loop gave up or `stop` came during retries). */
+/* One whole iteration for a single-threaded driver: step_follow_control (with its swap),
+ * step_retrying, kiosk_count / kiosk_ready / kiosk_freeze_point, checkpoint_offer. Returns 0, or -1
+ * with err (the loop gave up or `stop` came during retries). */
 int piece_step(struct step *s, volatile sig_atomic_t *stop, struct error *err);
 
 #endif
