@@ -55,6 +55,14 @@ static void events_write(FILE *f, const struct guard_stats *g)
             g->novelty);
 }
 
+static void record_write(FILE *f, struct stats_record *r)
+{
+    fprintf(f, ",\"record_frames\":%llu,\"record_dropped\":%llu,\"record_failed\":%s",
+            (unsigned long long)atomic_load_explicit(&r->frames, memory_order_relaxed),
+            (unsigned long long)atomic_load_explicit(&r->dropped, memory_order_relaxed),
+            atomic_load_explicit(&r->failed, memory_order_relaxed) ? "true" : "false");
+}
+
 void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool final)
 {
     double now = clock_now();
@@ -79,6 +87,8 @@ void stats_tick(struct stats *s, const struct loop *L, int64_t frames, bool fina
             atomic_load_explicit(&s->display->fps_x100, memory_order_relaxed) / 100.0,
             (unsigned long long)atomic_load_explicit(&s->display->dropped, memory_order_relaxed),
             atomic_load_explicit(&s->display->closed, memory_order_relaxed) ? "true" : "false");
+    if (s->record)
+        record_write(s->out, s->record);
     fprintf(s->out, ",\"rss_kib\":%ld,\"backend\":\"%s\"%s}\n", stats_rss_kib(), loop_backend(L),
             final ? ",\"final\":true" : "");
     fflush(s->out);

@@ -4,7 +4,8 @@
  * event counters, live parameter sets taken (params_version) and perturb.noise as the loop
  * uses it now (so a live change shows), resident memory, backend; with a presenter also
  * display frames, display fps, dropped display frames and whether the kiosk is closed
- * (kiosk.hours). Written from the thread that
+ * (kiosk.hours), and with a recording of the screen its frames, dropped frames and whether
+ * it failed. Written from the thread that
  * drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
@@ -25,8 +26,17 @@ struct stats_display {
     atomic_bool closed;        /* outside kiosk.hours: the loop paused, the screens black */
 };
 
+/* A recording of the screen (capture.out), copied by the presenter from the recorder's
+ * own counts every frame: "record_frames", "record_dropped", "record_failed". */
+struct stats_record {
+    _Atomic uint64_t frames;  /* frames of video handed to the encoder */
+    _Atomic uint64_t dropped; /* of those, frames that repeat an older one instead of theirs */
+    atomic_bool failed;       /* the recording stopped (or could not start); the piece goes on */
+};
+
 struct stats {
     struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
+    struct stats_record *record;   /* NULL: no recording while presenting */
     FILE *out;                     /* NULL: no stats */
     bool owned;
     double start_s, last_s;
