@@ -11,3 +11,9 @@ set_tests_properties(present_display PROPERTIES TIMEOUT 300)
 mnemo_c_test(test_schedule test_schedule.c mnemo_piece unit)
 mnemo_cli_test(schedule_display schedule_display.sh display)
 set_tests_properties(schedule_display PROPERTIES TIMEOUT 300)
+# Recording what the screen shows while presenting (capture.out, --record): segments that
+# play, frames that match the screen, a stream to a listener on 127.0.0.1, and the ways a
+# recording dies (a lost peer, a stuck or killed ffmpeg, a full disk) with the piece going
+# on. Starts its own Xvfb; skips without Xvfb, GL or ffmpeg.
+mnemo_cli_test(record_display record_display.sh display)
+set_tests_properties(record_display PROPERTIES TIMEOUT 600)
