@@ -422,6 +422,9 @@ int cli_run(int argc, char **argv)
         return rc;
     struct params p;
     rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
+    if (rc == MNEMO_EXIT_OK && a.headless && p.capture.out[0])
+        log_warn("capture.out ('%s') records while presenting; --headless records to --out only",
+                 p.capture.out);
     if (rc == MNEMO_EXIT_OK && a.supervise)
         return state_dir_take(&p, false) ? MNEMO_EXIT_FAILED : supervise_run(argc, argv);
     return rc == MNEMO_EXIT_OK ? piece_run(&p, &a, argc, argv) : rc;

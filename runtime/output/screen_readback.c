@@ -43,6 +43,8 @@ int screen_record_gl_open(struct screen_record *r, struct error *err)
 void screen_record_gl_close(struct screen_record *r)
 {
     struct readback *g = &r->gl;
+    if (!g->pbo[0])
+        return;                        /* closed already, or never opened */
     for (; g->count > 0; g->count--) { /* in flight: lost with the context */
         record_drop(r, g->repeat[g->first]);
         glDeleteSync(g->fence[g->first]);
@@ -79,6 +81,15 @@ void readback_collect(struct screen_record *r)
         g->first = (i + 1) % RECORD_READBACKS;
         g->count--;
     }
+}
+
+void readback_finish(struct screen_record *r)
+{
+    struct readback *g = &r->gl;
+    for (int i = 0; i < g->count; i++)
+        glClientWaitSync(g->fence[(g->first + i) % RECORD_READBACKS], GL_SYNC_FLUSH_COMMANDS_BIT,
+                         (GLuint64)(RECORD_FINISH_WAIT_S * 1e9));
+    readback_collect(r);
 }
 
 /* The back buffer as it is, or scaled into the recording's framebuffer: what to read. */

@@ -3,6 +3,7 @@
 #include "screen_record_internal.h"
 
 #include "capture.h"
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -67,12 +68,12 @@ static void *encoder_thread(void *arg)
             ;
         uint64_t tail = atomic_load(&r->tail);
         if (tail == atomic_load_explicit(&r->head, memory_order_acquire)) {
-            if (atomic_load(&r->closing))
-                return NULL;
-            continue;
+            if (!atomic_load(&r->closing))
+                continue;
+            atomic_store(&r->finished, true);
+            return NULL;
         }
-        /* at close what still waits is given up: ffmpeg finishes the file instead */
-        if (r->capture && !atomic_load(&r->closing))
+        if (r->capture)
             slot_write(r, &r->slots[tail % RECORD_QUEUE]);
         atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     }
@@ -217,20 +218,29 @@ void screen_record_counts(struct screen_record *r, struct screen_record_counts *
     c->failed = atomic_load(&r->failed);
 }
 
-void screen_record_close(struct screen_record *r)
+void screen_record_close(struct screen_record *r, struct screen_record_counts *last)
 {
     if (!r)
         return;
-    r->give_up = 1; /* from here every wait on ffmpeg is bounded */
+    readback_finish(r); /* the screen's last frames too */
+    screen_record_gl_close(r);
     atomic_store(&r->closing, true);
     sem_post(&r->queued);
+    /* the frames still queued go to ffmpeg, unless it takes too long over them */
+    double until = clock_now() + RECORD_DRAIN_S;
+    while (!atomic_load(&r->finished) && clock_now() < until)
+        clock_sleep_until(clock_now() + 0.01);
+    r->give_up = 1; /* from here every wait on ffmpeg is bounded */
     pthread_join(r->thread, NULL);
     struct error err;
-    uint64_t frames = atomic_load(&r->frames), dropped = atomic_load(&r->dropped);
+    struct screen_record_counts c;
+    screen_record_counts(r, &c);
     if (r->capture && capture_close(r->capture, &err) < 0)
         log_line(LOG_ERR, "recording to '%s': %s", r->target, err.msg);
     else if (r->capture)
         log_line(LOG_INFO, "recorded %llu frames to '%s' (%llu dropped)",
-                 (unsigned long long)frames, r->target, (unsigned long long)dropped);
+                 (unsigned long long)c.frames, r->target, (unsigned long long)c.dropped);
+    if (last)
+        *last = c;
     record_free(r);
 }

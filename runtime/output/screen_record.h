@@ -58,8 +58,9 @@ void screen_record_size(int32_t screen_w, int32_t screen_h, int32_t live_height,
 struct screen_record *screen_record_open(const struct params *p, int32_t width, int32_t height,
                                          struct error *err);
 
-/* The readback buffers in the current GL context; again after the context was recreated
- * (the frames of the old one still in flight are counted as dropped). */
+/* The readback buffers in the current GL context; closed before the context goes and
+ * opened again in the new one (the frames still in flight in the old one are counted as
+ * dropped). */
 int screen_record_gl_open(struct screen_record *r, struct error *err);
 void screen_record_gl_close(struct screen_record *r);
 
@@ -71,9 +72,11 @@ void screen_record_frame(struct screen_record *r, int32_t screen_w, int32_t scre
 
 void screen_record_counts(struct screen_record *r, struct screen_record_counts *c);
 
-/* Ends the recording: frames still queued are given up, ffmpeg finishes the file (1.5 s,
- * then SIGTERM, then SIGKILL: capture_watch_stop's bounds), one log line says how it ended.
- * Call screen_record_gl_close first. r may be NULL. */
-void screen_record_close(struct screen_record *r);
+/* Ends the recording, with the GL context current (or after screen_record_gl_close): the
+ * frames still on the GPU and in the queue go to ffmpeg (0.5 s at most), which then
+ * finishes the file (1.5 s, then SIGTERM, then SIGKILL: capture_watch_stop's bounds); one
+ * log line says how it ended. The counts at the end into *last (may be NULL). r may be
+ * NULL. */
+void screen_record_close(struct screen_record *r, struct screen_record_counts *last);
 
 #endif

@@ -18,6 +18,10 @@
 #define RECORD_QUEUE 4
 /* Readbacks in flight on the GPU: one is normally back by the next frame. */
 #define RECORD_READBACKS 3
+/* At the end: how long the GPU may take with a readback, and the encoder with the frames
+ * still queued, before they are given up. */
+#define RECORD_FINISH_WAIT_S 0.05
+#define RECORD_DRAIN_S       0.5
 
 struct record_slot {
     uint8_t *rgb;   /* width x height RGB24, top row first */
@@ -46,7 +50,7 @@ struct screen_record {
     sem_t queued; /* posted once per queued slot, and once at close */
     pthread_t thread;
     bool thread_running;
-    atomic_bool closing, failed;
+    atomic_bool closing, failed, finished; /* finished: the thread is about to end */
     _Atomic uint64_t frames, dropped;
     /* the capture's stop (capture_watch_stop): set at close and on a stall, it bounds every
      * wait on ffmpeg */
@@ -71,6 +75,9 @@ void record_drop(struct screen_record *r, int32_t repeat);
  * a readback of the screen_w x screen_h default framebuffer standing for `repeat` ticks
  * started (or dropped when all are in flight). */
 void readback_collect(struct screen_record *r);
+/* At the end: the readbacks still in flight waited for (RECORD_FINISH_WAIT_S at most each)
+ * and queued, so the recording ends on the screen's last frames. */
+void readback_finish(struct screen_record *r);
 void readback_start(struct screen_record *r, int32_t screen_w, int32_t screen_h, int32_t repeat);
 
 #endif

@@ -153,24 +153,30 @@ static int context_create(struct presenter *P, struct error *err)
 
 /* ---- recording what the screen shows (capture.out) ------------------------------------ */
 
+static void record_counts_put(struct presenter *P, const struct screen_record_counts *c)
+{
+    atomic_store(&P->rec_out.frames, c->frames);
+    atomic_store(&P->rec_out.dropped, c->dropped);
+    atomic_store(&P->rec_out.failed, c->failed);
+}
+
 static void record_counts_out(struct presenter *P)
 {
     struct screen_record_counts c;
     if (!P->rec)
         return;
     screen_record_counts(P->rec, &c);
-    atomic_store(&P->rec_out.frames, c.frames);
-    atomic_store(&P->rec_out.dropped, c.dropped);
-    atomic_store(&P->rec_out.failed, c.failed);
+    record_counts_put(P, &c);
 }
 
 /* The recording failed to start or to get its GL part: one line, and the piece goes on. */
 static void record_give_up(struct presenter *P, const char *why)
 {
     log_line(LOG_ERR, "%s; the piece goes on without recording", why);
-    record_counts_out(P);
-    atomic_store(&P->rec_out.failed, true);
-    screen_record_close(P->rec);
+    struct screen_record_counts c = {.failed = true};
+    screen_record_close(P->rec, &c);
+    c.failed = true;
+    record_counts_put(P, &c);
     P->rec = NULL;
 }
 
@@ -203,14 +209,15 @@ static void record_start(struct presenter *P)
     record_gl_open(P);
 }
 
-/* Before the windows close: the GL part with its context, then ffmpeg (bounded waits). */
+/* Before the windows close (the readback's GL part goes with the context); ffmpeg's end
+ * is bounded. */
 static void record_stop(struct presenter *P)
 {
     if (!P->rec)
         return;
-    screen_record_gl_close(P->rec);
-    record_counts_out(P);
-    screen_record_close(P->rec);
+    struct screen_record_counts c;
+    screen_record_close(P->rec, &c);
+    record_counts_put(P, &c);
     P->rec = NULL;
 }
 
