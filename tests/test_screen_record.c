@@ -37,11 +37,11 @@ static void params_for(struct params *p, const char *out, int32_t segment_s)
     p->capture.quality = 0;
 }
 
-/* GL rows (bottom first) of a frame whose top half is white and bottom half black. */
+/* GL rows (BGRA, bottom first) of a frame whose top half is white and bottom half black. */
 static void gl_frame(uint8_t *rows, int32_t w, int32_t h)
 {
     for (int32_t y = 0; y < h; y++)
-        memset(rows + (size_t)y * w * 3, y < h / 2 ? 0 : 255, (size_t)w * 3);
+        memset(rows + (size_t)y * w * 4, y < h / 2 ? 0 : 255, (size_t)w * 4);
 }
 
 /* Until the encoder has taken every queued slot (2 s at most). */
@@ -97,7 +97,7 @@ static void test_every_frame_upright(void)
     CHECK_MSG(r, "%s", err.msg);
     if (!r)
         return;
-    static uint8_t rows[64 * 48 * 3];
+    static uint8_t rows[64 * 48 * 4];
     gl_frame(rows, 64, 48);
     int32_t repeats[] = {1, 3, 1, 2, 1};
     long before = thread_allocations;
@@ -151,7 +151,7 @@ static void test_full_queue_drops(void)
     CHECK_MSG(r, "%s", err.msg);
     if (!r)
         return;
-    static uint8_t rows[320 * 240 * 3];
+    static uint8_t rows[320 * 240 * 4];
     double start = clock_now();
     /* the thread waits in the first for good (its slot stays taken), the queue fills */
     for (int i = 0; i < RECORD_QUEUE + 3; i++)
@@ -179,7 +179,7 @@ static void test_carry(void)
     CHECK_MSG(r, "%s", err.msg);
     if (!r)
         return;
-    static uint8_t rows[64 * 48 * 3];
+    static uint8_t rows[64 * 48 * 4];
     record_drop(r, 2);
     record_push(r, rows, 1);
     drain(r);
@@ -221,7 +221,7 @@ static void test_segments_named_by_time(void)
     CHECK_MSG(r, "%s", err.msg);
     if (!r)
         return;
-    static uint8_t rows[64 * 48 * 3];
+    static uint8_t rows[64 * 48 * 4];
     double t = clock_now();
     for (int i = 0; i < 12; i++, t += 0.2) {
         record_push(r, rows, 5); /* 5 frames at 25 fps: 0.2 s */

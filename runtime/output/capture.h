@@ -67,6 +67,9 @@ struct capture_video_options {
     /* ffmpeg's lines are not logged one by one: the last one is quoted in the error that
      * says the recording stopped, so a failure is one log line. */
     bool quiet;
+    /* Frames as glReadPixels reads them fastest, BGRA with the bottom row first, instead of
+     * RGB24: ffmpeg turns them over (4 bytes a pixel go to capture_write). */
+    bool gl_rows;
 };
 
 /* A stream URL (srt://, udp://, rtmp://, tcp://...: anything with "://"), for ffmpeg's own
@@ -79,7 +82,8 @@ bool capture_is_stream(const char *target);
 struct capture *capture_open_video(const char *target, int32_t width, int32_t height,
                                    const struct capture_video_options *o, struct error *err);
 
-/* Writes exactly one width x height RGB24 frame, the next in order. Blocks until the
+/* Writes exactly one width x height RGB24 frame (BGRA, bottom row first, for a capture
+ * opened with gl_rows), the next in order. Blocks until the
  * frame is on disk (PNG: written under a temporary name, then renamed, so frame_N.png is
  * whole or absent) or handed to ffmpeg. After a failure every later call fails too. */
 int capture_write(struct capture *c, const uint8_t *rgb, struct error *err);

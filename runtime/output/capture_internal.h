@@ -48,6 +48,7 @@ struct capture {
     volatile sig_atomic_t *stop; /* may be NULL */
     bool stream;                 /* c->path is a URL for ffmpeg's protocols */
     bool quiet;                  /* ffmpeg's lines kept (log_last), not logged */
+    size_t frame_bytes;          /* of one frame into the pipe: 3 a pixel, 4 with gl_rows */
 };
 
 int capture_png_open(struct capture *c, struct error *err);

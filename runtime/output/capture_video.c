@@ -150,11 +150,16 @@ static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
     snprintf(a->size, sizeof a->size, "%dx%d", c->width, c->height);
     snprintf(a->rate, sizeof a->rate, "%.6g", o->fps);
     snprintf(a->crf, sizeof a->crf, "%d", o->crf);
-    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-y",    "-f",
-                          "rawvideo", "-pix_fmt",     "rgb24",     "-s",    a->size, "-r",
-                          a->rate,    "-i",           "-",         "-an",   "-c:v",  codec};
+    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel",
+                          "error",    "-y",           "-f",
+                          "rawvideo", "-pix_fmt",     o->gl_rows ? "bgra" : "rgb24",
+                          "-s",       a->size,        "-r",
+                          a->rate,    "-i",           "-",
+                          "-an",      "-c:v",         codec};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         arg(a, head[i]);
+    if (o->gl_rows)
+        arg_pair(a, "-vf", "vflip");
     if (o->crf >= 0)
         arg_pair(a, "-crf", a->crf);
     arg_pair(a, "-pix_fmt", "yuv420p");
@@ -385,6 +390,7 @@ int capture_video_open(struct capture *c, const struct capture_video_options *o,
     if (check_target(c, o->segment_s, &created, err))
         return -1;
     c->quiet = o->quiet;
+    c->frame_bytes = (size_t)c->width * (size_t)c->height * (o->gl_rows ? 4 : 3);
     struct ffmpeg_args a;
     int rc = (a.target = target_make(c, o->segment_s))
                  ? 0
@@ -505,8 +511,7 @@ static int cut_error(struct capture *c, int status, struct error *err)
 
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
-    size_t bytes = (size_t)c->width * (size_t)c->height * 3;
-    if (pipe_write_all(c, rgb, bytes) == 0)
+    if (pipe_write_all(c, rgb, c->frame_bytes) == 0)
         return 0;
     int saved = errno;
     close(c->pipe_fd);

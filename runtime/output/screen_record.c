@@ -52,7 +52,7 @@ static void slot_write(struct screen_record *r, const struct record_slot *s)
 {
     struct error err;
     for (int32_t k = 0; k < s->repeat && r->capture; k++) {
-        if (capture_write(r->capture, s->rgb, &err)) {
+        if (capture_write(r->capture, s->bgra, &err)) {
             record_fail(r, err.msg);
             return;
         }
@@ -109,10 +109,8 @@ void record_push(struct screen_record *r, const uint8_t *gl_rows, int32_t repeat
         return;
     }
     struct record_slot *s = &r->slots[head % RECORD_QUEUE];
-    size_t row = (size_t)r->width * 3;
-    for (int32_t y = 0; y < r->height; y++) /* GL's rows go bottom up */
-        memcpy(s->rgb + (size_t)y * row, gl_rows + (size_t)(r->height - 1 - y) * row, row);
-    int32_t most = (int32_t)ceil(r->fps); /* a long stall is not made up */
+    memcpy(s->bgra, gl_rows, r->frame_bytes); /* one copy: ffmpeg turns it over */
+    int32_t most = (int32_t)ceil(r->fps);     /* a long stall is not made up */
     s->repeat = repeat + r->carry > most ? most : repeat + r->carry;
     r->carry = 0;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
@@ -160,7 +158,7 @@ void screen_record_frame(struct screen_record *r, int32_t screen_w, int32_t scre
 static void record_free(struct screen_record *r)
 {
     for (int i = 0; i < RECORD_QUEUE; i++)
-        free(r->slots[i].rgb);
+        free(r->slots[i].bgra);
     sem_destroy(&r->queued);
     free(r);
 }
@@ -174,7 +172,8 @@ static int encoder_open(struct screen_record *r, const struct params *p, struct 
                                       .crf = crf,
                                       .segment_s = p->capture.segment_s,
                                       .live = true,
-                                      .quiet = true};
+                                      .quiet = true,
+                                      .gl_rows = true};
     r->capture = capture_open_video(r->target, r->width, r->height, &o, err);
     if (!r->capture)
         return -1;
@@ -194,10 +193,10 @@ struct screen_record *screen_record_open(const struct params *p, int32_t width, 
     snprintf(r->target, sizeof r->target, "%s", p->capture.out);
     r->width = width;
     r->height = height;
-    r->frame_bytes = (size_t)width * height * 3;
+    r->frame_bytes = (size_t)width * height * 4;
     r->fps = p->capture.fps;
     for (int i = 0; i < RECORD_QUEUE; i++)
-        if (!(r->slots[i].rgb = malloc(r->frame_bytes))) {
+        if (!(r->slots[i].bgra = malloc(r->frame_bytes))) {
             error_set(err, "out of memory for %dx%d recording frames", width, height);
             record_free(r);
             return NULL;

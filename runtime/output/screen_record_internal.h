@@ -24,7 +24,7 @@
 #define RECORD_DRAIN_S       0.5
 
 struct record_slot {
-    uint8_t *rgb;   /* width x height RGB24, top row first */
+    uint8_t *bgra;  /* width x height BGRA, bottom row first: as glReadPixels reads it */
     int32_t repeat; /* frames of video it stands for */
 };
 
@@ -65,8 +65,8 @@ struct screen_record {
     struct readback gl;
 };
 
-/* A frame read back (GL rows, bottom first, `width` x `height` RGB24 packed) into the queue
- * standing for `repeat` ticks, or dropped when the queue is full. Presenter thread. */
+/* A frame read back (`width` x `height` BGRA, bottom row first) into the queue standing for
+ * `repeat` ticks, or dropped when the queue is full. Presenter thread. */
 void record_push(struct screen_record *r, const uint8_t *gl_rows, int32_t repeat);
 /* `repeat` ticks whose frame could not be read back. Presenter thread. */
 void record_drop(struct screen_record *r, int32_t repeat);
