@@ -811,7 +811,9 @@ static int video_wait(volatile sig_atomic_t *stop, struct error *err)
 
 /* The X server went away (display_lost_catch, present_internal.h): inside Xlib on this
  * thread, with the process about to end. The loop thread never touches X: stop it (the
- * final --stats line), then save and close as every other way out does (cli_run.c). */
+ * final --stats line), then save and close as every other way out does (cli_run.c). A
+ * recording of the screen is left alone (its readback is GL): ffmpeg, in a process group
+ * of its own, sees its pipe end with ours and finishes the file by itself. */
 static void display_lost(void *arg)
 {
     struct presenter *P = arg;
