@@ -89,7 +89,6 @@ static int thread_start(struct screen_record *r, struct error *err)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc)
         return error_set(err, "cannot start the recording's thread (%s)", strerror(rc));
-    r->thread_running = true;
     return 0;
 }
 

@@ -20,8 +20,10 @@
  * until the piece restarts.
  *
  * What is recorded: the first window, before the HUD is drawn (the HUD is an artist's tool,
- * not part of the piece), at its drawable size or capture.live_height rows; black while
- * the screen is (closed hours), which costs an encoder next to nothing.
+ * not part of the piece), at its drawable size when the recording starts or at
+ * capture.live_height rows (a window recreated at another size is scaled to that); black
+ * while the screen is (closed hours), which costs an encoder next to nothing. Memory: seven
+ * frames of the recording's size, BGRA (1080p: 58 MB), half of them the driver's.
  *
  * Threads: screen_record_gl_*, screen_record_frame and screen_record_close on the
  * presenter's thread (the GL ones with its context current); screen_record_counts on any. */

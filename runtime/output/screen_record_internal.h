@@ -49,7 +49,6 @@ struct screen_record {
     _Atomic uint64_t head, tail;
     sem_t queued; /* posted once per queued slot, and once at close */
     pthread_t thread;
-    bool thread_running;
     atomic_bool closing, failed, finished; /* finished: the thread is about to end */
     _Atomic uint64_t frames, dropped;
     /* the capture's stop (capture_watch_stop): set at close and on a stall, it bounds every
