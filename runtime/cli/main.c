@@ -10,7 +10,7 @@ static const char run_usage[] =
     "usage: mnemo [run] [--config FILE] [-o name=value]... [--backend auto|cuda|cpu|ref]\n"
     "                   [--seed N] [--windowed|--fullscreen] [--display N] [--stats FILE|-]\n"
     "                   [--record FILE.(mp4|mov|mkv)|URL]\n"
-    "       mnemo [run] ... --headless --frames N --out DIR|FILE.(mp4|mov|mkv)\n"
+    "       mnemo [run] ... --headless --frames N --out DIR|FILE.(mp4|mov|mkv)|URL\n"
     "       mnemo [run] ... --headless --iterations N        (the loop alone, nothing recorded)\n"
     "       mnemo run --supervise [--watchdog S] ...         (restarted when it dies or hangs)\n"
     "\n"

@@ -141,9 +141,11 @@ static bool is_x26x(const char *codec)
     return strcmp(codec, "libx264") == 0 || strcmp(codec, "libx265") == 0;
 }
 
-/* Raw RGB24 frames from stdin, then the codec. Live: the encoder must keep up with the
- * screen (veryfast), a keyframe every 2 s is where a segment may start and a stream's
- * receiver can join, and a stream has no lookahead to wait for (zerolatency). */
+/* Raw RGB24 frames from stdin, then the codec. In real time (a recording of the screen, or
+ * any stream): the encoder must keep up (veryfast), a keyframe every 2 s is where a segment
+ * may start and a stream's receiver can join, and a stream has no lookahead to wait for
+ * (zerolatency). A headless stream, made faster than real time, is read at its frame rate
+ * (-re): the pipe then paces the piece, and a receiver gets it as it would be shown. */
 static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
                          const struct capture_video_options *o, const char *codec)
 {
@@ -154,16 +156,20 @@ static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
                           "error",    "-y",           "-f",
                           "rawvideo", "-pix_fmt",     o->gl_rows ? "bgra" : "rgb24",
                           "-s",       a->size,        "-r",
-                          a->rate,    "-i",           "-",
-                          "-an",      "-c:v",         codec};
+                          a->rate};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         arg(a, head[i]);
+    if (c->stream && !o->live)
+        arg(a, "-re");
+    arg_pair(a, "-i", "-");
+    arg(a, "-an");
+    arg_pair(a, "-c:v", codec);
     if (o->gl_rows)
         arg_pair(a, "-vf", "vflip");
     if (o->crf >= 0)
         arg_pair(a, "-crf", a->crf);
     arg_pair(a, "-pix_fmt", "yuv420p");
-    if (!o->live)
+    if (!o->live && !c->stream)
         return;
     snprintf(a->gop, sizeof a->gop, "%d", (int)lround(2 * o->fps));
     arg_pair(a, "-g", a->gop);
