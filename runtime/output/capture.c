@@ -190,8 +190,7 @@ int64_t capture_close(struct capture *c, struct error *err)
 
 /* ---- PNG sequence: directory --------------------------------------------------------- */
 
-/* mkdir -p, naming the component that could not be made. */
-static int make_dirs(const char *path, struct error *err)
+int capture_make_dirs(const char *path, struct error *err)
 {
     char part[4096];
     size_t len = strlen(path);
@@ -249,7 +248,7 @@ static int64_t fault_from_env(void)
 
 int capture_png_open(struct capture *c, struct error *err)
 {
-    if (make_dirs(c->path, err))
+    if (capture_make_dirs(c->path, err))
         return -1;
     size_t row = (size_t)c->width * 3 + 1;
     c->name_size = strlen(c->path) + 64;

@@ -51,6 +51,10 @@ struct capture {
     size_t frame_bytes;          /* of one frame into the pipe: 3 a pixel, 4 with gl_rows */
 };
 
+/* mkdir -p, naming the component that could not be made; an error when path ends up being
+ * something else than a directory. */
+int capture_make_dirs(const char *path, struct error *err);
+
 int capture_png_open(struct capture *c, struct error *err);
 int capture_png_write(struct capture *c, const uint8_t *rgb, struct error *err);
 int capture_png_close(struct capture *c, struct error *err);

@@ -314,11 +314,17 @@ static int check_output(const struct capture *c, int *created, struct error *err
     return 0;
 }
 
-/* Segments go beside the path under other names: prove that its folder takes files. */
+/* Segments go beside the path under other names: its folder is made when missing (an
+ * archive folder in the state directory of a fresh kiosk), then proved to take files. */
 static int check_folder(const struct capture *c, struct error *err)
 {
     const char *slash = strrchr(c->path, '/');
     char probe[4096];
+    if (slash && slash > c->path) {
+        snprintf(probe, sizeof probe, "%.*s", (int)(slash - c->path), c->path);
+        if (capture_make_dirs(probe, err))
+            return -1;
+    }
     if (slash)
         snprintf(probe, sizeof probe, "%.*s/.mnemo-record-probe", (int)(slash - c->path), c->path);
     else
