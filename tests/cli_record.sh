@@ -130,7 +130,8 @@ if command -v ffmpeg >/dev/null && ffmpeg -hide_banner -protocols 2>/dev/null | 
   listener=$!
   for _ in $(seq 100); do ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && break; sleep 0.1; done
   start=$(date +%s.%N)
-  "$M" run --headless --frames 90 --out "srt://127.0.0.1:$port" "${SMALL[@]}" 2>"$TMP/h.err"
+  "$M" run --headless --frames 90 --out "srt://127.0.0.1:$port" "${SMALL[@]}" \
+    -o capture.frames_per_iteration=10 2>"$TMP/h.err"
   code=$?
   took=$(echo "$(date +%s.%N) - $start" | bc)
   wait_gone $listener 15 || kill $listener

@@ -44,8 +44,8 @@ struct capture;
  *    disk, a kill, a power cut) plays up to about a second before the cut. ffmpeg's
  *    messages come through a pipe into mnemo's log (log.h), never into a file beside the
  *    video, which a full disk would swallow; the last one is quoted in the error.
- *  - a stream URL (capture_is_stream): sent in real time, ffmpeg reading the frames at
- *    `fps` (so capture_write blocks at that pace), as capture_open_video describes.
+ *  - a stream URL (capture_is_stream): sent in real time, capture_write taking a frame
+ *    every 1/fps (it waits for the frame's moment), as capture_open_video describes.
  *  - any other path: a directory (created with its parents when missing) that receives
  *    frame_000001.png, frame_000002.png, ... (fps, codec and crf are ignored). A path
  *    with an extension that is not a video one (out.avi, a.png) is refused unless it is

@@ -49,6 +49,8 @@ struct capture {
     bool stream;                 /* c->path is a URL for ffmpeg's protocols */
     bool quiet;                  /* ffmpeg's lines kept (log_last), not logged */
     size_t frame_bytes;          /* of one frame into the pipe: 3 a pixel, 4 with gl_rows */
+    bool paced;                  /* a headless stream: one frame every 1/fps (capture_video.c) */
+    double fps, paced_from;
 };
 
 /* mkdir -p, naming the component that could not be made; an error when path ends up being

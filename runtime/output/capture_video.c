@@ -144,8 +144,7 @@ static bool is_x26x(const char *codec)
 /* Raw RGB24 frames from stdin, then the codec. In real time (a recording of the screen, or
  * any stream): the encoder must keep up (veryfast), a keyframe every 2 s is where a segment
  * may start and a stream's receiver can join, and a stream has no lookahead to wait for
- * (zerolatency). A headless stream, made faster than real time, is read at its frame rate
- * (-re): the pipe then paces the piece, and a receiver gets it as it would be shown. */
+ * (zerolatency). */
 static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
                          const struct capture_video_options *o, const char *codec)
 {
@@ -159,8 +158,6 @@ static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
                           a->rate};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         arg(a, head[i]);
-    if (c->stream && !o->live)
-        arg(a, "-re");
     arg_pair(a, "-i", "-");
     arg(a, "-an");
     arg_pair(a, "-c:v", codec);
@@ -402,6 +399,8 @@ int capture_video_open(struct capture *c, const struct capture_video_options *o,
     if (check_target(c, o->segment_s, &created, err))
         return -1;
     c->quiet = o->quiet;
+    c->paced = c->stream && !o->live;
+    c->fps = o->fps;
     c->frame_bytes = (size_t)c->width * (size_t)c->height * (o->gl_rows ? 4 : 3);
     struct ffmpeg_args a;
     int rc = (a.target = target_make(c, o->segment_s))
@@ -521,8 +520,25 @@ static int cut_error(struct capture *c, int status, struct error *err)
                      end, (long long)c->frames, c->path);
 }
 
+/* A headless stream is made faster than real time: each frame waits for its moment at
+ * `fps` since the first, so a receiver gets the piece at the pace it would be shown (SRT's
+ * live mode drops what comes in a burst). ffmpeg's -re would not do: its clock starts with
+ * ffmpeg, and frames that come late after a slow first iteration then go out in a burst. */
+static void pace(struct capture *c)
+{
+    if (!c->paced)
+        return;
+    double now = clock_now();
+    if (c->frames == 0)
+        c->paced_from = now;
+    double due = c->paced_from + (double)c->frames / c->fps;
+    if (due > now && !(c->stop && *c->stop))
+        clock_sleep_until(due);
+}
+
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
+    pace(c);
     if (pipe_write_all(c, rgb, c->frame_bytes) == 0)
         return 0;
     int saved = errno;
