@@ -112,6 +112,12 @@ else
   fail "recording while presenting failed: $(tail -n3 "$TMP/show.log")"
 fi
 
+echo "== a recording that cannot start: one line, and the piece runs without it"
+MNEMO_PRESENT_EXIT_AFTER=30 timeout 60 "$MNEMO" run "${SMALL[@]}" --record /proc/mnemo-none/x.mp4 \
+  --stats "$TMP/none.jsonl" >"$TMP/none.log" 2>&1 && [ "$(stat "$TMP/none.jsonl" record_failed)" = true ] &&
+  [ "$(grep -c "without recording" "$TMP/none.log")" -eq 1 ] && passed=$((passed + 1)) ||
+  fail "an unwritable capture.out: $(cat "$TMP/none.log")"
+
 echo "== the test card, the right way up, at the screen's size and at capture.live_height=90"
 export MNEMO_PRESENT_PATTERN=1
 for h in 0 90; do

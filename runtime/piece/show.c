@@ -204,8 +204,10 @@ static void record_start(struct presenter *P)
         record_give_up(P, err.msg);
         return;
     }
-    log_line(LOG_INFO, "recording the screen (%dx%d at %d fps) to '%s'", w, h, P->cur.capture.fps,
-             P->cur.capture.out);
+    bool segments = P->cur.capture.segment_s > 0 && !capture_is_stream(P->cur.capture.out);
+    log_line(LOG_INFO, "recording the screen (%dx%d at %d fps) to '%s'%s", w, h, P->cur.capture.fps,
+             P->cur.capture.out,
+             segments ? ", a new file (named with its start time) every capture.segment_s" : "");
     record_gl_open(P);
 }
 
