@@ -17,6 +17,10 @@ done
 "$M" run --headless --iterations 2 -h >"$TMP/help" || fail "mnemo run ... -h exited $?"
 grep -q -- "--headless" "$TMP/help" || fail "mnemo run -h: no usage"
 
+# --record is the presenter's; headless records to --out (a usage error, exit 2)
+expect_fail 2 "with --headless the recording is --out PATH" $M run --headless --frames 2 \
+  --out "$TMP/o" --record "$TMP/r.mp4"
+
 expect_fail 1 "No such file" $M inspect "$TMP/missing.onnx"
 head -c 3000 "$good" >"$TMP/truncated.onnx"
 expect_fail 1 "truncated.onnx' is not an ONNX model" $M inspect "$TMP/truncated.onnx"

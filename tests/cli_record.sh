@@ -3,7 +3,8 @@
 # within seconds even when ffmpeg has stopped reading and ignores SIGTERM itself (a fake
 # ffmpeg on PATH), the recording is reported as cut, naming the file, and the loop's state
 # is saved; a healthy ffmpeg stopped the same way finishes a file that plays; a recording
-# cut short by a kill plays up to the cut, in every container.
+# cut short by a kill plays up to the cut, in every container; a headless stream goes out in
+# real time, every frame to its listener.
 # Usage: cli_record.sh MNEMO DATA
 source "$(dirname "$0")/cli_lib.sh"
 M=$MNEMO
@@ -119,6 +120,30 @@ if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
   done
 else
   echo "skip: cut recordings (ffmpeg/ffprobe not installed)"
+fi
+
+# ---- a headless stream goes out in real time, every frame to the listener -----------------
+if command -v ffmpeg >/dev/null && ffmpeg -hide_banner -protocols 2>/dev/null | grep -qx ' *srt'; then
+  port=$((20000 + RANDOM % 20000))
+  ffmpeg -v error -y -i "srt://127.0.0.1:$port?mode=listener" -c copy -f mpegts "$TMP/h.ts" \
+    2>"$TMP/h.listen" &
+  listener=$!
+  for _ in $(seq 100); do ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && break; sleep 0.1; done
+  start=$(date +%s.%N)
+  "$M" run --headless --frames 90 --out "srt://127.0.0.1:$port" "${SMALL[@]}" \
+    -o capture.frames_per_iteration=10 2>"$TMP/h.err"
+  code=$?
+  took=$(echo "$(date +%s.%N) - $start" | bc)
+  wait_gone $listener 15 || kill $listener
+  wait $listener 2>/dev/null
+  n=$(ffprobe -v quiet -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+    -of csv=p=0 "$TMP/h.ts" 2>/dev/null | tail -n1)
+  echo "   headless srt stream: exit $code after $took s, ${n:-no} of 90 frames received"
+  # 90 frames at 30 fps are 3 s of real time: sent at that pace, not in a burst
+  [ "$code" -eq 0 ] && [ "$(echo "$took >= 2.5" | bc)" -eq 1 ] && [ "${n:-0}" -ge 80 ] &&
+    passed=$((passed + 1)) || fail "headless stream: exit $code, $took s, ${n:-0} frames: $(cat "$TMP/h.err" "$TMP/h.listen")"
+else
+  echo "skip: a headless stream (no ffmpeg with srt)"
 fi
 
 finish

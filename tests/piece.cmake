@@ -23,3 +23,9 @@ if(TARGET mnemo_backend_cuda)
   target_compile_definitions(test_swap_cuda PRIVATE SWAP_BACKEND="cuda" SWAP_CUDART=1)
   target_link_libraries(test_swap_cuda PRIVATE CUDA::cudart)
 endif()
+# Recording what the screen shows while presenting (capture.out, --record): segments that
+# play, frames that match the screen, a stream to a listener on 127.0.0.1, and the ways a
+# recording dies (a lost peer, a stuck or killed ffmpeg, a full disk) with the piece going
+# on. Starts its own Xvfb; skips without Xvfb, GL or ffmpeg.
+mnemo_cli_test(record_display record_display.sh display)
+set_tests_properties(record_display PROPERTIES TIMEOUT 600)

@@ -212,6 +212,9 @@ function showStats(s) {
     ["memory", `${(s.rss_kib / 1024).toFixed(1)} MiB`],
     ["backend", s.backend],
   ];
+  if (s.record_frames !== undefined)
+    rows.push(["recording", s.record_failed ? "stopped (see the log)"
+      : `${s.record_frames} frames, ${s.record_dropped} dropped`]);
   if (s.painter) rows.push(["painter", s.painter]);
   if (s.sketcher) rows.push(["sketcher", s.sketcher]);
   if (s.closed) {

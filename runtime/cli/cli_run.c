@@ -27,7 +27,7 @@
 #include <time.h>
 
 struct run_args {
-    const char *config, *backend, *out, *stats;
+    const char *config, *backend, *out, *stats, *record;
     int64_t frames, iterations;
     bool headless, supervise;
     const char *watchdog;
@@ -113,6 +113,8 @@ static int value_option(struct run_args *a, int argc, char **argv, int *i, bool 
         a->out = v;
     else if ((v = cli_option(argc, argv, i, "--stats", bad)))
         a->stats = v;
+    else if ((v = cli_option(argc, argv, i, "--record", bad)))
+        a->record = v; /* second pass: capture.out */
     else if ((v = cli_option(argc, argv, i, "--backend", bad)))
         a->backend = v;
     else if ((v = cli_option(argc, argv, i, "--frames", bad)))
@@ -153,12 +155,20 @@ static int args_parse(struct run_args *a, int argc, char **argv)
     return MNEMO_EXIT_OK;
 }
 
-/* Second pass, after the config file: -o name=value, --seed N, --display N, --windowed and
- * --fullscreen, in order. */
+/* --record PATH or --record=PATH at argv[*i] (checked by the first pass), or NULL. */
+static const char *record_option(int argc, char **argv, int *i)
+{
+    bool bad = false;
+    return cli_option(argc, argv, i, "--record", &bad);
+}
+
+/* Second pass, after the config file: -o name=value, --seed N, --display N, --record PATH,
+ * --windowed and --fullscreen, in order. */
 static int overrides_apply(struct params *p, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         int rc = MNEMO_EXIT_OK;
+        const char *record;
         bool has_value = i + 1 < argc;
         if (strcmp(argv[i], "-o") == 0 && has_value)
             rc = override_apply(p, NULL, argv[++i]);
@@ -166,6 +176,8 @@ static int overrides_apply(struct params *p, int argc, char **argv)
             rc = override_apply(p, "loop.seed", argv[++i]);
         else if (strcmp(argv[i], "--display") == 0 && has_value)
             rc = override_apply(p, "present.display", argv[++i]);
+        else if ((record = record_option(argc, argv, &i)))
+            rc = override_apply(p, "capture.out", record);
         else if (strcmp(argv[i], "--windowed") == 0)
             rc = override_apply(p, "present.fullscreen", "false");
         else if (strcmp(argv[i], "--fullscreen") == 0)
@@ -209,6 +221,9 @@ static int settings_load(struct params *p, const struct run_args *a, int argc, c
 
 static int headless_check(const struct run_args *a)
 {
+    if (a->headless && a->record)
+        return usage_error("%s", "--record is for recording while presenting; with --headless "
+                                 "the recording is --out PATH");
     if (!a->headless) {
         if (a->frames || a->out || a->iterations)
             return usage_error("%s", "--frames, --out and --iterations need --headless");
@@ -261,11 +276,13 @@ static int iterations_run(struct step *s, int64_t n, struct error *err)
  * --windowed for a change in the file. One buffer per option that needs one: when an
  * option comes twice, the earlier entry shows the later value, which the later entry sets
  * anyway. Returns how many (at most argc). */
-static size_t overrides_collect(int argc, char **argv, const char **out, char (*made)[64])
+static size_t overrides_collect(int argc, char **argv, const char **out,
+                                char (*made)[PARAM_STRING_MAX + 16])
 {
     size_t n = 0;
     for (int i = 0; i < argc; i++) {
         bool has_value = i + 1 < argc;
+        const char *record;
         if (strcmp(argv[i], "-o") == 0 && has_value) {
             out[n++] = argv[++i];
         } else if (strcmp(argv[i], "--seed") == 0 && has_value) {
@@ -274,6 +291,9 @@ static size_t overrides_collect(int argc, char **argv, const char **out, char (*
         } else if (strcmp(argv[i], "--display") == 0 && has_value) {
             snprintf(made[1], sizeof made[1], "present.display=%.40s", argv[++i]);
             out[n++] = made[1];
+        } else if ((record = record_option(argc, argv, &i))) {
+            snprintf(made[2], sizeof made[2], "capture.out=%.*s", PARAM_STRING_MAX, record);
+            out[n++] = made[2];
         } else if (strcmp(argv[i], "--windowed") == 0) {
             out[n++] = "present.fullscreen=false";
         } else if (strcmp(argv[i], "--fullscreen") == 0) {
@@ -291,7 +311,7 @@ static int control_start(struct control **ctl, const struct params *p, const str
     if (!a->config && !p->osc.enabled && !p->midi.enabled && !p->web.enabled)
         return 0;
     const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-    char made[2][64];
+    char made[3][PARAM_STRING_MAX + 16];
     if (!overrides)
         return -1;
     struct control_options o = {.config_path = a->config,
@@ -414,6 +434,9 @@ int cli_run(int argc, char **argv)
         return rc;
     struct params p;
     rc = settings_load(&p, &a, argc, argv); /* also checked before supervising: fail fast */
+    if (rc == MNEMO_EXIT_OK && a.headless && p.capture.out[0])
+        log_warn("capture.out ('%s') records while presenting; --headless records to --out only",
+                 p.capture.out);
     if (rc == MNEMO_EXIT_OK && a.supervise)
         return state_dir_take(&p, false) ? MNEMO_EXIT_FAILED : supervise_run(argc, argv);
     return rc == MNEMO_EXIT_OK ? piece_run(&p, &a, argc, argv) : rc;

@@ -9,7 +9,8 @@
 static const char run_usage[] =
     "usage: mnemo [run] [--config FILE] [-o name=value]... [--backend auto|cuda|cpu|ref]\n"
     "                   [--seed N] [--windowed|--fullscreen] [--display N] [--stats FILE|-]\n"
-    "       mnemo [run] ... --headless --frames N --out DIR|FILE.(mp4|mov|mkv)\n"
+    "                   [--record FILE.(mp4|mov|mkv)|URL]\n"
+    "       mnemo [run] ... --headless --frames N --out DIR|FILE.(mp4|mov|mkv)|URL\n"
     "       mnemo [run] ... --headless --iterations N        (the loop alone, nothing recorded)\n"
     "       mnemo run --supervise [--watchdog S] ...         (restarted when it dies or hangs)\n"
     "\n"
@@ -20,6 +21,8 @@ static const char run_usage[] =
     "  --backend B        where the networks run (loop.backend); auto = cuda when usable\n"
     "  --seed N           the one random generator's seed (loop.seed)\n"
     "  --stats FILE|-     one JSON line about once a second (it/s, fps, memory, ...)\n"
+    "  --record PATH|URL  while presenting, also record what the screen shows (capture.out):\n"
+    "                     a file, segmented every capture.segment_s, or srt://, udp://, rtmp://\n"
     "exit codes: 0 ok, 1 failed, 2 bad command line, 74 recording not written, 75 GPU lost\n";
 static const char infer_usage[] =
     "usage: mnemo infer --model M.onnx --input IN.(png|npy) --output OUT.(png|npy)\n"

@@ -112,6 +112,14 @@ static void display_add(struct stats *s, size_t *used)
         line_add(s, used, ",\"opens_at\":%lld", (long long)opens);
 }
 
+static void record_add(struct stats *s, size_t *used, struct stats_record *r)
+{
+    line_add(s, used, ",\"record_frames\":%llu,\"record_dropped\":%llu,\"record_failed\":%s",
+             (unsigned long long)atomic_load_explicit(&r->frames, memory_order_relaxed),
+             (unsigned long long)atomic_load_explicit(&r->dropped, memory_order_relaxed),
+             atomic_load_explicit(&r->failed, memory_order_relaxed) ? "true" : "false");
+}
+
 static void line_format(struct stats *s, const struct loop *L, int64_t frames, double now,
                         bool final)
 {
@@ -131,6 +139,8 @@ static void line_format(struct stats *s, const struct loop *L, int64_t frames, d
     models_add(s, &used, L);
     if (s->display)
         display_add(s, &used);
+    if (s->record)
+        record_add(s, &used, s->record);
     line_add(s, &used, ",\"rss_kib\":%ld,\"backend\":\"%s\"%s}", stats_rss_kib(), loop_backend(L),
              final ? ",\"final\":true" : "");
 }

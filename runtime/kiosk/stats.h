@@ -5,7 +5,8 @@
  * uses it now (so a live change shows), the models that run (painter, sketcher: their
  * settings) and how many were swapped in live (swaps), resident memory, backend; with a
  * presenter also display frames, display fps, dropped display frames and whether the kiosk
- * is closed (kiosk.hours), with "opens_at" (seconds since the epoch) while it is. Written
+ * is closed (kiosk.hours), with "opens_at" (seconds since the epoch) while it is, and with
+ * a recording of the screen its frames, dropped frames and whether it failed. Written
  * from the thread that drives the loop between iterations, never inside one. */
 #ifndef MNEMO_STATS_H
 #define MNEMO_STATS_H
@@ -39,8 +40,17 @@ struct stats_monitor {
     void *ctx;
 };
 
+/* A recording of the screen (capture.out), copied by the presenter from the recorder's
+ * own counts every frame: "record_frames", "record_dropped", "record_failed". */
+struct stats_record {
+    _Atomic uint64_t frames;  /* frames of video handed to the encoder */
+    _Atomic uint64_t dropped; /* of those, frames that repeat an older one instead of theirs */
+    atomic_bool failed;       /* the recording stopped (or could not start); the piece goes on */
+};
+
 struct stats {
     struct stats_display *display; /* NULL: no presenter; else "display_fps", "dropped" */
+    struct stats_record *record;   /* NULL: no recording while presenting */
     FILE *out;                     /* NULL: no stats file */
     struct stats_monitor monitor;  /* zeroed by stats_open; NULL functions: none */
     double frame_s;                /* when the monitor was last handed a frame */

@@ -43,11 +43,20 @@ static int path_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool capture_is_stream(const char *target)
+{
+    return strstr(target, "://") != NULL;
+}
+
 static int classify(const char *path, enum capture_kind *kind, struct error *err)
 {
     const char *ext = path_extension(path);
     size_t len = strlen(path);
     *kind = CAPTURE_PNG;
+    if (capture_is_stream(path)) {
+        *kind = CAPTURE_VIDEO;
+        return 0;
+    }
     if (!ext || path[len - 1] == '/' || path_is_dir(path))
         return 0;
     if (ext_is(ext, "mp4") || ext_is(ext, "mov") || ext_is(ext, "mkv")) {
@@ -73,8 +82,9 @@ static void capture_free(struct capture *c)
     free(c);
 }
 
-struct capture *capture_open(const char *path, int32_t width, int32_t height, double fps,
-                             const char *codec, int32_t crf, struct error *err)
+/* A capture of the kind `path` asks for, its buffers and encoder not yet made. */
+static struct capture *capture_new(const char *path, int32_t width, int32_t height,
+                                   struct error *err)
 {
     if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
         error_set(err, "cannot capture %dx%d frames: width and height must be 1..16384", width,
@@ -95,12 +105,41 @@ struct capture *capture_open(const char *path, int32_t width, int32_t height, do
         return NULL;
     }
     c->kind = kind;
+    c->stream = capture_is_stream(path);
     c->width = width;
     c->height = height;
     c->fd = c->pipe_fd = c->log_fd = -1;
-    int rc = kind == CAPTURE_PNG ? capture_png_open(c, err)
-                                 : capture_video_open(c, fps, codec, crf, err);
+    return c;
+}
+
+struct capture *capture_open(const char *path, int32_t width, int32_t height, double fps,
+                             const char *codec, int32_t crf, struct error *err)
+{
+    struct capture *c = capture_new(path, width, height, err);
+    if (!c)
+        return NULL;
+    struct capture_video_options o = {.fps = fps, .codec = codec, .crf = crf};
+    int rc = c->kind == CAPTURE_PNG ? capture_png_open(c, err) : capture_video_open(c, &o, err);
     if (rc) {
+        capture_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct capture *capture_open_video(const char *target, int32_t width, int32_t height,
+                                   const struct capture_video_options *o, struct error *err)
+{
+    struct capture *c = capture_new(target, width, height, err);
+    if (c && c->kind != CAPTURE_VIDEO) {
+        error_set(err,
+                  "cannot record video to '%s': name a .mp4, .mov or .mkv file or a stream "
+                  "URL (srt://, udp://, rtmp://)",
+                  target);
+        capture_free(c);
+        return NULL;
+    }
+    if (c && capture_video_open(c, o, err)) {
         capture_free(c);
         return NULL;
     }
@@ -151,8 +190,7 @@ int64_t capture_close(struct capture *c, struct error *err)
 
 /* ---- PNG sequence: directory --------------------------------------------------------- */
 
-/* mkdir -p, naming the component that could not be made. */
-static int make_dirs(const char *path, struct error *err)
+int capture_make_dirs(const char *path, struct error *err)
 {
     char part[4096];
     size_t len = strlen(path);
@@ -210,7 +248,7 @@ static int64_t fault_from_env(void)
 
 int capture_png_open(struct capture *c, struct error *err)
 {
-    if (make_dirs(c->path, err))
+    if (capture_make_dirs(c->path, err))
         return -1;
     size_t row = (size_t)c->width * 3 + 1;
     c->name_size = strlen(c->path) + 64;

@@ -22,6 +22,7 @@
 #include "image.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -43,6 +44,8 @@ struct capture;
  *    disk, a kill, a power cut) plays up to about a second before the cut. ffmpeg's
  *    messages come through a pipe into mnemo's log (log.h), never into a file beside the
  *    video, which a full disk would swallow; the last one is quoted in the error.
+ *  - a stream URL (capture_is_stream): sent in real time, capture_write taking a frame
+ *    every 1/fps (it waits for the frame's moment), as capture_open_video describes.
  *  - any other path: a directory (created with its parents when missing) that receives
  *    frame_000001.png, frame_000002.png, ... (fps, codec and crf are ignored). A path
  *    with an extension that is not a video one (out.avi, a.png) is refused unless it is
@@ -51,7 +54,38 @@ struct capture;
 struct capture *capture_open(const char *path, int32_t width, int32_t height, double fps,
                              const char *codec, int32_t crf, struct error *err);
 
-/* Writes exactly one width x height RGB24 frame, the next in order. Blocks until the
+/* How a video capture is encoded and where it goes (capture_open_video). */
+struct capture_video_options {
+    double fps;
+    const char *codec; /* NULL: libx264 */
+    int32_t crf;       /* < 0: the codec's default */
+    /* > 0, for a file: a new file every segment_s seconds (ffmpeg's segment muxer), each
+     * finished one whole and playable, named after the path with the local time it started:
+     * show.mp4 -> show-20261204-180000.mp4. A restart never writes over an older one. */
+    int32_t segment_s;
+    /* Frames come in real time (a recording of the screen): a fast encoder preset, a
+     * keyframe every 2 s (where a stream's receiver can join), no lookahead on a stream. */
+    bool live;
+    /* ffmpeg's lines are not logged one by one: the last one is quoted in the error that
+     * says the recording stopped, so a failure is one log line. */
+    bool quiet;
+    /* Frames as glReadPixels reads them fastest, BGRA with the bottom row first, instead of
+     * RGB24: ffmpeg turns them over (4 bytes a pixel go to capture_write). */
+    bool gl_rows;
+};
+
+/* A stream URL (srt://, udp://, rtmp://, tcp://...: anything with "://"), for ffmpeg's own
+ * protocols rather than a file. */
+bool capture_is_stream(const char *target);
+
+/* A video capture as capture_open's, with o's encoding, to a .mp4/.mov/.mkv file or to a
+ * stream URL: MPEG-TS over srt/udp/tcp/rtp, FLV over rtmp(s). A stream is never segmented;
+ * ffmpeg opens it at the first frame, so a peer that is not there shows as a failed write. */
+struct capture *capture_open_video(const char *target, int32_t width, int32_t height,
+                                   const struct capture_video_options *o, struct error *err);
+
+/* Writes exactly one width x height RGB24 frame (BGRA, bottom row first, for a capture
+ * opened with gl_rows), the next in order. Blocks until the
  * frame is on disk (PNG: written under a temporary name, then renamed, so frame_N.png is
  * whole or absent) or handed to ffmpeg. After a failure every later call fails too. */
 int capture_write(struct capture *c, const uint8_t *rgb, struct error *err);

@@ -6,6 +6,7 @@
 #include "capture.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,14 +46,22 @@ struct capture {
     size_t log_len;
     char log_last[256];          /* its last non-empty line: with -loglevel error, why it stopped */
     volatile sig_atomic_t *stop; /* may be NULL */
+    bool stream;                 /* c->path is a URL for ffmpeg's protocols */
+    bool quiet;                  /* ffmpeg's lines kept (log_last), not logged */
+    size_t frame_bytes;          /* of one frame into the pipe: 3 a pixel, 4 with gl_rows */
+    bool paced;                  /* a headless stream: one frame every 1/fps (capture_video.c) */
+    double fps, paced_from;
 };
+
+/* mkdir -p, naming the component that could not be made; an error when path ends up being
+ * something else than a directory. */
+int capture_make_dirs(const char *path, struct error *err);
 
 int capture_png_open(struct capture *c, struct error *err);
 int capture_png_write(struct capture *c, const uint8_t *rgb, struct error *err);
 int capture_png_close(struct capture *c, struct error *err);
 
-int capture_video_open(struct capture *c, double fps, const char *codec, int32_t crf,
-                       struct error *err);
+int capture_video_open(struct capture *c, const struct capture_video_options *o, struct error *err);
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err);
 int capture_video_close(struct capture *c, struct error *err);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -64,7 +65,8 @@ static void log_line_end(struct capture *c)
     c->log_len = 0;
     if (!n)
         return;
-    log_warn("ffmpeg, recording '%s': %s", c->path, c->log_line);
+    if (!c->quiet)
+        log_warn("ffmpeg, recording '%s': %s", c->path, c->log_line);
     memcpy(c->log_last, c->log_line, n + 1);
 }
 
@@ -117,52 +119,150 @@ static int has_suffix_ci(const char *s, const char *suffix)
 }
 
 struct ffmpeg_args {
-    char size[32], rate[32], crf[16];
+    char size[32], rate[32], crf[16], gop[16], keys[64], segment[16];
     char *target;
-    const char *argv[40];
+    const char *argv[64];
+    int n;
 };
 
-/* -loglevel error keeps the log to the reasons for failure; the output goes through the
- * file: protocol so a path starting with '-' or holding ':' is never read as an option
- * or a protocol. */
-static void build_args(struct ffmpeg_args *a, const struct capture *c, double fps,
-                       const char *codec, int32_t crf)
+static void arg(struct ffmpeg_args *a, const char *text)
+{
+    a->argv[a->n++] = text;
+}
+
+static void arg_pair(struct ffmpeg_args *a, const char *option, const char *value)
+{
+    arg(a, option);
+    arg(a, value);
+}
+
+static bool is_x26x(const char *codec)
+{
+    return strcmp(codec, "libx264") == 0 || strcmp(codec, "libx265") == 0;
+}
+
+/* Raw RGB24 frames from stdin, then the codec. In real time (a recording of the screen, or
+ * any stream): the encoder must keep up (veryfast), a keyframe every 2 s is where a segment
+ * may start and a stream's receiver can join, and a stream has no lookahead to wait for
+ * (zerolatency). */
+static void args_encoder(struct ffmpeg_args *a, const struct capture *c,
+                         const struct capture_video_options *o, const char *codec)
 {
     snprintf(a->size, sizeof a->size, "%dx%d", c->width, c->height);
-    snprintf(a->rate, sizeof a->rate, "%.6g", fps);
-    snprintf(a->crf, sizeof a->crf, "%d", crf);
-    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-y",    "-f",
-                          "rawvideo", "-pix_fmt",     "rgb24",     "-s",    a->size, "-r",
-                          a->rate,    "-i",           "-",         "-an",   "-c:v",  codec};
-    int n = 0;
+    snprintf(a->rate, sizeof a->rate, "%.6g", o->fps);
+    snprintf(a->crf, sizeof a->crf, "%d", o->crf);
+    const char *head[] = {"ffmpeg",   "-hide_banner", "-loglevel",
+                          "error",    "-y",           "-f",
+                          "rawvideo", "-pix_fmt",     o->gl_rows ? "bgra" : "rgb24",
+                          "-s",       a->size,        "-r",
+                          a->rate};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-        a->argv[n++] = head[i];
-    if (crf >= 0) {
-        a->argv[n++] = "-crf";
-        a->argv[n++] = a->crf;
-    }
-    a->argv[n++] = "-pix_fmt";
-    a->argv[n++] = "yuv420p";
-    /* Fragmented: an empty index at the front and a fragment at every keyframe or second,
-     * each one playable as soon as it is written. A recording cut by a full disk, a power
-     * cut or a kill plays up to its last fragment; +faststart needed the file's end (the
-     * index is written last, then moved) and left nothing that plays. Matroska (.mkv)
-     * writes its clusters as it goes and plays up to a cut as it is. */
+        arg(a, head[i]);
+    arg_pair(a, "-i", "-");
+    arg(a, "-an");
+    arg_pair(a, "-c:v", codec);
+    if (o->gl_rows)
+        arg_pair(a, "-vf", "vflip");
+    if (o->crf >= 0)
+        arg_pair(a, "-crf", a->crf);
+    arg_pair(a, "-pix_fmt", "yuv420p");
+    if (!o->live && !c->stream)
+        return;
+    snprintf(a->gop, sizeof a->gop, "%d", (int)lround(2 * o->fps));
+    arg_pair(a, "-g", a->gop);
+    if (is_x26x(codec))
+        arg_pair(a, "-preset", "veryfast");
+    if (c->stream && strcmp(codec, "libx264") == 0)
+        arg_pair(a, "-tune", "zerolatency");
+}
+
+/* Fragmented: an empty index at the front and a fragment at every keyframe or second,
+ * each one playable as soon as it is written. A recording cut by a full disk, a power cut
+ * or a kill plays up to its last fragment; +faststart needed the file's end (the index is
+ * written last, then moved) and left nothing that plays. Matroska (.mkv) writes its
+ * clusters as it goes and plays up to a cut as it is. */
+#define MP4_FLAGS "+frag_keyframe+empty_moov+default_base_moof"
+
+static void args_file(struct ffmpeg_args *a, const struct capture *c)
+{
     if (has_suffix_ci(c->path, ".mp4") || has_suffix_ci(c->path, ".mov")) {
-        a->argv[n++] = "-movflags";
-        a->argv[n++] = "+frag_keyframe+empty_moov+default_base_moof";
-        a->argv[n++] = "-frag_duration";
-        a->argv[n++] = "1000000"; /* microseconds */
+        arg_pair(a, "-movflags", MP4_FLAGS);
+        arg_pair(a, "-frag_duration", "1000000"); /* microseconds */
     } else if (has_suffix_ci(c->path, ".mkv")) {
-        a->argv[n++] = "-cluster_time_limit";
-        a->argv[n++] = "1000"; /* ms: a cluster a second, not 5 s */
+        arg_pair(a, "-cluster_time_limit", "1000"); /* ms: a cluster a second, not 5 s */
     }
-    /* Each fragment or cluster to the file as soon as it is muxed, not held in ffmpeg's
-     * output buffer, which a kill loses. */
-    a->argv[n++] = "-flush_packets";
-    a->argv[n++] = "1";
-    a->argv[n++] = a->target;
-    a->argv[n] = NULL;
+}
+
+/* A new file at the first keyframe after every segment_s seconds, and a keyframe forced
+ * there, so segments are segment_s long; each file's timestamps start at 0, and its name
+ * comes from the local time it starts (-strftime). */
+static void args_segments(struct ffmpeg_args *a, const struct capture *c, int32_t segment_s)
+{
+    bool mkv = has_suffix_ci(c->path, ".mkv");
+    snprintf(a->segment, sizeof a->segment, "%d", segment_s);
+    snprintf(a->keys, sizeof a->keys, "expr:gte(t,n_forced*%d)", segment_s);
+    arg_pair(a, "-force_key_frames", a->keys);
+    arg_pair(a, "-f", "segment");
+    arg_pair(a, "-segment_time", a->segment);
+    arg_pair(a, "-segment_format",
+             mkv                              ? "matroska"
+             : has_suffix_ci(c->path, ".mov") ? "mov"
+                                              : "mp4");
+    arg_pair(a, "-segment_format_options",
+             mkv ? "cluster_time_limit=1000" : "movflags=" MP4_FLAGS ":frag_duration=1000000");
+    arg_pair(a, "-reset_timestamps", "1");
+    arg_pair(a, "-strftime", "1");
+}
+
+/* MPEG-TS carries H.264 over srt, udp, tcp and rtp; rtmp wants FLV. */
+static void args_stream(struct ffmpeg_args *a, const struct capture *c)
+{
+    bool rtmp = strncasecmp(c->path, "rtmp", 4) == 0;
+    arg_pair(a, "-f", rtmp ? "flv" : "mpegts");
+}
+
+/* -loglevel error keeps the log to the reasons for failure; a file goes through the file:
+ * protocol so a path starting with '-' or holding ':' is never read as an option or a
+ * protocol. Each fragment or cluster goes to the file (or the peer) as soon as it is
+ * muxed, not held in ffmpeg's output buffer, which a kill loses. */
+static void build_args(struct ffmpeg_args *a, const struct capture *c,
+                       const struct capture_video_options *o)
+{
+    a->n = 0;
+    args_encoder(a, c, o, o->codec ? o->codec : CAPTURE_DEFAULT_CODEC);
+    if (c->stream)
+        args_stream(a, c);
+    else if (o->segment_s > 0)
+        args_segments(a, c, o->segment_s);
+    else
+        args_file(a, c);
+    arg_pair(a, "-flush_packets", "1");
+    arg(a, a->target);
+    a->argv[a->n] = NULL;
+}
+
+/* What ffmpeg writes to: the URL as it is; "file:" + the path; for segments "file:" + the
+ * path with -%Y%m%d-%H%M%S before its extension and any '%' of its own doubled, so that
+ * strftime leaves it alone. Allocated: free it. */
+static char *target_make(const struct capture *c, int32_t segment_s)
+{
+    size_t len = strlen(c->path);
+    char *t = malloc(2 * len + sizeof "file:-%Y%m%d-%H%M%S");
+    if (!t || c->stream)
+        return t ? strcpy(t, c->path) : NULL;
+    if (segment_s <= 0) {
+        sprintf(t, "file:%s", c->path);
+        return t;
+    }
+    const char *dot = strrchr(c->path, '.'); /* a video path has its extension */
+    char *w = t + sprintf(t, "file:");
+    for (const char *p = c->path; p < dot; p++) {
+        if (*p == '%')
+            *w++ = '%';
+        *w++ = *p;
+    }
+    sprintf(w, "-%%Y%%m%%d-%%H%%M%%S%s", dot);
+    return t;
 }
 
 /* The child gets a clean signal state and its own process group: a Ctrl-C on the
@@ -211,6 +311,32 @@ static int check_output(const struct capture *c, int *created, struct error *err
     return 0;
 }
 
+/* Segments go beside the path under other names: its folder is made when missing (an
+ * archive folder in the state directory of a fresh kiosk), then proved to take files. */
+static int check_folder(const struct capture *c, struct error *err)
+{
+    const char *slash = strrchr(c->path, '/');
+    char probe[4096];
+    if (slash && slash > c->path) {
+        snprintf(probe, sizeof probe, "%.*s", (int)(slash - c->path), c->path);
+        if (capture_make_dirs(probe, err))
+            return -1;
+    }
+    if (slash)
+        snprintf(probe, sizeof probe, "%.*s/.mnemo-record-probe", (int)(slash - c->path), c->path);
+    else
+        snprintf(probe, sizeof probe, ".mnemo-record-probe");
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return error_set(err,
+                         "cannot write video segments beside '%s': %s: choose a writable "
+                         "place",
+                         c->path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 /* Two pipes, every end close-on-exec (posix_spawn's dup2 gives the child its own copies
  * as stdin and stderr): only the child may hold the frames' read end, or ffmpeg would never
  * see the end of the stream. Our ends are non-blocking: a write that would wait returns,
@@ -252,27 +378,36 @@ static int start_ffmpeg(struct capture *c, const struct ffmpeg_args *a, struct e
     return 0;
 }
 
-int capture_video_open(struct capture *c, double fps, const char *codec, int32_t crf,
-                       struct error *err)
+static int check_target(const struct capture *c, int32_t segment_s, int *created, struct error *err)
+{
+    *created = 0;
+    if (c->stream)
+        return 0; /* ffmpeg opens it at the first frame */
+    return segment_s > 0 ? check_folder(c, err) : check_output(c, created, err);
+}
+
+int capture_video_open(struct capture *c, const struct capture_video_options *o, struct error *err)
 {
     if (c->width % 2 || c->height % 2)
         return error_set(err,
                          "cannot record %dx%d video to '%s': yuv420p video needs an even width "
                          "and height",
                          c->width, c->height, c->path);
-    if (!(fps > 0 && fps <= 1000))
-        return error_set(err, "cannot record '%s' at %g fps: use 0 < fps <= 1000", c->path, fps);
+    if (!(o->fps > 0 && o->fps <= 1000))
+        return error_set(err, "cannot record '%s' at %g fps: use 0 < fps <= 1000", c->path, o->fps);
     int created;
-    if (check_output(c, &created, err))
+    if (check_target(c, o->segment_s, &created, err))
         return -1;
+    c->quiet = o->quiet;
+    c->paced = c->stream && !o->live;
+    c->fps = o->fps;
+    c->frame_bytes = (size_t)c->width * (size_t)c->height * (o->gl_rows ? 4 : 3);
     struct ffmpeg_args a;
-    size_t target_size = strlen(c->path) + sizeof "file:";
-    int rc = (a.target = malloc(target_size))
+    int rc = (a.target = target_make(c, o->segment_s))
                  ? 0
                  : error_set(err, "out of memory opening capture '%s'", c->path);
     if (!rc) {
-        snprintf(a.target, target_size, "file:%s", c->path);
-        build_args(&a, c, fps, codec ? codec : CAPTURE_DEFAULT_CODEC, crf);
+        build_args(&a, c, o);
         rc = start_ffmpeg(c, &a, err);
     }
     free(a.target);
@@ -385,10 +520,26 @@ static int cut_error(struct capture *c, int status, struct error *err)
                      end, (long long)c->frames, c->path);
 }
 
+/* A headless stream is made faster than real time: each frame waits for its moment at
+ * `fps` since the first, so a receiver gets the piece at the pace it would be shown (SRT's
+ * live mode drops what comes in a burst). ffmpeg's -re would not do: its clock starts with
+ * ffmpeg, and frames that come late after a slow first iteration then go out in a burst. */
+static void pace(struct capture *c)
+{
+    if (!c->paced)
+        return;
+    double now = clock_now();
+    if (c->frames == 0)
+        c->paced_from = now;
+    double due = c->paced_from + (double)c->frames / c->fps;
+    if (due > now && !(c->stop && *c->stop))
+        clock_sleep_until(due);
+}
+
 int capture_video_write(struct capture *c, const uint8_t *rgb, struct error *err)
 {
-    size_t bytes = (size_t)c->width * (size_t)c->height * 3;
-    if (pipe_write_all(c, rgb, bytes) == 0)
+    pace(c);
+    if (pipe_write_all(c, rgb, c->frame_bytes) == 0)
         return 0;
     int saved = errno;
     close(c->pipe_fd);

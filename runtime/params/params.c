@@ -179,6 +179,14 @@ static const struct param_def table[] = {
            CHOICES(RENDERER_CPU, "cpu", RENDERER_GL, "gl"),
            "cpu", RESTART,
            "cpu: capture.h's upscaler; gl: the presenter's shaders offscreen (present.* look)"),
+    P_STR("capture.out", capture.out, "", RESTART,
+          "while presenting, also record what the screen shows: a .mp4/.mov/.mkv file or a "
+          "stream (srt://, udp://, rtmp://...); empty = none; --record sets it"),
+    P_INT("capture.segment_s", capture.segment_s, 0, 86400, "3600", RESTART,
+          "capture.out as a file: a new file every this many seconds, named after it with the "
+          "time it starts (show-20261204-180000.mp4); 0 = one file"),
+    P_INT("capture.live_height", capture.live_height, 0, 8192, "0", RESTART,
+          "rows of the capture.out recording (the screen's aspect kept); 0 = the screen's own"),
     P_BOOL("present.fullscreen", present.fullscreen, "true", RESTART,
            "cover the whole display, borderless; --windowed / --fullscreen override"),
     P_INT("present.display", present.display, 0, 15, "0", RESTART,

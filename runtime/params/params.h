@@ -90,7 +90,9 @@ struct params {
         int32_t stream; /* enum capture_stream */
         int32_t codec;  /* enum capture_codec */
         int32_t quality;
-        int32_t renderer; /* enum capture_renderer */
+        int32_t renderer;           /* enum capture_renderer */
+        char out[PARAM_STRING_MAX]; /* recording while presenting: a file or a stream URL */
+        int32_t segment_s, live_height;
     } capture;
     struct {
         int32_t glide_ms;

@@ -14,6 +14,7 @@
 #include "hours.h"
 #include "present_internal.h"
 #include "log.h"
+#include "screen_record.h"
 
 #include <SDL.h>
 #include <errno.h>
@@ -65,6 +66,9 @@ struct presenter {
     struct hooks hooks;
     struct hours hours; /* kiosk.hours: closed = loop paused, screens black, slow frames */
     bool quit;
+    double frame_start;          /* clock_now() at the start of the frame being drawn */
+    struct screen_record *rec;   /* capture.out: what the first window shows; NULL: none */
+    struct stats_record rec_out; /* its counts, for --stats */
 };
 
 /* ---- windows and GL ------------------------------------------------------------------- */
@@ -147,8 +151,84 @@ static int context_create(struct presenter *P, struct error *err)
     return 0;
 }
 
+/* ---- recording what the screen shows (capture.out) ------------------------------------ */
+
+static void record_counts_put(struct presenter *P, const struct screen_record_counts *c)
+{
+    atomic_store(&P->rec_out.frames, c->frames);
+    atomic_store(&P->rec_out.dropped, c->dropped);
+    atomic_store(&P->rec_out.failed, c->failed);
+}
+
+static void record_counts_out(struct presenter *P)
+{
+    struct screen_record_counts c;
+    if (!P->rec)
+        return;
+    screen_record_counts(P->rec, &c);
+    record_counts_put(P, &c);
+}
+
+/* The recording failed to start or to get its GL part: one line, and the piece goes on. */
+static void record_give_up(struct presenter *P, const char *why)
+{
+    log_line(LOG_ERR, "%s; the piece goes on without recording", why);
+    struct screen_record_counts c = {.failed = true};
+    screen_record_close(P->rec, &c);
+    c.failed = true;
+    record_counts_put(P, &c);
+    P->rec = NULL;
+}
+
+/* The readback's GL part in the new context (after windows_open). */
+static void record_gl_open(struct presenter *P)
+{
+    struct error err;
+    if (P->rec && screen_record_gl_open(P->rec, &err))
+        record_give_up(P, err.msg);
+}
+
+/* At the size of the first window as it is now (capture.live_height rows when set). */
+static void record_start(struct presenter *P)
+{
+    if (!P->cur.capture.out[0])
+        return;
+    if (P->step->stats)
+        P->step->stats->record = &P->rec_out;
+    int sw, sh;
+    int32_t w, h;
+    SDL_GL_GetDrawableSize(P->win[0].sdl, &sw, &sh);
+    screen_record_size(sw, sh, P->cur.capture.live_height, &w, &h);
+    struct error err;
+    if (!(P->rec = screen_record_open(&P->cur, w, h, &err))) {
+        record_give_up(P, err.msg);
+        return;
+    }
+    bool segments = P->cur.capture.segment_s > 0 && !capture_is_stream(P->cur.capture.out);
+    log_line(LOG_INFO, "recording the screen (%dx%d at %d fps) to '%s'%s", w, h, P->cur.capture.fps,
+             P->cur.capture.out,
+             segments ? ", a new file (named with its start time) every capture.segment_s" : "");
+    record_gl_open(P);
+}
+
+/* Before the windows close (the readback's GL part goes with the context); ffmpeg's end
+ * is bounded. */
+static void record_stop(struct presenter *P)
+{
+    if (!P->rec)
+        return;
+    struct screen_record_counts c;
+    screen_record_close(P->rec, &c);
+    record_counts_put(P, &c);
+    P->rec = NULL;
+}
+
+/* ---- windows and GL, again ------------------------------------------------------------ */
+
 static void windows_close(struct presenter *P)
 {
+    if (P->rec && P->ctx)
+        screen_record_gl_close(P->rec);
     if (P->gl_ready)
         gl_close(&P->gl);
     P->gl_ready = false;
@@ -192,6 +272,7 @@ static int windows_open(struct presenter *P, struct error *err)
         return -1;
     P->gl_ready = true;
     sources_reupload(P);
+    record_gl_open(P);
     return 0;
 }
 
@@ -271,6 +352,8 @@ static void window_draw(struct presenter *P, int i, float t, bool last)
         for (int k = 0; k < n; k++)
             gl_draw_view(&P->gl, &v[k], &P->cur, P->frames);
     }
+    if (i == 0) /* the piece as shown, without the HUD: an artist's tool, not the piece */
+        screen_record_frame(P->rec, w, h, P->frame_start);
     if (i == 0 && P->cur.present.hud && !P->hours.closed) {
         char text[512];
         hud_text(P, text, sizeof text);
@@ -609,7 +692,7 @@ static int recreate(struct presenter *P, volatile sig_atomic_t *stop, struct err
 
 static void frame(struct presenter *P)
 {
-    double start = clock_now();
+    double start = P->frame_start = clock_now();
     params_follow(P);
     bool closed = hours_update(&P->hours, &P->cur, P->piece, P->win[0].sdl, start);
     frame_take(P, start);
@@ -621,6 +704,7 @@ static void frame(struct presenter *P)
         window_draw(P, i, t, last);
     if (last)
         P->quit = true;
+    record_counts_out(P);
     frame_end(P, start);
     if (P->to_iteration > 0 || closed)
         kiosk_ready(); /* the first portrait is on screen, or closed hours' black */
@@ -729,7 +813,9 @@ static int video_wait(volatile sig_atomic_t *stop, struct error *err)
 
 /* The X server went away (display_lost_catch, present_internal.h): inside Xlib on this
  * thread, with the process about to end. The loop thread never touches X: stop it (the
- * final --stats line), then save and close as every other way out does (cli_run.c). */
+ * final --stats line), then save and close as every other way out does (cli_run.c). A
+ * recording of the screen is left alone (its readback is GL): ffmpeg, in a process group
+ * of its own, sees its pipe end with ours and finishes the file by itself. */
 static void display_lost(void *arg)
 {
     struct presenter *P = arg;
@@ -764,14 +850,17 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
         return wait > 0 ? 0 : -1;
     }
     int rc = windows_open(P, err);
-    if (rc == 0)
+    if (rc == 0) {
         display_lost_catch(display_lost, P);
+        record_start(P);
+    }
     bool closed = rc == 0 && hours_closed_now(&P->cur); /* then not one iteration runs */
     if (rc == 0 && !(P->piece = (closed ? piece_start_paused
                                         : piece_start)(L, s->stats, s->checkpoint, s->swap, err)))
         rc = -1;
     if (rc == 0)
         rc = frames_run(P, stop, err);
+    record_stop(P); /* the recording's end is not the piece's: it never sets rc */
     if (P->nwin)
         hours_end(&P->hours, P->win[0].sdl);
     struct error stop_err;
@@ -779,6 +868,8 @@ int show_run(struct step *s, volatile sig_atomic_t *stop, struct error *err)
         *err = stop_err;
         rc = -1;
     }
+    if (s->stats)
+        s->stats->record = NULL; /* P->rec_out goes with P */
     presenter_free(P);
     SDL_Quit();
     return rc;
