@@ -28,7 +28,6 @@
 #include <string.h>
 
 #define NODE_TESTS_DEFAULT "/usr/include/onnx/backend/test/data/node"
-#define TEST_INPUTS_MAX    8
 
 /* Float results: relative L2 within 1e-5, and no element further than 1e-5 of the
  * tensor's scale (max |expected|, at least 1) so that one wrong element cannot hide in a
