@@ -133,7 +133,8 @@ static int tensor_from_proto(const Onnx__TensorProto *t, struct tensor *out)
     out->data = malloc(bytes ? bytes : 1);
     if (!out->data)
         return -1;
-    memcpy(out->data, src, bytes);
+    if (bytes) /* an empty tensor (a 0 in its dims) may have no data at all */
+        memcpy(out->data, src, bytes);
     return 0;
 }
 
