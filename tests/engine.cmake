@@ -29,3 +29,6 @@ mnemo_cli_test(cli_cuda_fallback cli_cuda_fallback.sh gpu)
 add_test(NAME onnx_symbols COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx_symbols.sh
          $<TARGET_FILE:mnemo_engine>)
 set_tests_properties(onnx_symbols PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
+# The ONNX project's node tests (Debian libonnx-testdata) of every op the importer's table
+# claims, on ref and cpu; skipped (exit 77, reason printed) where the package is absent.
+mnemo_c_test(test_onnx_conformance test_onnx_conformance.c mnemo_backends parity)

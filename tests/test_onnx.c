@@ -6,6 +6,7 @@
  * fixtures of tools/make-fixtures.py (tests/data/). */
 #include "check.h"
 #include "onnx.h"
+#include "onnx.pb-c.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -452,6 +453,38 @@ static void test_load_memory(void)
     free(data);
 }
 
+/* A weight of a type mnemo does not read is refused with the node that reads it (the ONNX
+ * node tests' Pow with a uint32 exponent, test_onnx_conformance): here group_conv.onnx's
+ * first initializer, retyped to double in memory. */
+static void test_weight_type_names_its_node(void)
+{
+    size_t len = 0;
+    uint8_t *data = file_slurp(BAD_DIR "group_conv.onnx", &len);
+    Onnx__ModelProto *m = data ? onnx__model_proto__unpack(NULL, len, data) : NULL;
+    free(data);
+    CHECK(m && m->graph && m->graph->n_initializer > 0);
+    if (!m || !m->graph || !m->graph->n_initializer) {
+        if (m)
+            onnx__model_proto__free_unpacked(m, NULL);
+        return;
+    }
+    m->graph->initializer[0]->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+    size_t size = onnx__model_proto__get_packed_size(m);
+    uint8_t *bytes = malloc(size);
+    CHECK(bytes != NULL);
+    if (bytes) {
+        onnx__model_proto__pack(m, bytes);
+        struct graph g;
+        const struct onnx_options opt = {0};
+        CHECK(onnx_load_memory(&g, bytes, size, "retyped.onnx", &opt, &err) != 0);
+        CHECK_HAS(err.msg, "node '");
+        CHECK_HAS(err.msg, "(Conv) reads it: tensor '");
+        CHECK_HAS(err.msg, "has ONNX data type 11");
+    }
+    free(bytes);
+    onnx__model_proto__free_unpacked(m, NULL);
+}
+
 /* Every folded op in one subgraph (see fold_ops() in make-bad-models.py). */
 static void test_constant_folding(void)
 {
@@ -587,6 +620,7 @@ int main(void)
     RUN(test_constant_folding_long_chain);
     RUN(test_constant_folding_bomb);
     RUN(test_load_memory);
+    RUN(test_weight_type_names_its_node);
     RUN(test_size_hint);
     RUN(test_opset10_attributes);
     RUN(test_fixture_resnet_all_opsets);

@@ -21,6 +21,7 @@ packages=(
   xvfb xauth                              # display tests under a virtual X server
   dpkg-dev file                           # make deb: CPack's dpkg-shlibdeps, file
   systemd                                 # the units' tests: systemd-analyze, systemd-sysusers
+  libonnx-testdata                        # the ONNX node tests (tests/test_onnx_conformance.c)
 )
 if [[ "${1:-}" == "--tools" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-onnx python3-pil python3-scipy

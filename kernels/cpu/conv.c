@@ -17,6 +17,7 @@
  * scratch. In bf16 the weights and the input are bf16, accumulation and output float32. */
 #include "cpu.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int dnnl_failed(struct error *err, const struct node *n, const char *what,
@@ -47,11 +48,7 @@ bool cpu_has_bf16(void)
 
 const char *cpu_conv_unsupported(const struct node *n, enum precision precision)
 {
-    const struct conv_params *p = &n->p.conv;
-    /* oneDNN takes output_padding as a smaller end padding; it cannot go below zero. */
-    if (n->op == OP_CONV_TRANSPOSE &&
-        (p->output_padding[0] > p->pad[2] || p->output_padding[1] > p->pad[3]))
-        return "ConvTranspose whose output_padding exceeds its end padding";
+    (void)n;
     if (precision == PRECISION_BF16 && !cpu_has_bf16())
         return "bf16 convolution needs an AVX-512 CPU (oneDNN has no bf16 kernels below "
                "it); use --precision fp32";
@@ -62,6 +59,25 @@ static void dims4(dnnl_dims_t d, const struct shape *s)
 {
     for (int i = 0; i < 4; i++)
         d[i] = s->dim[i];
+}
+
+/* oneDNN takes output_padding as a smaller end padding (dimension d: 0 height, 1 width),
+ * which it cannot take below zero; what is left over is the rows or columns past every
+ * input's reach, which only the bias fills (conv_widen). */
+static int64_t end_pad(const struct node *n, int d)
+{
+    const struct conv_params *p = &n->p.conv;
+    int64_t pad = p->pad[d + 2];
+    if (n->op == OP_CONV_TRANSPOSE)
+        pad -= p->output_padding[d];
+    return pad > 0 ? pad : 0;
+}
+
+static int64_t out_unreached(const struct node *n, int d)
+{
+    const struct conv_params *p = &n->p.conv;
+    int64_t left = n->op == OP_CONV_TRANSPOSE ? p->output_padding[d] - p->pad[d + 2] : 0;
+    return left > 0 ? left : 0;
 }
 
 /* The activations oneDNN runs as a post-op; the others (0 here) run in our own epilogue
@@ -108,6 +124,8 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
     dnnl_dims_t src, dst, weights;
     dims4(src, io->in_shape[0]);
     dims4(dst, io->out_shape);
+    dst[2] -= out_unreached(n, 0);
+    dst[3] -= out_unreached(n, 1);
     dims4(weights, io->in_shape[1]);
     if (transposed) { /* ONNX stores Cin x Cout x kh x kw: oneDNN's "iohw" */
         weights[0] = io->in_shape[1]->dim[1];
@@ -139,15 +157,13 @@ static int primitive_desc_make(dnnl_primitive_desc_t *pd, const struct cpu_conte
     const struct conv_params *p = &n->p.conv;
     dnnl_dims_t strides = {p->stride[0], p->stride[1]};
     dnnl_dims_t dilates = {p->dilation[0] - 1, p->dilation[1] - 1}; /* oneDNN counts gaps */
-    dnnl_dims_t pad_l = {p->pad[0], p->pad[1]}, pad_r = {p->pad[2], p->pad[3]};
+    dnnl_dims_t pad_l = {p->pad[0], p->pad[1]}, pad_r = {end_pad(n, 0), end_pad(n, 1)};
     const dnnl_memory_desc_t *bias = has_bias ? &d->bias : NULL;
     union {
         dnnl_convolution_desc_t conv;
         dnnl_deconvolution_desc_t deconv;
     } op;
     if (n->op == OP_CONV_TRANSPOSE) {
-        pad_r[0] -= p->output_padding[0];
-        pad_r[1] -= p->output_padding[1];
         DNNL_CHECK(dnnl_dilated_deconvolution_forward_desc_init(
                        &op.deconv, dnnl_forward_inference, dnnl_deconvolution_direct, &d->src,
                        &d->weights_any, bias, &d->dst, strides, dilates, pad_l, pad_r),
@@ -225,6 +241,7 @@ static int io_memories_make(struct cpu_conv *c, const struct cpu_context *ctx, c
 {
     const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    float *dst_plain = c->narrow ? c->narrow : io->out;
     if (dnnl_memory_desc_equal(src, &d->src_arena)) {
         DNNL_CHECK(dnnl_memory_create(&c->src, src, ctx->engine, (void *)io->in[0]), "input");
     } else {
@@ -235,11 +252,11 @@ static int io_memories_make(struct cpu_conv *c, const struct cpu_context *ctx, c
             return -1;
     }
     if (dnnl_memory_desc_equal(dst, &d->dst_arena)) {
-        DNNL_CHECK(dnnl_memory_create(&c->dst, dst, ctx->engine, io->out), "output");
+        DNNL_CHECK(dnnl_memory_create(&c->dst, dst, ctx->engine, dst_plain), "output");
         return 0;
     }
     DNNL_CHECK(dnnl_memory_create(&c->dst, dst, ctx->engine, DNNL_MEMORY_ALLOCATE), "output");
-    DNNL_CHECK(dnnl_memory_create(&c->dst_arena, &d->dst_arena, ctx->engine, io->out), "output");
+    DNNL_CHECK(dnnl_memory_create(&c->dst_arena, &d->dst_arena, ctx->engine, dst_plain), "output");
     return convert_make(&c->dst_convert, ctx, n, dst, &d->dst_arena, err);
 }
 
@@ -293,21 +310,58 @@ static void epilogue_plan(struct cpu_conv *c, const struct node *n, const struct
     c->dst_shape = io->out_shape;
 }
 
+/* The narrow buffer when some outputs are past every input's reach (end_pad). */
+static int narrow_make(struct cpu_conv *c, const struct node *n, const struct ref_io *io,
+                       struct error *err)
+{
+    if (!out_unreached(n, 0) && !out_unreached(n, 1))
+        return 0;
+    const struct shape *s = io->out_shape;
+    c->narrow_h = s->dim[2] - out_unreached(n, 0);
+    c->narrow_w = s->dim[3] - out_unreached(n, 1);
+    c->narrow = malloc((size_t)(s->dim[0] * s->dim[1] * c->narrow_h * c->narrow_w) * sizeof(float));
+    if (!c->narrow)
+        return error_set(err, "cpu backend: node '%s' (%s): out of memory", n->name, n->onnx_op);
+    return 0;
+}
+
+/* The narrow outputs into the arena's full NCHW rows, zeros past their end. */
+static void conv_widen(const struct cpu_conv *c)
+{
+    const struct shape *s = c->dst_shape;
+    int64_t planes = s->dim[0] * s->dim[1], h = s->dim[2], w = s->dim[3];
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t y = 0; y < h; y++) {
+            float *row = c->dst_data + (p * h + y) * w;
+            int64_t have = y < c->narrow_h ? c->narrow_w : 0;
+            if (have)
+                memcpy(row, c->narrow + (p * c->narrow_h + y) * c->narrow_w,
+                       (size_t)have * sizeof *row);
+            memset(row + have, 0, (size_t)(w - have) * sizeof *row);
+        }
+}
+
 static int conv_build(struct cpu_conv *c, const struct cpu_context *ctx, const struct node *n,
                       const struct ref_io *io, enum precision precision, struct error *err)
 {
     memset(c, 0, sizeof *c);
     epilogue_plan(c, n, io);
+    if (narrow_make(c, n, io, err))
+        return -1;
     struct conv_descs d;
     conv_descs_make(&d, n, io, precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32);
     dnnl_primitive_attr_t attr;
-    if (attr_make(&attr, c, n, err))
+    if (attr_make(&attr, c, n, err)) {
+        cpu_conv_destroy(c);
         return -1;
+    }
     dnnl_primitive_desc_t pd;
     int rc = primitive_desc_make(&pd, ctx, n, &d, io->in[2] && !c->bias_here, attr, err);
     dnnl_primitive_attr_destroy(attr);
-    if (rc)
+    if (rc) {
+        cpu_conv_destroy(c);
         return -1;
+    }
     rc = memories_make(c, ctx, n, &d, pd, io, err);
     if (rc == 0) {
         dnnl_status_t status = dnnl_primitive_create(&c->primitive, pd);
@@ -351,6 +405,8 @@ int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct
     dnnl_exec_arg_t dst_args[] = {{DNNL_ARG_FROM, c->dst}, {DNNL_ARG_TO, c->dst_arena}};
     if (c->dst_convert && execute(c->dst_convert, ctx, 2, dst_args, n, "output conversion", err))
         return -1;
+    if (c->narrow)
+        conv_widen(c);
     if (c->epilogue_here && (c->bias_here || c->residual || n->act.kind != ACT_NONE))
         cpu_bias_epilogue(n, c->bias_here, c->residual, c->dst_data, c->dst_shape);
     return 0;
@@ -365,5 +421,6 @@ void cpu_conv_destroy(struct cpu_conv *c)
                                 c->scratchpad, c->src_arena, c->dst_arena};
     for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
         dnnl_memory_destroy(memories[i]);
+    free(c->narrow);
     memset(c, 0, sizeof *c);
 }

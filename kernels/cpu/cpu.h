@@ -29,6 +29,12 @@ struct cpu_conv {
     const float *bias_here, *residual;
     float *dst_data;
     const struct shape *dst_shape;
+    /* A ConvTranspose whose output_padding exceeds its end padding (oneDNN cannot take the
+     * negative end pad): the primitive makes the narrow_h x narrow_w outputs any input
+     * reaches, into `narrow`, and the run widens them into dst_data with zeros (the
+     * epilogue adds the bias there as ONNX does). NULL otherwise. */
+    float *narrow;
+    int64_t narrow_h, narrow_w;
 };
 
 /* oneDNN objects one backend shares between its primitives. */

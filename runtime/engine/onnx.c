@@ -312,7 +312,10 @@ static int output_set(struct loader *L, struct error *err)
     if (id < 0)
         return error_set(err, "no node produces the output '%s'", name);
     if (id == L->g->input || L->g->n_nodes == 0)
-        return error_set(err, "no operation to run: the output is the input");
+        return error_set(err,
+                         "no operation to run: the output '%s' is the input '%s' (only "
+                         "Identity or Dropout between them)",
+                         name, L->g->values[L->g->input].name);
     L->g->output = id;
     return 0;
 }

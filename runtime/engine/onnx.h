@@ -30,4 +30,15 @@ int onnx_load(struct graph *g, const char *path, const struct onnx_options *opt,
 int onnx_load_memory(struct graph *g, const void *data, size_t size, const char *name,
                      const struct onnx_options *opt, struct error *err);
 
+/* How mnemo claims an ONNX op of the default domain, read off the importer's own op table
+ * (so that a test selecting "every op mnemo claims" cannot drift from what it loads). */
+enum onnx_op_claim {
+    ONNX_OP_NOT_CLAIMED,
+    ONNX_OP_LOAD_TIME,  /* evaluated at load, on constants only (Shape, Gather, ...) */
+    ONNX_OP_RUNS,       /* runs on tensors computed at run time */
+    ONNX_OP_ELEMENTWISE /* element by element (with broadcasting), or passes its input on:
+                         * any rank */
+};
+enum onnx_op_claim onnx_op_claimed(const char *op_type);
+
 #endif

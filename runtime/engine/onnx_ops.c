@@ -812,6 +812,21 @@ static const struct op_entry *op_entry_find(const Onnx__NodeProto *n)
     return NULL;
 }
 
+enum onnx_op_claim onnx_op_claimed(const char *op_type)
+{
+    for (size_t j = 0; op_type && j < sizeof op_table / sizeof op_table[0]; j++) {
+        const struct op_entry *e = &op_table[j];
+        if (strcmp(e->op_type, op_type) != 0)
+            continue;
+        if (!e->build)
+            return ONNX_OP_LOAD_TIME;
+        bool elementwise = e->build == build_activation || e->build == build_binary ||
+                           e->build == build_alias || e->build == build_dropout;
+        return elementwise ? ONNX_OP_ELEMENTWISE : ONNX_OP_RUNS;
+    }
+    return ONNX_OP_NOT_CLAIMED;
+}
+
 static int op_unsupported(const struct node_ctx *c, struct error *err)
 {
     char list[900] = "";

@@ -214,6 +214,25 @@ int onnx_known_add_tensor(struct loader *L, const Onnx__TensorProto *t, const ch
     return 0;
 }
 
+/* Puts the first node that reads `tensor` in front of err, so that a weight mnemo cannot
+ * take is refused with the layer that uses it (named as onnx_ops.c names nodes). */
+static int initializer_reader_prefix(const struct loader *L, const char *tensor, struct error *err)
+{
+    const Onnx__GraphProto *gp = L->model->graph;
+    for (size_t j = 0; j < gp->n_node; j++) {
+        const Onnx__NodeProto *n = gp->node[j];
+        const char *op = n->op_type ? n->op_type : "node";
+        for (size_t k = 0; k < n->n_input; k++) {
+            if (!n->input[k] || strcmp(n->input[k], tensor) != 0)
+                continue;
+            if (n->name && n->name[0])
+                return error_prefix(err, "node '%s' (%s) reads it", n->name, op);
+            return error_prefix(err, "node '%s_%zu' (%s) reads it", op, j, op);
+        }
+    }
+    return -1;
+}
+
 int onnx_initializers_read(struct loader *L, struct error *err)
 {
     const Onnx__GraphProto *gp = L->model->graph;
@@ -222,7 +241,7 @@ int onnx_initializers_read(struct loader *L, struct error *err)
         if (!t->name || !t->name[0])
             return error_set(err, "initializer %zu has no name", j);
         if (onnx_known_add_tensor(L, t, t->name, err))
-            return -1;
+            return initializer_reader_prefix(L, t->name, err);
     }
     return 0;
 }
