@@ -1,11 +1,12 @@
-/* control.h — live tuning: config hot reload, OSC, MIDI, presets, and the glide that
- * carries every change into the running loop.
+/* control.h — live tuning: config hot reload, OSC, MIDI, the web page, presets, and the
+ * glide that carries every change into the running loop.
  *
  * A control owns one thread that watches the config file and its @includes (inotify on
  * their directories, so editors that save by rename work), listens for OSC (osc.*) and
- * MIDI (midi.*), and serves preset and learn requests. Every source changes one "desired"
- * parameter set; a change is parsed and validated on the control's thread, never on the
- * loop's, and an invalid one changes nothing (logged, and kept for the HUD:
+ * MIDI (midi.*), and serves preset and learn requests; with web.enabled it also owns the
+ * web page's server (web.h) and its threads. Every source changes one "desired" parameter
+ * set; a change is parsed and validated on the control's threads, never on the loop's, and
+ * an invalid one changes nothing (logged, and kept for the HUD:
  * control_last_error). Restart-only parameters keep the values the piece started with;
  * changing one in the file logs "restart needed for: ...".
  *
