@@ -19,6 +19,7 @@
  * MNEMO_ONNX_NODE_TESTS overrides where the tests are read from; absent, the test skips. */
 #include "backend.h"
 #include "check.h"
+#include "input_file.h"
 #include "onnx.h"
 #include "onnx.pb-c.h"
 
@@ -85,22 +86,16 @@ static struct counts ref_counts, cpu_counts;
 
 /* ---- reading the test's files ---- */
 
+/* The whole file (input_file_read, capped at 64 MiB), or NULL when it is missing or empty. */
 static uint8_t *file_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = size > 0 ? malloc((size_t)size) : NULL;
-    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    *len = data ? (size_t)size : 0;
-    return data;
+    char *data = NULL;
+    struct error err;
+    if (input_file_read(path, (int64_t)64 << 20, &data, len, &err) == 0 && *len > 0)
+        return (uint8_t *)data;
+    free(data);
+    *len = 0;
+    return NULL;
 }
 
 static Onnx__TensorProto *tensor_proto_read(const char *test, const char *kind, int index)

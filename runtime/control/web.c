@@ -23,6 +23,16 @@ struct request {
 
 /* ---- replies ------------------------------------------------------------------------- */
 
+/* What every answer says of itself: its type, taken as is (no sniffing), and that the page
+ * loads nothing from elsewhere and is framed by nobody. */
+static void safety_headers_add(struct MHD_Response *r, const char *type)
+{
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' blob:; frame-ancestors 'none'");
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              const void *data, size_t len)
 {
@@ -30,11 +40,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
         MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' blob:; frame-ancestors 'none'");
+    safety_headers_add(r, type);
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -117,10 +124,7 @@ static enum MHD_Result get_file(struct web *w, struct MHD_Connection *c, const c
         MHD_create_response_from_buffer(strlen(f->text), (void *)f->text, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", web_file_type(f->name));
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' blob:; frame-ancestors 'none'");
+    safety_headers_add(r, web_file_type(f->name));
     /* A token given once in the address keeps the page's own requests authorized. */
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
     if (w->token[0] && token) {

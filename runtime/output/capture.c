@@ -2,6 +2,7 @@
  * sequence writer (see capture.h). The ffmpeg side is in capture_video.c. */
 #include "capture_internal.h"
 #include "log.h"
+#include "params.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -446,4 +447,17 @@ int capture_png_close(struct capture *c, struct error *err)
     (void)c;
     (void)err;
     return 0;
+}
+
+const char *capture_codec_name(int32_t codec)
+{
+    static const char *const names[] = {
+        [CODEC_AUTO] = CAPTURE_DEFAULT_CODEC,
+        [CODEC_PNG] = "png",
+        [CODEC_H264] = "libx264",
+        [CODEC_H265] = "libx265",
+        [CODEC_VP9] = "libvpx-vp9",
+        [CODEC_FFV1] = "ffv1",
+    };
+    return names[codec];
 }

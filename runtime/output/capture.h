@@ -35,6 +35,10 @@ struct capture;
 #define CAPTURE_DEFAULT_CODEC "libx264"
 #define CAPTURE_DEFAULT_CRF   18
 
+/* The ffmpeg encoder for a capture.codec value (enum capture_codec, params.h), as both
+ * recordings (headless and of the screen) hand it to capture_open. */
+const char *capture_codec_name(int32_t codec);
+
 /* Starts a recording of width x height RGB24 frames at `path`:
  *  - path ending in .mp4, .mov or .mkv (any case): a video encoded by an `ffmpeg` child
  *    (found on PATH) with `codec` (NULL: libx264) at constant quality `crf` (lower is

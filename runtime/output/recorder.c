@@ -36,19 +36,6 @@ int32_t recorder_frames_per_iteration(const struct params *p)
     return n < 1 ? 1 : (int32_t)n;
 }
 
-static const char *codec_name(int32_t codec)
-{
-    static const char *const names[] = {
-        [CODEC_AUTO] = CAPTURE_DEFAULT_CODEC,
-        [CODEC_PNG] = "png",
-        [CODEC_H264] = "libx264",
-        [CODEC_H265] = "libx265",
-        [CODEC_VP9] = "libvpx-vp9",
-        [CODEC_FFV1] = "ffv1",
-    };
-    return names[codec];
-}
-
 static struct scaler_config scaler_config_for(int32_t size, int32_t channels, int32_t width,
                                               int32_t height)
 {
@@ -125,7 +112,7 @@ int recorder_open(struct recorder **out_r, int32_t size, const struct params *p,
         p->capture.codec == CODEC_PNG || p->capture.codec == CODEC_FFV1 ? -1 : p->capture.quality;
     int rc = buffers_alloc(r, err) || composer_open(r, err) ? -1 : 0;
     if (rc == 0 && !(r->capture = capture_open(out, r->width, r->height, p->capture.fps,
-                                               codec_name(p->capture.codec), crf, err)))
+                                               capture_codec_name(p->capture.codec), crf, err)))
         rc = MNEMO_EXIT_OUTPUT_FAILED;
     if (rc == 0)
         capture_watch_stop(r->capture, stop);

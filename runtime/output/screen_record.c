@@ -11,19 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *codec_name(int32_t codec)
-{
-    static const char *const names[] = {
-        [CODEC_AUTO] = CAPTURE_DEFAULT_CODEC,
-        [CODEC_PNG] = "png",
-        [CODEC_H264] = "libx264",
-        [CODEC_H265] = "libx265",
-        [CODEC_VP9] = "libvpx-vp9",
-        [CODEC_FFV1] = "ffv1",
-    };
-    return names[codec];
-}
-
 void screen_record_size(int32_t screen_w, int32_t screen_h, int32_t live_height, int32_t *width,
                         int32_t *height)
 {
@@ -167,7 +154,7 @@ static int encoder_open(struct screen_record *r, const struct params *p, struct 
     int32_t crf =
         p->capture.codec == CODEC_PNG || p->capture.codec == CODEC_FFV1 ? -1 : p->capture.quality;
     struct capture_video_options o = {.fps = r->fps,
-                                      .codec = codec_name(p->capture.codec),
+                                      .codec = capture_codec_name(p->capture.codec),
                                       .crf = crf,
                                       .segment_s = p->capture.segment_s,
                                       .live = true,

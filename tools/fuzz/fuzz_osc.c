@@ -10,6 +10,7 @@
  * format back to text that sets the same value (a packet can never leave the piece with a
  * value the registry would refuse). */
 #include "fuzz.h"
+#include "fuzz_control.h"
 
 #include "config.h"
 #include "control.h"
@@ -94,31 +95,12 @@ static void replies_check(void)
     }
 }
 
-static void wanted_check(void)
-{
-    static struct params want, q, defaults;
-    static char text[PARAM_TEXT_MAX];
-    if (!defaults.loop.size)
-        params_defaults(&defaults);
-    control_take(ctl, &want); /* as the loop would: clears the pending flag */
-    (void)control_take_reseed(ctl);
-    for (size_t i = 0; i < params_count(); i++) {
-        const struct param_def *def = params_at(i);
-        struct error err = {{0}};
-        FUZZ_CHECK(control_get(ctl, def->name, text, sizeof text, &err) == 0, "get %s: %s",
-                   def->name, err.msg);
-        q = defaults;
-        FUZZ_CHECK(param_set(&q, def, text, &err) == 0, "the control wants %s = '%s': %s",
-                   def->name, text, err.msg);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct osc_request rq;
     osc_decode(data, size, (const struct sockaddr *)&sink_addr, sizeof sink_addr, &rq);
     control_osc_request(ctl, osc, &rq);
     replies_check();
-    wanted_check();
+    fuzz_control_wanted_check(ctl);
     return 0;
 }

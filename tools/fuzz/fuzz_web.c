@@ -9,6 +9,7 @@
  * The server is a real one (control_open with web.enabled), with a presets folder holding
  * "calm", so recall and store can also succeed, and no token. */
 #include "fuzz.h"
+#include "fuzz_control.h"
 
 #include "control.h"
 #include "web.h"
@@ -121,28 +122,9 @@ static void request_check(const uint8_t *data, size_t size)
                "the answer does not start with an HTTP status line: '%.12s'", head);
 }
 
-static void wanted_check(void)
-{
-    static struct params want, q, defaults;
-    static char text[PARAM_TEXT_MAX];
-    if (!defaults.loop.size)
-        params_defaults(&defaults);
-    control_take(ctl, &want);
-    (void)control_take_reseed(ctl);
-    for (size_t i = 0; i < params_count(); i++) {
-        const struct param_def *def = params_at(i);
-        struct error err = {{0}};
-        FUZZ_CHECK(control_get(ctl, def->name, text, sizeof text, &err) == 0, "get %s: %s",
-                   def->name, err.msg);
-        q = defaults;
-        FUZZ_CHECK(param_set(&q, def, text, &err) == 0, "the control wants %s = '%s': %s",
-                   def->name, text, err.msg);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     request_check(data, size);
-    wanted_check();
+    fuzz_control_wanted_check(ctl);
     return 0;
 }
