@@ -258,6 +258,31 @@ static CHECK_UNUSED int32_t reshape_add(struct graph *g, const char *name, int32
     return node_add(g, name, &p);
 }
 
+/* ReduceMean (keep_dims as given) or LayerNorm (epsilon 1e-5) over axes [begin, end). */
+static CHECK_UNUSED int32_t reduce_add(struct graph *g, const char *name, enum op op, int32_t x,
+                                       int32_t begin, int32_t end, bool keep_dims)
+{
+    struct node p = proto_make(op, 1, x, -1, -1);
+    p.p.reduce = (struct reduce_params){begin, end, keep_dims || op == OP_LAYER_NORM, 1e-5f};
+    return node_add(g, name, &p);
+}
+
+/* LayerNorm over axes [begin, end) as torch.onnx writes it before opset 17: ReduceMean, Sub,
+ * Pow 2, ReduceMean, Add eps, Sqrt, Div. */
+static CHECK_UNUSED int32_t layer_norm_chain_add(struct graph *g, int32_t x, int32_t begin,
+                                                 int32_t end)
+{
+    int32_t mean = reduce_add(g, "ln.mean", OP_REDUCE_MEAN, x, begin, end, true);
+    int32_t d = binary_add(g, "ln.sub", x, mean, BINARY_SUB);
+    struct node pow2 = proto_make(OP_ACTIVATION, 1, d, -1, -1);
+    pow2.act = (struct act){ACT_POW, 2.0f, 0.0f};
+    int32_t sq = node_add(g, "ln.pow", &pow2);
+    int32_t var = reduce_add(g, "ln.var", OP_REDUCE_MEAN, sq, begin, end, true);
+    int32_t eps = const_add(g, "ln.eps", (struct shape){0, {0}}, 1e-5f, 1e-5f);
+    int32_t root = act_add(g, "ln.sqrt", binary_add(g, "ln.add", var, eps, BINARY_ADD), ACT_SQRT);
+    return binary_add(g, "ln.div", d, root, BINARY_DIV);
+}
+
 static CHECK_UNUSED const struct shape *shape_of(const struct graph *g, int32_t id)
 {
     return &g->values[id].shape;

@@ -112,6 +112,8 @@ static void test_models_present(void)
         "grouped_op13.onnx",
         "groupnorm_op11.onnx",
         "groupnorm_op13.onnx",
+        "layernorm_op13.onnx",
+        "layernorm_op17.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

@@ -342,6 +342,50 @@ static void test_fold_batch_norm_needs_sole_use(void)
     graph_free(&g);
 }
 
+/* The exporters' LayerNorm chain over the channels and over C, H, W becomes one node with
+ * the same output (checked against the chain run node by node). */
+static void test_fuse_layer_norm(void)
+{
+    static const int32_t axes[][2] = {{1, 2}, {1, 4}, {2, 4}};
+    for (size_t k = 0; k < sizeof axes / sizeof axes[0]; k++) {
+        struct graph g;
+        graph_init(&g);
+        int32_t x = input_add(&g, shape_make4(2, 5, 4, 3));
+        int32_t y = layer_norm_chain_add(&g, x, axes[k][0], axes[k][1]);
+        act_add(&g, "relu", y, ACT_RELU);
+        check_finalize_keeps_output(&g, 1e-5);
+        const struct node *n = &g.nodes[0];
+        CHECK_MSG(g.n_nodes == 1 && n->op == OP_LAYER_NORM && n->input[0] == x &&
+                      n->p.reduce.begin == axes[k][0] && n->p.reduce.end == axes[k][1] &&
+                      n->p.reduce.epsilon == 1e-5f && n->act.kind == ACT_RELU,
+                  "axes %d..%d: %d nodes, first %s", axes[k][0], axes[k][1], g.n_nodes,
+                  op_names[n->op]);
+        graph_free(&g);
+    }
+}
+
+/* A mean that something else reads too, or a fourth power where the variance squares, runs as
+ * it is, node by node. */
+static void test_fuse_layer_norm_needs_the_whole_chain(void)
+{
+    for (int k = 0; k < 2; k++) {
+        struct graph g;
+        graph_init(&g);
+        int32_t x = input_add(&g, shape_make4(1, 4, 3, 3));
+        int32_t y = layer_norm_chain_add(&g, x, 1, 2);
+        if (k == 0)
+            binary_add(&g, "reads_mean", y, g.nodes[0].output, BINARY_ADD);
+        else
+            g.nodes[2].act.alpha = 4.0f;
+        check_finalize_keeps_output(&g, 1e-5);
+        bool fused = false;
+        for (int32_t i = 0; i < g.n_nodes; i++)
+            fused = fused || g.nodes[i].op == OP_LAYER_NORM;
+        CHECK_MSG(!fused && g.n_nodes >= 6, "case %d: %d nodes", k, g.n_nodes);
+        graph_free(&g);
+    }
+}
+
 static void test_fuse_activations(void)
 {
     struct graph g;
@@ -723,6 +767,8 @@ int main(void)
     RUN(test_fold_batch_norm_conv);
     RUN(test_fold_batch_norm_conv_transpose_without_bias);
     RUN(test_fold_batch_norm_needs_sole_use);
+    RUN(test_fuse_layer_norm);
+    RUN(test_fuse_layer_norm_needs_the_whole_chain);
     RUN(test_fuse_activations);
     RUN(test_fuse_activation_keeps_a_read_output);
     RUN(test_fuse_residual_add);

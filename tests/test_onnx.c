@@ -240,6 +240,37 @@ static void test_reshape_at_run_time(void)
                    "target shape 'c' is not a constant");
 }
 
+static int32_t op_nodes(const struct graph *g, enum op op)
+{
+    int32_t count = 0;
+    for (int32_t j = 0; j < g->n_nodes; j++)
+        count += g->nodes[j].op == op;
+    return count;
+}
+
+/* LayerNorm as torch.onnx writes it: before opset 17 both LayerNorms (a channel one by
+ * hand, nn.LayerNorm([C, H, W])) are the ReduceMean chain, fused at load into one node
+ * each; at 17 nn.LayerNorm is a LayerNormalization node and the hand one stays a chain. */
+static void test_layer_norm_fused(void)
+{
+    static const char *const files[] = {MNEMO_TEST_DATA "/layernorm_op13.onnx",
+                                        MNEMO_TEST_DATA "/layernorm_op17.onnx"};
+    for (size_t k = 0; k < 2; k++) {
+        struct graph g;
+        if (load(&g, files[k], 0, 0)) {
+            CHECK_MSG(0, "%s", err.msg);
+            continue;
+        }
+        CHECK_MSG(op_nodes(&g, OP_LAYER_NORM) == 2 && op_nodes(&g, OP_REDUCE_MEAN) == 0,
+                  "%s: %d LayerNorm, %d ReduceMean nodes", files[k], op_nodes(&g, OP_LAYER_NORM),
+                  op_nodes(&g, OP_REDUCE_MEAN));
+        const struct node *ln = node_find(&g, OP_LAYER_NORM);
+        CHECK(ln && ln->p.reduce.begin == 1 && ln->p.reduce.end == 2 &&
+              ln->p.reduce.epsilon == 1e-6f);
+        graph_free(&g);
+    }
+}
+
 static void test_pow_runtime_exponent(void)
 {
     EXPECT_FAILURE(BAD_DIR "pow_runtime_exponent.onnx", 0, 0, "'pow_runtime' (Pow)", "'e'",
@@ -625,5 +656,6 @@ int main(void)
     RUN(test_opset10_attributes);
     RUN(test_fixture_resnet_all_opsets);
     RUN(test_fixture_unet);
+    RUN(test_layer_norm_fused);
     return check_report();
 }

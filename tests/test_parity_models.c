@@ -50,6 +50,9 @@ static const struct fixture fixtures[] = {
     /* GroupNorm: Reshape, InstanceNorm, Reshape, Mul, Add. */
     {"groupnorm_op11.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
     {"groupnorm_op13.onnx", 0, "groupnorm_in.npy", "groupnorm_out.npy"},
+    /* LayerNorm: the ReduceMean chain fused at load (13), LayerNormalization (17). */
+    {"layernorm_op13.onnx", 0, "layernorm_in.npy", "layernorm_out.npy"},
+    {"layernorm_op17.onnx", 0, "layernorm_in.npy", "layernorm_out.npy"},
 };
 
 struct backend_case {

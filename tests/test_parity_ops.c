@@ -707,6 +707,58 @@ static bool reshape_case(int index)
     return true;
 }
 
+/* ---- ReduceMean, LayerNorm ------------------------------------------------------------- */
+
+/* A random run of axes [begin, end) of a rank-4 shape, and the shape. */
+static struct shape reduce_random(int32_t *begin, int32_t *end)
+{
+    *begin = random_int(4);
+    *end = *begin + 1 + random_int(4 - *begin);
+    return shape_make4(1 + random_int(2), 1 + random_int(9), 1 + random_int(12),
+                       1 + random_int(12));
+}
+
+/* Any run of axes, kept or dropped; odd cases reduce a Conv's computed output. */
+static bool reduce_mean_case(int index)
+{
+    int32_t begin, end;
+    struct shape xs = reduce_random(&begin, &end);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, xs);
+    int32_t y = index % 2 ? conv_add(&g, "conv", x, xs.dim[1], 3, 1, 1, true) : x;
+    y = reduce_add(&g, "mean", OP_REDUCE_MEAN, y, begin, end, random_int(2));
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    char what[96], buf[64];
+    snprintf(what, sizeof what, "ReduceMean case %d: %s over axes %d..%d", index,
+             shape_text(&g, x, buf, sizeof buf), begin, end - 1);
+    check_graph(&g, what);
+    return true;
+}
+
+/* Built as one node, or (odd cases) as the exporters' chain the passes fuse; long columns
+ * (C x H x W of 9 x 40 x 40) reach the cuda kernel's block-per-column path. */
+static bool layer_norm_case(int index)
+{
+    int32_t begin, end;
+    struct shape xs = reduce_random(&begin, &end);
+    if (index % 5 == 4) {
+        xs = shape_make4(1, 9, 40, 40);
+        begin = 1, end = 4;
+    }
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, xs);
+    int32_t y = index % 2 ? layer_norm_chain_add(&g, x, begin, end)
+                          : reduce_add(&g, "ln", OP_LAYER_NORM, x, begin, end, true);
+    epilogue_add(&g, x, y, random_int(2), acts[random_int(6)]);
+    char what[96], buf[64];
+    snprintf(what, sizeof what, "LayerNorm case %d: %s over axes %d..%d%s", index,
+             shape_text(&g, x, buf, sizeof buf), begin, end - 1, index % 2 ? ", fused" : "");
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- large: a convolution layer at 1024², the memory-bound ops at 4K -------------------- */
 
 /* Where a backend splits work by size (the cuda backend's plane split, its four-at-a-time
@@ -758,6 +810,10 @@ static int32_t large_op(struct graph *g, enum op op, int32_t x)
                                               .pad = {1, 1, 1, 1}});
     case OP_RESHAPE:
         return reshape_add(g, "flat", x, (struct shape){3, {1, 4, 2160 * 3840}});
+    case OP_REDUCE_MEAN: /* over the channels */
+        return reduce_add(g, "mean", OP_REDUCE_MEAN, x, 1, 2, true);
+    case OP_LAYER_NORM: /* over C, H, W: four long columns' worth in one */
+        return reduce_add(g, "ln", OP_LAYER_NORM, x, 1, 4, true);
     case OP_COUNT:
         break;
     }
@@ -808,6 +864,8 @@ LARGE_CASE(resize, OP_RESIZE)
 LARGE_CASE(depth_space, OP_DEPTH_SPACE)
 LARGE_CASE(pool, OP_POOL)
 LARGE_CASE(reshape, OP_RESHAPE)
+LARGE_CASE(reduce_mean, OP_REDUCE_MEAN)
+LARGE_CASE(layer_norm, OP_LAYER_NORM)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
@@ -826,7 +884,7 @@ struct case_gen {
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
-static_assert(OP_COUNT == 12, "a new op needs its row of parity cases in op_cases");
+static_assert(OP_COUNT == 14, "a new op needs its row of parity cases in op_cases");
 #define LARGE(name)                                                                                \
     {                                                                                              \
         "large", large_##name, 1, PARITY_LARGE                                                     \
@@ -858,6 +916,9 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
     [OP_DEPTH_SPACE] = {{"both ways, both modes", depth_space_case, 30, 30}, LARGE(depth_space)},
     [OP_POOL] = {{"average and max", pool_case, 60, 40}, LARGE(pool)},
     [OP_RESHAPE] = {{"GroupNorm round trip", reshape_case, 20, 20}, LARGE(reshape)},
+    [OP_REDUCE_MEAN] = {{"runs of axes", reduce_mean_case, 30, 30}, LARGE(reduce_mean)},
+    [OP_LAYER_NORM] = {{"one node and the fused chain", layer_norm_case, 30, 30},
+                       LARGE(layer_norm)},
 };
 
 /* Runs every generator of one op's row as one test, with the row's case count and the

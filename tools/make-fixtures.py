@@ -279,6 +279,44 @@ class GroupNormNet(nn.Module):
         return torch.tanh(self.head(y))
 
 
+class ChannelLayerNorm(nn.Module):
+    """The LayerNorm over channels that generators write by hand (ConvNeXt-style): exported
+    as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add at every opset."""
+
+    def __init__(self, ch, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.linspace(0.5, 1.5, ch))
+        self.bias = nn.Parameter(torch.linspace(-0.3, 0.3, ch))
+        self.eps = eps
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class LayerNormNet(nn.Module):
+    """A channel LayerNorm, then nn.LayerNorm([C, H, W]) with seeded per-element affine
+    parameters (the chain before opset 17, LayerNormalization from it)."""
+
+    def __init__(self, in_ch, out_ch, ngf, size=24):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf * 2, 3, padding=1)
+        self.ln_c = ChannelLayerNorm(ngf * 2)
+        self.b = nn.Conv2d(ngf * 2, ngf * 2, 3, padding=1)
+        self.ln = nn.LayerNorm([ngf * 2, size, size])
+        self.head = nn.Conv2d(ngf * 2, out_ch, 3, padding=1)
+        with torch.no_grad():
+            self.ln.weight.copy_(torch.rand(self.ln.weight.shape) + 0.5)
+            self.ln.bias.copy_(torch.rand(self.ln.bias.shape) * 0.6 - 0.3)
+
+    def forward(self, x):
+        y = torch.relu(self.ln_c(self.a(x)))
+        y = torch.relu(self.ln(self.b(y)))
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -326,6 +364,9 @@ MODELS = {
                 "CUT's blur downsample, depthwise x2 multiplier", 818),
     "groupnorm": (lambda: GroupNormNet(1, 3, 4), 1, 3, "painter",
                   "conv, GroupNorm(4, 8), relu, conv, GroupNorm(1, 8), relu, conv, tanh", 819),
+    "layernorm": (lambda: LayerNormNet(1, 3, 4), 1, 3, "painter",
+                  "conv, channel LayerNorm (by hand), relu, conv, LayerNorm([8, 24, 24]), relu, "
+                  "conv, tanh", 820),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -501,6 +542,7 @@ def make_resize(out):
     make_pools(out)
     make_grouped(out)
     make_groupnorm(out)
+    make_layernorm(out)
 
 
 def torch_fixture(out, name, size, opsets):
@@ -519,6 +561,11 @@ def torch_fixture(out, name, size, opsets):
 def make_groupnorm(out):
     """GroupNorm at opsets 11 and 13, 24x24 in and out."""
     torch_fixture(out, "groupnorm", 24, (11, 13))
+
+
+def make_layernorm(out):
+    """LayerNorm at opsets 13 (the ReduceMean chain) and 17 (LayerNormalization), 24x24."""
+    torch_fixture(out, "layernorm", 24, (13, 17))
 
 
 def make_grouped(out):

@@ -65,6 +65,8 @@ cudaError_t cuda_resize(const struct node *n, const struct ref_io *io, cudaStrea
 cudaError_t cuda_depth_space(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_pool(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 cudaError_t cuda_reshape(const struct node *n, const struct ref_io *io, cudaStream_t stream);
+/* ReduceMean and LayerNorm (by n->op) over the columns of n->p.reduce. */
+cudaError_t cuda_reduce(const struct node *n, const struct ref_io *io, cudaStream_t stream);
 
 /* y = act(y + bias[c] + residual) in place over an NCHW (or N x C x ...) tensor; bias and
  * residual may be NULL. The epilogue of a convolution. */

@@ -1,5 +1,5 @@
-/* norm.cu — BatchNormalization (inference) and InstanceNormalization on the device, with
- * the node's epilogue fused, and the op table of our own kernels.
+/* norm.cu — BatchNormalization (inference), InstanceNormalization, ReduceMean and LayerNorm
+ * on the device, with the node's epilogue fused, and the op table of our own kernels.
  *
  * Both work plane by plane ((sample, channel)), each plane split over several blocks
  * (cuda_plane_split, cuda.h) so that few large planes still fill the chip, and the
@@ -162,6 +162,99 @@ extern "C" cudaError_t cuda_instance_norm(const struct node *n, const struct ref
     return cudaSuccess;
 }
 
+/* ---- ReduceMean, LayerNorm: columns of contiguous axes ----------------------------- */
+
+/* Columns of few elements (a channel LayerNorm: C per pixel) go one per thread, neighbouring
+ * threads on neighbouring pixels so that reads coalesce; long columns (a LayerNorm over
+ * C x H x W) one per block. Both sum in double, two passes, as ref. */
+#define COLUMN_PER_THREAD_MAX 256
+
+struct column_view {
+    int64_t outer, count, inner;
+};
+
+static __device__ __forceinline__ int64_t column_base(struct column_view v, int64_t col)
+{
+    return col / v.inner * v.count * v.inner + col % v.inner;
+}
+
+/* Writes element `at` of a column: the LayerNorm value, then the epilogue. */
+static __device__ __forceinline__ void column_write(const float *x, float *y, int64_t at,
+                                                    double mean, double std, const float *residual,
+                                                    struct act act)
+{
+    float v = (float)((x[at] - mean) / std);
+    y[at] = act_apply(act, v + (residual ? residual[at] : 0.0f));
+}
+
+__global__ void column_thread_kernel(const float *x, float *y, struct column_view v,
+                                     bool layer_norm, float epsilon, const float *residual,
+                                     struct act act)
+{
+    int64_t col = grid_index();
+    if (col >= v.outer * v.inner)
+        return;
+    int64_t base = column_base(v, col);
+    double sum = 0.0, sum_sq = 0.0;
+    for (int64_t k = 0; k < v.count; k++)
+        sum += x[base + k * v.inner];
+    double mean = sum / (double)v.count;
+    if (!layer_norm) {
+        y[col] = act_apply(act, (float)mean + (residual ? residual[col] : 0.0f));
+        return;
+    }
+    for (int64_t k = 0; k < v.count; k++) {
+        double d = x[base + k * v.inner] - mean;
+        sum_sq += d * d;
+    }
+    double std = sqrt(sum_sq / (double)v.count + epsilon);
+    for (int64_t k = 0; k < v.count; k++)
+        column_write(x, y, base + k * v.inner, mean, std, residual, act);
+}
+
+__global__ void column_block_kernel(const float *x, float *y, struct column_view v, bool layer_norm,
+                                    float epsilon, const float *residual, struct act act)
+{
+    __shared__ double shared[BLOCK];
+    int64_t col = blockIdx.x, base = column_base(v, col);
+    double sum = 0.0, sum_sq = 0.0;
+    for (int64_t k = threadIdx.x; k < v.count; k += blockDim.x)
+        sum += x[base + k * v.inner];
+    double mean = block_sum(sum, shared) / (double)v.count;
+    if (!layer_norm) {
+        if (threadIdx.x == 0)
+            y[col] = act_apply(act, (float)mean + (residual ? residual[col] : 0.0f));
+        return;
+    }
+    for (int64_t k = threadIdx.x; k < v.count; k += blockDim.x) {
+        double d = x[base + k * v.inner] - mean;
+        sum_sq += d * d;
+    }
+    double std = sqrt(block_sum(sum_sq, shared) / (double)v.count + epsilon);
+    for (int64_t k = threadIdx.x; k < v.count; k += blockDim.x)
+        column_write(x, y, base + k * v.inner, mean, std, residual, act);
+}
+
+/* ReduceMean and LayerNorm alike: the node's op says which. */
+extern "C" cudaError_t cuda_reduce(const struct node *n, const struct ref_io *io,
+                                   cudaStream_t stream)
+{
+    struct column_view v;
+    reduce_extent(&n->p.reduce, io->in_shape[0], &v.outer, &v.count, &v.inner);
+    int64_t columns = v.outer * v.inner;
+    if (columns == 0 || v.count == 0)
+        return cudaSuccess;
+    bool layer_norm = n->op == OP_LAYER_NORM;
+    launch_begin();
+    if (v.count <= COLUMN_PER_THREAD_MAX)
+        column_thread_kernel<<<(unsigned)((columns + BLOCK - 1) / BLOCK), BLOCK, 0, stream>>>(
+            io->in[0], io->out, v, layer_norm, n->p.reduce.epsilon, io->residual, n->act);
+    else
+        column_block_kernel<<<(unsigned)columns, BLOCK, 0, stream>>>(
+            io->in[0], io->out, v, layer_norm, n->p.reduce.epsilon, io->residual, n->act);
+    return cudaGetLastError();
+}
+
 extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {
     NULL,               /* OP_CONV: cuDNN (conv.c) */
     NULL,               /* OP_CONV_TRANSPOSE: cuDNN (conv.c) */
@@ -175,5 +268,7 @@ extern "C" const cuda_kernel_fn cuda_kernels[OP_COUNT] = {
     cuda_depth_space,   /* OP_DEPTH_SPACE */
     cuda_pool,          /* OP_POOL */
     cuda_reshape,       /* OP_RESHAPE */
+    cuda_reduce,        /* OP_REDUCE_MEAN */
+    cuda_reduce,        /* OP_LAYER_NORM */
 };
-static_assert(OP_COUNT == 12, "a new op needs a cuda kernel in cuda_kernels");
+static_assert(OP_COUNT == 14, "a new op needs a cuda kernel in cuda_kernels");

@@ -1,5 +1,6 @@
-/* norm.c — reference BatchNormalization (inference: running statistics) and
- * InstanceNormalization (statistics of each sample's channel over its spatial extent). */
+/* norm.c — reference BatchNormalization (inference: running statistics),
+ * InstanceNormalization (statistics of each sample's channel over its spatial extent),
+ * ReduceMean and LayerNorm (statistics of each column of contiguous axes). */
 #include "ref.h"
 
 /* Elements per (sample, channel): the product of dims after dim 1. */
@@ -47,6 +48,46 @@ void ref_instance_norm(const struct node *n, const struct ref_io *io)
             double inv_std = 1.0 / sqrt(sum_sq / (double)spatial + n->p.norm.epsilon);
             for (int64_t i = 0; i < spatial; i++)
                 y[i] = (float)((x[i] - mean) * inv_std * scale[c] + bias[c]);
+        }
+    ref_epilogue(n, io);
+}
+
+/* Mean of each column of the reduced axes (reduce_extent, graph.h), in double. */
+void ref_reduce_mean(const struct node *n, const struct ref_io *io)
+{
+    int64_t outer, count, inner;
+    reduce_extent(&n->p.reduce, io->in_shape[0], &outer, &count, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            const float *x = io->in[0] + o * count * inner + i;
+            double sum = 0.0;
+            for (int64_t k = 0; k < count; k++)
+                sum += x[k * inner];
+            io->out[o * inner + i] = (float)(sum / (double)count);
+        }
+    ref_epilogue(n, io);
+}
+
+/* Each column minus its mean, over the square root of its biased variance plus epsilon:
+ * the exporters' ReduceMean, Sub, Pow 2, ReduceMean, Add, Sqrt, Div chain in one pass pair
+ * (the affine Mul and Add that follow it stay nodes of their own). */
+void ref_layer_norm(const struct node *n, const struct ref_io *io)
+{
+    int64_t outer, count, inner;
+    reduce_extent(&n->p.reduce, io->in_shape[0], &outer, &count, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            const float *x = io->in[0] + o * count * inner + i;
+            float *y = io->out + o * count * inner + i;
+            double sum = 0.0, sum_sq = 0.0;
+            for (int64_t k = 0; k < count; k++)
+                sum += x[k * inner];
+            double mean = sum / (double)count;
+            for (int64_t k = 0; k < count; k++)
+                sum_sq += (x[k * inner] - mean) * (x[k * inner] - mean);
+            double std = sqrt(sum_sq / (double)count + n->p.reduce.epsilon);
+            for (int64_t k = 0; k < count; k++)
+                y[k * inner] = (float)((x[k * inner] - mean) / std);
         }
     ref_epilogue(n, io);
 }

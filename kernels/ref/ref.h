@@ -36,6 +36,8 @@ void ref_resize(const struct node *n, const struct ref_io *io);
 void ref_depth_space(const struct node *n, const struct ref_io *io);
 void ref_pool(const struct node *n, const struct ref_io *io);
 void ref_reshape(const struct node *n, const struct ref_io *io);
+void ref_reduce_mean(const struct node *n, const struct ref_io *io);
+void ref_layer_norm(const struct node *n, const struct ref_io *io);
 
 /* Pad: the input coordinate for output coordinate `o` along one dimension whose pad
  * before it is `begin`, or -1 when it falls outside and the mode is constant (reflect

@@ -14,8 +14,10 @@ const ref_kernel_fn ref_kernels[OP_COUNT] = {
     [OP_DEPTH_SPACE] = ref_depth_space,
     [OP_POOL] = ref_pool,
     [OP_RESHAPE] = ref_reshape,
+    [OP_REDUCE_MEAN] = ref_reduce_mean,
+    [OP_LAYER_NORM] = ref_layer_norm,
 };
-static_assert(OP_COUNT == 12, "a new op needs a ref kernel in ref_kernels");
+static_assert(OP_COUNT == 14, "a new op needs a ref kernel in ref_kernels");
 
 void ref_epilogue(const struct node *n, const struct ref_io *io)
 {

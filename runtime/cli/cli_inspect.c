@@ -73,7 +73,9 @@ static void print_onnx_ops(const struct graph *g)
 /* "Conv+LeakyRelu+residual" for the node's op and its fused epilogue. */
 static const char *node_label(const struct node *n, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s%s%s%s", n->op == OP_ACTIVATION ? "" : n->onnx_op,
+    /* A fused LayerNorm chain keeps its first ReduceMean's name; say what it became. */
+    const char *op = n->op == OP_LAYER_NORM ? op_names[n->op] : n->onnx_op;
+    snprintf(buf, size, "%s%s%s%s", n->op == OP_ACTIVATION ? "" : op,
              n->residual >= 0 ? "+Add" : "", n->act.kind && n->op != OP_ACTIVATION ? "+" : "",
              n->act.kind ? act_names[n->act.kind] : "");
     return buf;

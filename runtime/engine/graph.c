@@ -20,8 +20,10 @@ const char *const op_names[OP_COUNT] = {
     [OP_DEPTH_SPACE] = "DepthSpace",
     [OP_POOL] = "Pool",
     [OP_RESHAPE] = "Reshape",
+    [OP_REDUCE_MEAN] = "ReduceMean",
+    [OP_LAYER_NORM] = "LayerNorm",
 };
-static_assert(OP_COUNT == 12, "a new op needs a row in op_names and in every backend");
+static_assert(OP_COUNT == 14, "a new op needs a row in op_names and in every backend");
 
 const char *const act_names[ACT_COUNT] = {
     [ACT_NONE] = "none",

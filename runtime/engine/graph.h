@@ -52,6 +52,8 @@ enum op {
     OP_DEPTH_SPACE,    /* in: X; p.depth_space (DepthToSpace, SpaceToDepth) */
     OP_POOL,           /* in: X; p.pool (AveragePool, MaxPool, their Global forms) */
     OP_RESHAPE,        /* in: X; p.reshape (a copy: the elements keep their order) */
+    OP_REDUCE_MEAN,    /* in: X; p.reduce (ReduceMean over contiguous axes) */
+    OP_LAYER_NORM,     /* in: X; p.reduce ((x - mean) / sqrt(var + eps) over those axes) */
     OP_COUNT
 };
 extern const char *const op_names[OP_COUNT];
@@ -349,6 +351,25 @@ struct reshape_params {
     struct shape to; /* the output shape, every dimension known */
 };
 
+/* ReduceMean and LayerNorm work on the axes [begin, end) of X: X seen as
+ * outer x count x inner, every (outer, inner) column reduced over its `count` elements.
+ * Axes that are not contiguous are refused at load. */
+struct reduce_params {
+    int32_t begin, end;
+    bool keep_dims; /* ReduceMean: the reduced axes stay as 1s (they do for LayerNorm) */
+    float epsilon;  /* LayerNorm only */
+};
+
+/* The column view of `x` for p: one function for every backend. */
+static inline MNEMO_HOST_DEVICE void reduce_extent(const struct reduce_params *p,
+                                                   const struct shape *x, int64_t *outer,
+                                                   int64_t *count, int64_t *inner)
+{
+    *outer = *count = *inner = 1;
+    for (int32_t d = 0; d < x->rank; d++)
+        *(d < p->begin ? outer : d < p->end ? count : inner) *= x->dim[d];
+}
+
 struct node {
     enum op op;
     char *name;    /* ONNX node name, or "<OpType>_<index>" when the file has none */
@@ -369,6 +390,7 @@ struct node {
         struct depth_space_params depth_space;
         struct pool_params pool;
         struct reshape_params reshape;
+        struct reduce_params reduce;
     } p;
 };
 
@@ -445,6 +467,7 @@ int graph_infer_shape(struct graph *g, struct node *n, struct error *err);
 int graph_finalize(struct graph *g, struct error *err);
 
 /* Individual passes (graph_finalize runs them all, in this order). Exposed for tests. */
+int graph_fuse_layer_norm(struct graph *g, struct error *err);
 int graph_fold_batch_norm(struct graph *g, struct error *err);
 int graph_fuse_activations(struct graph *g, struct error *err);
 int graph_fuse_residual_add(struct graph *g, struct error *err);

@@ -1,6 +1,7 @@
 /* graph_passes.c — the load-time rewrites and the memory plan.
  *
- * Owns graph_finalize and the passes it runs, in order: BatchNorm folded into the
+ * Owns graph_finalize and the passes it runs, in order: the exporters' LayerNorm chain
+ * fused into one LayerNorm node, BatchNorm folded into the
  * preceding Conv/ConvTranspose, activations fused into their producer, residual adds
  * fused into the Conv/InstanceNorm feeding them, nodes whose outputs nobody reads
  * removed, then one arena planned for every run-time value. Also graph_macs and
@@ -124,6 +125,78 @@ static int pass_run(struct graph *g,
     return rc;
 }
 
+/* ---- LayerNorm fusion ---------------------------------------------------------------- */
+
+/* The node making `id` when it is an `op` with no epilogue (an activation node's own act
+ * aside) and `id` has exactly `readers` readers; else NULL. */
+static struct node *chain_producer(struct graph *g, int32_t id, enum op op, const int32_t *uses,
+                                   int32_t readers)
+{
+    struct node *p = producer_of(g, id);
+    if (!p || p->op != op || uses[id] != readers || p->residual >= 0 ||
+        (op != OP_ACTIVATION && p->act.kind != ACT_NONE))
+        return NULL;
+    return p;
+}
+
+/* The value of a one-value constant, or NaN. */
+static float const_scalar(const struct graph *g, int32_t id)
+{
+    const struct value *v = &g->values[id];
+    return v->kind == VALUE_CONST && shape_count(&v->shape) == 1 && v->data ? v->data[0] : NAN;
+}
+
+static bool same_axes(const struct node *a, const struct node *b)
+{
+    return a->p.reduce.keep_dims && b->p.reduce.keep_dims &&
+           a->p.reduce.begin == b->p.reduce.begin && a->p.reduce.end == b->p.reduce.end;
+}
+
+/* Div(d, Sqrt(Add(ReduceMean(Pow(d, 2)), eps))) with d = Sub(x, ReduceMean(x)), both means
+ * over the same axes keeping them: what torch.onnx writes for nn.LayerNorm before opset 17
+ * and for the usual hand-written channel LayerNorm. It becomes one LayerNorm node of x at
+ * the Div's place, named after the first ReduceMean; any other shape of chain runs as it
+ * is, node by node. */
+static int fuse_one_layer_norm(struct graph *g, int32_t i, const int32_t *uses, bool *dead,
+                               struct error *err)
+{
+    (void)err;
+    struct node *div = &g->nodes[i];
+    if (div->op != OP_BINARY || div->p.binary.kind != BINARY_DIV || div->act.kind != ACT_NONE ||
+        div->residual >= 0)
+        return 0;
+    struct node *root = chain_producer(g, div->input[1], OP_ACTIVATION, uses, 1);
+    struct node *add = root && root->act.kind == ACT_SQRT
+                           ? chain_producer(g, root->input[0], OP_BINARY, uses, 1)
+                           : NULL;
+    if (!add || add->p.binary.kind != BINARY_ADD)
+        return 0;
+    int k = g->values[add->input[1]].kind == VALUE_CONST ? 1 : 0;
+    float epsilon = const_scalar(g, add->input[k]);
+    struct node *var = chain_producer(g, add->input[1 - k], OP_REDUCE_MEAN, uses, 1);
+    struct node *sq = var ? chain_producer(g, var->input[0], OP_ACTIVATION, uses, 1) : NULL;
+    struct node *sub = chain_producer(g, div->input[0], OP_BINARY, uses, 2);
+    if (!(epsilon >= 0.0f) || !sq || sq->act.kind != ACT_POW || sq->act.alpha != 2.0f ||
+        sq->input[0] != div->input[0] || !sub || sub->p.binary.kind != BINARY_SUB)
+        return 0;
+    struct node *mean = chain_producer(g, sub->input[1], OP_REDUCE_MEAN, uses, 1);
+    if (!mean || mean->input[0] != sub->input[0] || !same_axes(mean, var) ||
+        !shape_equal(&g->values[sub->input[0]].shape, &g->values[div->output].shape))
+        return 0;
+    struct node *chain[] = {sub, sq, var, add, root};
+    for (size_t j = 0; j < sizeof chain / sizeof chain[0]; j++)
+        dead[chain[j] - g->nodes] = true;
+    node_merge_into_consumer(g, mean, div, dead);
+    div->op = OP_LAYER_NORM;
+    div->p.reduce.epsilon = epsilon;
+    return 0;
+}
+
+int graph_fuse_layer_norm(struct graph *g, struct error *err)
+{
+    return pass_run(g, fuse_one_layer_norm, err);
+}
+
 /* ---- BatchNorm folding --------------------------------------------------------------- */
 
 static bool all_const(const struct graph *g, const struct node *n, int32_t from, int32_t to)
@@ -216,7 +289,7 @@ int graph_fold_batch_norm(struct graph *g, struct error *err)
 static bool takes_activation(enum op op)
 {
     return op == OP_CONV || op == OP_CONV_TRANSPOSE || op == OP_BATCH_NORM ||
-           op == OP_INSTANCE_NORM || op == OP_BINARY;
+           op == OP_INSTANCE_NORM || op == OP_BINARY || op == OP_REDUCE_MEAN || op == OP_LAYER_NORM;
 }
 
 static int fuse_one_activation(struct graph *g, int32_t i, const int32_t *uses, bool *dead,
@@ -466,8 +539,9 @@ int graph_finalize(struct graph *g, struct error *err)
 {
     if (graph_check_ends(g, err))
         return -1;
-    if (graph_fold_batch_norm(g, err) || graph_fuse_activations(g, err) ||
-        graph_fuse_residual_add(g, err) || graph_remove_unused(g, err))
+    if (graph_fuse_layer_norm(g, err) || graph_fold_batch_norm(g, err) ||
+        graph_fuse_activations(g, err) || graph_fuse_residual_add(g, err) ||
+        graph_remove_unused(g, err))
         return error_prefix(err, "optimising the graph");
     return graph_plan_memory(g, err);
 }

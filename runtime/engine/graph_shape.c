@@ -398,6 +398,30 @@ static int infer_reshape(const struct graph *g, struct node *n, struct shape *ou
     return 0;
 }
 
+/* ReduceMean keeps the reduced axes as 1s or drops them; LayerNorm keeps X's shape. */
+static int infer_reduce(const struct graph *g, struct node *n, struct shape *out, struct error *err)
+{
+    const struct value *x = input_value(g, n, 0, "input", err);
+    if (!x)
+        return -1;
+    const struct reduce_params *p = &n->p.reduce;
+    if (p->begin < 0 || p->begin >= p->end || p->end > x->shape.rank)
+        return node_error(err, n, "axes %d to %d are not within rank %d", p->begin, p->end - 1,
+                          x->shape.rank);
+    if (n->op == OP_LAYER_NORM && !(p->epsilon >= 0.0f))
+        return node_error(err, n, "epsilon must be >= 0");
+    *out = x->shape;
+    if (n->op == OP_LAYER_NORM)
+        return 0;
+    out->rank = 0;
+    for (int32_t d = 0; d < x->shape.rank; d++) {
+        bool reduced = d >= p->begin && d < p->end;
+        if (!reduced || p->keep_dims)
+            out->dim[out->rank++] = reduced ? 1 : x->shape.dim[d];
+    }
+    return 0;
+}
+
 static int infer_by_op(struct graph *g, struct node *n, const struct shape *preset,
                        struct shape *out, struct error *err)
 {
@@ -426,6 +450,9 @@ static int infer_by_op(struct graph *g, struct node *n, const struct shape *pres
         return infer_pool(g, n, out, err);
     case OP_RESHAPE:
         return infer_reshape(g, n, out, err);
+    case OP_REDUCE_MEAN:
+    case OP_LAYER_NORM:
+        return infer_reduce(g, n, out, err);
     case OP_COUNT:
         break;
     }

@@ -693,6 +693,153 @@ static int build_reshape(struct loader *L, const struct node_ctx *c, struct erro
     return node_finish(L, node, err);
 }
 
+/* The axes of a ReduceMean (the attribute before opset 18, the constant input 1 from it),
+ * made non-negative and sorted into `axes`; none given means every axis. */
+static int reduce_axes_read(struct loader *L, const struct node_ctx *c, int32_t rank, bool *axes,
+                            struct error *err)
+{
+    const Onnx__AttributeProto *a = onnx_attr_find(c->n, "axes");
+    const char *name = onnx_node_input(c->n, 1);
+    const struct known *k = name ? onnx_known_find(&L->known, name) : NULL;
+    if (name && (!k || !onnx_dtype_is_integer(k->dtype)))
+        return error_set(err,
+                         "node '%s' (ReduceMean): axes '%s' is not an integer constant; mnemo "
+                         "needs the axes known at load",
+                         c->name, name);
+    int64_t count = a ? (int64_t)a->n_ints : k ? shape_count(&k->shape) : 0;
+    for (int32_t d = 0; d < rank; d++)
+        axes[d] = count == 0;
+    if (count == 0 && onnx_attr_int(c->n, "noop_with_empty_axes", 0) != 0)
+        return error_set(err,
+                         "node '%s' (ReduceMean): empty axes with noop_with_empty_axes is an "
+                         "identity mnemo does not run; remove the node",
+                         c->name);
+    for (int64_t j = 0; j < count; j++) {
+        int64_t axis = a ? a->ints[j] : onnx_known_get_i(k, j);
+        if (axis < -rank || axis >= rank)
+            return error_set(err, "node '%s' (ReduceMean): axis %lld is out of range for rank %d",
+                             c->name, (long long)axis, rank);
+        axes[axis < 0 ? axis + rank : axis] = true;
+    }
+    return 0;
+}
+
+/* The reduced axes as one run [begin, end): the only form the kernels take (a mean over
+ * channels, over H and W, over C, H and W). */
+static int reduce_axes(struct loader *L, const struct node_ctx *c, int32_t rank,
+                       struct reduce_params *p, struct error *err)
+{
+    bool axes[SHAPE_MAX_RANK] = {false};
+    if (rank < 1 || rank > SHAPE_MAX_RANK)
+        return error_set(err, "node '%s' (ReduceMean): input rank %d is not 1 to %d", c->name, rank,
+                         SHAPE_MAX_RANK);
+    if (reduce_axes_read(L, c, rank, axes, err))
+        return -1;
+    p->begin = 0;
+    while (p->begin < rank && !axes[p->begin])
+        p->begin++;
+    p->end = p->begin;
+    while (p->end < rank && axes[p->end])
+        p->end++;
+    for (int32_t d = p->end; d < rank; d++)
+        if (axes[d])
+            return error_set(err,
+                             "node '%s' (ReduceMean): the reduced axes are not contiguous; "
+                             "mnemo reduces one run of axes (such as C, or H and W)",
+                             c->name);
+    return 0;
+}
+
+/* ReduceMean runs as its own op; graph_fuse_layer_norm turns the exporters' LayerNorm chain
+ * around two of them into one LayerNorm node. */
+static int build_reduce_mean(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    struct node *node = node_begin(L, c, OP_REDUCE_MEAN, 1, err);
+    if (!node || reduce_axes(L, c, input_shape(L, node, 0)->rank, &node->p.reduce, err))
+        return -1;
+    node->p.reduce.keep_dims = onnx_attr_int(c->n, "keepdims", 1) != 0;
+    return node_finish(L, node, err);
+}
+
+/* A node the importer adds for the file's one (LayerNormalization's three), named as that
+ * one for messages: from value a (and b unless -1) into a new value `out_name`, with the
+ * parameters of `proto`. Returns the output id or -1. */
+static int32_t node_extra(struct loader *L, const struct node_ctx *c, const struct node *proto,
+                          const char *out_name, int32_t a, int32_t b, struct error *err)
+{
+    int32_t out = graph_add_value(L->g, out_name, VALUE_COMPUTED, NULL, err);
+    struct node *node =
+        out < 0 ? NULL : graph_add_node(L->g, proto->op, c->name, c->n->op_type, err);
+    if (!node)
+        return -1;
+    node->p = proto->p;
+    node->n_inputs = b >= 0 ? 2 : 1;
+    node->input[0] = a;
+    node->input[1] = b;
+    node->output = out;
+    return node_finish(L, node, err) ? -1 : out;
+}
+
+/* Whether any node of the file reads tensor `name` (an optional output left unread is not
+ * computed; mnemo's one graph output is the first output of its node). */
+static bool output_read(const struct loader *L, const char *name)
+{
+    const Onnx__GraphProto *gp = L->model->graph;
+    for (size_t j = 0; name && name[0] && j < gp->n_node; j++)
+        for (size_t k = 0; k < gp->node[j]->n_input; k++)
+            if (strcmp(gp->node[j]->input[k], name) == 0)
+                return true;
+    return false;
+}
+
+static int32_t layer_norm_input(struct loader *L, const struct node_ctx *c, size_t i,
+                                struct error *err)
+{
+    int32_t id = input_value(L, c, i, err);
+    if (id < 0 && !onnx_node_input(c->n, i))
+        error_set(err, "node '%s' (LayerNormalization) has no %s", c->name, i ? "Scale" : "X");
+    return id;
+}
+
+/* LayerNormalization (opset 17): the LayerNorm op over axes [axis, rank), then x Scale and
+ * + B as broadcasting binary nodes (Scale and B have the shape of the normalised axes). */
+static int build_layer_norm(struct loader *L, const struct node_ctx *c, struct error *err)
+{
+    for (size_t j = 1; j < c->n->n_output; j++)
+        if (output_read(L, c->n->output[j]))
+            return error_set(err,
+                             "node '%s' (LayerNormalization): its %s '%s' is read by another "
+                             "node; mnemo computes the normalised output only",
+                             c->name, j == 1 ? "mean" : "inverse standard deviation",
+                             c->n->output[j]);
+    int32_t x = layer_norm_input(L, c, 0, err), scale = x < 0 ? -1 : layer_norm_input(L, c, 1, err);
+    bool has_bias = onnx_node_input(c->n, 2) != NULL;
+    int32_t bias = scale >= 0 && has_bias ? input_value(L, c, 2, err) : -1;
+    if (scale < 0 || (has_bias && bias < 0))
+        return -1;
+    int32_t rank = L->g->values[x].shape.rank;
+    int64_t axis = onnx_attr_int(c->n, "axis", -1);
+    if (axis < -rank || axis >= rank)
+        return error_set(err,
+                         "node '%s' (LayerNormalization): axis %lld is out of range for rank %d",
+                         c->name, (long long)axis, rank);
+    struct node ln = {.op = OP_LAYER_NORM}, mul = {.op = OP_BINARY}, add = {.op = OP_BINARY};
+    ln.p.reduce = (struct reduce_params){.begin = (int32_t)(axis < 0 ? axis + rank : axis),
+                                         .end = rank,
+                                         .keep_dims = true,
+                                         .epsilon = onnx_attr_float(c->n, "epsilon", 1e-5f)};
+    mul.p.binary.kind = BINARY_MUL;
+    add.p.binary.kind = BINARY_ADD;
+    char normalised[512], scaled[512];
+    snprintf(normalised, sizeof normalised, "%s/normalised", c->n->output[0]);
+    snprintf(scaled, sizeof scaled, "%s/scaled", c->n->output[0]);
+    int32_t y = node_extra(L, c, &ln, normalised, x, -1, err);
+    y = y < 0 ? -1 : node_extra(L, c, &mul, has_bias ? scaled : c->n->output[0], y, scale, err);
+    if (y >= 0 && has_bias)
+        y = node_extra(L, c, &add, c->n->output[0], y, bias, err);
+    return y < 0 ? -1 : 0;
+}
+
 /* Identity and Dropout at run time: the output name stands for the input value. */
 static int build_alias(struct loader *L, const struct node_ctx *c, struct error *err)
 {
@@ -795,6 +942,8 @@ static const struct op_entry {
     {"Shape", NULL, {"start", "end"}},
     {"Gather", NULL, {"axis"}},
     {"Reshape", build_reshape, {"allowzero"}},
+    {"ReduceMean", build_reduce_mean, {"axes", "keepdims", "noop_with_empty_axes"}},
+    {"LayerNormalization", build_layer_norm, {"axis", "epsilon", "stash_type"}},
     {"Slice", NULL, {"starts", "ends", "axes"}},
     {"Transpose", NULL, {"perm"}},
     {"Cast", NULL, {"to"}},
