@@ -114,6 +114,10 @@ static void test_models_present(void)
         "groupnorm_op13.onnx",
         "layernorm_op13.onnx",
         "layernorm_op17.onnx",
+        "instnorm_running_op11.onnx",
+        "instnorm_running_op13.onnx",
+        "folded_op11.onnx",
+        "folded_op13.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

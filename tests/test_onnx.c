@@ -167,7 +167,11 @@ static void test_random_bytes(void)
 static void test_unsupported_op(void)
 {
     EXPECT_FAILURE(BAD_DIR "unsupported_op.onnx", 0, 0, "unsupported_op.onnx: ", "node 'Softmax_7'",
-                   "op 'Softmax'", "supported: Conv, ConvTranspose");
+                   "op 'Softmax'", "most likely comes from attention",
+                   "supported: Conv, ConvTranspose");
+    /* A shape op on a run-time tensor names the layer it most likely came from. */
+    EXPECT_FAILURE(BAD_DIR "runtime_slice.onnx", 0, 0, "node 'circular_slice' (Slice)",
+                   "computed at run time", "F.pad(mode='circular')");
 }
 
 static void test_dynamic_size_needs_size(void)
@@ -269,6 +273,23 @@ static void test_layer_norm_fused(void)
               ln->p.reduce.epsilon == 1e-6f);
         graph_free(&g);
     }
+}
+
+/* Floor, Ceil, MatMul, Tile and Expand folded at load: the Mul's constant is [2, 4, 3]. */
+static void test_fold_floor_ceil_matmul_tile_expand(void)
+{
+    struct graph g;
+    if (load(&g, BAD_DIR "fold_more.onnx", 0, 0)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    const struct node *mul = node_find(&g, OP_BINARY);
+    const struct value *k = mul ? &g.values[mul->input[1]] : NULL;
+    CHECK(g.n_nodes == 1 && k && k->kind == VALUE_CONST && shape_count(&k->shape) == 3);
+    if (k && k->data && shape_count(&k->shape) == 3)
+        CHECK_MSG(k->data[0] == 2.0f && k->data[1] == 4.0f && k->data[2] == 3.0f,
+                  "K = [%g, %g, %g]", k->data[0], k->data[1], k->data[2]);
+    graph_free(&g);
 }
 
 static void test_pow_runtime_exponent(void)
@@ -657,5 +678,6 @@ int main(void)
     RUN(test_fixture_resnet_all_opsets);
     RUN(test_fixture_unet);
     RUN(test_layer_norm_fused);
+    RUN(test_fold_floor_ceil_matmul_tile_expand);
     return check_report();
 }

@@ -53,6 +53,12 @@ static const struct fixture fixtures[] = {
     /* LayerNorm: the ReduceMean chain fused at load (13), LayerNormalization (17). */
     {"layernorm_op13.onnx", 0, "layernorm_in.npy", "layernorm_out.npy"},
     {"layernorm_op17.onnx", 0, "layernorm_in.npy", "layernorm_out.npy"},
+    /* InstanceNorm with running statistics: Expand and Tile folded, Reshape, BatchNorm. */
+    {"instnorm_running_op11.onnx", 0, "instnorm_running_in.npy", "instnorm_running_out.npy"},
+    {"instnorm_running_op13.onnx", 0, "instnorm_running_in.npy", "instnorm_running_out.npy"},
+    /* spectral_norm (MatMul, Div on weights) and recompute_scale_factor (Floor), folded. */
+    {"folded_op11.onnx", 0, "folded_in.npy", "folded_out.npy"},
+    {"folded_op13.onnx", 0, "folded_in.npy", "folded_out.npy"},
 };
 
 struct backend_case {

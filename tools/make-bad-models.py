@@ -315,6 +315,39 @@ def pow_runtime_exponent():
          "pow_runtime_exponent.onnx")
 
 
+def runtime_slice():
+    """F.pad(mode='circular') as opsets <= 18 export it: Slices of the run-time tensor and a
+    Concat. mnemo slices constants only: refused, naming the node and the likely layer."""
+    nodes = [const_node("starts", [7]), const_node("ends", [8]), const_node("axes", [3]),
+             helper.make_node("Slice", ["input", "starts", "ends", "axes"], ["edge"],
+                              name="circular_slice"),
+             helper.make_node("Concat", ["edge", "input"], ["output"], axis=3, name="wrap")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 8, 9))], [], "slice"),
+         "runtime_slice.onnx")
+
+
+def fold_more():
+    """Floor, Ceil, MatMul, Tile and Expand on constants, folded at load into one Mul
+    constant: K = MatMul(2 I, Ceil([0.2, 1.5, 2.5])) * Tile([0.5], 3) + Floor([0.7, 1.5, -0.5])
+    + Expand(1, [3]) = [2, 4, 3], then output = input * K over the channels."""
+    f32 = np.float32
+    nodes = [const_node("c_in", [0.2, 1.5, 2.5], f32), const_node("f_in", [0.7, 1.5, -0.5], f32),
+             const_node("eye2", (np.eye(3) * 2).tolist(), f32), const_node("half", [0.5], f32),
+             const_node("reps", [3]), const_node("one", [1.0], f32), const_node("three", [3]),
+             const_node("to4", [1, 3, 1, 1]),
+             helper.make_node("Ceil", ["c_in"], ["c"], name="ceil"),
+             helper.make_node("Floor", ["f_in"], ["f"], name="floor"),
+             helper.make_node("MatMul", ["eye2", "c"], ["m"], name="matmul"),
+             helper.make_node("Tile", ["half", "reps"], ["t"], name="tile"),
+             helper.make_node("Expand", ["one", "three"], ["e"], name="expand"),
+             helper.make_node("Mul", ["m", "t"], ["mt"]), helper.make_node("Add", ["mt", "f"], ["s"]),
+             helper.make_node("Add", ["s", "e"], ["k"]),
+             helper.make_node("Reshape", ["k", "to4"], ["k4"]),
+             helper.make_node("Mul", ["input", "k4"], ["output"], name="scale")]
+    save(model_of(nodes, [image_input()], [image_output(dims=(1, 3, 8, 8))], [], "fold_more"),
+         "fold_more.onnx")
+
+
 def pool_models():
     """MaxPool that also outputs its indices (refused), and pools the importer must read
     right: AveragePool with auto_pad SAME_UPPER, Mish as its own op (opset 18)."""
@@ -368,6 +401,8 @@ def main():
     pow_runtime_exponent()
     pool_models()
     runtime_reshape_target()
+    runtime_slice()
+    fold_more()
     if args.torch:
         reflect_pad_torch()
 

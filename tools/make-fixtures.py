@@ -317,17 +317,54 @@ class LayerNormNet(nn.Module):
         return torch.tanh(self.head(y))
 
 
+class InstanceNormRunning(nn.Module):
+    """InstanceNorm2d(track_running_stats=True) in eval mode, with and without affine: the
+    exporter tiles the statistics over the batch (Expand, Tile) and runs BatchNorm on the
+    input reshaped to 1 x NC x H x W."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf * 2, 3, padding=1)
+        self.n1 = nn.InstanceNorm2d(ngf * 2, affine=True, track_running_stats=True)
+        self.b = nn.Conv2d(ngf * 2, ngf * 2, 3, padding=1)
+        self.n2 = nn.InstanceNorm2d(ngf * 2, track_running_stats=True)
+        self.head = nn.Conv2d(ngf * 2, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = torch.relu(self.n1(self.a(x)))
+        y = torch.relu(self.n2(self.b(y)))
+        return torch.tanh(self.head(y))
+
+
+class FoldedAtLoad(nn.Module):
+    """Constant subgraphs mnemo evaluates at load: a spectral_norm conv (its weight divided
+    by sigma = u . (W v): MatMul, MatMul, Div on constants) and an interpolate with
+    recompute_scale_factor=True (its output size through Floor)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.utils.spectral_norm(nn.Conv2d(in_ch, ngf * 2, 3, padding=1))
+        self.head = nn.Conv2d(ngf * 2, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = torch.relu(self.a(x))
+        y = nn.functional.interpolate(y, scale_factor=1.5, mode="bilinear",
+                                      recompute_scale_factor=True, align_corners=False)
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.track_running_stats:
             n = m.num_features
             with torch.no_grad():
                 m.running_mean.copy_(torch.randn(n, generator=gen) * 0.3)
                 m.running_var.copy_(torch.rand(n, generator=gen) * 1.5 + 0.5)
-                m.weight.copy_(torch.rand(n, generator=gen) * 1.0 + 0.5)
-                m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
+                if m.affine:
+                    m.weight.copy_(torch.rand(n, generator=gen) * 1.0 + 0.5)
+                    m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
 
 
 # Every model we make: name -> (builder, in_ch, out_ch, role, architecture text, seed).
@@ -367,6 +404,12 @@ MODELS = {
     "layernorm": (lambda: LayerNormNet(1, 3, 4), 1, 3, "painter",
                   "conv, channel LayerNorm (by hand), relu, conv, LayerNorm([8, 24, 24]), relu, "
                   "conv, tanh", 820),
+    "instnorm_running": (lambda: InstanceNormRunning(1, 3, 4), 1, 3, "painter",
+                         "conv, InstanceNorm2d(affine, track_running_stats), relu, conv, "
+                         "InstanceNorm2d(track_running_stats), relu, conv, tanh", 821),
+    "folded": (lambda: FoldedAtLoad(1, 3, 4), 1, 3, "painter",
+               "spectral_norm conv, relu, bilinear x1.5 (recompute_scale_factor), conv, tanh",
+               822),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -543,6 +586,8 @@ def make_resize(out):
     make_grouped(out)
     make_groupnorm(out)
     make_layernorm(out)
+    make_instnorm_running(out)
+    make_folded(out)
 
 
 def torch_fixture(out, name, size, opsets):
@@ -566,6 +611,16 @@ def make_groupnorm(out):
 def make_layernorm(out):
     """LayerNorm at opsets 13 (the ReduceMean chain) and 17 (LayerNormalization), 24x24."""
     torch_fixture(out, "layernorm", 24, (13, 17))
+
+
+def make_instnorm_running(out):
+    """InstanceNorm with running statistics at opsets 11 and 13, 24x24 in and out."""
+    torch_fixture(out, "instnorm_running", 24, (11, 13))
+
+
+def make_folded(out):
+    """spectral_norm and recompute_scale_factor at opsets 11 and 13, 20x20 in, 30x30 out."""
+    torch_fixture(out, "folded", 20, (11, 13))
 
 
 def make_grouped(out):

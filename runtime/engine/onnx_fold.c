@@ -2,7 +2,8 @@
  *
  * Owns the table of tensors known at load and the host-side evaluation of the shape-ish
  * ops that build them (Constant, ConstantOfShape, Shape, Gather, Concat, Reshape, Slice,
- * Transpose, Cast, Unsqueeze, Squeeze, Add/Sub/Mul/Div, Identity, Dropout, Range).
+ * Transpose, Cast, Unsqueeze, Squeeze, Add/Sub/Mul/Div, Identity, Dropout, Range, Expand,
+ * Tile, Floor, Ceil, MatMul).
  * PyTorch's ReflectionPad2d export computes its `pads` this way at every opset.
  *
  * Must never touch run-time tensors' data (there is none at load) nor add graph nodes:
@@ -10,6 +11,7 @@
  * shape is known. Every tensor here is small; clarity beats speed. */
 #include "onnx_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -833,6 +835,128 @@ static int fold_range(struct loader *L, const Onnx__NodeProto *n, const char *no
     return 0;
 }
 
+/* Expand: numpy broadcasting of the data against the shape input, both ways (ONNX). The
+ * exporters tile InstanceNorm2d's running statistics over the batch this way. */
+static int fold_expand(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                       struct error *err)
+{
+    const struct known *data = input_known(L, n, 0, node, err);
+    const struct known *to = data ? input_known(L, n, 1, node, err) : NULL;
+    int64_t dims[SHAPE_MAX_RANK];
+    int32_t count = 0;
+    struct shape want, s;
+    if (!to || int_list(to, dims, SHAPE_MAX_RANK, &count, node, err) ||
+        shape_from_list(dims, count, &want, node, err))
+        return -1;
+    if (broadcast_shape(&data->shape, &want, &s))
+        return error_set(err, "node '%s' (Expand): the shapes do not broadcast", node);
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
+    if (!out)
+        return -1;
+    int64_t coord[SHAPE_MAX_RANK];
+    for (int64_t o = 0; o < shape_count(&s); o++) {
+        coords_of(&s, o, coord);
+        elem_copy(out, o, data, broadcast_index(&data->shape, coord, s.rank));
+    }
+    return 0;
+}
+
+/* Tile: each axis repeated `repeats` times. */
+static int fold_tile(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                     struct error *err)
+{
+    const struct known *data = input_known(L, n, 0, node, err);
+    const struct known *rep = data ? input_known(L, n, 1, node, err) : NULL;
+    int64_t repeats[SHAPE_MAX_RANK];
+    int32_t count = 0;
+    if (!rep || int_list(rep, repeats, SHAPE_MAX_RANK, &count, node, err))
+        return -1;
+    if (count != data->shape.rank)
+        return error_set(err, "node '%s' (Tile): %d repeats for a rank-%d tensor", node, count,
+                         data->shape.rank);
+    struct shape s = data->shape;
+    for (int32_t d = 0; d < s.rank; d++) {
+        if (repeats[d] < 0 || (s.dim[d] > 0 && repeats[d] > FOLD_MAX_ELEMENTS / s.dim[d]))
+            return error_set(err, "node '%s' (Tile): repeat %lld is out of range", node,
+                             (long long)repeats[d]);
+        s.dim[d] *= repeats[d];
+    }
+    struct known *out = output_add(L, n, node, data->dtype, &s, err);
+    if (!out)
+        return -1;
+    int64_t coord[SHAPE_MAX_RANK];
+    for (int64_t o = 0; o < shape_count(&s); o++) {
+        coords_of(&s, o, coord);
+        int64_t at = 0;
+        for (int32_t d = 0; d < s.rank; d++)
+            at = at * data->shape.dim[d] + coord[d] % data->shape.dim[d];
+        elem_copy(out, o, data, at);
+    }
+    return 0;
+}
+
+/* Floor and Ceil (recompute_scale_factor's output sizes); integers are already whole. */
+static int fold_round(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                      struct error *err)
+{
+    const struct known *data = input_known(L, n, 0, node, err);
+    struct known *out = data ? output_add(L, n, node, data->dtype, &data->shape, err) : NULL;
+    if (!out)
+        return -1;
+    bool up = strcmp(n->op_type, "Ceil") == 0;
+    for (int64_t j = 0; j < shape_count(&data->shape); j++) {
+        elem_copy(out, j, data, j);
+        if (out->f)
+            out->f[j] = up ? ceilf(out->f[j]) : floorf(out->f[j]);
+    }
+    return 0;
+}
+
+/* One operand of MatMul as rows x cols: a vector is a row on the left, a column on the
+ * right (numpy); -1 for a rank above 2. */
+static int matmul_dims(const struct known *k, bool left, int64_t *rows, int64_t *cols)
+{
+    if (k->shape.rank < 1 || k->shape.rank > 2)
+        return -1;
+    bool vector = k->shape.rank == 1;
+    *rows = vector ? (left ? 1 : k->shape.dim[0]) : k->shape.dim[0];
+    *cols = vector ? (left ? k->shape.dim[0] : 1) : k->shape.dim[1];
+    return 0;
+}
+
+/* MatMul of float matrices and vectors in double: spectral_norm's sigma = u . (W v). */
+static int fold_matmul(struct loader *L, const Onnx__NodeProto *n, const char *node,
+                       struct error *err)
+{
+    const struct known *a = input_known(L, n, 0, node, err);
+    const struct known *b = a ? input_known(L, n, 1, node, err) : NULL;
+    int64_t m, k, k2, cols;
+    if (!b)
+        return -1;
+    if (matmul_dims(a, true, &m, &k) || matmul_dims(b, false, &k2, &cols) || k != k2 ||
+        a->dtype != DT_FLOAT || b->dtype != DT_FLOAT)
+        return error_set(err,
+                         "node '%s' (MatMul): mnemo evaluates at load float matrices and "
+                         "vectors whose inner sizes agree only",
+                         node);
+    struct shape s = {0};
+    if (a->shape.rank == 2)
+        s.dim[s.rank++] = m;
+    if (b->shape.rank == 2)
+        s.dim[s.rank++] = cols;
+    struct known *out = output_add(L, n, node, DT_FLOAT, &s, err);
+    if (!out)
+        return -1;
+    for (int64_t r = 0; r < m; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            double sum = 0.0;
+            for (int64_t j = 0; j < k; j++)
+                sum += (double)a->f[r * k + j] * b->f[j * cols + c];
+            out->f[r * cols + c] = (float)sum;
+        }
+    return 0;
+}
+
 typedef int (*fold_fn)(struct loader *L, const Onnx__NodeProto *n, const char *node,
                        struct error *err);
 
@@ -849,6 +973,9 @@ static const struct {
     {"Sub", fold_binary},        {"Mul", fold_binary},
     {"Div", fold_binary},        {"Identity", fold_identity},
     {"Dropout", fold_identity},  {"Range", fold_range},
+    {"Expand", fold_expand},     {"Tile", fold_tile},
+    {"Floor", fold_round},       {"Ceil", fold_round},
+    {"MatMul", fold_matmul},
 };
 
 static fold_fn fold_find(const char *op_type)

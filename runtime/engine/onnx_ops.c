@@ -381,8 +381,11 @@ static int pad_mode_parse(const struct node_ctx *c, enum pad_mode *mode, struct 
         }
     return error_set(err,
                      "node '%s' (Pad): mode '%s' is not supported (constant, reflect, "
-                     "edge)",
-                     c->name, text);
+                     "edge)%s",
+                     c->name, text,
+                     strcmp(text, "wrap") == 0 ? "; wrap is F.pad(mode='circular'): use "
+                                                 "'reflect' or 'replicate' padding instead"
+                                               : "");
 }
 
 /* Pads from the attribute (opset < 11) or from the constant input 1 (with the optional
@@ -950,6 +953,11 @@ static const struct op_entry {
     {"Unsqueeze", NULL, {"axes"}},
     {"Squeeze", NULL, {"axes"}},
     {"Range", NULL, {0}},
+    {"Expand", NULL, {0}},
+    {"Tile", NULL, {0}},
+    {"Floor", NULL, {0}},
+    {"Ceil", NULL, {0}},
+    {"MatMul", NULL, {0}},
 };
 
 static const struct op_entry *op_entry_find(const Onnx__NodeProto *n)
@@ -976,9 +984,51 @@ enum onnx_op_claim onnx_op_claimed(const char *op_type)
     return ONNX_OP_NOT_CLAIMED;
 }
 
+/* The PyTorch layer an op mnemo does not run (or runs only on constants) most likely came
+ * from, so that a refusal names something the user wrote rather than an exporter artefact. */
+static const struct {
+    const char *op_type;
+    const char *layer;
+} likely_layers[] = {
+    {"Slice", "a crop (x[..., a:b]) or F.pad(mode='circular'), which exports as Slice + Concat"},
+    {"MatMul", "nn.Linear or attention (torch.matmul, @)"},
+    {"Gemm", "nn.Linear"},
+    {"Softmax", "attention (self-attention blocks, SAGAN, transformers)"},
+    {"Transpose", "a permute, as attention and nn.Linear over channels use"},
+    {"Expand", "x.expand or broadcasting a tensor computed at run time"},
+    {"Tile", "x.repeat on a tensor computed at run time"},
+    {"Floor", "F.interpolate(recompute_scale_factor=True) of a size known only at run time"},
+    {"Ceil", "a size computed with ceil at run time"},
+    {"Shape", "x.size() or x.shape used in arithmetic at run time"},
+    {"Gather", "indexing with a tensor, or x.size(i)"},
+    {"Flatten", "nn.Flatten or x.view(N, -1) before an nn.Linear"},
+    {"Split", "torch.chunk or torch.split (GLU, gated convolutions)"},
+    {"ReduceSum", "x.sum(dim)"},
+    {"ReduceMax", "x.amax(dim) or x.max(dim)"},
+    {"Exp", "torch.exp (attention, style modulation)"},
+    {"Einsum", "torch.einsum (attention)"},
+    {"GridSample", "F.grid_sample (warps, spatial transformers)"},
+    {"Where", "torch.where or a mask"},
+    {"RandomNormalLike",
+     "torch.randn_like (noise injection; the loop's perturbation is mnemo's noise)"},
+    {"Unsqueeze", "x.unsqueeze or x[:, None] on a tensor computed at run time"},
+    {"Squeeze", "x.squeeze on a tensor computed at run time"},
+};
+
+/* "; it most likely comes from ..." for op_type, or "". */
+static const char *likely_layer(const char *op_type, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t j = 0; j < sizeof likely_layers / sizeof likely_layers[0]; j++)
+        if (strcmp(likely_layers[j].op_type, op_type) == 0)
+            snprintf(buf, size, "; in PyTorch it most likely comes from %s",
+                     likely_layers[j].layer);
+    return buf;
+}
+
 static int op_unsupported(const struct node_ctx *c, struct error *err)
 {
-    char list[900] = "";
+    char list[900] = "", layer[160];
     size_t used = 0;
     for (size_t j = 0; j < sizeof op_table / sizeof op_table[0] && used < sizeof list; j++) {
         int n =
@@ -987,9 +1037,11 @@ static int op_unsupported(const struct node_ctx *c, struct error *err)
     }
     bool domain = c->n->domain && c->n->domain[0];
     return error_set(err,
-                     "node '%s' uses op '%s%s%s', which mnemo does not support "
-                     "(supported: %s; the shape ops only on constants)",
-                     c->name, domain ? c->n->domain : "", domain ? "." : "", c->n->op_type, list);
+                     "node '%s' uses op '%s%s%s', which mnemo does not support%s "
+                     "(supported: %s; the shape ops only on constants). Replace that layer "
+                     "with one of these, or export it so that it folds to constants",
+                     c->name, domain ? c->n->domain : "", domain ? "." : "", c->n->op_type,
+                     likely_layer(c->n->op_type, layer, sizeof layer), list);
 }
 
 static int attrs_check(const struct op_entry *e, const struct node_ctx *c, struct error *err)
@@ -1037,11 +1089,13 @@ static int node_import(struct loader *L, const Onnx__NodeProto *n, size_t index,
     bool fold = onnx_fold_supports(n->op_type) && inputs_all_known(L, n);
     if (fold && onnx_fold_node(L, n, c.name, err))
         return -1;
+    char layer[160];
     if (!fold && !e->build)
         return error_set(err,
                          "node '%s' (%s) works on a tensor computed at run time; mnemo "
-                         "evaluates %s only on constants at load",
-                         c.name, n->op_type, n->op_type);
+                         "evaluates %s only on constants at load%s",
+                         c.name, n->op_type, n->op_type,
+                         likely_layer(n->op_type, layer, sizeof layer));
     if (!fold && e->build(L, &c, err))
         return -1;
     bool alias = e->build == build_alias || e->build == build_dropout;
