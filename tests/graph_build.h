@@ -101,8 +101,8 @@ static CHECK_UNUSED int32_t conv_add_params(struct graph *g, const char *name, i
     int kh = params->kernel[0], kw = params->kernel[1];
     snprintf(wname, sizeof wname, "%s.w", name);
     int64_t group = params->group > 0 ? params->group : 1;
-    struct shape ws =
-        transposed ? shape_make4(cin, cout, kh, kw) : shape_make4(cout, cin / group, kh, kw);
+    struct shape ws = transposed ? shape_make4(cin, cout / group, kh, kw)
+                                 : shape_make4(cout, cin / group, kh, kw);
     int32_t w = const_add(g, wname, ws, -0.5f, 0.5f);
     snprintf(wname, sizeof wname, "%s.b", name);
     int32_t b = bias ? const_add(g, wname, (struct shape){1, {cout}}, -0.5f, 0.5f) : -1;

@@ -203,8 +203,8 @@ static void test_external_escape(void)
                    "'../../etc/passwd'", "leaves the model's folder");
 }
 
-/* A depthwise Conv (group 4 over 4 channels) loads since issue 15; a grouped
- * ConvTranspose is still refused by name (test_graph). */
+/* A depthwise Conv (group 4 over 4 channels) loads since issue 15 (grouped ConvTranspose
+ * too: test_graph, the parity cases and the grouped_up fixture). */
 static void test_group_conv(void)
 {
     struct graph g;

@@ -59,6 +59,9 @@ static const struct fixture fixtures[] = {
     /* spectral_norm (MatMul, Div on weights) and recompute_scale_factor (Floor), folded. */
     {"folded_op11.onnx", 0, "folded_in.npy", "folded_out.npy"},
     {"folded_op13.onnx", 0, "folded_in.npy", "folded_out.npy"},
+    /* Grouped and depthwise ConvTranspose (BatchNorm folded into a grouped one). */
+    {"grouped_up_op11.onnx", 0, "grouped_up_in.npy", "grouped_up_out.npy"},
+    {"grouped_up_op13.onnx", 0, "grouped_up_in.npy", "grouped_up_out.npy"},
 };
 
 struct backend_case {

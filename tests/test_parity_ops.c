@@ -191,6 +191,40 @@ static bool conv_grouped_case(int index)
     return true;
 }
 
+/* Grouped ConvTranspose (2 to 4 groups of 1 to 3 channels each way, depthwise in odd
+ * cases) with the random kernels, strides, dilations, pads and output_padding of the cases
+ * above, a BatchNorm folded into the grouped weights in half of them. */
+static bool conv_transpose_grouped_case(int index)
+{
+    struct conv_params p = conv_random(true);
+    bool depthwise = index % 2 == 1;
+    p.group = 2 + random_int(3);
+    int64_t cin = p.group * (depthwise ? 1 : 1 + random_int(3));
+    int64_t cout = p.group * (depthwise ? 1 : 1 + random_int(3));
+    int64_t h = 3 + random_int(12), w = 3 + random_int(12);
+    char what[256];
+    snprintf(what, sizeof what,
+             "ConvTranspose %s case %d: %lldx%lldx%lld -> %lld, group %d, k %dx%d s %dx%d d %dx%d "
+             "pads %d,%d,%d,%d op %d,%d",
+             depthwise ? "depthwise" : "grouped", index, (long long)cin, (long long)h, (long long)w,
+             (long long)cout, p.group, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1],
+             p.dilation[0], p.dilation[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3],
+             p.output_padding[0], p.output_padding[1]);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), cin, h, w));
+    int32_t y = conv_add_params(&g, "convt", x, cout, &p, random_int(2) == 0, true);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    if (index % 4 >= 2)
+        y = batch_norm_add(&g, "bn", y);
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    check_graph(&g, what);
+    return true;
+}
+
 /* The layers of the two generator families, at their own sizes. */
 static void generator_layer(int k, int s, int pad, int out_pad, bool transposed, const char *what)
 {
@@ -898,6 +932,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                            {"generator layer", conv_transpose_layer_case, 2, 2},
                            {"output_padding beyond the end pad", output_padding_beyond_pad_case, 1,
                             1},
+                           {"grouped and depthwise", conv_transpose_grouped_case, 30, 20},
                            LARGE(conv_transpose)},
     [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}, LARGE(batch_norm)},
     [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}, LARGE(instance_norm)},

@@ -353,6 +353,26 @@ class FoldedAtLoad(nn.Module):
         return torch.tanh(self.head(y))
 
 
+class GroupedUp(nn.Module):
+    """Grouped and depthwise ConvTranspose2d: 4 groups (4x4, stride 2) with a BatchNorm the
+    importer folds into the grouped weights, then a depthwise one (3x3, stride 2,
+    output_padding 1)."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf * 2, 3, padding=1)
+        self.up1 = nn.ConvTranspose2d(ngf * 2, ngf * 4, 4, 2, 1, groups=4)
+        self.bn = nn.BatchNorm2d(ngf * 4)
+        self.up2 = nn.ConvTranspose2d(ngf * 4, ngf * 4, 3, 2, 1, output_padding=1,
+                                      groups=ngf * 4)
+        self.head = nn.Conv2d(ngf * 4, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = torch.relu(self.bn(self.up1(self.a(x))))
+        y = torch.relu(self.up2(y))
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -410,6 +430,9 @@ MODELS = {
     "folded": (lambda: FoldedAtLoad(1, 3, 4), 1, 3, "painter",
                "spectral_norm conv, relu, bilinear x1.5 (recompute_scale_factor), conv, tanh",
                822),
+    "grouped_up": (lambda: GroupedUp(1, 3, 4), 1, 3, "painter",
+                   "conv, 4-group ConvTranspose x2 + BatchNorm, relu, depthwise ConvTranspose x2, "
+                   "relu, conv, tanh", 823),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -588,6 +611,7 @@ def make_resize(out):
     make_layernorm(out)
     make_instnorm_running(out)
     make_folded(out)
+    make_grouped_up(out)
 
 
 def torch_fixture(out, name, size, opsets):
@@ -621,6 +645,11 @@ def make_instnorm_running(out):
 def make_folded(out):
     """spectral_norm and recompute_scale_factor at opsets 11 and 13, 20x20 in, 30x30 out."""
     torch_fixture(out, "folded", 20, (11, 13))
+
+
+def make_grouped_up(out):
+    """Grouped and depthwise ConvTranspose at opsets 11 and 13, 12x12 in, 48x48 out."""
+    torch_fixture(out, "grouped_up", 12, (11, 13))
 
 
 def make_grouped(out):

@@ -133,7 +133,13 @@ static void conv_descs_make(struct conv_descs *d, const struct node *n, const st
     }
     int weight_dims = 4;
     dnnl_format_tag_t weight_tag = transposed ? dnnl_iohw : dnnl_oihw;
-    if (group > 1) { /* ONNX's Cout x Cin/g x kh x kw is oneDNN's g x Cout/g x Cin/g: goihw */
+    if (group > 1 && transposed) { /* ONNX's Cin x Cout/g x kh x kw: g, Cin/g, Cout/g */
+        const struct shape *ws = io->in_shape[1];
+        dnnl_dims_t grouped = {group, ws->dim[1], ws->dim[0] / group, ws->dim[2], ws->dim[3]};
+        memcpy(weights, grouped, sizeof grouped);
+        weight_dims = 5;
+        weight_tag = dnnl_giohw;
+    } else if (group > 1) { /* ONNX's Cout x Cin/g x kh x kw: oneDNN's goihw */
         dnnl_dims_t grouped = {group, weights[0] / group, weights[1], weights[2], weights[3]};
         memcpy(weights, grouped, sizeof grouped);
         weight_dims = 5;

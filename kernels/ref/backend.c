@@ -19,12 +19,8 @@ struct ref_backend {
 static const char *ref_unsupported(const struct graph *g, const struct node *n,
                                    const struct backend_options *opt)
 {
-    const char *why = backend_unsupported_anywhere(g, n);
-    if (why)
-        return why;
-    if (n->op == OP_CONV_TRANSPOSE && n->p.conv.group != 1)
-        return "grouped ConvTranspose (group != 1)";
-    return NULL;
+    (void)opt;
+    return backend_unsupported_anywhere(g, n);
 }
 
 static struct backend *ref_create(const struct graph *g, const struct backend_options *opt,

@@ -1,5 +1,5 @@
-/* conv.c — reference Conv (any group: depthwise is group = channels) and ConvTranspose
- * (group 1), written as gathers so every output is one double-precision sum. */
+/* conv.c — reference Conv and ConvTranspose (any group: depthwise is group = channels),
+ * written as gathers so every output is one double-precision sum. */
 #include "ref.h"
 
 /* Index of x[n][c][h][w] in a contiguous NCHW tensor of shape s. */
@@ -56,11 +56,14 @@ static int64_t transpose_source(int64_t o, int64_t k, int32_t stride, int32_t pa
     return t / stride;
 }
 
-/* y[n,o,oh,ow] = b[o] + sum over (i, kh, kw) that reach (oh, ow) of x[n,i,ih,iw] * w[i,o,kh,kw] */
+/* y[n,o,oh,ow] = b[o] + sum over (i, kh, kw) that reach (oh, ow) of x[n,i,ih,iw] * w[i,o',kh,kw]
+ * over the input channels i of o's group, o' = o's place in its group (W: Cin x Cout/g). */
 static double conv_transpose_point(const struct conv_params *p, const struct ref_io *io, int64_t n,
                                    int64_t o, int64_t oh, int64_t ow)
 {
     const struct shape *xs = io->in_shape[0], *ws = io->in_shape[1];
+    int64_t group_out = ws->dim[1], group_in = xs->dim[1] / p->group;
+    int64_t first = o / group_out * group_in, oo = o % group_out;
     double acc = io->in[2] ? io->in[2][o] : 0.0;
     for (int64_t kh = 0; kh < ws->dim[2]; kh++) {
         int64_t ih = transpose_source(oh, kh, p->stride[0], p->pad[0], p->dilation[0], xs->dim[2]);
@@ -71,8 +74,8 @@ static double conv_transpose_point(const struct conv_params *p, const struct ref
                 transpose_source(ow, kw, p->stride[1], p->pad[1], p->dilation[1], xs->dim[3]);
             if (iw < 0)
                 continue;
-            for (int64_t i = 0; i < xs->dim[1]; i++)
-                acc += (double)io->in[0][at4(xs, n, i, ih, iw)] * io->in[1][at4(ws, i, o, kh, kw)];
+            for (int64_t i = first; i < first + group_in; i++)
+                acc += (double)io->in[0][at4(xs, n, i, ih, iw)] * io->in[1][at4(ws, i, oo, kh, kw)];
         }
     }
     return acc;

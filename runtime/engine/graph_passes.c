@@ -214,7 +214,7 @@ static int fold_into_conv(struct graph *g, struct node *c, const struct node *bn
     bool transpose = c->op == OP_CONV_TRANSPOSE;
     const struct value *w = &g->values[c->input[1]];
     struct shape ws = w->shape;
-    int64_t cout = transpose ? ws.dim[1] : ws.dim[0];
+    int64_t cout = transpose ? ws.dim[1] * c->p.conv.group : ws.dim[0];
     int64_t per_out = ws.dim[2] * ws.dim[3]; /* weights sharing one (in, out) channel pair */
     const float *gamma = g->values[bn->input[1]].data, *beta = g->values[bn->input[2]].data;
     const float *mean = g->values[bn->input[3]].data, *var = g->values[bn->input[4]].data;
@@ -231,9 +231,13 @@ static int fold_into_conv(struct graph *g, struct node *c, const struct node *bn
         scale[o] = gamma[o] / sqrt((double)var[o] + bn->p.norm.epsilon);
         nb[o] = (float)(((bias ? bias[o] : 0.0) - mean[o]) * scale[o] + beta[o]);
     }
-    /* Conv weights are Cout x Cin x kh x kw, ConvTranspose weights Cin x Cout x kh x kw. */
+    /* Conv weights are Cout x Cin/g x kh x kw, ConvTranspose weights Cin x Cout/g x kh x kw:
+     * there weight (i, o') feeds output channel o' of input channel i's group. */
+    int64_t in_group = transpose ? ws.dim[0] / c->p.conv.group : 1;
     for (int64_t k = 0; k < shape_count(&ws); k++) {
-        int64_t o = transpose ? k / per_out % cout : k / (per_out * ws.dim[1]);
+        int64_t o = transpose
+                        ? k / (per_out * ws.dim[1]) / in_group * ws.dim[1] + k / per_out % ws.dim[1]
+                        : k / (per_out * ws.dim[1]);
         nw[k] = (float)(w->data[k] * scale[o]);
     }
     char name[256];

@@ -81,11 +81,6 @@ static int conv_params_check(struct node *n, const struct shape *w, struct error
         p->group = 1;
     if (p->group < 1)
         return node_error(err, n, "group %d must be >= 1", p->group);
-    if (p->group != 1 && n->op == OP_CONV_TRANSPOSE)
-        return node_error(err, n,
-                          "group %d: mnemo runs grouped Conv but not grouped ConvTranspose; "
-                          "use groups=1 in ConvTranspose2d, or upsample and a grouped Conv",
-                          p->group);
     if (p->kernel[0] != w->dim[2] || p->kernel[1] != w->dim[3])
         return node_error(err, n, "kernel_shape %dx%d disagrees with the weight's %lldx%lld",
                           p->kernel[0], p->kernel[1], (long long)w->dim[2], (long long)w->dim[3]);
@@ -112,13 +107,17 @@ static int infer_conv(const struct graph *g, struct node *n, struct shape *out, 
     if (conv_params_check(n, &w->shape, err))
         return -1;
     const struct conv_params *p = &n->p.conv;
-    /* A grouped Conv's weight holds Cin / group input channels per output channel. */
+    /* A grouped Conv's weight holds Cin / group input channels per output channel; a
+     * grouped ConvTranspose's (Cin x Cout/group) Cout / group output channels per input. */
     int64_t w_cin = transpose ? w->shape.dim[0] : w->shape.dim[1] * p->group;
-    int64_t cout = transpose ? w->shape.dim[1] : w->shape.dim[0];
+    int64_t cout = transpose ? w->shape.dim[1] * p->group : w->shape.dim[0];
     if (w_cin != x->shape.dim[1])
         return node_error(err, n,
                           "weight has %lld input channels (group %d) but the input has %lld",
                           (long long)w_cin, p->group, (long long)x->shape.dim[1]);
+    if (transpose && w_cin % p->group != 0)
+        return node_error(err, n, "%lld input channels do not divide into %d groups",
+                          (long long)w_cin, p->group);
     if (cout % p->group != 0)
         return node_error(err, n, "%lld output channels do not divide into %d groups",
                           (long long)cout, p->group);
