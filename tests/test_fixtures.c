@@ -120,6 +120,8 @@ static void test_models_present(void)
         "folded_op13.onnx",
         "grouped_up_op11.onnx",
         "grouped_up_op13.onnx",
+        "bicubic_op11.onnx",
+        "bicubic_op13.onnx",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         struct stat st;

@@ -223,9 +223,17 @@ static void test_unknown_attribute(void)
     EXPECT_FAILURE(BAD_DIR "unknown_attr.onnx", 0, 0, "'relu_odd'", "attribute 'inplace'");
 }
 
+/* Cubic Resize runs since issue 15, with ONNX's default coefficient -0.75 (PyTorch's). */
 static void test_cubic_resize(void)
 {
-    EXPECT_FAILURE(BAD_DIR "cubic_resize.onnx", 0, 0, "'resize_cubic'", "mode 'cubic'");
+    struct graph g;
+    if (load(&g, BAD_DIR "cubic_resize.onnx", 0, 0)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    const struct node *r = node_find(&g, OP_RESIZE);
+    CHECK(r && r->p.resize.mode == RESIZE_CUBIC && r->p.resize.cubic_a == -0.75f);
+    graph_free(&g);
 }
 
 /* A Reshape of a run-time tensor to a constant shape runs (as a copy, since issue 15: it

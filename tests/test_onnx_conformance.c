@@ -51,6 +51,10 @@ static const struct divergence {
      "the float scale, where the spec and PyTorch's interpolate(align_corners=True) use the "
      "integer sizes, (in-1)/(out-1) = 3/1: mnemo gives 4 (input column 3), the data "
      "3.142857"},
+    {"test_resize_downsample_scales_cubic_align_corners",
+     "the same mapping with cubic taps: 4x4 by 0.8, the 1.12 reference takes 3/2.2 with the "
+     "float size where the spec and PyTorch's bicubic(align_corners=True) take (in-1)/(out-1) "
+     "= 3/2: output (2, 2) is input (3, 3), 16 in mnemo, 14.95 in the data"},
 };
 
 /* Ops whose result only selects or moves input values: no rounding, so no tolerance. */

@@ -62,6 +62,9 @@ static const struct fixture fixtures[] = {
     /* Grouped and depthwise ConvTranspose (BatchNorm folded into a grouped one). */
     {"grouped_up_op11.onnx", 0, "grouped_up_in.npy", "grouped_up_out.npy"},
     {"grouped_up_op13.onnx", 0, "grouped_up_in.npy", "grouped_up_out.npy"},
+    /* Bicubic Resize (cubic_coeff_a -0.75): by scale, and by size with align_corners. */
+    {"bicubic_op11.onnx", 0, "bicubic_in.npy", "bicubic_out.npy"},
+    {"bicubic_op13.onnx", 0, "bicubic_in.npy", "bicubic_out.npy"},
 };
 
 struct backend_case {

@@ -573,11 +573,13 @@ static const char *const resize_coord_names[RESIZE_COORD_COUNT] = {
 static const char *const resize_nearest_names[RESIZE_NEAREST_COUNT] = {
     "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
 
-/* Nearest (even cases) and linear (odd), every coordinate and nearest mode drawn. */
+/* Nearest, linear and cubic in turn (cubic with PyTorch's a = -0.75 or ONNX's example
+ * -0.5), every coordinate and nearest mode drawn. */
 static struct resize_params resize_random(int index)
 {
     return (struct resize_params){
-        .mode = index % 2 ? RESIZE_LINEAR : RESIZE_NEAREST,
+        .mode = (enum resize_mode)(index % RESIZE_MODE_COUNT),
+        .cubic_a = index % 2 ? -0.5f : -0.75f,
         .coord = (enum resize_coord)random_int(RESIZE_COORD_COUNT),
         .nearest = (enum resize_nearest)random_int(RESIZE_NEAREST_COUNT),
     };
@@ -600,8 +602,10 @@ static bool resize_check(int index, const struct resize_params *p, struct shape 
     snprintf(what, sizeof what, "Resize case %d: %s -> %s (by %s), scales %g x %g, %s, %s%s%s",
              index, shape_text(&g, x, bx, sizeof bx), shape_text(&g, y, by, sizeof by),
              sizes ? "sizes" : "scales", (double)p->scale[0], (double)p->scale[1],
-             p->mode == RESIZE_LINEAR ? "linear" : "nearest", resize_coord_names[p->coord],
-             p->mode == RESIZE_NEAREST ? ", " : "",
+             p->mode == RESIZE_LINEAR  ? "linear"
+             : p->mode == RESIZE_CUBIC ? "cubic"
+                                       : "nearest",
+             resize_coord_names[p->coord], p->mode == RESIZE_NEAREST ? ", " : "",
              p->mode == RESIZE_NEAREST ? resize_nearest_names[p->nearest] : "");
     epilogue_add(&g, x, y, random_int(2) == 0, acts[random_int(6)]);
     check_graph(&g, what);

@@ -373,6 +373,24 @@ class GroupedUp(nn.Module):
         return torch.tanh(self.head(y))
 
 
+class Bicubic(nn.Module):
+    """Bicubic upsampling (Resize mode cubic, cubic_coeff_a -0.75): x2 by scale_factor,
+    then to 37x41 with align_corners."""
+
+    def __init__(self, in_ch, out_ch, ngf):
+        super().__init__()
+        self.a = nn.Conv2d(in_ch, ngf, 3, padding=1)
+        self.b = nn.Conv2d(ngf, ngf, 3, padding=1)
+        self.head = nn.Conv2d(ngf, out_ch, 3, padding=1)
+
+    def forward(self, x):
+        y = nn.functional.interpolate(self.a(x), scale_factor=2, mode="bicubic",
+                                      align_corners=False)
+        y = nn.functional.interpolate(torch.relu(self.b(y)), size=(37, 41), mode="bicubic",
+                                      align_corners=True)
+        return torch.tanh(self.head(y))
+
+
 def randomize_batchnorm(model, gen):
     """Seeded, non-trivial BatchNorm statistics and affine parameters (var > 0), so a
     runtime that ignores or mis-folds any of the four shows it."""
@@ -433,6 +451,8 @@ MODELS = {
     "grouped_up": (lambda: GroupedUp(1, 3, 4), 1, 3, "painter",
                    "conv, 4-group ConvTranspose x2 + BatchNorm, relu, depthwise ConvTranspose x2, "
                    "relu, conv, tanh", 823),
+    "bicubic": (lambda: Bicubic(1, 3, 4), 1, 3, "painter",
+                "conv, bicubic x2, conv, relu, bicubic to 37x41 (align_corners), conv, tanh", 824),
     # Training-mode exports mnemo must refuse (no tensors: they never load).
     "bn_train": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
                                        nn.ReLU(True), nn.Conv2d(4, 3, 3, padding=1)),
@@ -612,6 +632,7 @@ def make_resize(out):
     make_instnorm_running(out)
     make_folded(out)
     make_grouped_up(out)
+    make_bicubic(out)
 
 
 def torch_fixture(out, name, size, opsets):
@@ -650,6 +671,11 @@ def make_folded(out):
 def make_grouped_up(out):
     """Grouped and depthwise ConvTranspose at opsets 11 and 13, 12x12 in, 48x48 out."""
     torch_fixture(out, "grouped_up", 12, (11, 13))
+
+
+def make_bicubic(out):
+    """Bicubic Resize at opsets 11 and 13, 16x16 in, 37x41 out."""
+    torch_fixture(out, "bicubic", 16, (11, 13))
 
 
 def make_grouped(out):

@@ -305,6 +305,8 @@ __device__ float resize_point(const struct resize_geometry *rg, const float *x, 
 {
     double fy = resize_source(&rg->p, 0, r, rg->ih, rg->oh);
     double fx = resize_source(&rg->p, 1, c, rg->iw, rg->ow);
+    if (rg->p.mode == RESIZE_CUBIC)
+        return resize_cubic_point(&rg->p, x, rg->ih, rg->iw, fy, fx);
     if (rg->p.mode == RESIZE_NEAREST)
         return x[nearest_index(rg->p.nearest, fy, rg->ih) * rg->iw +
                  nearest_index(rg->p.nearest, fx, rg->iw)];

@@ -1,6 +1,7 @@
 /* resize.c — reference Resize over H and W of an NCHW tensor: nearest (every ONNX
- * nearest_mode) and linear, with the ONNX coordinate transformation modes we run (their
- * source coordinates: resize_source in graph.h, shared with the cuda kernel). */
+ * nearest_mode), linear and cubic (resize_cubic_point, graph.h), with the ONNX coordinate
+ * transformation modes we run (their source coordinates: resize_source in graph.h, shared with the
+ * cuda kernel). */
 #include "ref.h"
 
 static int64_t clamp_index(int64_t i, int64_t size)
@@ -57,6 +58,10 @@ void ref_resize(const struct node *n, const struct ref_io *io)
             double fy = resize_source(p, 0, r, ih, oh);
             for (int64_t c = 0; c < ow; c++) {
                 double fx = resize_source(p, 1, c, iw, ow);
+                if (p->mode == RESIZE_CUBIC) {
+                    y[r * ow + c] = resize_cubic_point(p, x, ih, iw, fy, fx);
+                    continue;
+                }
                 if (p->mode == RESIZE_NEAREST) {
                     y[r * ow + c] = x[nearest_index(p->nearest, fy, ih) * iw +
                                       nearest_index(p->nearest, fx, iw)];

@@ -187,7 +187,7 @@ static inline MNEMO_HOST_DEVICE float binary_apply(enum binary_kind kind, float 
     return a;
 }
 enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_MODE_COUNT };
-enum resize_mode { RESIZE_NEAREST, RESIZE_LINEAR, RESIZE_MODE_COUNT };
+enum resize_mode { RESIZE_NEAREST, RESIZE_LINEAR, RESIZE_CUBIC, RESIZE_MODE_COUNT };
 /* ONNX coordinate_transformation_mode values we run. */
 enum resize_coord {
     RESIZE_COORD_HALF_PIXEL,
@@ -240,6 +240,7 @@ struct resize_params {
     /* Per axis: the file gave the output size (Resize `sizes`, or an opset 9/10 scale that
      * is exactly float32(out/in), which is how those opsets write a size). */
     bool sized[2];
+    float cubic_a; /* RESIZE_CUBIC: ONNX's cubic_coeff_a (PyTorch's bicubic is -0.75) */
 };
 
 /* The input coordinate (in pixels, may be fractional or outside) that output pixel `o`
@@ -269,6 +270,41 @@ static inline MNEMO_HOST_DEVICE double resize_source(const struct resize_params 
     }
     double scale = p->scale[axis] > 0.0f ? (double)p->scale[axis] : (double)out / (double)in;
     return half ? (o + 0.5) / scale - 0.5 : o / scale;
+}
+
+/* The weights of the four taps floor(x) - 1 .. floor(x) + 2 of a cubic convolution at
+ * t = x - floor(x), with coefficient a (Keys' kernel; ONNX and PyTorch alike). */
+static inline MNEMO_HOST_DEVICE void resize_cubic_weights(double t, double a, double *w)
+{
+    double d[4] = {1.0 + t, t, 1.0 - t, 2.0 - t};
+    for (int k = 0; k < 4; k++)
+        w[k] = d[k] <= 1.0 ? ((a + 2.0) * d[k] - (a + 3.0)) * d[k] * d[k] + 1.0
+                           : ((a * d[k] - 5.0 * a) * d[k] + 8.0 * a) * d[k] - 4.0 * a;
+}
+
+static inline MNEMO_HOST_DEVICE int64_t resize_clamp(int64_t i, int64_t size)
+{
+    return i < 0 ? 0 : (i >= size ? size - 1 : i);
+}
+
+/* Bicubic sample of one ih x iw plane at (fy, fx): 4 x 4 taps, those outside the input
+ * taking the edge pixel (ONNX pads with the edge, PyTorch clamps: the same). One function
+ * for every backend. */
+static inline MNEMO_HOST_DEVICE float resize_cubic_point(const struct resize_params *p,
+                                                         const float *x, int64_t ih, int64_t iw,
+                                                         double fy, double fx)
+{
+    double by = floor(fy), bx = floor(fx), wy[4], wx[4], sum = 0.0;
+    resize_cubic_weights(fy - by, p->cubic_a, wy);
+    resize_cubic_weights(fx - bx, p->cubic_a, wx);
+    for (int i = 0; i < 4; i++) {
+        const float *row = x + resize_clamp((int64_t)by - 1 + i, ih) * iw;
+        double acc = 0.0;
+        for (int j = 0; j < 4; j++)
+            acc += wx[j] * row[resize_clamp((int64_t)bx - 1 + j, iw)];
+        sum += wy[i] * acc;
+    }
+    return (float)sum;
 }
 
 /* DepthToSpace (PixelShuffle) and SpaceToDepth over NCHW, block x block pixels. */

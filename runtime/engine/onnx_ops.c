@@ -450,7 +450,7 @@ static int name_index(const char *text, const char *const *names, int count)
 static int resize_modes(const struct loader *L, const struct node_ctx *c, struct resize_params *p,
                         struct error *err)
 {
-    static const char *const modes[] = {"nearest", "linear", "bilinear"};
+    static const char *const modes[] = {"nearest", "linear", "bilinear", "cubic"};
     static const char *const coords[RESIZE_COORD_COUNT] = {"half_pixel", "pytorch_half_pixel",
                                                            "align_corners", "asymmetric"};
     static const char *const nearest[RESIZE_NEAREST_COUNT] = {"round_prefer_floor",
@@ -462,7 +462,7 @@ static int resize_modes(const struct loader *L, const struct node_ctx *c, struct
                      coord, sizeof coord);
     onnx_attr_string(c->n, "nearest_mode", old ? "floor" : "round_prefer_floor", near, sizeof near);
     onnx_attr_string(c->n, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
-    int m = name_index(mode, modes, 3), k = name_index(coord, coords, RESIZE_COORD_COUNT);
+    int m = name_index(mode, modes, 4), k = name_index(coord, coords, RESIZE_COORD_COUNT);
     int r = name_index(near, nearest, RESIZE_NEAREST_COUNT);
     const char *bad = m < 0                                       ? "mode"
                       : k < 0                                     ? "coordinate_transformation_mode"
@@ -473,12 +473,14 @@ static int resize_modes(const struct loader *L, const struct node_ctx *c, struct
                       : strcmp(policy, "stretch") != 0            ? "keep_aspect_ratio_policy"
                                                                   : NULL;
     if (bad)
-        return error_set(err,
-                         "node '%s' (%s): this %s is not supported (mode '%s', coordinates "
-                         "'%s', nearest '%s'); mnemo runs nearest or linear with half_pixel, "
-                         "pytorch_half_pixel, align_corners or asymmetric coordinates",
-                         c->name, c->n->op_type, bad, mode, coord, near);
-    p->mode = m == 0 ? RESIZE_NEAREST : RESIZE_LINEAR;
+        return error_set(
+            err,
+            "node '%s' (%s): this %s is not supported (mode '%s', coordinates "
+            "'%s', nearest '%s'); mnemo runs nearest, linear or cubic with half_pixel, "
+            "pytorch_half_pixel, align_corners or asymmetric coordinates",
+            c->name, c->n->op_type, bad, mode, coord, near);
+    p->mode = m == 0 ? RESIZE_NEAREST : m < 3 ? RESIZE_LINEAR : RESIZE_CUBIC;
+    p->cubic_a = onnx_attr_float(c->n, "cubic_coeff_a", -0.75f);
     p->coord = (enum resize_coord)k;
     p->nearest = (enum resize_nearest)r;
     return 0;
