@@ -992,7 +992,9 @@ static const struct {
     const char *op_type;
     const char *layer;
 } likely_layers[] = {
-    {"Slice", "a crop (x[..., a:b]) or F.pad(mode='circular'), which exports as Slice + Concat"},
+    {"Slice", "a crop (x[..., a:b]) or F.pad(mode='circular'), which exports as Slice + Concat "
+              "(PyTorch 1.13 writes those Slices one row short of the edge: the file would not "
+              "match PyTorch on any runtime)"},
     {"MatMul", "nn.Linear or attention (torch.matmul, @)"},
     {"Gemm", "nn.Linear"},
     {"Softmax", "attention (self-attention blocks, SAGAN, transformers)"},
