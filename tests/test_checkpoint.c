@@ -350,7 +350,7 @@ static void test_bad_files_ignored(void)
     expect_ignored(&p, "truncated");
 
     good_checkpoint(path, sizeof path);
-    byte_flip(path, 8, 0x03); /* version 2 -> 1 */
+    byte_flip(path, 8, 0x02); /* version 3 -> 1 */
     expect_ignored(&p, "format version 1");
 
     good_checkpoint(path, sizeof path);

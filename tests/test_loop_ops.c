@@ -377,6 +377,7 @@ static struct guard_config test_guard_config(void)
     c.repeat_skip = 4;
     c.history = 64;
     c.ramp = 5;
+    c.turn_after = 0; /* the tests below that want turns set it */
     c.reseed_after = 20;
     c.reseed_iterations = 4;
     return c;
@@ -384,7 +385,8 @@ static struct guard_config test_guard_config(void)
 
 /* Feeds `frames` as a stream (frame i = frames[i % count]); tallies the actions. */
 struct tally {
-    int none, boost, reseed, reseed_starts, first_event_at[GUARD_EVENT_COUNT];
+    int none, boost, turns, reseed, reseed_starts, first_event_at[GUARD_EVENT_COUNT];
+    int first_turn_at, first_reseed_at;
     float max_boost;
 };
 
@@ -394,6 +396,7 @@ static struct tally feed(struct guard *g, struct planar *frames, int count, int 
     struct tally t = {0};
     for (int e = 0; e < GUARD_EVENT_COUNT; e++)
         t.first_event_at[e] = -1;
+    t.first_turn_at = t.first_reseed_at = -1;
     float last_boost = 1;
     for (int i = 0; i < steps; i++) {
         struct lo_metrics m;
@@ -409,6 +412,10 @@ static struct tally feed(struct guard *g, struct planar *frames, int count, int 
         t.boost += a.remedy == GUARD_BOOST;
         t.reseed += a.remedy == GUARD_RESEED;
         t.reseed_starts += a.reseed_start;
+        CHECK(a.turn == (a.remedy == GUARD_TURN));
+        t.turns += a.turn;
+        t.first_turn_at = a.turn && t.first_turn_at < 0 ? i : t.first_turn_at;
+        t.first_reseed_at = a.reseed_start && t.first_reseed_at < 0 ? i : t.first_reseed_at;
         t.max_boost = a.boost > t.max_boost ? a.boost : t.max_boost;
         /* Gentle: the boost never jumps by more than one ramp step. */
         CHECK(fabsf(a.boost - last_boost) <= (g->cfg.boost - 1) / (float)g->cfg.ramp + 1e-5f);
@@ -442,6 +449,52 @@ static void test_guard_stall_on_constant_stream(void)
     CHECK(t.first_event_at[GUARD_EXPLODE] < 0 && t.first_event_at[GUARD_FLAT] < 0);
     guard_free(&g);
     free(frame.data);
+}
+
+static int first_mild_event(const struct tally *t)
+{
+    int stall = t->first_event_at[GUARD_STALL], repeat = t->first_event_at[GUARD_REPEAT];
+    return stall < 0 ? repeat : (repeat < 0 || stall < repeat ? stall : repeat);
+}
+
+/* A nudge long before a reseed: boosting a frozen stream has not helped after turn_after
+ * iterations, so the memory turns (once); the reseed waits reseed_after from the turn. */
+static void test_guard_turns_before_it_reseeds(void)
+{
+    struct guard_config c = test_guard_config();
+    c.turn_after = 8;
+    struct guard g;
+    struct error err;
+    CHECK(guard_init(&g, &c, &err) == 0);
+    struct planar frame = new_image(3, 48, 48);
+    face(&frame, 1);
+    struct tally t = feed(&g, &frame, 1, 80, NULL);
+    /* the boost episode starts at the first mild event (the frozen frame repeats before it
+     * counts as a stall); its turn_after-th iteration turns */
+    int mild_at = first_mild_event(&t);
+    CHECK_MSG(t.first_turn_at == mild_at + c.turn_after - 1, "trouble %d, turn %d", mild_at,
+              t.first_turn_at);
+    CHECK_MSG(t.first_reseed_at == t.first_turn_at + c.reseed_after, "turn %d, reseed %d",
+              t.first_turn_at, t.first_reseed_at);
+    /* one turn an episode: none between the turn and the reseed */
+    CHECK(g.stats.turns >= 1 && (uint64_t)t.turns == g.stats.turns);
+    guard_free(&g);
+
+    /* turn_after 0: no turn, the reseed at reseed_after as before */
+    c.turn_after = 0;
+    CHECK(guard_init(&g, &c, &err) == 0);
+    t = feed(&g, &frame, 1, 80, NULL);
+    CHECK(t.turns == 0 && g.stats.turns == 0);
+    CHECK(t.first_reseed_at == first_mild_event(&t) + c.reseed_after - 1);
+    guard_free(&g);
+    free(frame.data);
+
+    /* a turn works through the memory: with memory.anchor 0 there is none */
+    struct params p;
+    params_defaults(&p);
+    CHECK(guard_config_from_params(&p).turn_after == p.guard.turn_after);
+    p.memory.anchor = 0;
+    CHECK(guard_config_from_params(&p).turn_after == 0);
 }
 
 static void test_guard_reseed_blends_in_gradually(void)
@@ -702,6 +755,7 @@ int main(void)
     RUN(test_metrics);
     RUN(test_phash_near_for_alike_far_for_different);
     RUN(test_guard_stall_on_constant_stream);
+    RUN(test_guard_turns_before_it_reseeds);
     RUN(test_guard_reseed_blends_in_gradually);
     RUN(test_guard_explosion_on_noise);
     RUN(test_guard_repeat_on_cycle);

@@ -3,7 +3,7 @@
  * within the waiting window and reach everyone; a checkpoint's ring of last draws is kept
  * only when it fits the bank; a turn eases from one person to the next and ends exactly
  * on them; the loop blends memory.anchor of the remembered person into every sketch (0:
- * the loop alone, 1: the person alone). */
+ * the loop alone, 1: the person alone); the guard's early turn turns it at once. */
 #include "check.h"
 #include "image.h"
 #include "loop.h"
@@ -185,6 +185,35 @@ static void test_loop_sketch_is_anchored_to_the_memory(void)
     }
 }
 
+/* The guard's early turn (guard_action.turn) turns the memory to a new person from the
+ * bank at once, long before memory.hold is up. */
+static void test_guard_turn_turns_the_memory_early(void)
+{
+    struct params p;
+    params_defaults(&p);
+    snprintf(p.loop.painter, sizeof p.loop.painter, "%s/unet_bn.onnx", MNEMO_TEST_DATA);
+    snprintf(p.loop.sketcher, sizeof p.loop.sketcher, "%s/resnet_in_op13.onnx", MNEMO_TEST_DATA);
+    p.loop.size = 64;
+    p.guard.enabled = false; /* only the test's own turn */
+    struct loop L;
+    if (loop_open(&L, &p, "ref", &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(loop_step(&L, &err) == 0);
+    int32_t age = L.memory.age, draws = L.bank.recent_len;
+    CHECK(age >= 3 && age < p.memory.hold + p.memory.fade); /* no turn due of itself */
+    L.action.turn = true;
+    CHECK(loop_step(&L, &err) == 0);
+    CHECK_MSG(L.memory.age == 1, "memory age %d after the turn (was %d)", L.memory.age, age);
+    CHECK(L.bank.recent_len == draws + 1); /* a new person was drawn from the bank */
+    CHECK(!L.action.turn);                 /* the disabled guard asks for nothing */
+    CHECK(loop_step(&L, &err) == 0);
+    CHECK(L.memory.age == 2);
+    loop_close(&L);
+}
+
 int main(void)
 {
     RUN(test_bank_refuses_what_is_not_a_column_of_squares);
@@ -192,5 +221,6 @@ int main(void)
     RUN(test_bank_resume_keeps_only_a_ring_that_fits);
     RUN(test_memory_turn_eases_and_ends_on_the_next_person);
     RUN(test_loop_sketch_is_anchored_to_the_memory);
+    RUN(test_guard_turn_turns_the_memory_early);
     return check_report();
 }

@@ -208,7 +208,7 @@ function showStats(s) {
     ["iterations", `${s.iterations} (${s.it_per_s.toFixed(1)}/s)`],
     ["display", s.display_fps !== undefined
       ? `${s.display_fps.toFixed(1)} fps, ${s.dropped} dropped` : "headless"],
-    ["guard", `${events} events, ${s.reseeds} reseeds`],
+    ["guard", `${events} events, ${s.turns ?? 0} turns, ${s.reseeds} reseeds`],
     ["memory", `${(s.rss_kib / 1024).toFixed(1)} MiB`],
     ["backend", s.backend],
   ];

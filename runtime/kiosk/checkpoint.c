@@ -405,6 +405,7 @@ static void snapshot_apply(struct checkpoint *ck)
     g->still_run = s->guard.still_run;
     g->level = s->guard.level;
     g->episode_age = s->guard.episode_age;
+    g->turned = s->guard.turned;
     g->reseed_step = s->guard.reseed_step;
     g->grace = s->guard.grace;
     g->reseed_requested = s->guard.reseed_requested;

@@ -107,6 +107,7 @@ static void put_action(struct buf *b, const struct guard_action *a)
 {
     put_u32(b, (uint32_t)a->remedy);
     put_f32(b, a->boost);
+    put_u8(b, a->turn);
     put_u8(b, a->reseed_start);
     put_f32(b, a->reseed_mix);
     put_u32(b, a->events);
@@ -125,6 +126,7 @@ static void put_guard(struct buf *b, const struct guard *g, const uint64_t *ring
     put_u32(b, (uint32_t)g->still_run);
     put_f32(b, g->level);
     put_u32(b, (uint32_t)g->episode_age);
+    put_u8(b, g->turned);
     put_u32(b, (uint32_t)g->reseed_step);
     put_u32(b, (uint32_t)g->grace);
     put_u8(b, g->reseed_requested);
@@ -136,6 +138,7 @@ static void put_guard(struct buf *b, const struct guard *g, const uint64_t *ring
     for (int e = 0; e < GUARD_EVENT_COUNT; e++)
         put_u64(b, s->active[e]);
     put_u64(b, s->boosts);
+    put_u64(b, s->turns);
     put_u64(b, s->reseeds);
     put_u32(b, (uint32_t)s->novelty);
     put_f32(b, s->boost_now);
@@ -337,6 +340,7 @@ static void get_action(struct reader *r, struct guard_action *a)
     r->ok &= remedy <= GUARD_RESEED; /* no other remedy exists: not one of our files */
     a->remedy = remedy <= GUARD_RESEED ? (enum guard_remedy)remedy : GUARD_NONE;
     a->boost = get_f32(r);
+    a->turn = get_u8(r) != 0;
     a->reseed_start = get_u8(r) != 0;
     a->reseed_mix = get_f32(r);
     a->events = get_u32(r);
@@ -356,6 +360,7 @@ static void get_guard(struct reader *r, struct snapshot *s, int32_t capacity)
     g->still_run = (int32_t)get_u32(r);
     g->level = get_f32(r);
     g->episode_age = (int32_t)get_u32(r);
+    g->turned = get_u8(r) != 0;
     g->reseed_step = (int32_t)get_u32(r);
     g->grace = (int32_t)get_u32(r);
     g->reseed_requested = get_u8(r) != 0;
@@ -367,6 +372,7 @@ static void get_guard(struct reader *r, struct snapshot *s, int32_t capacity)
     for (int e = 0; e < GUARD_EVENT_COUNT; e++)
         st->active[e] = get_u64(r);
     st->boosts = get_u64(r);
+    st->turns = get_u64(r);
     st->reseeds = get_u64(r);
     st->novelty = (int32_t)get_u32(r);
     st->boost_now = get_f32(r);
@@ -470,6 +476,7 @@ static const char *counts_why(const struct snapshot *s, char *why, size_t why_si
     const struct guard_stats *st = &s->guard.stats;
     const char *bad = st->iterations > s->iterations ? "guard iterations"
                       : st->boosts > st->iterations  ? "guard boosts"
+                      : st->turns > st->iterations   ? "guard turns"
                       : st->reseeds > st->iterations ? "guard reseeds"
                                                      : NULL;
     for (int e = 0; !bad && e < GUARD_EVENT_COUNT; e++)

@@ -3,7 +3,7 @@
  * (checkpoint.c, its only caller). The format reads no file, logs nothing and decides
  * nothing.
  *
- * Layout, all little-endian (CHECKPOINT_VERSION 2):
+ * Layout, all little-endian (CHECKPOINT_VERSION 3):
  *   header, 56 bytes: "MNEMOCKP", u32 version, u32 0, u64 total file length, u32
  *     loop.size, u32 0, u64 models digest, u64 iteration count, u64 unix time saved
  *   generators: perturb, seed (u64 state, u64 inc, f64 spare, u8 has_spare)
@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 /* The file's format version; a file of another version is ignored. */
-#define CHECKPOINT_VERSION 2
+#define CHECKPOINT_VERSION 3
 #define CKPT_HEADER_BYTES  56
 
 /* The loop's state between two iterations, as checkpoint_offer copies it. */

@@ -65,9 +65,10 @@ static void events_add(struct stats *s, size_t *used, const struct guard_stats *
     for (int e = 0; e < GUARD_EVENT_COUNT; e++)
         line_add(s, used, "%s\"%s\":%llu", e ? "," : "", guard_event_name((enum guard_event)e),
                  (unsigned long long)g->onsets[e]);
-    line_add(s, used, "},\"boosts\":%llu,\"reseeds\":%llu,\"boost\":%.3g,\"novelty\":%d",
-             (unsigned long long)g->boosts, (unsigned long long)g->reseeds, (double)g->boost_now,
-             g->novelty);
+    line_add(s, used,
+             "},\"boosts\":%llu,\"turns\":%llu,\"reseeds\":%llu,\"boost\":%.3g,\"novelty\":%d",
+             (unsigned long long)g->boosts, (unsigned long long)g->turns,
+             (unsigned long long)g->reseeds, (double)g->boost_now, g->novelty);
 }
 
 /* `value` as a JSON string: quotes, backslashes and control characters escaped. */

@@ -29,6 +29,8 @@ struct guard_config guard_config_from_params(const struct params *p)
         .history = p->guard.history,
         .boost = p->guard.boost,
         .ramp = p->guard.ramp,
+        /* a turn works through the memory: with memory.anchor 0 it would change nothing */
+        .turn_after = p->memory.anchor > 0 ? p->guard.turn_after : 0,
         .reseed_after = p->guard.reseed_after,
         .reseed_iterations = p->guard.reseed_iterations,
     };
@@ -160,6 +162,21 @@ static void ramp_boost(struct guard *g, bool trouble)
     g->level += trouble ? step : -step;
     g->level = g->level < 0 ? 0 : (g->level > 1 ? 1 : g->level);
     g->episode_age = g->level > 0 ? g->episode_age + 1 : 0;
+    g->turned = g->turned && g->level > 0; /* a new episode may turn again */
+}
+
+/* Boosting has not helped for turn_after iterations: the memory turns to the next person
+ * (once an episode), and the reseed's clock starts again from the turn, so the turn has
+ * reseed_after iterations to work before a reseed. */
+static bool turn_due(struct guard *g)
+{
+    int32_t after = g->cfg.turn_after;
+    if (after <= 0 || g->turned || g->level <= 0 || g->episode_age < after)
+        return false;
+    g->turned = true;
+    g->episode_age = 0;
+    g->stats.turns++;
+    return true;
 }
 
 static void decide(struct guard *g, unsigned events, struct guard_action *a)
@@ -170,6 +187,7 @@ static void decide(struct guard *g, unsigned events, struct guard_action *a)
     bool severe = !held && (events & SEVERE);
     bool mild = !held && (events & MILD);
     ramp_boost(g, mild && !reseeding && !severe);
+    a->turn = !reseeding && !severe && !g->reseed_requested && turn_due(g);
     bool stuck = g->episode_age >= g->cfg.reseed_after;
     if (!reseeding && (severe || stuck || g->reseed_requested)) {
         start_reseed(g);
@@ -177,6 +195,8 @@ static void decide(struct guard *g, unsigned events, struct guard_action *a)
     }
     if (reseeding)
         reseed_progress(g, a);
+    else if (a->turn)
+        a->remedy = GUARD_TURN;
     else if (g->level > 0)
         a->remedy = GUARD_BOOST;
     a->boost = 1 + (g->cfg.boost - 1) * g->level;
@@ -184,7 +204,7 @@ static void decide(struct guard *g, unsigned events, struct guard_action *a)
 
 struct guard_action guard_step(struct guard *g, const struct lo_metrics *m)
 {
-    struct guard_action a = {GUARD_NONE, 1, false, 0, 0};
+    struct guard_action a = {GUARD_NONE, 1, false, false, 0, 0};
     g->stats.iterations++;
     a.events = detect(g, m);
     count_events(g, a.events);
@@ -210,6 +230,8 @@ const char *guard_remedy_name(enum guard_remedy r)
         return "none";
     case GUARD_BOOST:
         return "boost";
+    case GUARD_TURN:
+        return "turn";
     case GUARD_RESEED:
         return "reseed";
     }

@@ -7,7 +7,10 @@
  * returns the remedy for the next iteration:
  *   - mild trouble (stall, repeat): boost the perturbation, ramping gently up to
  *     guard.boost over guard.ramp iterations, and back down once the stream moves again;
- *   - boosting that has not helped after guard.reseed_after iterations, or severe trouble
+ *   - boosting that has not helped after guard.turn_after iterations: an early turn of the
+ *     memory to the next person (memory.h), a gentle remedy over memory.fade iterations;
+ *   - boosting that has not helped guard.reseed_after iterations after that (or after the
+ *     episode began, with turns off), or severe trouble
  *     (flat field, explosion, saturation, a sketch losing its ink, where more
  *     perturbation cannot help): reseed, a fresh seed sketch blended into the sketch over
  *     guard.reseed_iterations iterations, so the picture turns, never cuts;
@@ -50,7 +53,7 @@ enum guard_event {
     GUARD_EVENT_COUNT
 };
 
-enum guard_remedy { GUARD_NONE, GUARD_BOOST, GUARD_RESEED };
+enum guard_remedy { GUARD_NONE, GUARD_BOOST, GUARD_TURN, GUARD_RESEED };
 
 struct guard_config {
     bool enabled; /* false: events are counted, remedies never applied */
@@ -59,7 +62,7 @@ struct guard_config {
     float flat_variance, explode_level, saturate_level, ink_min, spread_min, shape_min;
     int32_t repeat_bits, repeat_skip, history;
     float boost;
-    int32_t ramp, reseed_after, reseed_iterations;
+    int32_t ramp, turn_after, reseed_after, reseed_iterations;
 };
 struct guard_config guard_config_from_params(const struct params *p);
 
@@ -67,6 +70,7 @@ struct guard_config guard_config_from_params(const struct params *p);
 struct guard_action {
     enum guard_remedy remedy;
     float boost;       /* multiply the perturbation strength by this (1 = as configured) */
+    bool turn;         /* turn the memory to the next person now (GUARD_TURN) */
     bool reseed_start; /* draw a fresh seed sketch now (first iteration of a reseed) */
     float reseed_mix;  /* sketch = (1 - mix) * sketch + mix * seed; 0 when not reseeding */
     unsigned events;   /* bit (1u << enum guard_event) for each event seen this iteration */
@@ -78,6 +82,7 @@ struct guard_stats {
     uint64_t onsets[GUARD_EVENT_COUNT]; /* times each event began */
     uint64_t active[GUARD_EVENT_COUNT]; /* iterations each event was seen */
     uint64_t boosts;                    /* boost episodes begun */
+    uint64_t turns;                     /* early memory turns */
     uint64_t reseeds;                   /* reseeds begun */
     int32_t novelty; /* last iteration: bits to the nearest older hash (64 = none) */
     float boost_now; /* last action's boost */
@@ -89,7 +94,8 @@ struct guard {
     int32_t capacity, count, head;
     int32_t still_run;   /* consecutive still iterations */
     float level;         /* boost ramp, 0..1 */
-    int32_t episode_age; /* iterations since the current boost episode began */
+    int32_t episode_age; /* iterations since the current boost episode began (or turned) */
+    bool turned;         /* the current episode has had its turn */
     int32_t reseed_step; /* 0, or k of reseed_iterations while reseeding */
     int32_t grace;       /* iterations left with remedies held back */
     bool reseed_requested;

@@ -187,8 +187,9 @@ static int paint(struct loop *L, struct error *err)
     return 0;
 }
 
-/* The memory moves on: a turn to the next person when one is due, or to the guard's
- * fresh seed when it reseeds (drawn into L->seed, which the reseed blends in too). */
+/* The memory moves on: a turn to the next person when one is due or the guard asks for
+ * one early, or to the guard's fresh seed when it reseeds (drawn into L->seed, which the
+ * reseed blends in too). */
 static void remember(struct loop *L)
 {
     int32_t fade = L->p.memory.fade;
@@ -196,7 +197,7 @@ static void remember(struct loop *L)
         seed_draw(L, &L->seed);
         struct planar *next = memory_turn(&L->memory);
         memcpy(next->data, L->seed.data, lo_size(next) * sizeof(float));
-    } else if (memory_due(&L->memory, L->p.memory.hold, fade)) {
+    } else if (L->action.turn || memory_due(&L->memory, L->p.memory.hold, fade)) {
         seed_draw(L, memory_turn(&L->memory));
     }
     memory_advance(&L->memory, fade);

@@ -83,7 +83,7 @@ struct params {
         float flat_variance, explode_level, saturate_level, ink_min, spread_min, shape_min;
         int32_t repeat_bits, repeat_skip, history;
         float boost;
-        int32_t ramp, reseed_after, reseed_iterations;
+        int32_t ramp, turn_after, reseed_after, reseed_iterations;
     } guard;
     struct {
         int32_t fps, frames_per_iteration, width, height;

@@ -50,7 +50,8 @@ The recording is capture.stream = side_by_side at 512x256, one frame per iterati
 - colour: mean RGB of each portrait; drift = the spread (std) over the run of the
   per-frame mean colour, and the range of the per-1,000-iteration mean; against the
   spread of mean colours over real portraits.
-- reseeds and guard events per 1,000 iterations: from the final --stats line.
+- reseeds, early turns, boosts and guard events per 1,000 iterations: from the final --stats
+  line.
 - contact sheets: every 50th iteration (sheet_every50.png; a red bar on top: the face
   measure found no face there), and the first 300 iterations, every 2nd
   (sheet_first300.png), portrait over sketch."""
@@ -509,6 +510,8 @@ def measure(a):
         "it_per_s": stats.get("it_per_s"),  # the last --stats line: the recent rate
         "it_per_s_mean": it / stats["t"] if stats.get("t") else None,
         "reseeds_per_1000": stats.get("reseeds", 0) * k1000 if stats else None,
+        "turns_per_1000": stats.get("turns", 0) * k1000 if stats else None,
+        "boosts_per_1000": stats.get("boosts", 0) * k1000 if stats else None,
         "guard_events_per_1000": {k: v * k1000 for k, v in stats.get("events", {}).items()},
         "face_share": float(face.mean()),
         "face_frames_tested": int(len(face)),
