@@ -4,7 +4,8 @@
  * fp32: 2 FLOP per lane per FMA. bf16: vdpbf16ps on 512 bits, 32 bf16 pairs multiplied
  * and added into 16 fp32 lanes, 64 FLOP per instruction (needs avx512_bf16: without it
  * the build has no bf16 loop and `bf16` prints "n/a" and fails).
- *   cc -O2 -march=native -ffp-contract=fast -fopenmp peak.c -o peak && ./peak [threads] [fp32|bf16] */
+ *   cc -O2 -march=native -ffp-contract=fast -fopenmp peak.c -o peak && ./peak [threads] [fp32|bf16]
+ */
 #include <omp.h>
 #include <string.h>
 #ifdef __AVX512BF16__
