@@ -399,6 +399,25 @@ static bool activation_conv_case(int index)
     return true;
 }
 
+/* Tanh over its whole range on the cpu backend's own loop (act.c: a polynomial exp, an
+ * odd series below 1/16, 1 past 9): x in [-1, 1] times up to 20 per channel, through a
+ * Mul whose fused no-op Clip keeps the Tanh a node of its own. */
+static bool tanh_range_case(int index)
+{
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 5, 31 + index, 33));
+    int32_t k = const_add(&g, "k", shape_make4(1, 5, 1, 1), -20, 20);
+    int32_t y = act_add(&g, "clip", binary_add(&g, "scale", x, k, BINARY_MUL), ACT_CLIP);
+    g.nodes[g.n_nodes - 1].act.alpha = -30.0f;
+    g.nodes[g.n_nodes - 1].act.beta = 30.0f;
+    act_add(&g, "tanh", y, ACT_TANH);
+    char what[64];
+    snprintf(what, sizeof what, "Tanh over its range, case %d", index);
+    check_graph(&g, what);
+    return true;
+}
+
 /* Clip with min above max (torch.clamp(min=0.25, max=-0.25)) is max everywhere, as ONNX
  * defines it: standalone (even cases) and fused into a Conv (odd, which the cpu backend
  * hands to oneDNN). ref itself is checked against that answer, not only the backend. */
@@ -918,7 +937,7 @@ struct case_gen {
     int min_cases; /* how many of them must make a case */
 };
 
-#define GENS_PER_OP 5
+#define GENS_PER_OP 6
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
@@ -945,6 +964,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                         ACT_COUNT - 1},
                        {"fused into a Conv", activation_conv_case, ACT_COUNT - 1, ACT_COUNT - 4},
                        {"Clip min > max", clip_inverted_case, 4, 4},
+                       {"Tanh over its range", tanh_range_case, 3, 3},
                        LARGE(activation)},
     [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}, LARGE(binary)},
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}, LARGE(concat)},

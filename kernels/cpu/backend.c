@@ -3,9 +3,10 @@
  * Owns one 64-byte aligned arena laid out by the graph's memory plan (as ref does), one
  * oneDNN engine and stream, and a prepared convolution (kernels/cpu/conv.c) for each
  * Conv/ConvTranspose node. Normalisations, activations and spatial Pad run
- * kernels/cpu/norm.c; the remaining ops (Add/Mul/…, Concat, Resize) run the reference
- * kernels (single linear passes, small in these models: measured, not guessed). create prepares
- * everything and runs the graph once to warm up; run allocates nothing of ours. */
+ * kernels/cpu/norm.c; Concat runs its own copy with the epilogue fused (act.c); the remaining ops
+ * (Add/Mul/…, Resize) run the reference kernels (single linear passes, small in these models:
+ * measured, not guessed). create prepares everything and runs the graph once to warm up; run
+ * allocates nothing of ours. */
 #include "backend.h"
 #include "cpu.h"
 
@@ -103,6 +104,8 @@ static int nodes_run(struct cpu_backend *b, struct error *err)
             cpu_batch_norm(n, &io);
         else if (n->op == OP_ACTIVATION)
             cpu_activation(n, &io);
+        else if (n->op == OP_CONCAT)
+            cpu_concat(n, &io);
         else if (n->op == OP_PAD && cpu_pad_supported(n, io.in_shape[0]))
             cpu_pad(n, &io);
         else

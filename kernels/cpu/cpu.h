@@ -56,6 +56,14 @@ int cpu_conv_create(struct cpu_conv *c, const struct cpu_context *ctx, const str
 int cpu_conv_run(const struct cpu_conv *c, const struct cpu_context *ctx, struct error *err);
 void cpu_conv_destroy(struct cpu_conv *c);
 
+/* y[i] = act(x[i] * k + b + residual[i]) (residual may be NULL; y may be x), vectorised
+ * per activation (act.c). */
+void cpu_affine(struct act a, const float *x, const float *residual, float *y, int64_t count,
+                float k, float b);
+/* Concat of NCHW float32 tensors with the node's epilogue in the same pass, both threads
+ * sharing every block. */
+void cpu_concat(const struct node *n, const struct ref_io *io);
+
 /* Memory-bound ops, NCHW float32, OpenMP over channels; epilogue as in ref. */
 void cpu_instance_norm(const struct node *n, const struct ref_io *io);
 void cpu_batch_norm(const struct node *n, const struct ref_io *io);

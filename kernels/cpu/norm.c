@@ -16,20 +16,6 @@ static int64_t spatial_count(const struct shape *s)
     return count;
 }
 
-/* y[i] = act(x[i] * k + b + residual[i]) over one plane. */
-static void affine_plane(const struct node *n, const float *x, const float *residual, float *y,
-                         int64_t count, float k, float b)
-{
-    struct act a = n->act;
-    if (residual) {
-        for (int64_t i = 0; i < count; i++)
-            y[i] = act_apply(a, x[i] * k + b + residual[i]);
-    } else {
-        for (int64_t i = 0; i < count; i++)
-            y[i] = act_apply(a, x[i] * k + b);
-    }
-}
-
 static void plane_stats(const float *x, int64_t count, double *mean, double *var)
 {
     double sum = 0.0, sum_sq = 0.0;
@@ -58,8 +44,8 @@ void cpu_instance_norm(const struct node *n, const struct ref_io *io)
         double inv_std = 1.0 / sqrt(var + n->p.norm.epsilon);
         float k = (float)(inv_std * scale[c]);
         float b = (float)(bias[c] - mean * inv_std * scale[c]);
-        affine_plane(n, io->in[0] + base, io->residual ? io->residual + base : NULL, io->out + base,
-                     spatial, k, b);
+        cpu_affine(n->act, io->in[0] + base, io->residual ? io->residual + base : NULL,
+                   io->out + base, spatial, k, b);
     }
 }
 
@@ -75,8 +61,8 @@ void cpu_batch_norm(const struct node *n, const struct ref_io *io)
         double inv_std = 1.0 / sqrt((double)var[c] + n->p.norm.epsilon);
         float k = (float)(inv_std * scale[c]);
         float b = (float)(bias[c] - mean[c] * inv_std * scale[c]);
-        affine_plane(n, io->in[0] + base, io->residual ? io->residual + base : NULL, io->out + base,
-                     spatial, k, b);
+        cpu_affine(n->act, io->in[0] + base, io->residual ? io->residual + base : NULL,
+                   io->out + base, spatial, k, b);
     }
 }
 
@@ -90,8 +76,8 @@ void cpu_activation(const struct node *n, const struct ref_io *io)
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < chunks; k++) {
         int64_t begin = k * CPU_CHUNK, len = count - begin < CPU_CHUNK ? count - begin : CPU_CHUNK;
-        affine_plane(n, io->in[0] + begin, io->residual ? io->residual + begin : NULL,
-                     io->out + begin, len, 1.0f, 0.0f);
+        cpu_affine(n->act, io->in[0] + begin, io->residual ? io->residual + begin : NULL,
+                   io->out + begin, len, 1.0f, 0.0f);
     }
 }
 
@@ -103,8 +89,8 @@ void cpu_bias_epilogue(const struct node *n, const float *bias, const float *res
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         int64_t base = p * spatial;
-        affine_plane(n, y + base, residual ? residual + base : NULL, y + base, spatial, 1.0f,
-                     bias ? bias[p % channels] : 0.0f);
+        cpu_affine(n->act, y + base, residual ? residual + base : NULL, y + base, spatial, 1.0f,
+                   bias ? bias[p % channels] : 0.0f);
     }
 }
 
@@ -155,7 +141,7 @@ void cpu_pad(const struct node *n, const struct ref_io *io)
             }
         }
         if (io->residual || n->act.kind != ACT_NONE)
-            affine_plane(n, dst, io->residual ? io->residual + pl * h_out * w_out : NULL, dst,
-                         h_out * w_out, 1.0f, 0.0f);
+            cpu_affine(n->act, dst, io->residual ? io->residual + pl * h_out * w_out : NULL, dst,
+                       h_out * w_out, 1.0f, 0.0f);
     }
 }

@@ -3,7 +3,8 @@
 # PyTorch eager on the same ONNX files, inputs and thread count, in one run; writes
 # bench/RESULTS.md. Not a test. Builds nothing of mnemo: it uses build/mnemo as it is.
 #
-#   tools/bench/cpu.sh [--models "unet_bn resnet_in unet256_ngf64 resnet9_ngf64"]
+#   tools/bench/cpu.sh [--models "unet_bn resnet_in unet256_ngf64 resnet9_ngf64 painter-small
+#                      sketcher-small"]
 #                      [--sizes "256 512"] [--runs N] [--no-ref] [--out FILE]
 #   env: MNEMO (build/mnemo), PYTHON (/usr/bin/python3), THREADS (2)
 #
@@ -17,7 +18,7 @@ HERE="$ROOT/tools/bench"
 MNEMO=${MNEMO:-$ROOT/build/mnemo}
 PYTHON=${PYTHON:-/usr/bin/python3}
 THREADS=${THREADS:-2}
-MODELS="unet_bn resnet_in unet256_ngf64 resnet9_ngf64"
+MODELS="unet_bn resnet_in unet256_ngf64 resnet9_ngf64 painter-small sketcher-small"
 SIZES="256 512"
 RUNS=""
 REF=1
@@ -59,7 +60,7 @@ runs_for() { # model size -> runs
   [ -n "$RUNS" ] && { echo "$RUNS"; return; }
   local n
   case "$1" in
-    unet_bn) n=30 ;; resnet_in) n=20 ;; unet256_ngf64) n=15 ;; resnet9_ngf64) n=7 ;; *) n=10 ;;
+    unet_bn|painter-small|sketcher-small) n=30 ;; resnet_in) n=20 ;; unet256_ngf64) n=15 ;; resnet9_ngf64) n=7 ;; *) n=10 ;;
   esac
   [ "$2" -ge 512 ] && n=$(( n / 2 > 5 ? n / 2 : 5 ))
   echo "$n"
@@ -84,9 +85,25 @@ else
   mnemo_version="not built"
 fi
 
+# The default models (models/*-small.onnx) run at their own fixed 256² only, from a
+# seeded input made here; PyTorch has no architecture for them (n/a).
+is_default() { case "$1" in painter-small|sketcher-small) return 0 ;; esac; return 1; }
+sizes_of() { if is_default "$1"; then echo 256; else echo "$SIZES"; fi; }
+mkdir -p "$MODEL_DIR"
+for m in $MODELS; do
+  is_default "$m" || continue
+  [ -f "$ROOT/models/$m.onnx" ] && ln -sf "$ROOT/models/$m.onnx" "$MODEL_DIR/${m}_256.onnx"
+  if [ ! -f "$MODEL_DIR/${m}_256_in.npy" ] && [ $have_python -eq 1 ]; then
+    ch=$("$PYTHON" -c "import onnx,sys; m=onnx.load(sys.argv[1]); print(m.graph.input[0].type.tensor_type.shape.dim[1].dim_value)" "$ROOT/models/$m.onnx")
+    "$PYTHON" -c "import numpy as np,sys; np.save(sys.argv[1], np.random.default_rng(0).uniform(-1,1,(1,int(sys.argv[2]),256,256)).astype(np.float32))" \
+      "$MODEL_DIR/${m}_256_in.npy" "$ch"
+  fi
+done
+
 # Models: make the missing ones (the fixture architectures and the full-size ones).
 missing=0
 for m in $MODELS; do
+  is_default "$m" && continue
   for s in $SIZES; do
     [ -f "$MODEL_DIR/${m}_${s}.onnx" ] && [ -f "$MODEL_DIR/${m}_${s}_out.npy" ] || missing=1
   done
@@ -118,21 +135,37 @@ else
   fi
 fi
 
-# fp32 peak: a tiny FMA loop (tools/bench/peak.c) when a C compiler is there, run before
-# and after the benchmark; the better of the two counts (the machine is shared).
-peak="" peak_source=""
+# fp32 and bf16 peaks: tiny FMA / vdpbf16ps loops (tools/bench/peak.c) when a C compiler
+# is there, run before and after the benchmark; the better of the two counts (the machine
+# is shared). No bf16 peak on a CPU without avx512_bf16.
+peak="" peak_source="" peak_bf16=""
 have_peak=0
 cc -O2 -march=native -ffp-contract=fast -fopenmp "$HERE/peak.c" -o "$WORK/peak" \
   2>"$WORK/cc.log" && have_peak=1
 probe_peak() {
   [ $have_peak -eq 1 ] || return
   local p
+  if p=$("$WORK/peak" "$THREADS" bf16 2>/dev/null); then
+    if [ -z "$peak_bf16" ] || awk -v a="$p" -v b="$peak_bf16" 'BEGIN { exit !(a > b) }'; then
+      peak_bf16=$p
+    fi
+  fi
   p=$("$WORK/peak" "$THREADS" 2>/dev/null) || return
   if [ -z "$peak" ] || awk -v a="$p" -v b="$peak" 'BEGIN { exit !(a > b) }'; then peak=$p; fi
 }
 probe_peak
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
+# The vector extensions that decide which oneDNN kernels run, with every table.
+cpu_flags() {
+  local f out="" name
+  f=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+  for name in avx2 avx512f avx512_bf16 avx512_fp16 amx_bf16 amx_tile; do
+    case "$f" in *" $name "*) out="$out $name: yes," ;; *) out="$out $name: no," ;; esac
+  done
+  echo "${out# }" | sed 's/,$//'
+}
+flags=$(cpu_flags)
 cores=$(nproc)
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit="$commit + local changes"
@@ -209,7 +242,7 @@ gmacs_from_mnemo() { # model size: when PyTorch could not count them
 torch_version="n/a"
 blas="n/a"
 for m in $MODELS; do
-  for s in $SIZES; do
+  for s in $(sizes_of "$m"); do
     if [ ! -f "$MODEL_DIR/${m}_${s}.onnx" ] || [ ! -f "$MODEL_DIR/${m}_${s}_in.npy" ]; then
       for t in "mnemo ref" "mnemo cpu fp32" "mnemo cpu bf16" "ONNX Runtime" "PyTorch"; do
         record_na "$m" "$s" "$t" "no model file ${m}_${s}.onnx (tools/make-fixtures.py --big failed or not run)"
@@ -226,7 +259,11 @@ for m in $MODELS; do
     bench_mnemo "$m" "$s" "mnemo cpu fp32" cpu fp32 "$n"
     bench_mnemo "$m" "$s" "mnemo cpu bf16" cpu bf16 "$n"
     bench_ort "$m" "$s" "$n"
-    bench_torch "$m" "$s" "$n"
+    if is_default "$m"; then
+      record_na "$m" "$s" "PyTorch" "no PyTorch architecture for the default models in torch_bench.py"
+    else
+      bench_torch "$m" "$s" "$n"
+    fi
     gmacs_from_mnemo "$m" "$s"
   done
 done
@@ -248,7 +285,9 @@ host_note="$(uname -r)"
     "$(jstr "$commit")" "$(jstr "$load")"
   printf '"threads":%s,"mnemo":%s,"ort":%s,"torch":%s,"blas":%s,' "$THREADS" \
     "$(jstr "$mnemo_version")" "$(jstr "$ort_version")" "$(jstr "$torch_version")" "$(jstr "$blas")"
-  printf '"peak_gflops":%s,"peak_source":%s,"host_note":%s,"notes":%s}\n' "$peak" \
+  printf '"peak_gflops":%s,"peak_bf16_gflops":%s,"flags":%s,' "$peak" "${peak_bf16:-null}" \
+    "$(jstr "$flags")"
+  printf '"peak_source":%s,"host_note":%s,"notes":%s}\n' \
     "$(jstr "$peak_source")" "$(jstr "Linux $host_note")" "$notes_json"
 } >>"$JSONL"
 mkdir -p "$(dirname "$OUT")"

@@ -8,6 +8,8 @@ Input lines: {"kind": "env", ...} once, {"kind": "gmacs", model, size, gmacs},
 {"kind": "time", model, size, tool, median_ms, min_ms, runs, out?, ref?} or
 {"kind": "time", model, size, tool, na: "reason"}."""
 import json
+import math
+import os
 import struct
 import sys
 from array import array
@@ -36,7 +38,25 @@ def read_npy(path):
     return dims, values
 
 
+def rel_l2(a_path, b_path):
+    """||a - b|| / ||b||, or a reason string."""
+    try:
+        da, a = read_npy(a_path)
+        db, b = read_npy(b_path)
+    except (OSError, ValueError, IndexError) as e:
+        return f"unreadable ({e})"
+    if da != db:
+        return f"shape {da} vs {db}"
+    num = sum((x - y) * (x - y) for x, y in zip(a, b))
+    den = sum(y * y for y in b)
+    if num != num:
+        return "NaN"
+    return math.sqrt(num / den) if den > 0 else float(num > 0)
+
+
 def max_abs_diff(a_path, b_path):
+    if not os.path.exists(b_path):
+        return "n/a"
     try:
         da, a = read_npy(a_path)
         db, b = read_npy(b_path)
@@ -76,6 +96,7 @@ def main():
                     order.append(key)
                 times[key + (r["tool"],)] = r
     peak = float(env.get("peak_gflops") or 233.0)
+    peak_bf16 = env.get("peak_bf16_gflops")
     peak_src = env.get("peak_source", "FACTS.md")
 
     def cell(key, tool):
@@ -87,9 +108,15 @@ def main():
         g = gmacs.get(key)
         pct = ""
         if g:
-            p = 100 * 2 * g / (r["median_ms"] / 1e3) / peak
-            pct = f" ({p:.0f}%)" if p >= 10 else f" ({p:.1f}%)" if p >= 0.1 else " (<0.1%)"
+            pct = f" ({percent(g, r['median_ms'], peak)}"
+            if tool == "mnemo cpu bf16" and peak_bf16:
+                pct += f"; {percent(g, r['median_ms'], float(peak_bf16))} of bf16"
+            pct += ")"
         return f"{fmt_ms(r['median_ms'])} / {fmt_ms(r['min_ms'])}{pct}"
+
+    def percent(g, ms, pk):
+        p = 100 * 2 * g / (ms / 1e3) / pk
+        return f"{p:.0f}%" if p >= 10 else f"{p:.1f}%" if p >= 0.1 else "<0.1%"
 
     out = []
     w = out.append
@@ -103,9 +130,12 @@ def main():
     w(f"- threads: {env.get('threads', 2)} for every tool; mnemo `{env.get('mnemo', '?')}`; "
       f"ONNX Runtime {env.get('ort', '?')} (onnxruntime-node, CPU EP); "
       f"PyTorch {env.get('torch', '?')} eager, no_grad, BLAS: {env.get('blas', '?')}")
-    w(f"- fp32 peak used for %: **{peak:.0f} GFLOP/s** ({peak_src}; FACTS.md measured "
-      "~233 on a quiet machine of this kind). % = 2 × GMACs / median time / peak. bf16 "
-      "can pass 100%: its dot products run at about twice the fp32 rate on this CPU.")
+    w(f"- CPU flags: {env.get('flags', '?')}")
+    bf16_txt = (f"bf16 peak **{float(peak_bf16):.0f} GFLOP/s** (vdpbf16ps)" if peak_bf16
+                else "no bf16 peak (no avx512_bf16)")
+    w(f"- peaks used for %: fp32 **{peak:.0f} GFLOP/s**, {bf16_txt} ({peak_src}). "
+      "% = 2 × GMACs / median time / peak; the bf16 column gives % of the fp32 peak "
+      "and of the bf16 peak.")
     w("- every model file is a fixed-size opset-13 export from `tools/make-fixtures.py "
       "--big` (bench/models/); all tools get the same seeded input; PyTorch runs the same "
       "architecture with the same seeded weights.")
@@ -150,6 +180,20 @@ def main():
             d = max_abs_diff(r["out"], r["ref"])
             row.append(f"{d:.1e}" if isinstance(d, float) else d)
         w(f"| {key[0]} | {key[1]}² | " + " | ".join(row) + " |")
+    w("")
+    w("## bf16 against fp32: relative L2 of mnemo cpu bf16's output to mnemo cpu fp32's "
+      "(goal ≤ 1e-2)")
+    w("")
+    w("| model | size | rel. L2 |")
+    w("| --- | --- | --- |")
+    for key in order:
+        a, b = times.get(key + ("mnemo cpu bf16",)), times.get(key + ("mnemo cpu fp32",))
+        if not a or not b or "na" in a or "na" in b:
+            w(f"| {key[0]} | {key[1]}² | n/a |")
+            continue
+        e = rel_l2(a["out"], b["out"])
+        w(f"| {key[0]} | {key[1]}² | {e:.1e} |" if isinstance(e, float)
+          else f"| {key[0]} | {key[1]}² | {e} |")
     why_not = {}
     for r in times.values():
         if "na" in r:
