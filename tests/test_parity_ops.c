@@ -418,6 +418,35 @@ static bool tanh_range_case(int index)
     return true;
 }
 
+/* What is not a number stays one through Tanh, as in PyTorch and ref (the loop counts
+ * non-finite outputs and moves off them: a Tanh that made NaN into 1 would hide them);
+ * the infinities give -1 and 1. */
+static bool tanh_nonfinite_case(int index)
+{
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 2, 5, 7 + index));
+    act_add(&g, "tanh", x, ACT_TANH);
+    CHECK_MSG(graph_finalize(&g, &err) == 0, "%s", err.msg);
+    int64_t count = shape_count(shape_of(&g, x));
+    float *in = random_input(&g);
+    const float special[] = {NAN, INFINITY, -INFINITY, -NAN};
+    for (int64_t i = 0; i < count; i += 3)
+        in[i] = special[(i / 3) % 4];
+    float *out = run_on(&g, "cpu", in);
+    int64_t wrong = 0;
+    for (int64_t i = 0; out && i < count; i++) {
+        float want = tanhf(in[i]);
+        wrong += isnan(want) ? !isnan(out[i]) : fabsf(out[i] - want) > 1e-6f;
+    }
+    CHECK_MSG(out && wrong == 0, "Tanh of NaN and infinities, case %d: %lld wrong of %lld", index,
+              (long long)wrong, (long long)count);
+    free(in);
+    free(out);
+    graph_free(&g);
+    return true;
+}
+
 /* Clip with min above max (torch.clamp(min=0.25, max=-0.25)) is max everywhere, as ONNX
  * defines it: standalone (even cases) and fused into a Conv (odd, which the cpu backend
  * hands to oneDNN). ref itself is checked against that answer, not only the backend. */
@@ -937,7 +966,7 @@ struct case_gen {
     int min_cases; /* how many of them must make a case */
 };
 
-#define GENS_PER_OP 6
+#define GENS_PER_OP 7
 
 /* One row per op; a row's first generator must be set. A new op fails this assert: give
  * it a row here, then update the count. */
@@ -965,6 +994,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                        {"fused into a Conv", activation_conv_case, ACT_COUNT - 1, ACT_COUNT - 4},
                        {"Clip min > max", clip_inverted_case, 4, 4},
                        {"Tanh over its range", tanh_range_case, 3, 3},
+                       {"Tanh of NaN and infinities", tanh_nonfinite_case, 2, 2},
                        LARGE(activation)},
     [OP_BINARY] = {{"broadcasting", binary_case, 50, 50}, LARGE(binary)},
     [OP_CONCAT] = {{"2 to 4 inputs", concat_case, 45, 45}, LARGE(concat)},

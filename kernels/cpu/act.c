@@ -31,15 +31,17 @@ static inline float exp_neg(float y)
 }
 
 /* tanh: (1 - e^-2a) / (1 + e^-2a) for a = |x| (1 past 9, where tanh is 1 in float);
- * below 1/16 its odd series, where the quotient would lose digits to cancellation. */
+ * below 1/16 its odd series, where the quotient would lose digits to cancellation. NaN
+ * stays NaN, as tanhf keeps it: the clamp to 9 would make it 1 and hide a broken model
+ * from the loop's non-finite check. */
 static inline float tanh_fast(float x)
 {
     float a = fabsf(x);
-    float e = exp_neg(-2.0f * (a < 9.0f ? a : 9.0f));
+    float e = exp_neg(-2.0f * (a < 9.0f ? a : 9.0f)); /* NaN takes 9 here: no NaN cast */
     float big = (1.0f - e) / (1.0f + e);
     float a2 = a * a;
     float small = a * (1.0f + a2 * (-1.0f / 3.0f + a2 * (2.0f / 15.0f + a2 * (-17.0f / 315.0f))));
-    return copysignf(a < 0.0625f ? small : big, x);
+    return isnan(x) ? x : copysignf(a < 0.0625f ? small : big, x);
 }
 
 /* One loop body per activation; R is 0 or 1 (with a residual). */
