@@ -146,10 +146,7 @@ def start_piece(mnemo, tmp):
         [mnemo, "run", "--headless", "--iterations", "100000000", "--stats", stats,
          "-o", "web.enabled=true", "-o", "web.port=0", "-o", f"control.presets={presets}",
          "-o", "loop.rate=10", "-o", "control.glide_ms=0"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
-        # one thread that sleeps when it waits: the suite runs display tests beside this one,
-        # and OpenMP threads spinning for a busy core slowed an ASan piece to a crawl there
-        env=dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="passive"))
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
 
     def port():
         with open(log.name) as f:
