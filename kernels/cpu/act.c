@@ -86,19 +86,14 @@ void cpu_affine(struct act a, const float *x, const float *residual, float *y, i
         AFFINE_ACTS(0)
 }
 
-/* Seen around the axis, every tensor is outer x (its dim[axis] x inner): the output takes,
- * for each outer index, each input's block in turn. One parallel region: each thread
- * copies its share of every block, with the epilogue applied on the way (ref copies, then
- * runs a scalar epilogue over the whole output). */
+/* ref_concat's blocks (ref_concat_extent), in one parallel region: each thread copies its
+ * share of every block, with the epilogue applied on the way (ref copies, then runs a
+ * scalar epilogue over the whole output). */
 void cpu_concat(const struct node *n, const struct ref_io *io)
 {
-    const struct shape *ys = io->out_shape;
     int32_t axis = n->p.concat.axis;
-    int64_t outer = 1, inner = 1;
-    for (int32_t d = 0; d < axis; d++)
-        outer *= ys->dim[d];
-    for (int32_t d = axis + 1; d < ys->rank; d++)
-        inner *= ys->dim[d];
+    int64_t outer, inner;
+    ref_concat_extent(n, io, &outer, &inner);
 #pragma omp parallel
     {
         int64_t threads = omp_get_num_threads(), t = omp_get_thread_num(), at = 0;

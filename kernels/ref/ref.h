@@ -31,6 +31,9 @@ void ref_instance_norm(const struct node *n, const struct ref_io *io);
 void ref_activation(const struct node *n, const struct ref_io *io);
 void ref_binary(const struct node *n, const struct ref_io *io);
 void ref_concat(const struct node *n, const struct ref_io *io);
+/* Concat's output seen around its axis: outer x (dim[axis] x inner). */
+void ref_concat_extent(const struct node *n, const struct ref_io *io, int64_t *outer,
+                       int64_t *inner);
 void ref_pad(const struct node *n, const struct ref_io *io);
 void ref_resize(const struct node *n, const struct ref_io *io);
 void ref_depth_space(const struct node *n, const struct ref_io *io);
