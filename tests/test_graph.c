@@ -413,6 +413,32 @@ static void test_fuse_activations(void)
     graph_free(&g);
 }
 
+/* The U-Net's up step: Relu(Concat(deconv, skip)) is one Concat node with the Relu as its
+ * epilogue, and the skip, read by the down path too, keeps its own values. */
+static void test_fuse_activation_into_concat(void)
+{
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1, 2, 6, 6));
+    int32_t skip = conv_add(&g, "down", x, 3, 3, 1, 1, true);
+    int32_t up = conv_add(&g, "up", skip, 2, 3, 1, 1, true);
+    int32_t cat = concat_add(&g, "cat", up, skip, 1);
+    int32_t r = act_add(&g, "relu", cat, ACT_RELU);
+    int32_t out =
+        binary_add(&g, "add_skip", conv_add(&g, "tail", r, 3, 1, 1, 0, false), skip, BINARY_ADD);
+    check_finalize_keeps_output(&g, 1e-5);
+    int concats = 0, acts = 0;
+    for (int32_t i = 0; i < g.n_nodes; i++) {
+        const struct node *n = &g.nodes[i];
+        concats += n->op == OP_CONCAT && n->act.kind == ACT_RELU;
+        acts += n->op == OP_ACTIVATION;
+    }
+    CHECK_MSG(concats == 1 && acts == 0, "%d Concat+Relu nodes, %d activation nodes", concats,
+              acts);
+    CHECK(g.output == out);
+    graph_free(&g);
+}
+
 static void test_fuse_activation_keeps_a_read_output(void)
 {
     /* The conv's output is the graph output and also read by a Relu nobody uses: the Relu
@@ -774,6 +800,7 @@ int main(void)
     RUN(test_fuse_layer_norm);
     RUN(test_fuse_layer_norm_needs_the_whole_chain);
     RUN(test_fuse_activations);
+    RUN(test_fuse_activation_into_concat);
     RUN(test_fuse_activation_keeps_a_read_output);
     RUN(test_fuse_residual_add);
     RUN(test_fuse_residual_keeps_order);

@@ -290,10 +290,13 @@ int graph_fold_batch_norm(struct graph *g, struct error *err)
 
 /* ---- activation fusion --------------------------------------------------------------- */
 
+/* Every backend applies these ops' epilogue in the pass that writes their output. Concat is
+ * one: the U-Net's Relu after each skip Concat then costs no pass of its own. */
 static bool takes_activation(enum op op)
 {
     return op == OP_CONV || op == OP_CONV_TRANSPOSE || op == OP_BATCH_NORM ||
-           op == OP_INSTANCE_NORM || op == OP_BINARY || op == OP_REDUCE_MEAN || op == OP_LAYER_NORM;
+           op == OP_INSTANCE_NORM || op == OP_BINARY || op == OP_REDUCE_MEAN ||
+           op == OP_LAYER_NORM || op == OP_CONCAT;
 }
 
 static int fuse_one_activation(struct graph *g, int32_t i, const int32_t *uses, bool *dead,
