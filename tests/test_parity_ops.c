@@ -266,6 +266,35 @@ static bool output_padding_beyond_pad_case(int index)
     return true;
 }
 
+/* ConvTranspose to 1-4 channels (group 1, no dilation: the cpu backend's own kernel,
+ * deconv.c) on rows wide enough for its vector chunks, at odd widths, with the random
+ * kernels, strides, pads and output_padding above, and every activation. */
+static bool conv_transpose_few_channels_case(int index)
+{
+    struct conv_params p = conv_random(true);
+    p.dilation[0] = p.dilation[1] = 1;
+    int64_t cin = 1 + random_int(9), h = 1 + random_int(4), w = 60 + random_int(140);
+    int64_t cout = 1 + index % 4;
+    char what[256];
+    snprintf(what, sizeof what,
+             "ConvTranspose to %lld channels, case %d: %lldx%lldx%lld, k %dx%d s %dx%d pads "
+             "%d,%d,%d,%d op %d,%d",
+             (long long)cout, index, (long long)cin, (long long)h, (long long)w, p.kernel[0],
+             p.kernel[1], p.stride[0], p.stride[1], p.pad[0], p.pad[1], p.pad[2], p.pad[3],
+             p.output_padding[0], p.output_padding[1]);
+    struct graph g;
+    graph_init(&g);
+    int32_t x = input_add(&g, shape_make4(1 + random_int(2), cin, h, w));
+    int32_t y = conv_add_params(&g, "deconv", x, cout, &p, random_int(2) == 0, true);
+    if (y < 0) {
+        graph_free(&g);
+        return false;
+    }
+    epilogue_add(&g, x, y, false, acts[random_int(6)]);
+    check_graph(&g, what);
+    return true;
+}
+
 /* ---- BatchNorm, InstanceNorm ----------------------------------------------------------- */
 
 static void norm_case(int index, bool instance)
@@ -985,6 +1014,7 @@ static const struct case_gen op_cases[OP_COUNT][GENS_PER_OP] = {
                            {"output_padding beyond the end pad", output_padding_beyond_pad_case, 1,
                             1},
                            {"grouped and depthwise", conv_transpose_grouped_case, 30, 20},
+                           {"to 1-4 channels, wide rows", conv_transpose_few_channels_case, 40, 30},
                            LARGE(conv_transpose)},
     [OP_BATCH_NORM] = {{"random", batch_norm_case, 20, 20}, LARGE(batch_norm)},
     [OP_INSTANCE_NORM] = {{"random", instance_norm_case, 20, 20}, LARGE(instance_norm)},

@@ -2,7 +2,8 @@
  *
  * Owns one 64-byte aligned arena laid out by the graph's memory plan (as ref does), one
  * oneDNN engine and stream, and a prepared convolution (kernels/cpu/conv.c) for each
- * Conv/ConvTranspose node. Normalisations, activations and spatial Pad run
+ * Conv/ConvTranspose node, except a ConvTranspose to a few channels, which deconv.c computes
+ * directly. Normalisations, activations and spatial Pad run
  * kernels/cpu/norm.c; Concat runs its own copy with the epilogue fused (act.c); the remaining ops
  * (Add/Mul/…, Resize) run the reference kernels (single linear passes, small in these models:
  * measured, not guessed). create prepares everything and runs the graph once to warm up; run
@@ -20,6 +21,7 @@ struct cpu_backend {
     float *arena;
     struct cpu_context ctx;
     struct cpu_conv *convs; /* one per node; only conv nodes' entries are used */
+    bool *direct;           /* per node: a ConvTranspose deconv.c runs instead of oneDNN */
 };
 
 static const char *cpu_unsupported(const struct graph *g, const struct node *n,
@@ -43,6 +45,7 @@ static void cpu_destroy(struct backend *base)
         for (int32_t i = 0; i < b->g->n_nodes; i++)
             cpu_conv_destroy(&b->convs[i]);
     free(b->convs);
+    free(b->direct);
     if (b->ctx.stream)
         dnnl_stream_destroy(b->ctx.stream);
     if (b->ctx.engine)
@@ -66,7 +69,8 @@ static int memory_make(struct cpu_backend *b, struct error *err)
     bytes = (bytes + 63) / 64 * 64;
     b->arena = aligned_alloc(64, bytes);
     b->convs = calloc((size_t)b->g->n_nodes, sizeof *b->convs);
-    if (!b->arena || !b->convs)
+    b->direct = calloc((size_t)b->g->n_nodes, sizeof *b->direct);
+    if (!b->arena || !b->convs || !b->direct)
         return error_set(err, "out of memory for the cpu backend's arena (%zu bytes)", bytes);
     memset(b->arena, 0, bytes);
     return 0;
@@ -80,6 +84,9 @@ static int convs_make(struct cpu_backend *b, enum precision precision, struct er
             continue;
         struct ref_io io;
         ref_io_make(b->g, b->arena, n, &io);
+        b->direct[i] = cpu_deconv_small_fits(n, io.in_shape[0], io.out_shape);
+        if (b->direct[i])
+            continue;
         if (cpu_conv_create(&b->convs[i], &b->ctx, n, &io, precision, err))
             return -1;
     }
@@ -91,14 +98,16 @@ static int nodes_run(struct cpu_backend *b, struct error *err)
     const struct graph *g = b->g;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const struct node *n = &g->nodes[i];
-        if (node_is_conv(n)) {
+        if (node_is_conv(n) && !b->direct[i]) {
             if (cpu_conv_run(&b->convs[i], &b->ctx, err))
                 return -1;
             continue;
         }
         struct ref_io io;
         ref_io_make(g, b->arena, n, &io);
-        if (n->op == OP_INSTANCE_NORM)
+        if (n->op == OP_CONV_TRANSPOSE)
+            cpu_deconv_small(n, &io);
+        else if (n->op == OP_INSTANCE_NORM)
             cpu_instance_norm(n, &io);
         else if (n->op == OP_BATCH_NORM)
             cpu_batch_norm(n, &io);

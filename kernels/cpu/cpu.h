@@ -64,6 +64,11 @@ void cpu_affine(struct act a, const float *x, const float *residual, float *y, i
  * sharing every block. */
 void cpu_concat(const struct node *n, const struct ref_io *io);
 
+/* ConvTranspose to at most 4 output channels (group 1, no dilation), computed directly
+ * rather than by oneDNN, which pads the channels to 16 (deconv.c). */
+bool cpu_deconv_small_fits(const struct node *n, const struct shape *xs, const struct shape *ys);
+void cpu_deconv_small(const struct node *n, const struct ref_io *io);
+
 /* Memory-bound ops, NCHW float32, OpenMP over channels; epilogue as in ref. */
 void cpu_instance_norm(const struct node *n, const struct ref_io *io);
 void cpu_batch_norm(const struct node *n, const struct ref_io *io);
