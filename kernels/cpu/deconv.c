@@ -105,13 +105,6 @@ static void column_taps(const struct deconv *d, int64_t c, struct taps *t, int64
     }
 }
 
-static inline vfloat vload(const float *p)
-{
-    vfloat v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* CHUNK columns q0.. of phase c of row oh, all out_c (= OUT) channels, into sums[c][j]. */
 static inline __attribute__((always_inline)) void chunk_sums(const struct deconv *d,
                                                              const struct taps *t, int64_t q0,
@@ -126,8 +119,8 @@ static inline __attribute__((always_inline)) void chunk_sums(const struct deconv
             const float *wrow = d->w + (i * d->out_c * d->k_h + t->kh[r]) * d->k_w;
             for (int k = 0; k < t->n_cols; k++) {
                 vfloat xv[CHUNK_VECTORS];
-                for (int v = 0; v < CHUNK_VECTORS; v++)
-                    xv[v] = vload(xrow + t->shift[k] + v * LANES);
+                for (int v = 0; v < CHUNK_VECTORS; v++) /* memcpy: an unaligned load */
+                    memcpy(&xv[v], xrow + t->shift[k] + v * LANES, sizeof xv[v]);
                 for (int c = 0; c < OUT; c++) {
                     float wv = wrow[c * plane + t->kw[k]];
                     for (int v = 0; v < CHUNK_VECTORS; v++)
