@@ -4,6 +4,8 @@
 #include "guard.h"
 #include "loop_ops.h"
 
+#include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -217,6 +219,104 @@ static void test_blur_preserves_mean(void)
     free(im.data);
     free(scratch.data);
     free(tiny.data);
+}
+
+/* The blur against a plain separable reference (rows, then columns, mirrored edges),
+ * on an image wider than the kernel and on one narrower than it. */
+static int32_t ref_mirror(int32_t i, int32_t n)
+{
+    while (i < 0 || i >= n)
+        i = i < 0 ? -1 - i : 2 * n - 1 - i;
+    return i;
+}
+
+static void ref_blur(struct planar *im, float sigma)
+{
+    int32_t r = (int32_t)ceilf(3 * sigma), w = im->width, h = im->height;
+    float k[2 * 24 + 1], sum = 0;
+    for (int32_t i = -r; i <= r; i++)
+        sum += k[i + r] = expf(-(float)(i * i) / (2 * sigma * sigma));
+    for (int32_t i = 0; i <= 2 * r; i++)
+        k[i] /= sum;
+    float *tmp = malloc((size_t)w * (size_t)h * sizeof(float));
+    for (int32_t c = 0; c < im->channels; c++) {
+        for (int32_t y = 0; y < h; y++)
+            for (int32_t x = 0; x < w; x++) {
+                float acc = 0;
+                for (int32_t j = -r; j <= r; j++)
+                    acc += k[j + r] * *at(im, c, y, ref_mirror(x + j, w));
+                tmp[(size_t)y * (size_t)w + (size_t)x] = acc;
+            }
+        for (int32_t y = 0; y < h; y++)
+            for (int32_t x = 0; x < w; x++) {
+                float acc = 0;
+                for (int32_t j = -r; j <= r; j++)
+                    acc += k[j + r] * tmp[(size_t)ref_mirror(y + j, h) * (size_t)w + (size_t)x];
+                *at(im, c, y, x) = acc;
+            }
+    }
+    free(tmp);
+}
+
+static void test_blur_matches_reference(void)
+{
+    const int32_t sizes[][2] = {{37, 61}, {256, 256}, {5, 7}};
+    const float sigmas[] = {0.8f, 2.5f, 4};
+    for (int s = 0; s < 3; s++) {
+        struct planar im = new_image(3, sizes[s][0], sizes[s][1]);
+        struct planar ref = new_image(3, sizes[s][0], sizes[s][1]);
+        struct planar scratch = new_image(1, sizes[s][0], sizes[s][1]);
+        fill_random(&im, 40 + (uint64_t)s);
+        memcpy(ref.data, im.data, lo_size(&im) * sizeof(float));
+        lo_blur(&im, sigmas[s], scratch.data);
+        ref_blur(&ref, sigmas[s]);
+        float worst = 0;
+        for (size_t i = 0; i < lo_size(&im); i++)
+            worst = fmaxf(worst, fabsf(im.data[i] - ref.data[i]));
+        CHECK_MSG(worst <= 1e-6f, "%dx%d sigma %.1f: blur differs from the reference by %g",
+                  sizes[s][0], sizes[s][1], (double)sigmas[s], (double)worst);
+        free(im.data);
+        free(ref.data);
+        free(scratch.data);
+    }
+}
+
+/* The passes that split across threads (warp, noise, blur, resize, blend) give the same
+ * bytes on one thread and on several, at a size where they do split. */
+static void passes_on(int threads, const struct planar *in, struct planar *out)
+{
+    omp_set_num_threads(threads);
+    struct planar warped = new_image(3, in->height, in->width);
+    struct planar scratch = new_image(1, in->height, in->width);
+    struct planar half = new_image(3, in->height / 2, in->width / 2);
+    struct warp w = {1.03f, 2.5f, 1.5f, -0.75f};
+    struct rng r;
+    rng_seed(&r, 77, 1);
+    lo_warp(in, &warped, &w, 1);
+    lo_add_noise(&warped, 0.1f, &r);
+    lo_blur(&warped, 1.5f, scratch.data);
+    lo_blend(warped.data, in->data, 0.3f, out->data, lo_size(in));
+    lo_resize(out, &half);
+    memcpy(out->data, half.data, lo_size(&half) * sizeof(float));
+    free(warped.data);
+    free(scratch.data);
+    free(half.data);
+}
+
+static void test_passes_same_on_any_thread_count(void)
+{
+    struct planar in = new_image(3, 256, 256);
+    struct planar one = new_image(3, 256, 256), two = new_image(3, 256, 256);
+    CHECK(lo_size(&in) >= LO_PARALLEL_MIN);
+    fill_random(&in, 8);
+    int threads = omp_get_max_threads();
+    passes_on(1, &in, &one);
+    passes_on(4, &in, &two);
+    omp_set_num_threads(threads);
+    CHECK(memcmp(one.data, two.data, lo_size(&one) * sizeof(float)) == 0);
+    free(in.data);
+    free(one.data);
+    free(two.data);
 }
 
 static void test_threshold_binary_and_soft(void)
@@ -747,6 +847,8 @@ int main(void)
     RUN(test_gray_rgb);
     RUN(test_resize);
     RUN(test_blur_preserves_mean);
+    RUN(test_blur_matches_reference);
+    RUN(test_passes_same_on_any_thread_count);
     RUN(test_threshold_binary_and_soft);
     RUN(test_thin_makes_bars_thin_and_keeps_them);
     RUN(test_simplify_from_params);

@@ -1,4 +1,8 @@
-/* loop_ops.c — warp, perturbation, mixing, conversion and resizing (see loop_ops.h). */
+/* loop_ops.c — warp, perturbation, mixing, conversion and resizing (see loop_ops.h).
+ *
+ * The per-pixel passes run on every OpenMP thread (the count the engine set) once an
+ * image is big enough to pay for waking them; each output is computed exactly as one
+ * thread would, so the result does not depend on the thread count. */
 #include "loop_ops.h"
 
 #include <math.h>
@@ -46,10 +50,11 @@ void lo_warp(const struct planar *in, struct planar *out, const struct warp *w, 
     /* Inverse map: source = c + R(-angle) (dest - c - shift) / zoom. */
     float c = (float)cos(angle) / zoom, s = (float)sin(angle) / zoom;
     size_t plane = (size_t)width * (size_t)height;
+#pragma omp parallel for collapse(2) schedule(static) if (lo_size(in) >= LO_PARALLEL_MIN)
     for (int32_t ch = 0; ch < in->channels; ch++) {
-        const float *src = in->data + (size_t)ch * plane;
-        float *dst = out->data + (size_t)ch * plane;
         for (int32_t y = 0; y < height; y++) {
+            const float *src = in->data + (size_t)ch * plane;
+            float *dst = out->data + (size_t)ch * plane;
             float dy = (float)y - cy - w->shift_y;
             for (int32_t x = 0; x < width; x++) {
                 float dx = (float)x - cx - w->shift_x;
@@ -88,13 +93,26 @@ void lo_perturb(const struct planar *in, struct planar *out, const struct pertur
     lo_erase(out, s->erase_count, s->erase_size, rng);
 }
 
+/* Pixels per noise block: each block draws from its own PCG stream. */
+#define NOISE_BLOCK 4096
+
 void lo_add_noise(struct planar *im, float std, struct rng *rng)
 {
     if (!(std > 0))
         return;
-    size_t n = lo_size(im);
-    for (size_t i = 0; i < n; i++)
-        im->data[i] = clampf(im->data[i] + std * rng_normal(rng), LO_INK, LO_PAPER);
+    size_t n = lo_size(im), blocks = (n + NOISE_BLOCK - 1) / NOISE_BLOCK;
+    /* One 64-bit draw from the loop's stream seeds every block's stream: the noise is
+     * reproducible from the loop's rng and the same for any thread count. */
+    uint64_t high = rng_u32(rng);
+    uint64_t seed = high << 32 | rng_u32(rng);
+#pragma omp parallel for schedule(static) if (n >= LO_PARALLEL_MIN)
+    for (size_t b = 0; b < blocks; b++) {
+        struct rng local;
+        rng_seed(&local, seed, b);
+        size_t end = (b + 1) * NOISE_BLOCK < n ? (b + 1) * NOISE_BLOCK : n;
+        for (size_t i = b * NOISE_BLOCK; i < end; i++)
+            im->data[i] = clampf(im->data[i] + std * rng_normal(&local), LO_INK, LO_PAPER);
+    }
 }
 
 static void fill_rect(struct planar *im, int32_t x0, int32_t y0, int32_t side, float v)
@@ -126,6 +144,7 @@ void lo_erase(struct planar *im, int32_t count, float size, struct rng *rng)
 void lo_blend(const float *fresh, const float *prev, float a, float *out, size_t n)
 {
     float b = 1 - a;
+#pragma omp parallel for schedule(static) if (n >= LO_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++)
         out[i] = b * fresh[i] + a * prev[i];
 }
@@ -217,10 +236,11 @@ void lo_resize(const struct planar *in, struct planar *out)
     }
     size_t in_plane = (size_t)in->width * (size_t)in->height;
     size_t out_plane = (size_t)out->width * (size_t)out->height;
+#pragma omp parallel for collapse(2) schedule(static) if (lo_size(out) >= LO_PARALLEL_MIN)
     for (int32_t ch = 0; ch < out->channels; ch++) {
-        const float *src = in->data + (size_t)ch * in_plane;
-        float *dst = out->data + (size_t)ch * out_plane;
         for (int32_t y = 0; y < out->height; y++) {
+            const float *src = in->data + (size_t)ch * in_plane;
+            float *dst = out->data + (size_t)ch * out_plane;
             struct taps ty = axis_taps(y, in->height, out->height);
             for (int32_t x = 0; x < out->width; x++) {
                 struct taps tx = axis_taps(x, in->width, out->width);

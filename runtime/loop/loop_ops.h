@@ -62,7 +62,8 @@ struct perturb_strength lo_perturb_strength(const struct params *p, float boost)
  * random square patches erased to paper. Values stay in [-1, 1]. Same size in and out. */
 void lo_perturb(const struct planar *in, struct planar *out, const struct perturb_strength *s,
                 struct rng *rng);
-/* In place: adds N(0, std^2) noise to every value, clamped to [-1, 1]. */
+/* In place: adds N(0, std^2) noise to every value, clamped to [-1, 1]. Takes two draws
+ * from rng, which seed one stream per block of pixels: the same noise for any thread count. */
 void lo_add_noise(struct planar *im, float std, struct rng *rng);
 /* In place: fills `count` random squares of side `size` x the shorter side with paper. */
 void lo_erase(struct planar *im, int32_t count, float size, struct rng *rng);
@@ -151,6 +152,10 @@ struct lo_metrics {
     uint64_t hash; /* lo_phash of the portrait */
 };
 #define LO_EXTREME_LEVEL 0.95f
+
+/* Floats from which a pass over an image runs on all OpenMP threads: below, waking them
+ * costs more than it saves (a 64x64 test image stays on one). */
+#define LO_PARALLEL_MIN 32768
 
 /* Spread of the ink (pixels below 0) of a sketch: see struct lo_metrics. */
 void lo_ink_spread(const struct planar *sketch, float *spread_x, float *spread_y);

@@ -43,30 +43,47 @@ static int32_t gaussian_kernel(float sigma, float *k)
     return r;
 }
 
-/* One 1-D pass: dst[i * dst_step] = sum_k k * src[mirror(i + k) * src_step], n outputs per
- * line, `lines` lines `line_step` apart. */
-struct pass {
-    int32_t n, lines;
-    size_t step, line_step;
-};
+/* The blur's two 1-D passes: dst = sum over j of k[j] * src at mirror(i + j - r). Each
+ * output's terms are added in the same order (j up) in both, and the loops run over whole
+ * rows so that they vectorise and split across threads; only the edges need the mirror. */
 
-static void blur_pass(const float *src, float *dst, const struct pass *p, const float *k, int32_t r)
+/* Along each row (n = width), one row per line. */
+static void blur_rows(const float *src, float *dst, int32_t n, int32_t lines, const float *k,
+                      int32_t r)
 {
-    for (int32_t line = 0; line < p->lines; line++) {
-        const float *s = src + (size_t)line * p->line_step;
-        float *d = dst + (size_t)line * p->line_step;
-        for (int32_t i = 0; i < p->n; i++) {
+#pragma omp parallel for schedule(static) if ((size_t)n * (size_t)lines >= LO_PARALLEL_MIN)
+    for (int32_t line = 0; line < lines; line++) {
+        const float *s = src + (size_t)line * (size_t)n;
+        float *d = dst + (size_t)line * (size_t)n;
+        for (int32_t i = 0; i < n; i++)
+            d[i] = 0;
+        for (int32_t j = 0; j <= 2 * r; j++)
+            for (int32_t i = r; i < n - r; i++)
+                d[i] += k[j] * s[i - r + j];
+        for (int32_t i = 0; i < n; i++) {
+            if (i >= r && i + r < n)
+                continue;
             float sum = 0;
-            /* Only the edges need the mirror; the same sum in the same order inside. */
-            if (i >= r && i + r < p->n) {
-                const float *c = s + (size_t)(i - r) * p->step;
-                for (int32_t j = 0; j <= 2 * r; j++)
-                    sum += k[j] * c[(size_t)j * p->step];
-            } else {
-                for (int32_t j = -r; j <= r; j++)
-                    sum += k[j + r] * s[(size_t)mirror(i + j, p->n) * p->step];
-            }
-            d[(size_t)i * p->step] = sum;
+            for (int32_t j = -r; j <= r; j++)
+                sum += k[j + r] * s[mirror(i + j, n)];
+            d[i] = sum;
+        }
+    }
+}
+
+/* Along each column (n = height): output row y is a weighted sum of 2r + 1 input rows. */
+static void blur_columns(const float *src, float *dst, int32_t w, int32_t n, const float *k,
+                         int32_t r)
+{
+#pragma omp parallel for schedule(static) if ((size_t)w * (size_t)n >= LO_PARALLEL_MIN)
+    for (int32_t y = 0; y < n; y++) {
+        float *d = dst + (size_t)y * (size_t)w;
+        for (int32_t x = 0; x < w; x++)
+            d[x] = 0;
+        for (int32_t j = -r; j <= r; j++) {
+            const float *s = src + (size_t)mirror(y + j, n) * (size_t)w;
+            for (int32_t x = 0; x < w; x++)
+                d[x] += k[j + r] * s[x];
         }
     }
 }
@@ -77,13 +94,11 @@ void lo_blur(struct planar *im, float sigma, float *scratch)
         return;
     float k[2 * BLUR_RADIUS_MAX + 1];
     int32_t r = gaussian_kernel(sigma < BLUR_SIGMA_MAX ? sigma : BLUR_SIGMA_MAX, k);
-    size_t w = (size_t)im->width, plane = w * (size_t)im->height;
-    struct pass rows = {im->width, im->height, 1, w};
-    struct pass cols = {im->height, im->width, w, 1};
+    size_t plane = (size_t)im->width * (size_t)im->height;
     for (int32_t ch = 0; ch < im->channels; ch++) {
         float *data = im->data + (size_t)ch * plane;
-        blur_pass(data, scratch, &rows, k, r);
-        blur_pass(scratch, data, &cols, k, r);
+        blur_rows(data, scratch, im->width, im->height, k, r);
+        blur_columns(scratch, data, im->width, im->height, k, r);
     }
 }
 
